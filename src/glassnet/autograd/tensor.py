@@ -1,0 +1,212 @@
+"""Tensor: a NumPy array that remembers which Function made it.
+
+``backward()`` walks the graph from this tensor back to its leaves in reverse
+topological order (iteratively, so deep graphs do not hit the recursion limit),
+asks each Function for its local gradients and sums them into ``.grad`` wherever
+a tensor is used more than once. The walk, not each op, reduces the gradient of a
+broadcast input back to that input's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class Tensor:
+    """An array node of the computation graph.
+
+    Parameters
+    ----------
+    data : array_like
+        The value. Python floats become float64, as in NumPy.
+    requires_grad : bool
+        Whether ``backward`` should compute ``.grad`` for this tensor.
+    dtype : numpy dtype, optional
+        Cast ``data`` to this dtype.
+    name : str, optional
+        A label shown in graph drawings and reprs.
+
+    Attributes
+    ----------
+    data : numpy.ndarray
+    grad : numpy.ndarray or None
+        Filled by ``backward``; same shape as ``data``.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "__weakref__")
+    __array_priority__ = 1000  # so ``ndarray + Tensor`` defers to Tensor.__radd__
+
+    def __init__(
+        self,
+        data: Any,
+        requires_grad: bool = False,
+        dtype: Any = None,
+        name: str | None = None,
+    ) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        self.data = np.asarray(data, dtype=dtype)
+        if requires_grad and not np.issubdtype(self.data.dtype, np.inexact):
+            raise TypeError(
+                "Only floating-point tensors can require gradients. "
+                f"Received: dtype={self.data.dtype}"
+            )
+        self.grad: np.ndarray | None = None
+        self.requires_grad = bool(requires_grad)
+        self.name = name
+        self._ctx = None
+
+    # --- array-like attributes -------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def grad_fn(self) -> Any:
+        """The Function that produced this tensor (``None`` for a leaf)."""
+        return self._ctx
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def item(self) -> Any:
+        return self.data.item()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph."""
+        return Tensor(self.data)
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def __repr__(self) -> str:
+        extra = ", requires_grad=True" if self.requires_grad else ""
+        if self._ctx is not None:
+            extra = f", grad_fn=<{self._ctx.name}>"
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        return f"Tensor({body}{extra})"
+
+    # --- backward ----------------------------------------------------------------
+    def backward(self, grad: Any = None) -> None:
+        """Accumulate d(self)/d(leaf) into ``.grad`` of every tensor in the graph.
+
+        ``grad`` is the gradient of some scalar with respect to ``self``; it may
+        be omitted only when ``self`` holds a single element.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() needs a tensor that requires grad: this tensor has no "
+                "graph (none of its inputs had requires_grad=True, or it was made "
+                "under no_grad())."
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    "backward() without a gradient argument needs a scalar tensor; "
+                    f"this one has shape {self.data.shape}. Pass the gradient of the "
+                    "loss with respect to it, e.g. backward(np.ones(shape))."
+                )
+            grad = np.ones_like(self.data)
+        else:
+            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
+            if grad.shape != self.data.shape:
+                raise ValueError(
+                    f"backward() gradient has shape {grad.shape}, but the tensor has "
+                    f"shape {self.data.shape}."
+                )
+        grads = {id(self): grad}
+        for node in reversed(_topological_order(self)):
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            node.grad = g if node.grad is None else node.grad + g
+            fn = node._ctx
+            if fn is None:
+                continue
+            input_grads = fn.backward(g)
+            if type(input_grads) is not tuple:
+                input_grads = (
+                    tuple(input_grads)
+                    if isinstance(input_grads, list)
+                    else (input_grads,)
+                )
+            if len(input_grads) != len(fn.inputs):
+                raise RuntimeError(
+                    f"{fn.name}.backward returned {len(input_grads)} gradients for "
+                    f"{len(fn.inputs)} inputs."
+                )
+            for x, gx, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
+                if not needed or gx is None:
+                    continue
+                if gx.shape != x.data.shape:
+                    gx = _sum_to_shape(gx, x.data.shape, fn)
+                if gx.dtype != x.data.dtype:
+                    gx = gx.astype(x.data.dtype)
+                key = id(x)
+                previous = grads.get(key)
+                grads[key] = gx if previous is None else previous + gx
+
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """Tensors that need a gradient, every one after all of its inputs."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        fn = node._ctx
+        if fn is not None:
+            for x, needed in zip(fn.inputs, fn.needs_input_grad):
+                if needed and id(x) not in visited:
+                    stack.append((x, False))
+    return order
+
+
+def _sum_to_shape(grad: np.ndarray, shape: tuple[int, ...], fn: Any) -> np.ndarray:
+    """Undo broadcasting: sum ``grad`` over the axes along which it was expanded."""
+    lead = grad.ndim - len(shape)
+    if lead > 0:
+        grad = grad.sum(axis=tuple(range(lead)))
+    if lead >= 0:
+        axes = tuple(
+            i for i, (n, m) in enumerate(zip(shape, grad.shape)) if n == 1 and m != 1
+        )
+        if axes:
+            grad = grad.sum(axis=axes, keepdims=True)
+    if grad.shape != shape:
+        raise RuntimeError(
+            f"{fn.name}.backward returned a gradient of shape {grad.shape} for an "
+            f"input of shape {shape}."
+        )
+    return grad

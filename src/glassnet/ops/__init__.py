@@ -1,0 +1,119 @@
+"""Differentiable operations, each a Function with its own local gradient.
+
+Importing this package also gives ``Tensor`` its Python operators.
+"""
+
+from __future__ import annotations
+
+from glassnet.autograd.tensor import Tensor
+from glassnet.ops.arithmetic import (
+    Abs,
+    Add,
+    Clip,
+    Div,
+    Exp,
+    Log,
+    Maximum,
+    Minimum,
+    Mul,
+    Neg,
+    Pow,
+    Sqrt,
+    Sub,
+    Where,
+    abs,
+    add,
+    clip,
+    div,
+    exp,
+    log,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    sqrt,
+    sub,
+    where,
+)
+from glassnet.ops.linalg import Linear, MatMul, linear, matmul
+from glassnet.ops.loss import (
+    SigmoidCrossEntropy,
+    SoftmaxCrossEntropy,
+    sigmoid_cross_entropy,
+    softmax_cross_entropy,
+)
+from glassnet.ops.nonlinear import (
+    ELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+    elu,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    softplus,
+    tanh,
+)
+from glassnet.ops.reduce import Max, Mean, Min, Sum, max, mean, min, sum
+from glassnet.ops.shape import (
+    BroadcastTo,
+    Concatenate,
+    GetItem,
+    Reshape,
+    Stack,
+    Transpose,
+    broadcast_to,
+    concatenate,
+    expand,
+    getitem,
+    reshape,
+    stack,
+    transpose,
+)
+
+
+def _swap(op):
+    return lambda self, other: op(other, self)
+
+
+Tensor.__add__ = add
+Tensor.__radd__ = _swap(add)
+Tensor.__sub__ = sub
+Tensor.__rsub__ = _swap(sub)
+Tensor.__mul__ = mul
+Tensor.__rmul__ = _swap(mul)
+Tensor.__truediv__ = div
+Tensor.__rtruediv__ = _swap(div)
+Tensor.__pow__ = pow
+Tensor.__rpow__ = _swap(pow)
+Tensor.__matmul__ = matmul
+Tensor.__rmatmul__ = _swap(matmul)
+Tensor.__neg__ = neg
+Tensor.__getitem__ = getitem
+Tensor.sum = sum
+Tensor.mean = mean
+Tensor.max = max
+Tensor.min = min
+Tensor.exp = exp
+Tensor.log = log
+Tensor.sqrt = sqrt
+Tensor.abs = abs
+Tensor.__abs__ = abs
+Tensor.tanh = tanh
+Tensor.sigmoid = sigmoid
+Tensor.relu = relu
+Tensor.reshape = lambda self, *shape: reshape(
+    self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
+)
+Tensor.transpose = lambda self, *axes: transpose(self, axes or None)
+Tensor.T = property(lambda self: transpose(self))
+Tensor.clip = clip
+
+__all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,0 +1,86 @@
+"""Matrix products: matmul, and the fused affine map of a dense layer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.autograd import Function
+
+
+class MatMul(Function):
+    """z = x @ y;  dL/dx = g @ y.T, dL/dy = x.T @ g (batched over leading axes)."""
+
+    def forward(self, x, y):
+        if (
+            x.ndim == 0
+            or y.ndim == 0
+            or x.shape[-1] != y.shape[-2 if y.ndim > 1 else 0]
+        ):
+            raise ValueError(
+                "matmul needs the last axis of the first operand to match the "
+                f"second-to-last axis of the second. Received: shapes {x.shape} "
+                f"and {y.shape}."
+            )
+        self.x, self.y = x, y
+        return x @ y
+
+    def backward(self, grad_output):
+        x, y, g = self.x, self.y, grad_output
+        need_x, need_y = self.needs_input_grad
+        grad_x = grad_y = None
+        if x.ndim == 1 and y.ndim == 1:
+            return (g * y if need_x else None, g * x if need_y else None)
+        if x.ndim == 1:
+            grad_x = (np.swapaxes(y, -1, -2) @ g[..., None])[..., 0] if need_x else None
+            grad_y = x[:, None] * g[..., None, :] if need_y else None
+            return grad_x, grad_y
+        if y.ndim == 1:
+            grad_x = g[..., :, None] * y if need_x else None
+            grad_y = np.swapaxes(x, -1, -2) @ g if need_y else None
+            if need_y and grad_y.ndim > 1:
+                grad_y = grad_y.reshape(-1, y.shape[0]).sum(axis=0)
+            return grad_x, grad_y
+        if need_x:
+            grad_x = g @ np.swapaxes(y, -1, -2)
+        if need_y:
+            grad_y = np.swapaxes(x, -1, -2) @ g
+        return grad_x, grad_y
+
+
+class Linear(Function):
+    """z = x @ w + b (fused, one node per dense layer);  dL/dx = g w.T,
+    dL/dw = x.T g, dL/db = sum(g over the batch). ``b`` may be omitted."""
+
+    def forward(self, x, w, b=None):
+        if x.shape[-1] != w.shape[0]:
+            raise ValueError(
+                f"linear needs x's last axis ({x.shape[-1]}) to equal w's first "
+                f"({w.shape[0]}). Received: x.shape={x.shape}, w.shape={w.shape}."
+            )
+        self.x, self.w = x, w
+        z = x @ w
+        if b is not None:
+            z += b
+        return z
+
+    def backward(self, grad_output):
+        g = grad_output
+        need = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
+        grad_x = g @ self.w.T if need[0] else None
+        if self.x.ndim == 2:
+            grad_w = self.x.T @ g if need[1] else None
+            grad_b = g.sum(axis=0) if need[2] else None
+        else:
+            x2 = self.x.reshape(-1, self.x.shape[-1])
+            g2 = g.reshape(-1, g.shape[-1])
+            grad_w = x2.T @ g2 if need[1] else None
+            grad_b = g2.sum(axis=0) if need[2] else None
+        return (grad_x, grad_w, grad_b)[: len(self.needs_input_grad)]
+
+
+def matmul(x, y):
+    return MatMul.apply(x, y)
+
+
+def linear(x, w, b=None):
+    return Linear.apply(x, w) if b is None else Linear.apply(x, w, b)

@@ -1,0 +1,92 @@
+"""Reductions over axes: sum, mean, max, min."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.autograd import Function
+
+
+def _normalize_axis(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, int):
+        axis = (axis,)
+    return tuple(sorted(a % ndim for a in axis))
+
+
+def _expand(grad, shape, axes, keepdims):
+    """Put the reduced axes back (as size 1) so ``grad`` broadcasts to ``shape``."""
+    if not keepdims:
+        grad = np.expand_dims(grad, axes)
+    return grad
+
+
+class Sum(Function):
+    """y = sum(x, axis);  dy/dx = 1, broadcast back over the summed axes."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.shape = x.shape
+        self.axes = _normalize_axis(axis, x.ndim)
+        self.keepdims = keepdims
+        return x.sum(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, grad_output):
+        grad = _expand(grad_output, self.shape, self.axes, self.keepdims)
+        return (np.broadcast_to(grad, self.shape),)
+
+
+class Mean(Function):
+    """y = mean(x, axis);  dy/dx = 1/n, broadcast back over the averaged axes."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.shape = x.shape
+        self.axes = _normalize_axis(axis, x.ndim)
+        self.keepdims = keepdims
+        self.count = int(np.prod([x.shape[a] for a in self.axes]))
+        return x.mean(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, grad_output):
+        grad = _expand(grad_output, self.shape, self.axes, self.keepdims)
+        return (np.broadcast_to(grad / self.count, self.shape),)
+
+
+class Max(Function):
+    """y = max(x, axis);  the gradient goes to the arg-max (split evenly on ties)."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.x = x
+        self.axes = _normalize_axis(axis, x.ndim)
+        self.keepdims = keepdims
+        self.y = x.max(axis=self.axes, keepdims=True)
+        return self.y if keepdims else np.squeeze(self.y, axis=self.axes)
+
+    def backward(self, grad_output):
+        grad = _expand(grad_output, self.x.shape, self.axes, self.keepdims)
+        winners = self.x == self.y
+        return (grad * winners / winners.sum(axis=self.axes, keepdims=True),)
+
+
+class Min(Max):
+    """y = min(x, axis);  the gradient goes to the arg-min (split evenly on ties)."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        # min(x) = -max(-x); the arg-max mask of -x is the arg-min mask of x and
+        # the two sign flips cancel, so Max.backward serves unchanged.
+        return -super().forward(-x, axis=axis, keepdims=keepdims)
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001
+    return Sum.apply(x, axis=axis, keepdims=keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    return Mean.apply(x, axis=axis, keepdims=keepdims)
+
+
+def max(x, axis=None, keepdims=False):  # noqa: A001
+    return Max.apply(x, axis=axis, keepdims=keepdims)
+
+
+def min(x, axis=None, keepdims=False):  # noqa: A001
+    return Min.apply(x, axis=axis, keepdims=keepdims)
