@@ -1,0 +1,95 @@
+"""Shared helpers for the benchmarks: timing, a machine-speed probe, tables.
+
+Benchmarks always run glassnet and its peers in the same process and report
+ratios, because the machine is shared and absolute timings are noisy.
+
+Stable API (other benchmarks import it)::
+
+    best_time(fn, repeat=3, number=1) -> float      # seconds per call, best run
+    matmul_gflops(n=512, dtype=np.float32) -> float # NumPy matmul speed
+    print_table(rows, headers) -> None              # aligned plain-text table
+    fmt_ratio(a, b) -> str                          # "1.23x", safe for b == 0
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["best_time", "fmt_ratio", "matmul_gflops", "print_table"]
+
+
+def best_time(fn: Callable[[], Any], repeat: int = 3, number: int = 1) -> float:
+    """Best (minimum) seconds per call of ``fn()`` over ``repeat`` runs.
+
+    Each run calls ``fn`` ``number`` times and divides by ``number``; the
+    minimum over runs is the least-disturbed measurement on a shared machine.
+    """
+    if repeat < 1 or number < 1:
+        raise ValueError(
+            "best_time needs repeat >= 1 and number >= 1. "
+            f"Received: repeat={repeat}, number={number}"
+        )
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - start) / number)
+    return best
+
+
+def matmul_gflops(n: int = 512, dtype: Any = np.float32, repeat: int = 5) -> float:
+    """GFLOP/s of an ``(n, n) @ (n, n)`` NumPy matmul (2 n^3 flops), best of runs."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n)).astype(dtype)
+    b = rng.standard_normal((n, n)).astype(dtype)
+    a @ b  # warm-up: BLAS thread start, page faults
+    seconds = best_time(lambda: a @ b, repeat=repeat)
+    return 2.0 * n**3 / seconds / 1e9
+
+
+def fmt_ratio(a: float, b: float) -> str:
+    """``a / b`` formatted as ``"1.23x"`` (``"inf"`` when ``b`` is 0)."""
+    if b == 0:
+        return "inf"
+    return f"{a / b:.2f}x"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1e5 else f"{value:.3e}"
+    return str(value)
+
+
+def print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
+    """Print ``rows`` under ``headers`` as an aligned plain-text table.
+
+    Floats are shown with 4 significant digits; everything else with ``str``.
+    The first column is left-aligned, the rest right-aligned.
+    """
+    cells = [[_cell(v) for v in row] for row in rows]
+    for row in cells:
+        if len(row) != len(headers):
+            raise ValueError(
+                f"Every row needs {len(headers)} cells to match the headers. "
+                f"Received: row={row}"
+            )
+    widths = [
+        max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [
+            v.ljust(w) if i == 0 else v.rjust(w)
+            for i, (v, w) in enumerate(zip(values, widths))
+        ]
+        return "  ".join(parts).rstrip()
+
+    print(line(list(headers)))
+    print(line(["-" * w for w in widths]))
+    for row in cells:
+        print(line(row))
