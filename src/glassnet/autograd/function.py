@@ -10,7 +10,6 @@ the same Function can appear many times in one graph.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -25,36 +24,31 @@ def is_grad_enabled() -> bool:
     return _grad_enabled
 
 
-@contextlib.contextmanager
-def _grad_mode(enabled: bool) -> Iterator[None]:
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, enabled
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
-
-
 class no_grad(contextlib.ContextDecorator):
     """Context manager (and decorator) under which no graph is recorded.
 
     Use it for inference and for optimizer updates: outputs never require grad.
     """
 
+    _enabled = False
+
+    def __init__(self) -> None:
+        self._previous: list[bool] = []  # a stack, so one instance may nest
+
     def __enter__(self) -> None:
-        self._mode = _grad_mode(False)
-        self._mode.__enter__()
+        global _grad_enabled
+        self._previous.append(_grad_enabled)
+        _grad_enabled = self._enabled
 
     def __exit__(self, *exc: object) -> None:
-        self._mode.__exit__(*exc)
+        global _grad_enabled
+        _grad_enabled = self._previous.pop()
 
 
 class enable_grad(no_grad):
     """Context manager that turns graph recording back on inside ``no_grad``."""
 
-    def __enter__(self) -> None:
-        self._mode = _grad_mode(True)
-        self._mode.__enter__()
+    _enabled = True
 
 
 class Function:

@@ -14,6 +14,16 @@ class GradcheckError(AssertionError):
     """An analytic gradient disagrees with central finite differences."""
 
 
+def _differentiable(x: Any) -> bool:
+    """Floating-point arrays, tensors, lists and floats are checked; the rest
+    (integer labels, axes, shapes) passes through unchanged."""
+    if isinstance(x, (Tensor, np.ndarray)):
+        return np.issubdtype(x.dtype, np.inexact)
+    if isinstance(x, list):
+        return np.issubdtype(np.asarray(x).dtype, np.inexact)
+    return isinstance(x, float)
+
+
 def gradcheck(
     fn: Callable[..., Tensor],
     *inputs: Any,
@@ -38,7 +48,7 @@ def gradcheck(
     label = name or getattr(fn, "__name__", repr(fn))
     arrays = [
         np.array(getattr(x, "data", x), dtype=np.float64)
-        if isinstance(x, (Tensor, np.ndarray, float, list))
+        if _differentiable(x)
         else None
         for x in inputs
     ]

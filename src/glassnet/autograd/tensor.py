@@ -90,6 +90,22 @@ class Tensor:
     def numpy(self) -> np.ndarray:
         return self.data
 
+    def __float__(self) -> float:
+        return float(self.data)
+
+    # Comparisons give boolean tensors outside the graph (e.g. for ``where``).
+    def __lt__(self, other: Any) -> Tensor:
+        return Tensor(self.data < getattr(other, "data", other))
+
+    def __le__(self, other: Any) -> Tensor:
+        return Tensor(self.data <= getattr(other, "data", other))
+
+    def __gt__(self, other: Any) -> Tensor:
+        return Tensor(self.data > getattr(other, "data", other))
+
+    def __ge__(self, other: Any) -> Tensor:
+        return Tensor(self.data >= getattr(other, "data", other))
+
     def item(self) -> Any:
         return self.data.item()
 
@@ -196,9 +212,11 @@ def _topological_order(root: Tensor) -> list[Tensor]:
 def _sum_to_shape(grad: np.ndarray, shape: tuple[int, ...], fn: Any) -> np.ndarray:
     """Undo broadcasting: sum ``grad`` over the axes along which it was expanded."""
     lead = grad.ndim - len(shape)
-    if lead > 0:
+    if lead < 0 and grad.size == int(np.prod(shape)):
+        grad = grad.reshape(shape)  # e.g. (n,) for an input of shape (1, n)
+    elif lead > 0:
         grad = grad.sum(axis=tuple(range(lead)))
-    if lead >= 0:
+    if grad.ndim == len(shape):
         axes = tuple(
             i for i, (n, m) in enumerate(zip(shape, grad.shape)) if n == 1 and m != 1
         )

@@ -112,7 +112,9 @@ Tensor.relu = relu
 Tensor.reshape = lambda self, *shape: reshape(
     self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
 )
-Tensor.transpose = lambda self, *axes: transpose(self, axes or None)
+Tensor.transpose = lambda self, *axes: transpose(
+    self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes or None
+)
 Tensor.T = property(lambda self: transpose(self))
 Tensor.clip = clip
 

@@ -237,6 +237,8 @@ def minimum(x, y):
 
 
 def clip(x, low=None, high=None):
+    if low is None and high is None:
+        raise ValueError("clip needs low, high or both. Received: low=None, high=None")
     return Clip.apply(x, low=low, high=high)
 
 

@@ -11,6 +11,7 @@ class MatMul(Function):
     """z = x @ y;  dL/dx = g @ y.T, dL/dy = x.T @ g (batched over leading axes)."""
 
     def forward(self, x, y):
+        x, y = np.asarray(x), np.asarray(y)
         if (
             x.ndim == 0
             or y.ndim == 0
@@ -22,7 +23,13 @@ class MatMul(Function):
                 f"and {y.shape}."
             )
         self.x, self.y = x, y
-        return x @ y
+        try:
+            return x @ y
+        except ValueError:
+            raise ValueError(
+                "matmul needs the leading (batch) axes of both operands to "
+                f"broadcast. Received: shapes {x.shape} and {y.shape}."
+            ) from None
 
     def backward(self, grad_output):
         x, y, g = self.x, self.y, grad_output
@@ -36,8 +43,8 @@ class MatMul(Function):
             return grad_x, grad_y
         if y.ndim == 1:
             grad_x = g[..., :, None] * y if need_x else None
-            grad_y = np.swapaxes(x, -1, -2) @ g if need_y else None
-            if need_y and grad_y.ndim > 1:
+            if need_y:
+                grad_y = (np.swapaxes(x, -1, -2) @ g[..., None])[..., 0]
                 grad_y = grad_y.reshape(-1, y.shape[0]).sum(axis=0)
             return grad_x, grad_y
         if need_x:

@@ -22,8 +22,8 @@ class Transpose(Function):
     """y = transpose(x, axes);  dL/dx = transpose(dL/dy, inverse(axes))."""
 
     def forward(self, x, axes=None):
-        self.axes = axes
-        return np.transpose(x, axes)
+        self.axes = None if axes is None else tuple(a % x.ndim for a in axes)
+        return np.transpose(x, self.axes)
 
     def backward(self, grad_output):
         if self.axes is None:
@@ -41,6 +41,15 @@ class BroadcastTo(Function):
         return (grad_output,)
 
 
+def _is_basic(index):
+    """Whether ``x[index]`` is basic indexing (a view: no position repeats)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(
+        p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer))
+        for p in parts
+    )
+
+
 class GetItem(Function):
     """y = x[index];  dL/dx scatters dL/dy back into zeros (adding repeated indices)."""
 
@@ -50,7 +59,11 @@ class GetItem(Function):
 
     def backward(self, grad_output):
         grad = np.zeros(self.shape, dtype=self.dtype)
-        np.add.at(grad, self.index, grad_output)
+        if _is_basic(self.index):
+            grad[self.index] = grad_output
+        else:
+            # NOTE: add.at, because an integer-array index may repeat positions.
+            np.add.at(grad, self.index, grad_output)
         return (grad,)
 
 

@@ -1,0 +1,99 @@
+"""The ``glassnet`` command: ``glassnet --help``, ``--version``, ``demo``.
+
+``glassnet demo`` runs every section in :data:`DEMOS` in order. A later part of
+the library adds its own section with ``DEMOS.append(("title", function))``,
+where ``function()`` prints what it shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+import glassnet
+from glassnet.autograd import Function, Tensor
+
+
+class _Multiply(Function):
+    """z = x * y;  dz/dx = y, dz/dy = x (the seed's Multiply, as a Function)."""
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return x * y
+
+    def backward(self, grad_output):
+        return grad_output * self.y, grad_output * self.x
+
+
+def demo_backprop() -> None:
+    """The seed's f(x, y, z) = (x + y) * z at (-2, 5, -4), on the engine."""
+    x = Tensor(-2.0, requires_grad=True, name="x")
+    y = Tensor(5.0, requires_grad=True, name="y")
+    z = Tensor(-4.0, requires_grad=True, name="z")
+    q = x + y  # the built-in Add
+    f = _Multiply.apply(q, z)  # a user-defined Function, shaped like the seed's
+    f.backward()
+    print("f(x, y, z) = (x + y) * z  at  x=-2, y=5, z=-4")
+    print(f"  q = x + y                 = {q.item():g}")
+    print(f"  f = q * z                 = {f.item():g}")
+    print("  backward, local gradient by local gradient:")
+    print("    df/dz = q = 3,  df/dq = z = -4,  df/dx = df/dq * dq/dx = -4 * 1")
+    grads = [x.grad.item(), y.grad.item(), z.grad.item()]
+    print(f"  [df/dx, df/dy, df/dz]     = [{', '.join(f'{g:g}' for g in grads)}]")
+    print("  (the seed lecture prints  -12  and  [-4, -4, 3])")
+
+
+def demo_vector_backprop() -> None:
+    """The same engine on arrays: a tiny softmax classifier's gradient."""
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((4, 3)))
+    w = Tensor(rng.standard_normal((3, 2)) * 0.1, requires_grad=True, name="w")
+    labels = np.array([0, 1, 1, 0])
+    loss = glassnet.ops.softmax_cross_entropy(x @ w, labels).mean()
+    loss.backward()
+    print(f"mean softmax cross-entropy of 4 samples = {loss.item():.6f}")
+    print(f"dL/dw (shape {w.grad.shape}) =")
+    print(textwrap.indent(np.array2string(w.grad, precision=6), "  "))
+
+
+#: (title, function) pairs shown by ``glassnet demo``, in order; append to extend.
+DEMOS: list[tuple[str, Callable[[], None]]] = [
+    ("Backpropagation with local gradients (the seed's example)", demo_backprop),
+    ("The same engine on arrays", demo_vector_backprop),
+]
+
+
+def run_demo() -> int:
+    for number, (title, function) in enumerate(DEMOS, start=1):
+        heading = f"{number}. {title}"
+        print(heading)
+        print("=" * len(heading))
+        function()
+        print()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="glassnet",
+        description="glassnet: a neural-network library you can see through.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"glassnet {glassnet.__version__}"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("demo", help="show what the engine does, step by step")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``glassnet`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        return run_demo()
+    parser.print_help()
+    return 0
