@@ -1,0 +1,305 @@
+"""Layer: the Keras lifecycle on the glassnet engine.
+
+``__init__`` stores the configuration, ``build(input_shape)`` creates the weights
+(``Tensor`` objects with ``requires_grad=True``) through :meth:`Layer.add_weight`,
+``call(x, training=False)`` is the math, written with ``glassnet.ops`` so every
+step has its own local gradient, and ``compute_output_shape`` lets ``summary()``
+show shapes without running data through the model.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+from typing import Any
+
+import numpy as np
+
+from glassnet.autograd import Tensor
+
+_NAME_COUNTS: collections.Counter[str] = collections.Counter()
+
+
+def to_snake_case(name: str) -> str:
+    """Keras's automatic layer name: ``"BatchNormalization"`` ->
+    ``"batch_normalization"``, ``"Conv2D"`` -> ``"conv2d"``."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(base: str) -> str:
+    """Keras-style automatic names: ``dense``, then ``dense_1``, ``dense_2``, ..."""
+    count = _NAME_COUNTS[base]
+    _NAME_COUNTS[base] += 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def clear_session() -> None:
+    """Restart automatic naming (the next Dense is called ``dense`` again)."""
+    _NAME_COUNTS.clear()
+
+
+def standardize_shape(shape: Any, what: str = "shape") -> tuple[int | None, ...]:
+    """A shape as a tuple of ints (``None`` for unknown); an int becomes ``(n,)``."""
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    try:
+        shape = tuple(None if d is None else int(d) for d in shape)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"A shape must be a tuple of integers (or None). Received: {what}={shape!r}"
+        ) from None
+    if any(d is not None and d < 0 for d in shape):
+        raise ValueError(
+            f"A shape cannot have negative dimensions. Received: {what}={shape!r}"
+        )
+    return shape
+
+
+class KerasTensor:
+    """A symbolic tensor: only a shape (batch axis ``None``) and where it came from.
+
+    ``Input(shape)`` makes one; calling a layer on it builds the layer and gives
+    the output KerasTensor, so ``Model(inputs, outputs)`` can find its layers.
+    """
+
+    def __init__(
+        self, shape: Any, layer: Layer | None = None, inputs: tuple = (), name=None
+    ) -> None:
+        self.shape = standardize_shape(shape)
+        self.layer = layer
+        self.inputs = inputs
+        self.name = name
+
+    def apply(self, layer: Layer) -> KerasTensor:
+        layer.build_for(self.shape)
+        return KerasTensor(layer.compute_output_shape(self.shape), layer, (self,))
+
+    def __repr__(self) -> str:
+        return f"<KerasTensor shape={self.shape}>"
+
+
+class Layer:
+    """Base class of every layer.
+
+    Parameters
+    ----------
+    name : str, optional
+        Unique automatic name from the class name when omitted (``dense_1``).
+    dtype : str or numpy dtype, default "float32"
+        The dtype of the weights and of the computation.
+    trainable : bool, default True
+        Whether the weights are updated by training.
+    input_shape, input_dim, batch_input_shape :
+        Legacy Keras keywords: the shape of one sample (without the batch axis),
+        read by ``Sequential`` when this is the first layer.
+    """
+
+    def __init__(
+        self,
+        name: str | None = None,
+        dtype: Any = None,
+        trainable: bool = True,
+        input_shape: Any = None,
+        input_dim: int | None = None,
+        batch_input_shape: Any = None,
+        activity_regularizer: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if kwargs:
+            raise TypeError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: "
+                f"{kwargs}"
+            )
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"A layer name must be a string. Received: name={name!r}")
+        self.name = name or unique_name(to_snake_case(type(self).__name__))
+        try:
+            self._dtype = np.dtype(dtype or "float32")
+        except TypeError:
+            raise ValueError(
+                f"Invalid dtype for layer {self.name!r}. Received: dtype={dtype!r}"
+            ) from None
+        if not np.issubdtype(self._dtype, np.floating):
+            raise ValueError(
+                f"A layer computes in a floating-point dtype. Received: dtype={dtype!r}"
+            )
+        self.trainable = bool(trainable)
+        self.built = False
+        self._weights: list[Tensor] = []
+        self._trainable_flags: list[bool] = []
+        self._regularizers: list[tuple[Tensor, Any]] = []
+        self._activity_losses: list[Tensor] = []
+        self._build_shape: tuple[int | None, ...] | None = None
+        self._batch_input_shape = None
+        if batch_input_shape is not None:
+            self._batch_input_shape = standardize_shape(
+                batch_input_shape, "batch_input_shape"
+            )
+        elif input_shape is not None:
+            shape = standardize_shape(input_shape, "input_shape")
+            self._batch_input_shape = (None, *shape)
+        elif input_dim is not None:
+            if not isinstance(input_dim, (int, np.integer)) or input_dim <= 0:
+                raise ValueError(
+                    "input_dim must be a positive integer. "
+                    f"Received: input_dim={input_dim!r}"
+                )
+            self._batch_input_shape = (None, int(input_dim))
+        self.activity_regularizer = None
+        if activity_regularizer is not None:
+            from glassnet import regularizers
+
+            self.activity_regularizer = regularizers.get(activity_regularizer)
+
+    # --- dtype ------------------------------------------------------------------
+    @property
+    def dtype(self) -> str:
+        return self._dtype.name
+
+    # --- lifecycle --------------------------------------------------------------
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        """Create the weights for inputs of ``input_shape`` (batch axis ``None``)."""
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        """The layer's math, Tensor -> Tensor, written with ``glassnet.ops``."""
+        return x
+
+    def compute_output_shape(
+        self, input_shape: tuple[int | None, ...]
+    ) -> tuple[int | None, ...]:
+        """Output shape for ``input_shape`` (batch axis ``None``)."""
+        return tuple(input_shape)
+
+    def build_for(self, input_shape: Any) -> None:
+        """Build once for ``input_shape`` and remember it for input checks."""
+        shape = standardize_shape(input_shape, "input_shape")
+        if not self.built:
+            self.build(shape)
+            self.built = True
+            self._build_shape = (None, *shape[1:]) if shape else shape
+        else:
+            self.check_input_shape(shape)
+
+    def check_input_shape(self, shape: tuple[int | None, ...]) -> None:
+        """Raise if a built layer with weights gets input of another rank/features."""
+        expected = self._build_shape
+        if expected is None or not self._weights:
+            return
+        if len(shape) != len(expected) or (
+            expected[-1] is not None
+            and shape[-1] is not None
+            and shape[-1] != expected[-1]
+        ):
+            raise ValueError(
+                f"Input of layer {self.name!r} ({type(self).__name__}) is "
+                f"incompatible with the layer: expected shape={expected}, "
+                f"found shape={tuple(shape)}"
+            )
+
+    def __call__(self, x: Any, training: bool = False) -> Any:
+        if isinstance(x, KerasTensor):
+            return x.apply(self)
+        if not isinstance(x, Tensor):
+            x = Tensor(np.asarray(x, dtype=self._dtype))
+        self.build_for(x.data.shape)
+        out = self.call(x, training=training)
+        if self.activity_regularizer is not None:
+            self._activity_losses = [self.activity_regularizer(out)]
+        return out
+
+    # --- weights ----------------------------------------------------------------
+    def add_weight(
+        self,
+        name: str,
+        shape: Any,
+        initializer: Any = "zeros",
+        regularizer: Any = None,
+        trainable: bool = True,
+        dtype: Any = None,
+    ) -> Tensor:
+        """Create a weight ``Tensor`` of ``shape`` filled by ``initializer``."""
+        from glassnet import initializers
+
+        shape = standardize_shape(shape, f"{name} shape")
+        init = initializers.get(initializer)
+        dtype = np.dtype(dtype or self._dtype)
+        value = np.asarray(init(shape, dtype=dtype.name), dtype=dtype)
+        weight = Tensor(value, requires_grad=trainable, name=f"{self.name}/{name}")
+        self._weights.append(weight)
+        self._trainable_flags.append(bool(trainable))
+        if regularizer is not None:
+            self._regularizers.append((weight, regularizer))
+        return weight
+
+    @property
+    def weights(self) -> list[Tensor]:
+        """Trainable weights, then non-trainable ones (Keras order)."""
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def trainable_weights(self) -> list[Tensor]:
+        if not self.trainable:
+            return []
+        return [w for w, t in zip(self._weights, self._trainable_flags) if t]
+
+    @property
+    def non_trainable_weights(self) -> list[Tensor]:
+        if not self.trainable:
+            return list(self._weights)
+        return [w for w, t in zip(self._weights, self._trainable_flags) if not t]
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """Regularization penalties (Tensors) of the weights and last activity."""
+        return [reg(w) for w, reg in self._regularizers] + self._activity_losses
+
+    def _require_built(self, what: str) -> None:
+        if not self.built:
+            raise ValueError(
+                f"You called {what} on layer {self.name!r}, but the layer isn't "
+                "built yet: call it on data or give it an input shape first."
+            )
+
+    def count_params(self) -> int:
+        self._require_built("count_params()")
+        return int(sum(w.data.size for w in self._weights))
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [w.data.copy() for w in self.weights]
+
+    def set_weights(self, weights: list[Any]) -> None:
+        """Copy ``weights`` (arrays in the order of ``self.weights``) into the layer."""
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(
+                f"Layer {self.name!r} expects {len(own)} weights, but the weight "
+                f"list has {len(weights)} elements."
+            )
+        values = [np.asarray(v) for v in weights]
+        for w, v in zip(own, values):
+            if v.shape != w.data.shape:
+                raise ValueError(
+                    f"Layer {self.name!r} weight {w.name!r} has shape "
+                    f"{w.data.shape}; the value has shape {v.shape}."
+                )
+        for w, v in zip(own, values):
+            w.data[...] = v
+
+    # --- config -----------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": self.dtype,
+        }
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = self._batch_input_shape
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"

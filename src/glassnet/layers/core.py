@@ -1,0 +1,308 @@
+"""Core layers: Input, Dense, Activation, Dropout, Flatten, Reshape."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from glassnet import ops
+from glassnet.autograd import Tensor
+from glassnet.layers.base import KerasTensor, Layer, standardize_shape
+
+
+def _get_activation(activation: Any) -> Any:
+    """The activation callable, or None for the identity (no graph node at all)."""
+    if activation is None or activation == "linear":
+        return None
+    from glassnet import activations
+
+    fn = activations.get(activation)
+    return None if getattr(fn, "__name__", None) == "linear" else fn
+
+
+def _activation_name(fn: Any) -> Any:
+    if fn is None:
+        return "linear"
+    from glassnet import activations
+
+    serialize = getattr(activations, "serialize", None)
+    if serialize is not None:
+        return serialize(fn)
+    return getattr(fn, "__name__", repr(fn))
+
+
+def _serialize(obj: Any) -> Any:
+    if obj is None:
+        return None
+    if hasattr(obj, "get_config"):
+        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+    return getattr(obj, "__name__", obj)
+
+
+class InputLayer(Layer):
+    """The entry of a model: holds the shape of one sample, does nothing else.
+
+    Use :func:`Input` to get the symbolic tensor to build models with.
+    """
+
+    def __init__(
+        self,
+        shape: Any = None,
+        batch_size: int | None = None,
+        dtype: Any = None,
+        batch_shape: Any = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if "input_shape" in kwargs and shape is None:
+            shape = kwargs.pop("input_shape")
+        if shape is None and batch_shape is None:
+            raise ValueError(
+                "InputLayer needs a `shape` (of one sample, without the batch axis). "
+                "Received: shape=None"
+            )
+        if batch_shape is None:
+            batch_shape = (batch_size, *standardize_shape(shape, "shape"))
+        super().__init__(
+            name=name, dtype=dtype, batch_input_shape=batch_shape, **kwargs
+        )
+        self.batch_shape = self._batch_input_shape
+        self.built = True
+        self._build_shape = self.batch_shape
+        self.output = KerasTensor(self.batch_shape, self)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.pop("batch_input_shape", None)
+        config.pop("trainable", None)
+        return {**config, "batch_shape": self.batch_shape}
+
+
+def Input(  # noqa: N802  (Keras spelling)
+    shape: Any = None,
+    batch_size: int | None = None,
+    dtype: Any = None,
+    batch_shape: Any = None,
+    name: str | None = None,
+) -> KerasTensor:
+    """A symbolic input of ``shape`` (one sample) for ``Sequential``/``Model``."""
+    layer = InputLayer(
+        shape=shape,
+        batch_size=batch_size,
+        dtype=dtype,
+        batch_shape=batch_shape,
+        name=name,
+    )
+    return layer.output
+
+
+class Dense(Layer):
+    """Fully connected layer: ``y = activation(x @ kernel + bias)``.
+
+    One fused ``ops.linear`` node (plus the activation's node).
+
+    Arguments: ``units`` (positive int), ``activation`` (name or callable, default
+    identity), ``use_bias``, ``kernel_initializer`` (default "glorot_uniform"),
+    ``bias_initializer`` (default "zeros"), ``kernel_regularizer``,
+    ``bias_regularizer``, ``activity_regularizer``, and the base Layer keywords
+    (``input_dim``, ``input_shape``, ``name``, ``dtype``, ``trainable``).
+
+    Input shape ``(batch, ..., input_dim)``; output ``(batch, ..., units)``.
+
+    >>> Dense(4, activation="relu", input_dim=1024)  # 1024 * 4 + 4 = 4100 params
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)):
+            raise ValueError(
+                "Received an invalid value for `units`, expected a positive "
+                f"integer. Received: units={units!r}"
+            )
+        if units <= 0:
+            raise ValueError(
+                "Received an invalid value for `units`, expected a positive "
+                f"integer. Received: units={units}"
+            )
+        from glassnet import initializers
+
+        self.units = int(units)
+        self.activation = _get_activation(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = kernel_regularizer
+        self.bias_regularizer = bias_regularizer
+        if kernel_regularizer is not None or bias_regularizer is not None:
+            from glassnet import regularizers
+
+            self.kernel_regularizer = regularizers.get(kernel_regularizer)
+            self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel: Tensor | None = None
+        self.bias: Tensor | None = None
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        if not input_shape or input_shape[-1] is None:
+            raise ValueError(
+                f"Dense layer {self.name!r} needs the last axis of its input to be "
+                f"known. Received: input_shape={input_shape}"
+            )
+        self.kernel = self.add_weight(
+            "kernel",
+            (input_shape[-1], self.units),
+            self.kernel_initializer,
+            self.kernel_regularizer,
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                "bias", (self.units,), self.bias_initializer, self.bias_regularizer
+            )
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        y = ops.linear(x, self.kernel, self.bias)
+        return y if self.activation is None else self.activation(y)
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape)[:-1], self.units)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": _activation_name(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": _serialize(self.kernel_initializer),
+            "bias_initializer": _serialize(self.bias_initializer),
+            "kernel_regularizer": _serialize(self.kernel_regularizer),
+            "bias_regularizer": _serialize(self.bias_regularizer),
+        }
+
+
+class Activation(Layer):
+    """Applies an activation function elementwise: ``y = activation(x)``.
+
+    ``activation`` is a name ("relu", "tanh", ...) or a callable Tensor -> Tensor.
+    Any input shape; the output has the same shape.
+    """
+
+    def __init__(self, activation: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.activation = _get_activation(activation)
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        return x if self.activation is None else self.activation(x)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "activation": _activation_name(self.activation)}
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each input with probability ``rate`` and
+    scale the rest by ``1 / (1 - rate)``; identity at inference.
+
+    ``y = x * mask / (1 - rate)``;  ``dL/dx = g * mask / (1 - rate)``.
+    ``noise_shape`` (batch axis may be None) shares one mask along axes of size 1;
+    ``seed`` makes the masks reproducible.
+    """
+
+    def __init__(
+        self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs
+    ) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+            raise ValueError(
+                "Invalid value received for argument `rate`. Expected a float value "
+                f"between 0 and 1. Received: rate={rate!r}"
+            )
+        self.rate = float(rate)
+        self.noise_shape = noise_shape
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        if not training or self.rate == 0:
+            return x
+        shape = x.data.shape
+        if self.noise_shape is not None:
+            shape = tuple(
+                n if d is None else d for n, d in zip(shape, self.noise_shape)
+            )
+        if self.rate == 1:
+            return ops.mul(x, np.zeros(shape, dtype=x.data.dtype))
+        keep = self._rng.random(shape, dtype=np.float32) >= self.rate
+        scale = np.asarray(1.0 / (1.0 - self.rate), dtype=x.data.dtype)
+        return ops.mul(x, keep * scale)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "rate": self.rate,
+            "noise_shape": self.noise_shape,
+            "seed": self.seed,
+        }
+
+
+def _product(dims: tuple[int | None, ...]) -> int | None:
+    return None if any(d is None for d in dims) else math.prod(dims)
+
+
+class Flatten(Layer):
+    """Flattens every axis but the batch: ``(batch, d1, d2, ...)`` ->
+    ``(batch, d1 * d2 * ...)``."""
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        return ops.reshape(x, (x.data.shape[0], -1))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], _product(tuple(input_shape)[1:]))
+
+
+class Reshape(Layer):
+    """Reshapes each sample to ``target_shape`` (one entry may be -1).
+
+    Input ``(batch, ...)``; output ``(batch, *target_shape)``.
+    """
+
+    def __init__(self, target_shape: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        target = tuple(int(d) for d in target_shape)
+        if sum(d == -1 for d in target) > 1 or any(d < -1 or d == 0 for d in target):
+            raise ValueError(
+                "Reshape's target_shape needs positive sizes and at most one -1. "
+                f"Received: target_shape={target_shape!r}"
+            )
+        self.target_shape = target
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        return ops.reshape(x, (x.data.shape[0], *self.target_shape))
+
+    def compute_output_shape(self, input_shape):
+        target = self.target_shape
+        size = _product(tuple(input_shape)[1:])
+        if -1 in target and size is not None:
+            known = math.prod(d for d in target if d != -1)
+            target = tuple(size // known if d == -1 else d for d in target)
+        elif -1 in target:
+            target = tuple(None if d == -1 else d for d in target)
+        if size is not None and -1 not in target and math.prod(target) != size:
+            raise ValueError(
+                f"Layer {self.name!r} cannot reshape samples of shape "
+                f"{tuple(input_shape)[1:]} ({size} values) to {self.target_shape}."
+            )
+        return (input_shape[0], *target)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "target_shape": self.target_shape}
