@@ -36,6 +36,7 @@ from glassnet.ops.arithmetic import (
     sub,
     where,
 )
+from glassnet.ops.conv import Conv1D, Conv2D, ZeroPad2D, conv1d, conv2d, zero_pad2d
 from glassnet.ops.linalg import Linear, MatMul, linear, matmul
 from glassnet.ops.loss import (
     SigmoidCrossEntropy,
@@ -60,6 +61,14 @@ from glassnet.ops.nonlinear import (
     softmax,
     softplus,
     tanh,
+)
+from glassnet.ops.pool import (
+    AvgPool2D,
+    MaxPool2D,
+    UpSample2D,
+    avg_pool2d,
+    max_pool2d,
+    upsample2d,
 )
 from glassnet.ops.reduce import Max, Mean, Min, Sum, max, mean, min, sum
 from glassnet.ops.shape import (

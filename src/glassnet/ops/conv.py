@@ -1,0 +1,280 @@
+"""Convolution kernels (channels-last), built on im2col and one BLAS product.
+
+Images are ``(batch, height, width, channels)`` and kernels
+``(kernel_h, kernel_w, in_channels, filters)``, as in Keras. The forward pass
+lays every receptive field out as one row of an *im2col* matrix (a strided view
+of the padded input, copied once into a contiguous buffer) and multiplies it by
+the kernel reshaped to a matrix: one matmul per call. The backward pass gets the
+kernel gradient from one more matmul with the same buffer, and the input
+gradient from one matmul followed by *col2im*: ``kh * kw`` vectorised adds of
+shifted, strided slices (no loops over samples or pixels).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.autograd import Function
+
+_as_strided = np.lib.stride_tricks.as_strided
+
+
+def normalize_tuple(value, n: int, name: str) -> tuple[int, ...]:
+    """``3`` -> ``(3, 3)``; checks that every entry is a positive integer."""
+    values = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(values) != n or not all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0
+        for v in values
+    ):
+        raise ValueError(
+            f"The `{name}` argument must be a positive integer or a tuple of {n} "
+            f"positive integers. Received: {name}={value!r}"
+        )
+    return tuple(int(v) for v in values)
+
+
+def normalize_padding(padding) -> str:
+    """``'VALID'`` -> ``'valid'``; anything but 'valid' / 'same' is an error."""
+    value = padding.lower() if isinstance(padding, str) else padding
+    if value not in ("valid", "same"):
+        raise ValueError(
+            f"The `padding` argument must be 'valid' or 'same'. Received: "
+            f"padding={padding!r}"
+        )
+    return value
+
+
+def conv_output_length(length, size, padding, stride, dilation=1):
+    """Output length along one axis (``None`` stays ``None``), as in Keras.
+
+    ``padding`` is 'valid', 'same' or 'causal' (the last two keep the length when
+    ``stride == 1``).
+    """
+    if length is None:
+        return None
+    span = (size - 1) * dilation + 1
+    if padding == "valid":
+        return max((length - span) // stride + 1, 0)
+    return -(-length // stride)
+
+
+def same_padding(length: int, size: int, stride: int, dilation: int = 1):
+    """(before, after) padding for 'same'; the odd extra goes after, as in TF."""
+    span = (size - 1) * dilation + 1
+    out = -(-length // stride)
+    total = max((out - 1) * stride + span - length, 0)
+    return total // 2, total - total // 2
+
+
+def resolve_padding(padding, shape, sizes, strides, dilations=(1, 1)):
+    """Explicit ``((top, bottom), (left, right))`` for 'valid', 'same' or pairs."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0), (0, 0)
+        return tuple(
+            same_padding(n, k, s, d)
+            for n, k, s, d in zip(shape, sizes, strides, dilations)
+        )
+    return tuple(tuple(int(p) for p in pair) for pair in padding)
+
+
+def pad2d(x: np.ndarray, pads, value=0.0) -> np.ndarray:
+    """``x`` (N, H, W, C) with ``pads = ((top, bottom), (left, right))`` added."""
+    (top, bottom), (left, right) = pads
+    if top == bottom == left == right == 0:
+        return x
+    n, h, w, c = x.shape
+    out = np.full((n, h + top + bottom, w + left + right, c), value, dtype=x.dtype)
+    out[:, top : top + h, left : left + w] = x
+    return out
+
+
+def crop2d(x: np.ndarray, pads) -> np.ndarray:
+    """The inverse of :func:`pad2d` (a view)."""
+    (top, bottom), (left, right) = pads
+    return x[:, top : x.shape[1] - bottom, left : x.shape[2] - right]
+
+
+def windows(xp, out_hw, sizes, strides, dilations):
+    """Strided view (N, Ho, Wo, kh, kw, C) of every receptive field; no copy."""
+    sn, sh, sw, sc = xp.strides
+    return _as_strided(
+        xp,
+        shape=(xp.shape[0], *out_hw, *sizes, xp.shape[3]),
+        strides=(
+            sn,
+            sh * strides[0],
+            sw * strides[1],
+            sh * dilations[0],
+            sw * dilations[1],
+            sc,
+        ),
+        writeable=False,
+    )
+
+
+def offset_slice(i, j, out_hw, strides, dilations):
+    """Index of the (N, Ho, Wo, C) slice of the padded input seen by offset (i, j)."""
+    top, left = i * dilations[0], j * dilations[1]
+    return (
+        slice(None),
+        slice(top, top + strides[0] * (out_hw[0] - 1) + 1, strides[0]),
+        slice(left, left + strides[1] * (out_hw[1] - 1) + 1, strides[1]),
+    )
+
+
+class Conv2D(Function):
+    """y = conv2d(x, w) + b (channels-last);  dL/dw = cols.T @ g,
+    dL/dx = col2im(g @ w.T), dL/db = sum(g over batch and pixels).
+
+    ``x`` (N, H, W, C), ``w`` (kh, kw, C, F), ``b`` (F,) or omitted; output
+    (N, Ho, Wo, F). Keyword settings: ``strides``, ``dilation_rate`` (pairs) and
+    ``padding`` ('valid', 'same', or explicit ``((top, bottom), (left, right))``).
+
+    Peak extra memory, in elements (M = N*Ho*Wo, K = kh*kw*C):
+    forward keeps the im2col buffer, M*K, plus the output M*F (and the padded
+    input N*Hp*Wp*C while copying, with 'same'); backward allocates M*K for the
+    column gradient, N*Hp*Wp*C for the input gradient and K*F for the kernel
+    gradient. The saved buffer is kept until the graph is freed.
+    """
+
+    def forward(
+        self, x, w, b=None, strides=(1, 1), padding="valid", dilation_rate=(1, 1)
+    ):
+        if x.ndim != 4 or w.ndim != 4 or x.shape[3] != w.shape[2]:
+            raise ValueError(
+                "conv2d expects x of shape (batch, height, width, channels) and a "
+                "kernel of shape (kh, kw, channels, filters) with matching channels. "
+                f"Received: x.shape={x.shape}, kernel.shape={w.shape}"
+            )
+        kh, kw, c, f = w.shape
+        pads = resolve_padding(padding, x.shape[1:3], (kh, kw), strides, dilation_rate)
+        xp = pad2d(x, pads)
+        out_hw = tuple(
+            conv_output_length(n, k, "valid", s, d)
+            for n, k, s, d in zip(xp.shape[1:3], (kh, kw), strides, dilation_rate)
+        )
+        if min(out_hw) <= 0:
+            raise ValueError(
+                f"conv2d kernel (dilated size {(kh - 1) * dilation_rate[0] + 1}x"
+                f"{(kw - 1) * dilation_rate[1] + 1}) is larger than the padded "
+                f"input. Received: x.shape={x.shape}, padding={padding!r}"
+            )
+        n = x.shape[0]
+        # NOTE: this reshape is the one im2col copy; the matmul needs it contiguous.
+        cols = windows(xp, out_hw, (kh, kw), strides, dilation_rate).reshape(
+            n * out_hw[0] * out_hw[1], kh * kw * c
+        )
+        out = cols @ w.reshape(kh * kw * c, f)
+        if b is not None:
+            out += b
+        self.cols, self.w, self.pads, self.xp_shape = cols, w, pads, xp.shape
+        self.out_hw, self.strides, self.dilations = out_hw, strides, dilation_rate
+        return out.reshape(n, *out_hw, f)
+
+    def backward(self, grad_output):
+        need = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
+        kh, kw, c, f = self.w.shape
+        g = grad_output.reshape(-1, f)
+        grad_x = grad_w = grad_b = None
+        if need[1]:
+            grad_w = (self.cols.T @ g).reshape(self.w.shape)
+        if need[2]:
+            grad_b = g.sum(axis=0)
+        if need[0]:
+            gcols = (g @ self.w.reshape(-1, f).T).reshape(
+                grad_output.shape[:3] + (kh, kw, c)
+            )
+            dxp = np.zeros(self.xp_shape, dtype=gcols.dtype)
+            for i in range(kh):
+                for j in range(kw):
+                    index = offset_slice(
+                        i, j, self.out_hw, self.strides, self.dilations
+                    )
+                    dxp[index] += gcols[:, :, :, i, j]
+            grad_x = crop2d(dxp, self.pads)
+        return (grad_x, grad_w, grad_b)[: len(self.needs_input_grad)]
+
+
+class Conv1D(Conv2D):
+    """y = conv1d(x, w) + b: a Conv2D of height 1;  the same local gradients.
+
+    ``x`` (N, L, C), ``w`` (k, C, F), ``b`` (F,) or omitted; output (N, Lo, F).
+    ``padding`` is 'valid', 'same' or 'causal' (all padding on the left).
+    """
+
+    def forward(self, x, w, b=None, strides=1, padding="valid", dilation_rate=1):
+        if x.ndim != 3 or w.ndim != 3:
+            raise ValueError(
+                "conv1d expects x of shape (batch, steps, channels) and a kernel of "
+                f"shape (k, channels, filters). Received: x.shape={x.shape}, "
+                f"kernel.shape={w.shape}"
+            )
+        if padding == "causal":
+            padding = ((0, 0), ((w.shape[0] - 1) * dilation_rate, 0))
+        out = super().forward(
+            x[:, None],
+            w[None],
+            b,
+            strides=(1, strides),
+            padding=padding,
+            dilation_rate=(1, dilation_rate),
+        )
+        return out[:, 0]
+
+    def backward(self, grad_output):
+        grads = super().backward(grad_output[:, None])
+        squeeze = (lambda a: a[:, 0], lambda a: a[0], lambda a: a)
+        return tuple(None if g is None else fn(g) for g, fn in zip(grads, squeeze))
+
+
+class ZeroPad2D(Function):
+    """y = x with zeros around it;  dL/dx = dL/dy with the border cropped off."""
+
+    def forward(self, x, padding=((0, 0), (0, 0))):
+        self.pads = padding
+        return pad2d(x, padding)
+
+    def backward(self, grad_output):
+        return (crop2d(grad_output, self.pads),)
+
+
+def conv2d(x, kernel, bias=None, strides=(1, 1), padding="valid", dilation_rate=(1, 1)):
+    """2-D convolution (cross-correlation, as in Keras) of channels-last images.
+
+    ``x`` (N, H, W, C), ``kernel`` (kh, kw, C, F), ``bias`` (F,) or None;
+    returns (N, Ho, Wo, F). ``padding`` 'same' puts the odd extra row/column at
+    the bottom/right, like TensorFlow and Keras.
+    """
+    params = dict(
+        strides=normalize_tuple(strides, 2, "strides"),
+        padding=padding if not isinstance(padding, str) else normalize_padding(padding),
+        dilation_rate=normalize_tuple(dilation_rate, 2, "dilation_rate"),
+    )
+    if bias is None:
+        return Conv2D.apply(x, kernel, **params)
+    return Conv2D.apply(x, kernel, bias, **params)
+
+
+def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
+    """1-D convolution of (N, L, C) sequences with a (k, C, F) kernel."""
+    value = padding.lower() if isinstance(padding, str) else padding
+    if value not in ("valid", "same", "causal"):
+        raise ValueError(
+            "The `padding` argument must be 'valid', 'same' or 'causal'. "
+            f"Received: padding={padding!r}"
+        )
+    params = dict(
+        strides=normalize_tuple(strides, 1, "strides")[0],
+        padding=value,
+        dilation_rate=normalize_tuple(dilation_rate, 1, "dilation_rate")[0],
+    )
+    if bias is None:
+        return Conv1D.apply(x, kernel, **params)
+    return Conv1D.apply(x, kernel, bias, **params)
+
+
+def zero_pad2d(x, padding=((1, 1), (1, 1))):
+    """Pad (N, H, W, C) images with zeros: ``((top, bottom), (left, right))``."""
+    pads = tuple(tuple(int(p) for p in pair) for pair in padding)
+    return ZeroPad2D.apply(x, padding=pads)
