@@ -12,9 +12,11 @@ from glassnet.layers.core import (
     InputLayer,
     Reshape,
 )
+from glassnet.layers.normalization import BatchNormalization
 
 __all__ = [
     "Activation",
+    "BatchNormalization",
     "Dense",
     "Dropout",
     "Flatten",

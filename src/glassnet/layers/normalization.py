@@ -1,0 +1,186 @@
+"""BatchNormalization, with its training-mode backward as one fused Function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from glassnet import ops
+from glassnet.autograd import Function, Tensor
+from glassnet.layers.base import Layer
+from glassnet.layers.core import _serialize
+
+
+class BatchNorm(Function):
+    """y = gamma * xhat + beta, xhat = (x - mean) / sqrt(var + eps) with the batch's
+    mean and (biased) variance over ``axes``;  dL/dx = gamma / (n sqrt(var + eps))
+    * (n g - sum(g) - xhat sum(g xhat)), dL/dgamma = sum(g xhat), dL/dbeta = sum(g).
+    """
+
+    def forward(self, x, gamma, beta, epsilon=1e-3, axes=(0,)):
+        self.axes = axes
+        self.mean = x.mean(axis=axes, keepdims=True)
+        centered = x - self.mean
+        self.var = (centered * centered).mean(axis=axes, keepdims=True)
+        self.inv_std = 1.0 / np.sqrt(self.var + epsilon)
+        self.xhat = centered * self.inv_std
+        self.gamma = gamma
+        return self.xhat * gamma + beta
+
+    def backward(self, grad_output):
+        g, xhat, axes = grad_output, self.xhat, self.axes
+        need_x, need_gamma, need_beta = self.needs_input_grad
+        sum_g = g.sum(axis=axes, keepdims=True)
+        sum_gx = (g * xhat).sum(axis=axes, keepdims=True)
+        grad_x = None
+        if need_x:
+            n = g.size // sum_g.size
+            grad_x = (self.gamma * self.inv_std / n) * (n * g - sum_g - xhat * sum_gx)
+        return grad_x, sum_gx if need_gamma else None, sum_g if need_beta else None
+
+
+class BatchNormalization(Layer):
+    """Normalizes each feature (along ``axis``) to zero mean and unit variance.
+
+    Training: ``y = gamma * (x - mean_b) / sqrt(var_b + epsilon) + beta`` with the
+    batch's statistics, and the moving statistics follow them:
+    ``moving = moving * momentum + batch * (1 - momentum)``. Inference uses
+    ``moving_mean`` and ``moving_variance`` (non-trainable weights) instead.
+
+    Arguments (Keras's): ``axis=-1``, ``momentum=0.99``, ``epsilon=1e-3``,
+    ``center`` (learn ``beta``), ``scale`` (learn ``gamma``), the four
+    initializers and the beta/gamma regularizers. Any input shape; the output
+    has the same shape. Parameters: ``4 * features`` (2 of them non-trainable).
+    """
+
+    def __init__(
+        self,
+        axis: int | list[int] = -1,
+        momentum: float = 0.99,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer: Any = "zeros",
+        gamma_initializer: Any = "ones",
+        moving_mean_initializer: Any = "zeros",
+        moving_variance_initializer: Any = "ones",
+        beta_regularizer: Any = None,
+        gamma_regularizer: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        from glassnet import initializers
+
+        if not 0 <= momentum <= 1 or epsilon <= 0:
+            raise ValueError(
+                "BatchNormalization needs 0 <= momentum <= 1 and epsilon > 0. "
+                f"Received: momentum={momentum}, epsilon={epsilon}"
+            )
+        self.axis = list(axis) if isinstance(axis, (list, tuple)) else int(axis)
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = beta_regularizer
+        self.gamma_regularizer = gamma_regularizer
+        if beta_regularizer is not None or gamma_regularizer is not None:
+            from glassnet import regularizers
+
+            self.beta_regularizer = regularizers.get(beta_regularizer)
+            self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.gamma = self.beta = None
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        rank = len(input_shape)
+        axes = self.axis if isinstance(self.axis, list) else [self.axis]
+        if any(not -rank <= a < rank for a in axes):
+            raise ValueError(
+                f"BatchNormalization {self.name!r}: axis {self.axis} is out of range "
+                f"for inputs of shape {input_shape}."
+            )
+        self._axes = sorted(a % rank for a in axes)
+        if any(input_shape[a] is None for a in self._axes):
+            raise ValueError(
+                f"BatchNormalization {self.name!r} needs the size of axis "
+                f"{self.axis} to be known. Received: input_shape={input_shape}"
+            )
+        self._reduce = tuple(i for i in range(rank) if i not in self._axes)
+        shape = tuple(input_shape[a] for a in self._axes)
+        self._broadcast = tuple(
+            input_shape[i] if i in self._axes else 1 for i in range(rank)
+        )
+        if self.scale:
+            self.gamma = self.add_weight(
+                "gamma", shape, self.gamma_initializer, self.gamma_regularizer
+            )
+        if self.center:
+            self.beta = self.add_weight(
+                "beta", shape, self.beta_initializer, self.beta_regularizer
+            )
+        self.moving_mean = self.add_weight(
+            "moving_mean", shape, self.moving_mean_initializer, trainable=False
+        )
+        self.moving_variance = self.add_weight(
+            "moving_variance", shape, self.moving_variance_initializer, trainable=False
+        )
+
+    def check_input_shape(self, shape):
+        expected = self._build_shape
+        if len(shape) != len(expected) or any(
+            shape[a] != expected[a] for a in self._axes
+        ):
+            raise ValueError(
+                f"Input of layer {self.name!r} (BatchNormalization) is incompatible "
+                f"with the layer: expected shape={expected}, found shape={shape}"
+            )
+
+    def _affine(self) -> tuple[Any, Any]:
+        """gamma and beta broadcastable to the input (constants when disabled)."""
+        one = np.ones(self._broadcast, dtype=self._dtype)
+        gamma = ops.reshape(self.gamma, self._broadcast) if self.scale else one
+        beta = ops.reshape(self.beta, self._broadcast) if self.center else one * 0
+        return gamma, beta
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        gamma, beta = self._affine()
+        if training:
+            fn_out = BatchNorm.apply(
+                x, gamma, beta, epsilon=self.epsilon, axes=self._reduce
+            )
+            stats = fn_out._ctx if fn_out._ctx is not None else None
+            if stats is None:  # no graph recorded: recompute the statistics
+                mean = x.data.mean(axis=self._reduce)
+                var = x.data.var(axis=self._reduce)
+            else:
+                mean = stats.mean.reshape(self.moving_mean.data.shape)
+                var = stats.var.reshape(self.moving_mean.data.shape)
+            m = self.momentum
+            mm, mv = self.moving_mean, self.moving_variance
+            mm.data[...] = mm.data * m + mean * (1.0 - m)
+            mv.data[...] = mv.data * m + var * (1.0 - m)
+            return fn_out
+        shape = self._broadcast
+        mean = self.moving_mean.data.reshape(shape)
+        inv_std = 1.0 / np.sqrt(self.moving_variance.data.reshape(shape) + self.epsilon)
+        return ops.add(ops.mul(ops.sub(x, mean), ops.mul(gamma, inv_std)), beta)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": _serialize(self.beta_initializer),
+            "gamma_initializer": _serialize(self.gamma_initializer),
+            "moving_mean_initializer": _serialize(self.moving_mean_initializer),
+            "moving_variance_initializer": _serialize(self.moving_variance_initializer),
+            "beta_regularizer": _serialize(self.beta_regularizer),
+            "gamma_regularizer": _serialize(self.gamma_regularizer),
+        }
