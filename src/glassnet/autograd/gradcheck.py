@@ -91,6 +91,7 @@ def gradcheck(
             where = tuple(int(i) for i in index)
             raise GradcheckError(
                 f"gradcheck failed for {label}: input {k} at index {where}: "
-                f"analytic {analytic[index]!r} vs numeric {numeric[index]!r}"
+                f"analytic {float(analytic[index])!r} vs "
+                f"numeric {float(numeric[index])!r}"
             )
     return worst

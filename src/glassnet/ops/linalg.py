@@ -38,7 +38,7 @@ class MatMul(Function):
         if x.ndim == 1 and y.ndim == 1:
             return (g * y if need_x else None, g * x if need_y else None)
         if x.ndim == 1:
-            grad_x = (np.swapaxes(y, -1, -2) @ g[..., None])[..., 0] if need_x else None
+            grad_x = (y @ g[..., None])[..., 0] if need_x else None
             grad_y = x[:, None] * g[..., None, :] if need_y else None
             return grad_x, grad_y
         if y.ndim == 1:

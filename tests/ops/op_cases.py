@@ -1,0 +1,419 @@
+"""The table of ops that drives gradcheck, PyTorch parity and dtype tests.
+
+Each :class:`OpCase` says how to call the op on glassnet Tensors (``fn``) and on
+torch tensors (``torch_fn``), how hypothesis draws input shapes and keyword
+parameters (``draw``), and how input values are sampled (``values``), always
+away from kinks (relu at 0, max ties, clip bounds) so finite differences hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from glassnet import ops
+
+Shapes = list[tuple[int, ...]]
+
+
+# --- value samplers: (rng, shapes) -> list of float64 arrays -------------------
+def symmetric(low: float = 0.1, high: float = 2.0) -> Callable[..., list]:
+    """Magnitudes in [low, high] with a random sign (keeps away from 0)."""
+
+    def sample(rng: np.random.Generator, shapes: Shapes) -> list[np.ndarray]:
+        return [rng.uniform(low, high, s) * rng.choice([-1.0, 1.0], s) for s in shapes]
+
+    return sample
+
+
+def positive(low: float = 0.5, high: float = 2.0) -> Callable[..., list]:
+    def sample(rng: np.random.Generator, shapes: Shapes) -> list[np.ndarray]:
+        return [rng.uniform(low, high, s) for s in shapes]
+
+    return sample
+
+
+def mixed(*samplers: Callable[..., list]) -> Callable[..., list]:
+    """Input ``i`` from ``samplers[i]``."""
+
+    def sample(rng: np.random.Generator, shapes: Shapes) -> list[np.ndarray]:
+        return [f(rng, [s])[0] for f, s in zip(samplers, shapes)]
+
+    return sample
+
+
+def off_grid(offset: float) -> Callable[..., list]:
+    """Values near ``k + offset`` for integer k: two inputs drawn with offsets 0
+    and 0.5 differ by at least 0.3 everywhere, so maximum/minimum have no ties."""
+
+    def sample(rng: np.random.Generator, shapes: Shapes) -> list[np.ndarray]:
+        return [
+            rng.integers(-2, 3, s) + offset + rng.uniform(-0.1, 0.1, s) for s in shapes
+        ]
+
+    return sample
+
+
+def distinct(rng: np.random.Generator, shapes: Shapes) -> list[np.ndarray]:
+    """Entries at least 0.08 apart, so max/min reductions have no ties."""
+    out = []
+    for s in shapes:
+        n = int(np.prod(s))
+        values = rng.permutation(n) * 0.1 - 0.05 * n + rng.uniform(-0.01, 0.01, n)
+        out.append(values.reshape(s))
+    return out
+
+
+def away_from(points: tuple[float, ...], margin: float = 0.1) -> Callable:
+    """Uniform in [-2, 2], pushed at least ``margin`` away from ``points``."""
+
+    def sample(rng: np.random.Generator, shapes: Shapes) -> list[np.ndarray]:
+        out = []
+        for s in shapes:
+            x = np.asarray(rng.uniform(-2.0, 2.0, s))
+            for p in points:
+                close = np.abs(x - p) < margin
+                x = np.where(close, p + np.where(x >= p, margin, -margin), x)
+            out.append(x)
+        return out
+
+    return sample
+
+
+# --- shape strategies: data -> (shapes, params) --------------------------------
+def small_shape(min_dims: int = 0, max_dims: int = 3) -> st.SearchStrategy:
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, max_side=4)
+
+
+def unary(data: st.DataObject) -> tuple[Shapes, dict]:
+    return [data.draw(small_shape())], {}
+
+
+def binary(data: st.DataObject) -> tuple[Shapes, dict]:
+    """Two shapes that broadcast together (e.g. (3, 1) and (1, 4))."""
+    shapes = data.draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3)
+    )
+    return list(shapes.input_shapes), {}
+
+
+def axis_and_keepdims(data: st.DataObject) -> tuple[Shapes, dict]:
+    shape = data.draw(small_shape(min_dims=1))
+    axis = data.draw(
+        st.one_of(
+            st.none(),
+            st.integers(-len(shape), len(shape) - 1),
+            st.lists(st.integers(0, len(shape) - 1), min_size=1, unique=True).map(
+                tuple
+            ),
+        )
+    )
+    return [shape], {"axis": axis, "keepdims": data.draw(st.booleans())}
+
+
+def one_axis(data: st.DataObject) -> tuple[Shapes, dict]:
+    shape = data.draw(small_shape(min_dims=1))
+    return [shape], {"axis": data.draw(st.integers(-len(shape), len(shape) - 1))}
+
+
+def reshape_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
+    shape = data.draw(small_shape(min_dims=1))
+    size = int(np.prod(shape))
+    target = data.draw(st.sampled_from([(-1,), (size, 1), shape[::-1], (1, -1)]))
+    return [shape], {"shape": target}
+
+
+def transpose_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
+    shape = data.draw(small_shape(min_dims=1))
+    axes = data.draw(st.one_of(st.none(), st.permutations(range(len(shape)))))
+    if axes is not None and data.draw(st.booleans()):
+        axes = [a - len(shape) for a in axes]  # negative axes
+    return [shape], {"axes": None if axes is None else tuple(axes)}
+
+
+def broadcast_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
+    shape = data.draw(hnp.array_shapes(min_dims=0, max_dims=3, max_side=2))
+    grown = tuple(data.draw(st.sampled_from([1, 3])) if d == 1 else d for d in shape)
+    lead = tuple(data.draw(st.lists(st.integers(1, 3), max_size=2)))
+    return [shape], {"shape": lead + grown}
+
+
+def index_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=4))
+    kind = data.draw(st.sampled_from(["int", "slice", "ellipsis", "fancy", "mask"]))
+    index: Any
+    if kind == "int":
+        index = data.draw(st.integers(-shape[0], shape[0] - 1))
+    elif kind == "slice":
+        index = (slice(1, None), slice(None, None, 2))[: len(shape)]
+    elif kind == "ellipsis":
+        index = (Ellipsis, slice(0, 1), None)
+    elif kind == "fancy":  # repeated rows: gradients must add up
+        index = np.array([0, 1, 0, shape[0] - 1])
+    else:
+        index = np.arange(shape[0]) % 2 == 0
+    return [shape], {"index": index}
+
+
+def join_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
+    """2-3 shapes equal except along ``axis`` (concatenate)."""
+    base = list(data.draw(small_shape(min_dims=1)))
+    axis = data.draw(st.integers(-len(base), len(base) - 1))
+    shapes = []
+    for _ in range(data.draw(st.integers(2, 3))):
+        base[axis] = data.draw(st.integers(1, 3))
+        shapes.append(tuple(base))
+    return shapes, {"axis": axis}
+
+
+def stack_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
+    shape = data.draw(small_shape())
+    n = data.draw(st.integers(2, 3))
+    axis = data.draw(st.integers(-len(shape) - 1, len(shape)))
+    return [shape] * n, {"axis": axis}
+
+
+def matmul_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
+    n, k, m, b = (data.draw(st.integers(1, 4)) for _ in range(4))
+    return data.draw(
+        st.sampled_from(
+            [
+                [(n, k), (k, m)],
+                [(b, n, k), (k, m)],
+                [(n, k), (b, k, m)],
+                [(b, n, k), (1, k, m)],
+                [(k,), (k, m)],
+                [(n, k), (k,)],
+                [(b, n, k), (k,)],
+                [(k,), (b, k, m)],
+                [(k,), (k,)],
+            ]
+        )
+    ), {}
+
+
+def linear_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
+    n, k, m = (data.draw(st.integers(1, 4)) for _ in range(3))
+    lead = data.draw(st.sampled_from([(n,), (2, n), ()]))
+    return [lead + (k,), (k, m), (m,)], {}
+
+
+def where_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
+    shapes = data.draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3)
+    )
+    condition = data.draw(hnp.arrays(np.bool_, shapes.input_shapes[2]))
+    return list(shapes.input_shapes[:2]), {"condition": condition}
+
+
+def classes_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
+    """Logits (..., classes) with integer labels or probability targets."""
+    lead = data.draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=4))
+    classes = data.draw(st.integers(2, 4))
+    if data.draw(st.booleans()):
+        target = data.draw(
+            hnp.arrays(np.int64, lead, elements=st.integers(0, classes - 1))
+        )
+    else:
+        raw = data.draw(
+            hnp.arrays(np.float64, lead + (classes,), elements=st.floats(0.1, 1.0))
+        )
+        target = raw / raw.sum(axis=-1, keepdims=True)
+    return [lead + (classes,)], {"target": target}
+
+
+def binary_target_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
+    shape = data.draw(small_shape())
+    target = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(0.0, 1.0)))
+    return [shape], {"target": target}
+
+
+# --- torch equivalents ----------------------------------------------------------
+def _dims(x: Any, axis: Any) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(x.ndim))
+    return (axis,) if isinstance(axis, int) else tuple(axis)
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _torch_index(index: Any) -> Any:
+    if isinstance(index, np.ndarray):
+        return _torch().as_tensor(index)
+    return index
+
+
+def _torch_ce(x: Any, target: Any) -> Any:
+    torch = _torch()
+    f = torch.nn.functional
+    flat = x.reshape(-1, x.shape[-1])
+    if np.issubdtype(target.dtype, np.integer):
+        t = torch.as_tensor(target.reshape(-1))
+    else:
+        t = torch.as_tensor(target.reshape(-1, x.shape[-1]))
+    return f.cross_entropy(flat, t, reduction="none").reshape(x.shape[:-1])
+
+
+def _torch_linear(x: Any, w: Any, b: Any) -> Any:
+    return x @ w + b
+
+
+def _torch_transpose(x: Any, axes: Any) -> Any:
+    return x.permute(*(axes if axes is not None else range(x.ndim)[::-1]))
+
+
+# --- the table --------------------------------------------------------------------
+@dataclass
+class OpCase:
+    name: str
+    fn: Callable[..., Any]
+    torch_fn: Callable[..., Any]
+    draw: Callable[[st.DataObject], tuple[Shapes, dict]] = unary
+    values: Callable[..., list] = field(default_factory=symmetric)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _f():
+    return _torch().nn.functional
+
+
+OPS: list[OpCase] = [
+    # arithmetic
+    OpCase("add", ops.add, lambda x, y: x + y, binary),
+    OpCase("sub", ops.sub, lambda x, y: x - y, binary),
+    OpCase("mul", ops.mul, lambda x, y: x * y, binary),
+    OpCase("div", ops.div, lambda x, y: x / y, binary, symmetric(0.5, 2.0)),
+    OpCase("neg", ops.neg, lambda x: -x),
+    OpCase("pow", ops.pow, lambda x, p: x**p, binary, mixed(positive(), symmetric())),
+    OpCase("pow_scalar", lambda x: x**3, lambda x: x**3),
+    OpCase("rpow_scalar", lambda x: 2.0**x, lambda x: 2.0**x),
+    OpCase("exp", ops.exp, lambda x: x.exp()),
+    OpCase("log", ops.log, lambda x: x.log(), unary, positive()),
+    OpCase("sqrt", ops.sqrt, lambda x: x.sqrt(), unary, positive()),
+    OpCase("abs", ops.abs, lambda x: x.abs()),
+    OpCase(
+        "maximum",
+        ops.maximum,
+        lambda x, y: _torch().maximum(x, y),
+        binary,
+        mixed(off_grid(0.0), off_grid(0.5)),
+    ),
+    OpCase(
+        "minimum",
+        ops.minimum,
+        lambda x, y: _torch().minimum(x, y),
+        binary,
+        mixed(off_grid(0.0), off_grid(0.5)),
+    ),
+    OpCase(
+        "clip",
+        lambda x: ops.clip(x, -0.5, 0.5),
+        lambda x: x.clamp(-0.5, 0.5),
+        unary,
+        away_from((-0.5, 0.5)),
+    ),
+    OpCase(
+        "where",
+        lambda x, y, condition: ops.where(condition, x, y),
+        lambda x, y, condition: _torch().where(_torch().as_tensor(condition), x, y),
+        where_shapes,
+    ),
+    # reductions
+    OpCase(
+        "sum",
+        ops.sum,
+        lambda x, axis, keepdims: x.sum(dim=_dims(x, axis), keepdim=keepdims),
+        axis_and_keepdims,
+    ),
+    OpCase(
+        "mean",
+        ops.mean,
+        lambda x, axis, keepdims: x.mean(dim=_dims(x, axis), keepdim=keepdims),
+        axis_and_keepdims,
+    ),
+    OpCase(
+        "max",
+        ops.max,
+        lambda x, axis, keepdims: x.amax(dim=_dims(x, axis), keepdim=keepdims),
+        axis_and_keepdims,
+        distinct,
+    ),
+    OpCase(
+        "min",
+        ops.min,
+        lambda x, axis, keepdims: x.amin(dim=_dims(x, axis), keepdim=keepdims),
+        axis_and_keepdims,
+        distinct,
+    ),
+    # shape
+    OpCase("reshape", ops.reshape, lambda x, shape: x.reshape(shape), reshape_shapes),
+    OpCase("transpose", ops.transpose, _torch_transpose, transpose_shapes),
+    OpCase(
+        "broadcast_to",
+        ops.broadcast_to,
+        lambda x, shape: x.broadcast_to(shape),
+        broadcast_shapes,
+    ),
+    OpCase(
+        "getitem",
+        lambda x, index: x[index],
+        lambda x, index: x[_torch_index(index)],
+        index_shapes,
+    ),
+    OpCase(
+        "concatenate",
+        lambda *xs, axis: ops.concatenate(xs, axis=axis),
+        lambda *xs, axis: _torch().cat(xs, dim=axis),
+        join_shapes,
+    ),
+    OpCase(
+        "stack",
+        lambda *xs, axis: ops.stack(xs, axis=axis),
+        lambda *xs, axis: _torch().stack(xs, dim=axis),
+        stack_shapes,
+    ),
+    # nonlinearities
+    OpCase("tanh", ops.tanh, lambda x: x.tanh()),
+    OpCase("sigmoid", ops.sigmoid, lambda x: x.sigmoid()),
+    OpCase("relu", ops.relu, lambda x: x.relu()),
+    OpCase(
+        "leaky_relu",
+        lambda x: ops.leaky_relu(x, 0.2),
+        lambda x: _f().leaky_relu(x, 0.2),
+    ),
+    OpCase("elu", lambda x: ops.elu(x, 0.7), lambda x: _f().elu(x, 0.7)),
+    OpCase("softplus", ops.softplus, lambda x: _f().softplus(x)),
+    OpCase("softmax", ops.softmax, lambda x, axis: x.softmax(axis), one_axis),
+    OpCase(
+        "log_softmax", ops.log_softmax, lambda x, axis: x.log_softmax(axis), one_axis
+    ),
+    # linear algebra
+    OpCase("matmul", ops.matmul, lambda x, y: x @ y, matmul_shapes),
+    OpCase("linear", ops.linear, _torch_linear, linear_shapes),
+    # fused losses
+    OpCase(
+        "softmax_cross_entropy",
+        ops.softmax_cross_entropy,
+        _torch_ce,
+        classes_shapes,
+    ),
+    OpCase(
+        "sigmoid_cross_entropy",
+        ops.sigmoid_cross_entropy,
+        lambda x, target: _f().binary_cross_entropy_with_logits(
+            x, _torch().as_tensor(target), reduction="none"
+        ),
+        binary_target_shapes,
+    ),
+]
