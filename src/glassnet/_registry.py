@@ -40,11 +40,12 @@ class Registry:
         self._table: dict[str, Any] = {}
 
     def register(self, *names: str) -> Callable[[Any], Any]:
-        """Decorator: add an object under its name, its snake_case and ``names``."""
+        """Decorator: add an object under its own ``__name__`` and ``names``
+        (default: the snake_case of its name)."""
 
         def add(obj: Any) -> Any:
             own = obj.__name__
-            for name in (own, snake_case(own), *names):
+            for name in (own, *(names or (snake_case(own),))):
                 self._table[name] = obj
             return obj
 

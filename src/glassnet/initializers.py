@@ -241,7 +241,7 @@ LecunUniform = _variance_scaling("LecunUniform", 1.0, "fan_in", "uniform")
 LecunNormal = _variance_scaling("LecunNormal", 1.0, "fan_in", "truncated_normal")
 
 
-@_registry.register("orthogonal_initializer")
+@_registry.register("orthogonal", "orthogonal_initializer")
 class Orthogonal(RandomInitializer):
     """A (reshaped) orthogonal matrix times ``gain``, from the QR of a normal draw.
 

@@ -1,0 +1,467 @@
+"""Optimizers: update weights in place from their gradients.
+
+``optimizer.step(params)`` updates each ``p.data`` in place from ``p.grad``
+(params whose grad is ``None`` are skipped); ``apply_gradients(grads_and_vars)``
+and ``apply(grads, variables)`` are Keras's spellings of the same thing.
+
+SGD and Adam do their arithmetic in exactly scikit-learn's order (see
+``sklearn/neural_network/_stochastic_optimizers.py``), so the scikit-learn
+estimators built on them reproduce scikit-learn to the last bit; the results
+equal Keras 3's and PyTorch's up to rounding. AdamW, RMSprop and Adagrad follow
+Keras 3's update rules.
+
+State (momenta, moments) is kept per parameter in a dict keyed by ``id`` of the
+parameter object (a :class:`~glassnet.Tensor` or an ndarray), created lazily on
+the first update with the parameter's shape and dtype.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from glassnet._registry import Registry
+from glassnet.autograd import Tensor
+
+_registry = Registry("optimizer")
+
+
+def _check_nonnegative(name: str, value: Any, upper: float | None = None) -> None:
+    if value is None or callable(value):
+        return
+    ok = isinstance(value, (int, float, np.number)) and value >= 0
+    if ok and upper is not None:
+        ok = value <= upper
+    if not ok:
+        bound = f" and at most {upper}" if upper is not None else ""
+        raise ValueError(
+            f"`{name}` must be a number >= 0{bound}. Received: {name}={value!r}"
+        )
+
+
+class Optimizer:
+    """Base class. Subclasses define ``_new_state`` and ``_update``.
+
+    Parameters
+    ----------
+    learning_rate : float or callable
+        A plain attribute that schedules and callbacks may change between steps;
+        a callable is called with ``iterations`` (a Keras-style schedule).
+        ``lr=`` is accepted as an alias (the old Keras spelling).
+    weight_decay : float, optional
+        Keras's decoupled decay ``w -= w * weight_decay * learning_rate`` applied
+        before each update.
+    clipnorm, clipvalue, global_clipnorm : float, optional
+        Clip each gradient to this L2 norm, each entry to ``[-v, v]``, or all
+        gradients together to this global norm (at most one of them is used,
+        in that order of precedence, as in Keras).
+
+    Attributes
+    ----------
+    iterations : int
+        Number of updates applied so far.
+    """
+
+    def __init__(
+        self,
+        learning_rate: float | Callable[[int], float] = 0.001,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if "lr" in kwargs:
+            learning_rate = kwargs.pop("lr")
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__} got unexpected argument(s): "
+                f"{', '.join(sorted(kwargs))}. Received: {kwargs}"
+            )
+        _check_nonnegative("learning_rate", learning_rate)
+        for key, value in [
+            ("weight_decay", weight_decay),
+            ("clipnorm", clipnorm),
+            ("clipvalue", clipvalue),
+            ("global_clipnorm", global_clipnorm),
+        ]:
+            _check_nonnegative(key, value)
+        if clipnorm and global_clipnorm:
+            raise ValueError(
+                "Only one of `clipnorm` and `global_clipnorm` can be set. Received: "
+                f"clipnorm={clipnorm}, global_clipnorm={global_clipnorm}"
+            )
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.name = name or type(self).__name__.lower()
+        self.iterations = 0
+        self._state: dict[int, tuple[Any, list[np.ndarray]]] = {}
+
+    # --- the old Keras spelling ------------------------------------------------------
+    @property
+    def lr(self) -> Any:
+        return self.learning_rate
+
+    @lr.setter
+    def lr(self, value: Any) -> None:
+        self.learning_rate = value
+
+    # --- public API ------------------------------------------------------------------
+    def step(self, params: Iterable[Any]) -> None:
+        """Update every parameter that has a gradient, in place, from ``p.grad``."""
+        params = [p for p in params if p.grad is not None]
+        self.apply([p.grad for p in params], params)
+
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Any]]) -> None:
+        """Keras's ``apply_gradients([(grad, variable), ...])``."""
+        pairs = [(g, v) for g, v in grads_and_vars if g is not None]
+        self.apply([g for g, _ in pairs], [v for _, v in pairs])
+
+    def apply(self, grads: list[Any], variables: list[Any]) -> None:
+        """Apply one update to ``variables`` (Tensors or ndarrays) from ``grads``."""
+        if len(grads) != len(variables):
+            raise ValueError(
+                f"Got {len(grads)} gradients for {len(variables)} variables."
+            )
+        arrays = [_array(v) for v in variables]
+        grads = [np.asarray(_array(g)) for g in grads]
+        for array, grad, var in zip(arrays, grads, variables):
+            if not isinstance(array, np.ndarray) or grad.shape != array.shape:
+                raise ValueError(
+                    f"Gradient of shape {grad.shape} does not match the variable "
+                    f"{getattr(var, 'name', None) or ''} of shape "
+                    f"{np.shape(array)}. Received: variable of type "
+                    f"{type(var).__name__}"
+                )
+        grads = self._clip(grads)
+        lr = self.learning_rate
+        if callable(lr):
+            lr = lr(self.iterations)
+        if self.weight_decay:
+            for array in arrays:
+                decay = array * self.weight_decay
+                decay *= lr
+                array -= decay
+        self.iterations += 1
+        for array, grad, var in zip(arrays, grads, variables):
+            self._update(array, grad, self._state_of(var, array), lr)
+
+    def build(self, variables: Iterable[Any]) -> None:
+        """Create the state of every variable now (it is otherwise made lazily)."""
+        for var in variables:
+            self._state_of(var, _array(var))
+
+    @property
+    def variables(self) -> list[np.ndarray]:
+        """All state arrays, in the order variables were first seen."""
+        return [a for _, state in self._state.values() for a in state]
+
+    def reset(self) -> None:
+        """Forget all state and set ``iterations`` back to 0."""
+        self._state.clear()
+        self.iterations = 0
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "learning_rate": self.learning_rate,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "clipvalue": self.clipvalue,
+            "global_clipnorm": self.global_clipnorm,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Optimizer:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(learning_rate={self.learning_rate!r})"
+
+    # --- for subclasses --------------------------------------------------------------
+    def _new_state(self, array: np.ndarray) -> list[np.ndarray]:
+        return []
+
+    def _update(
+        self, p: np.ndarray, g: np.ndarray, state: list[np.ndarray], lr: Any
+    ) -> None:
+        raise NotImplementedError
+
+    def _state_of(self, var: Any, array: np.ndarray) -> list[np.ndarray]:
+        entry = self._state.get(id(var))
+        # NOTE: check identity and shape: ids are reused after garbage collection,
+        # and set_weights may give a variable a new shape.
+        stale = entry is None or entry[0] is not var
+        if not stale and entry[1] and entry[1][0].shape != array.shape:
+            stale = True
+        if stale:
+            entry = (var, self._new_state(array))
+            self._state[id(var)] = entry
+        return entry[1]
+
+    def _clip(self, grads: list[np.ndarray]) -> list[np.ndarray]:
+        if self.clipnorm:
+            return [g * (self.clipnorm / max(_norm(g), self.clipnorm)) for g in grads]
+        if self.global_clipnorm:
+            total = float(np.sqrt(sum(_norm(g) ** 2 for g in grads)))
+            scale = self.global_clipnorm / max(total, self.global_clipnorm)
+            return [g * scale for g in grads]
+        if self.clipvalue:
+            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
+
+
+def _array(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _norm(g: np.ndarray) -> float:
+    return float(np.sqrt(np.vdot(g, g).real))
+
+
+_registry.base = Optimizer
+
+
+@_registry.register("sgd")
+class SGD(Optimizer):
+    """Gradient descent with optional (Nesterov) momentum.
+
+    ``v = momentum * v - lr * g``, then ``w += v`` (nesterov:
+    ``w += momentum * v - lr * g``), in scikit-learn's order of operations.
+    Without momentum simply ``w -= lr * g``.
+    """
+
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        _check_nonnegative("momentum", momentum, upper=1.0)
+        self.momentum, self.nesterov = momentum, bool(nesterov)
+
+    def _new_state(self, array):
+        return [np.zeros_like(array)] if self.momentum else []
+
+    def _update(self, p, g, state, lr):
+        step = g * float(lr)
+        if not self.momentum:
+            p -= step
+            return
+        (v,) = state
+        v *= self.momentum
+        v -= step
+        if self.nesterov:
+            update = v * self.momentum
+            update -= step
+            p += update
+        else:
+            p += v
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "momentum": self.momentum,
+            "nesterov": self.nesterov,
+        }
+
+
+@_registry.register("adam")
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), with optional AMSGrad.
+
+    ``t += 1; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g**2;
+    lr_t = lr sqrt(1 - b2**t) / (1 - b1**t); w += -lr_t m / (sqrt(v) + eps)``,
+    in scikit-learn's order of operations (Keras 3 and PyTorch agree up to
+    rounding; PyTorch scales ``eps`` slightly differently).
+    """
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        _check_nonnegative("beta_1", beta_1, upper=1.0)
+        _check_nonnegative("beta_2", beta_2, upper=1.0)
+        _check_nonnegative("epsilon", epsilon)
+        self.beta_1, self.beta_2 = beta_1, beta_2
+        self.epsilon, self.amsgrad = epsilon, bool(amsgrad)
+
+    def _new_state(self, array):
+        return [np.zeros_like(array) for _ in range(3 if self.amsgrad else 2)]
+
+    def _update(self, p, g, state, lr):
+        m, v = state[0], state[1]
+        t = self.iterations
+        m *= self.beta_1
+        m += (1 - self.beta_1) * g
+        square = g * g
+        square *= 1 - self.beta_2
+        v *= self.beta_2
+        v += square
+        if self.amsgrad:
+            np.maximum(state[2], v, out=state[2])
+            v = state[2]
+        # NOTE: np.sqrt makes lr_t a NumPy float64, as in scikit-learn; keep it so
+        # float32 weights round exactly as scikit-learn's do.
+        lr_t = lr * np.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        denominator = np.sqrt(v, out=square)
+        denominator += self.epsilon
+        step = -lr_t * m
+        step /= denominator
+        p += step
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+            "amsgrad": self.amsgrad,
+        }
+
+
+@_registry.register("adamw", "adam_w")
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Keras 3): ``w -= w * wd * lr`` first."""
+
+    def __init__(self, learning_rate: float = 0.001, weight_decay=0.004, **kwargs):
+        super().__init__(
+            learning_rate=learning_rate, weight_decay=weight_decay, **kwargs
+        )
+
+
+@_registry.register("rmsprop")
+class RMSprop(Optimizer):
+    """RMSprop (Keras 3 rule).
+
+    ``v = rho v + (1 - rho) g**2``; ``d = lr g / sqrt(v + eps)`` (centered:
+    ``sqrt(v - a**2 + eps)`` with ``a = rho a + (1 - rho) g``); with momentum
+    ``m = momentum m + d; w -= m``, else ``w -= d``.
+    """
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-7,
+        centered: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        _check_nonnegative("rho", rho, upper=1.0)
+        _check_nonnegative("momentum", momentum, upper=1.0)
+        _check_nonnegative("epsilon", epsilon)
+        self.rho, self.momentum = rho, momentum
+        self.epsilon, self.centered = epsilon, bool(centered)
+
+    def _new_state(self, array):
+        n = 1 + bool(self.momentum) + self.centered
+        return [np.zeros_like(array) for _ in range(n)]
+
+    def _update(self, p, g, state, lr):
+        v = state[0]
+        v *= self.rho
+        v += (1 - self.rho) * (g * g)
+        if self.centered:
+            a = state[-1]
+            a *= self.rho
+            a += (1 - self.rho) * g
+            denominator = v - a * a
+            denominator += self.epsilon
+        else:
+            denominator = v + self.epsilon
+        np.sqrt(denominator, out=denominator)
+        step = g * lr
+        step /= denominator
+        if self.momentum:
+            m = state[1]
+            m *= self.momentum
+            m += step
+            step = m
+        p -= step
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "rho": self.rho,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "centered": self.centered,
+        }
+
+
+@_registry.register("adagrad")
+class Adagrad(Optimizer):
+    """Adagrad (Keras 3 rule): ``a += g**2; w -= lr g / sqrt(a + eps)``.
+
+    The accumulator ``a`` starts at ``initial_accumulator_value``.
+    """
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        initial_accumulator_value: float = 0.1,
+        epsilon: float = 1e-7,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        _check_nonnegative("initial_accumulator_value", initial_accumulator_value)
+        _check_nonnegative("epsilon", epsilon)
+        self.initial_accumulator_value = initial_accumulator_value
+        self.epsilon = epsilon
+
+    def _new_state(self, array):
+        return [np.full_like(array, self.initial_accumulator_value)]
+
+    def _update(self, p, g, state, lr):
+        (a,) = state
+        square = g * g
+        a += square
+        denominator = np.add(a, self.epsilon, out=square)
+        np.sqrt(denominator, out=denominator)
+        step = g * lr
+        step /= denominator
+        p -= step
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "epsilon": self.epsilon,
+        }
+
+
+def get(identifier: Any) -> Optimizer:
+    """An optimizer from a name (``"adam"``, ``"SGD"``), an instance, a class or a
+    config dict; names give a new instance with default settings."""
+    if identifier is None:
+        raise ValueError("An optimizer is required. Received: optimizer=None")
+    optimizer = _registry.get(identifier)
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"Could not interpret optimizer identifier. Received: {identifier!r}"
+        )
+    return optimizer
+
+
+def serialize(optimizer: Optimizer) -> dict[str, Any]:
+    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+
+
+def deserialize(config: dict[str, Any]) -> Optimizer:
+    return get(config)

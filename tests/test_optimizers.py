@@ -1,0 +1,261 @@
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from glassnet import Tensor, optimizers
+
+STEPS = 4
+
+
+def _problem(dtype, seed=0):
+    """Weights and STEPS rounds of gradients for a (4, 3) kernel and a (3,) bias."""
+    rng = np.random.default_rng(seed)
+    weights = [rng.standard_normal((4, 3)), rng.standard_normal(3)]
+    grads = [[rng.standard_normal(w.shape) for w in weights] for _ in range(STEPS)]
+    cast = lambda arrays: [a.astype(dtype) for a in arrays]  # noqa: E731
+    return cast(weights), [cast(g) for g in grads]
+
+
+def _assert_close(actual, desired):
+    # NOTE: float32 weights of size ~1 after steps of ~0.1: an absolute tolerance
+    # relative to the weights' scale, or entries near 0 fail on rounding alone.
+    scale = np.abs(desired).max()
+    np.testing.assert_allclose(actual, desired, rtol=1e-5, atol=1e-5 * scale)
+
+
+def _run_glassnet(optimizer, weights, grads):
+    params = [Tensor(w.copy(), requires_grad=True) for w in weights]
+    for round_ in grads:
+        for p, g in zip(params, round_):
+            p.grad = g
+        optimizer.step(params)
+    return [p.data for p in params]
+
+
+def test_hand_worked_sgd_step():
+    # w = [1.0, -2.0], g = [0.5, 4.0], lr = 0.1, momentum = 0.9
+    # step 1: v = 0.9 * 0 - 0.1 * g = [-0.05, -0.4];  w = w + v = [0.95, -2.4]
+    # step 2 (same g): v = 0.9 * v - 0.1 * g = [-0.095, -0.76];  w = [0.855, -3.16]
+    w = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    opt = optimizers.SGD(learning_rate=0.1, momentum=0.9)
+    w.grad = np.array([0.5, 4.0])
+    opt.step([w])
+    np.testing.assert_allclose(w.data, [0.95, -2.4], rtol=1e-15)
+    opt.step([w])
+    np.testing.assert_allclose(w.data, [0.855, -3.16], rtol=1e-15)
+    assert opt.iterations == 2
+    # nesterov, one step from w = 1, g = 0.5: v = -0.05; w += 0.9 v - 0.1 g = -0.095
+    w = Tensor(np.array([1.0]), requires_grad=True)
+    w.grad = np.array([0.5])
+    optimizers.SGD(0.1, momentum=0.9, nesterov=True).step([w])
+    np.testing.assert_allclose(w.data, [0.905], rtol=1e-15)
+
+
+def test_adam_first_step_recomputed_inline():
+    w0, g = np.array([0.3, -1.2]), np.array([0.2, -5.0])
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-7
+    m, v = (1 - b1) * g, (1 - b2) * g**2
+    lr_t = lr * np.sqrt(1 - b2) / (1 - b1)
+    w = Tensor(w0.copy(), requires_grad=True)
+    w.grad = g
+    optimizers.Adam(lr).step([w])
+    np.testing.assert_array_equal(w.data, w0 - lr_t * m / (np.sqrt(v) + eps))
+
+
+SKLEARN_CASES = [
+    ("sgd", dict(momentum=0.0, nesterov=False)),
+    ("sgd", dict(momentum=0.9, nesterov=False)),
+    ("sgd", dict(momentum=0.9, nesterov=True)),
+    ("adam", dict(beta_1=0.8, beta_2=0.99, epsilon=1e-8)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kind, kwargs", SKLEARN_CASES)
+def test_equals_scikit_learn_bit_for_bit(kind, kwargs, dtype):
+    so = pytest.importorskip("sklearn.neural_network._stochastic_optimizers")
+    weights, grads = _problem(dtype)
+    reference = [w.copy() for w in weights]
+    if kind == "sgd":
+        ours = optimizers.SGD(learning_rate=0.05, **kwargs)
+        theirs = so.SGDOptimizer(reference, learning_rate_init=0.05, **kwargs)
+    else:
+        ours = optimizers.Adam(learning_rate=0.05, **kwargs)
+        theirs = so.AdamOptimizer(reference, learning_rate_init=0.05, **kwargs)
+    got = _run_glassnet(ours, weights, grads)
+    for round_ in grads:
+        theirs.update_params(reference, round_)
+    for a, b in zip(got, reference):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_array_equal(a, b)
+
+
+PARITY_CASES = [
+    ("SGD", dict(learning_rate=0.1), ("SGD", dict(lr=0.1))),
+    (
+        "SGD",
+        dict(learning_rate=0.1, momentum=0.9),
+        ("SGD", dict(lr=0.1, momentum=0.9)),
+    ),
+    (
+        "SGD",
+        dict(learning_rate=0.1, momentum=0.8, nesterov=True),
+        ("SGD", dict(lr=0.1, momentum=0.8, nesterov=True)),
+    ),
+    ("Adam", dict(learning_rate=0.1), ("Adam", dict(lr=0.1, eps=1e-7))),
+    (
+        "Adam",
+        dict(learning_rate=0.1, amsgrad=True),
+        ("Adam", dict(lr=0.1, eps=1e-7, amsgrad=True)),
+    ),
+    (
+        "AdamW",
+        dict(learning_rate=0.1, weight_decay=0.05),
+        ("AdamW", dict(lr=0.1, eps=1e-7, weight_decay=0.05)),
+    ),
+    ("RMSprop", dict(learning_rate=0.05), ("RMSprop", dict(lr=0.05, alpha=0.9))),
+    (
+        "RMSprop",
+        dict(learning_rate=0.05, momentum=0.5, centered=True),
+        ("RMSprop", dict(lr=0.05, alpha=0.9, momentum=0.5, centered=True)),
+    ),
+    (
+        "Adagrad",
+        dict(learning_rate=0.1),
+        ("Adagrad", dict(lr=0.1, initial_accumulator_value=0.1, eps=1e-7)),
+    ),
+]
+IDS = [f"{c[0]}-{i}" for i, c in enumerate(PARITY_CASES)]
+
+
+@pytest.mark.parametrize("name, kwargs, torch_spec", PARITY_CASES, ids=IDS)
+def test_equals_keras(name, kwargs, torch_spec):
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    weights, grads = _problem(np.float32, seed=1)
+    got = _run_glassnet(getattr(optimizers, name)(**kwargs), weights, grads)
+    variables = [keras.Variable(w) for w in weights]
+    theirs = getattr(keras.optimizers, name)(**kwargs)
+    for round_ in grads:
+        theirs.apply_gradients(
+            zip([keras.ops.convert_to_tensor(g) for g in round_], variables)
+        )
+    for a, v in zip(got, variables):
+        _assert_close(a, keras.ops.convert_to_numpy(v.value))
+
+
+@pytest.mark.parametrize("name, kwargs, torch_spec", PARITY_CASES, ids=IDS)
+def test_equals_pytorch(name, kwargs, torch_spec):
+    torch = pytest.importorskip("torch")
+    weights, grads = _problem(np.float32, seed=2)
+    got = _run_glassnet(getattr(optimizers, name)(**kwargs), weights, grads)
+    params = [torch.nn.Parameter(torch.from_numpy(w.copy())) for w in weights]
+    theirs = getattr(torch.optim, torch_spec[0])(params, **torch_spec[1])
+    for round_ in grads:
+        for p, g in zip(params, round_):
+            p.grad = torch.from_numpy(g)
+        theirs.step()
+    for a, p in zip(got, params):
+        _assert_close(a, p.detach().numpy())
+
+
+def test_lr_alias_and_attribute():
+    opt = optimizers.SGD(lr=0.001)
+    assert opt.learning_rate == 0.001 and opt.lr == 0.001
+    opt.lr = 0.5
+    assert opt.learning_rate == 0.5
+    for cls in [optimizers.Adam, optimizers.AdamW, optimizers.RMSprop]:
+        assert cls(lr=0.3).learning_rate == 0.3
+    w = Tensor(np.array([1.0]), requires_grad=True)
+    opt = optimizers.SGD(learning_rate=1.0)
+    for lr in [0.5, 0.25]:  # a schedule may change the rate between steps
+        opt.learning_rate = lr
+        w.grad = np.array([1.0])
+        opt.step([w])
+    assert w.data[0] == 0.25
+    schedule = optimizers.SGD(learning_rate=lambda step: 0.1 * (step + 1))
+    w.grad = np.array([1.0])
+    schedule.step([w])
+    schedule.step([w])
+    assert w.data[0] == pytest.approx(0.25 - 0.1 - 0.2)
+
+
+def test_step_skips_missing_grads_and_keeps_grads_intact():
+    a = Tensor(np.ones(3), requires_grad=True)
+    b = Tensor(np.ones(2), requires_grad=True)
+    a.grad = np.full(3, 2.0)
+    grad = a.grad
+    opt = optimizers.Adam(0.1)
+    opt.step([a, b])
+    assert (b.data == 1).all() and (a.data < 1).all()
+    assert grad is a.grad and (grad == 2.0).all()
+
+
+def test_apply_gradients_keras_spelling_and_ndarrays():
+    w = np.array([1.0, 2.0])
+    t = Tensor(np.array([1.0, 2.0]))
+    opt = optimizers.SGD(0.5)
+    opt.apply_gradients([(np.array([1.0, 1.0]), w), (np.array([2.0, 0.0]), t)])
+    np.testing.assert_array_equal(w, [0.5, 1.5])
+    np.testing.assert_array_equal(t.data, [0.0, 2.0])
+
+
+def test_updates_are_in_place():
+    w = Tensor(np.ones((2, 2)), requires_grad=True)
+    data = w.data
+    for opt in [optimizers.SGD(0.1, momentum=0.9), optimizers.RMSprop()]:
+        w.grad = np.ones((2, 2))
+        opt.step([w])
+        assert w.data is data
+
+
+def test_clipping():
+    g = np.array([3.0, 4.0])  # norm 5
+    w = np.zeros(2)
+    optimizers.SGD(1.0, clipnorm=1.0).apply([g], [w])
+    np.testing.assert_allclose(w, [-0.6, -0.8])
+    w = np.zeros(2)
+    optimizers.SGD(1.0, clipvalue=3.5).apply([g], [w])
+    np.testing.assert_allclose(w, [-3.0, -3.5])
+    w1, w2 = np.zeros(2), np.zeros(1)
+    optimizers.SGD(1.0, global_clipnorm=6.5).apply([g, np.array([12.0])], [w1, w2])
+    np.testing.assert_allclose(np.r_[w1, w2], -np.array([3.0, 4.0, 12.0]) * 0.5)
+    w = np.zeros(2)
+    optimizers.SGD(1.0, clipnorm=10.0).apply([g], [w])
+    np.testing.assert_allclose(w, -g)
+
+
+def test_get_and_config():
+    for name, cls in [
+        ("sgd", optimizers.SGD),
+        ("SGD", optimizers.SGD),
+        ("adam", optimizers.Adam),
+        ("adamw", optimizers.AdamW),
+        ("rmsprop", optimizers.RMSprop),
+        ("adagrad", optimizers.Adagrad),
+    ]:
+        assert type(optimizers.get(name)) is cls
+    opt = optimizers.Adam(0.02, beta_1=0.5, clipnorm=1.0)
+    assert optimizers.get(opt) is opt
+    again = optimizers.deserialize(optimizers.serialize(opt))
+    assert again.get_config() == opt.get_config()
+    assert again.learning_rate == 0.02 and again.beta_1 == 0.5
+    assert optimizers.AdamW().weight_decay == 0.004
+
+
+def test_bad_arguments_have_clear_errors():
+    with pytest.raises(ValueError, match="Valid names are: .*adam"):
+        optimizers.get("adamm")
+    with pytest.raises(ValueError, match="learning_rate=-1"):
+        optimizers.SGD(learning_rate=-1)
+    with pytest.raises(ValueError, match="momentum=1.5"):
+        optimizers.SGD(momentum=1.5)
+    with pytest.raises(TypeError, match="unexpected argument.*decay"):
+        optimizers.Adam(decay=0.1)
+    with pytest.raises(ValueError, match="does not match"):
+        optimizers.SGD().apply([np.ones(3)], [np.zeros(2)])
+    with pytest.raises(ValueError, match="optimizer=None"):
+        optimizers.get(None)
