@@ -159,7 +159,9 @@ class Tensor:
             g = grads.pop(id(node), None)
             if g is None:
                 continue
-            node.grad = g if node.grad is None else node.grad + g
+            if type(g) is not np.ndarray:  # 0-d arithmetic gives NumPy scalars
+                g = np.asarray(g)
+            node.grad = g if node.grad is None else np.asarray(node.grad + g)
             fn = node._ctx
             if fn is None:
                 continue
@@ -178,6 +180,8 @@ class Tensor:
             for x, gx, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
                 if not needed or gx is None:
                     continue
+                if type(gx) is not np.ndarray:  # a NumPy or Python scalar
+                    gx = np.asarray(gx)
                 if gx.shape != x.data.shape:
                     gx = _sum_to_shape(gx, x.data.shape, fn)
                 if gx.dtype != x.data.dtype:
