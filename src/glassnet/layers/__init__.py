@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from glassnet.layers.base import KerasTensor, Layer, clear_session
+from glassnet.layers.conv import Conv1D, Conv2D
 from glassnet.layers.core import (
     Activation,
     Dense,
@@ -13,8 +14,23 @@ from glassnet.layers.core import (
     Reshape,
 )
 from glassnet.layers.normalization import BatchNormalization
+from glassnet.layers.pooling import (
+    AveragePooling2D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling2D,
+    MaxPooling2D,
+)
+from glassnet.layers.reshaping import UpSampling2D, ZeroPadding2D
 
 __all__ = [
+    "AveragePooling2D",
+    "Conv1D",
+    "Conv2D",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling2D",
+    "MaxPooling2D",
+    "UpSampling2D",
+    "ZeroPadding2D",
     "Activation",
     "BatchNormalization",
     "Dense",

@@ -1,0 +1,195 @@
+"""Convolution layers: Conv2D and Conv1D (channels-last, Keras arguments)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from glassnet import ops
+from glassnet.autograd import Tensor
+from glassnet.layers.base import Layer
+from glassnet.layers.core import _activation_name, _get_activation, _serialize
+from glassnet.ops.conv import conv_output_length, normalize_tuple
+
+
+def check_data_format(data_format: Any) -> str:
+    """Only channels-last images are supported (Keras's default)."""
+    if data_format not in (None, "channels_last"):
+        raise ValueError(
+            "glassnet layers work on channels-last data only. "
+            f"Received: data_format={data_format!r}"
+        )
+    return "channels_last"
+
+
+class _Conv(Layer):
+    """Shared lifecycle of Conv1D and Conv2D; ``rank`` is the number of spatial
+    axes and ``paddings`` the accepted padding names."""
+
+    rank = 2
+    paddings: tuple[str, ...] = ("valid", "same")
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: Any,
+        strides: Any = 1,
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate: Any = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if (
+            isinstance(filters, bool)
+            or not isinstance(filters, (int, np.integer))
+            or filters <= 0
+        ):
+            raise ValueError(
+                "Invalid value for argument `filters`. Expected a strictly positive "
+                f"integer. Received: filters={filters!r}"
+            )
+        from glassnet import initializers
+
+        self.filters = int(filters)
+        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size")
+        self.strides = normalize_tuple(strides, self.rank, "strides")
+        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate")
+        self.padding = padding.lower() if isinstance(padding, str) else padding
+        if self.padding not in self.paddings:
+            raise ValueError(
+                f"The `padding` argument must be one of {self.paddings}. "
+                f"Received: padding={padding!r}"
+            )
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                "`strides > 1` is not supported together with `dilation_rate > 1` "
+                f"(as in Keras). Received: strides={self.strides} and "
+                f"dilation_rate={self.dilation_rate}"
+            )
+        self.data_format = check_data_format(data_format)
+        self.activation = _get_activation(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = kernel_regularizer
+        self.bias_regularizer = bias_regularizer
+        if kernel_regularizer is not None or bias_regularizer is not None:
+            from glassnet import regularizers
+
+            self.kernel_regularizer = regularizers.get(kernel_regularizer)
+            self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel: Tensor | None = None
+        self.bias: Tensor | None = None
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        if len(input_shape) != self.rank + 2 or input_shape[-1] is None:
+            raise ValueError(
+                f"{type(self).__name__} layer {self.name!r} expects inputs of rank "
+                f"{self.rank + 2} (batch, *spatial, channels) with known channels. "
+                f"Received: input_shape={input_shape}"
+            )
+        self.compute_output_shape(input_shape)  # raises when the kernel won't fit
+        shape = (*self.kernel_size, input_shape[-1], self.filters)
+        self.kernel = self.add_weight(
+            "kernel", shape, self.kernel_initializer, self.kernel_regularizer
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                "bias", (self.filters,), self.bias_initializer, self.bias_regularizer
+            )
+
+    def compute_output_shape(self, input_shape):
+        spatial = tuple(
+            conv_output_length(n, k, self.padding, s, d)
+            for n, k, s, d in zip(
+                input_shape[1:-1], self.kernel_size, self.strides, self.dilation_rate
+            )
+        )
+        if any(n is not None and n <= 0 for n in spatial):
+            raise ValueError(
+                f"Computed output size of layer {self.name!r} would be zero or "
+                f"negative. Received: input_shape={tuple(input_shape)}, "
+                f"kernel_size={self.kernel_size}, padding={self.padding!r}"
+            )
+        return (input_shape[0], *spatial, self.filters)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": self.dilation_rate,
+            "activation": _activation_name(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": _serialize(self.kernel_initializer),
+            "bias_initializer": _serialize(self.bias_initializer),
+            "kernel_regularizer": _serialize(self.kernel_regularizer),
+            "bias_regularizer": _serialize(self.bias_regularizer),
+        }
+
+
+class Conv2D(_Conv):
+    """2-D convolution of channels-last images, one fused ``ops.conv2d`` node:
+    ``y[n, i, j, f] = activation(sum_{a, b, c} x[n, s*i + d*a, s*j + d*b, c]
+    * kernel[a, b, c, f] + bias[f])``.
+
+    Arguments: ``filters``, ``kernel_size`` (int or pair), ``strides`` (default 1),
+    ``padding`` ('valid' or 'same': the odd extra pad goes bottom/right, as in
+    Keras), ``dilation_rate``, ``activation``, ``use_bias``, ``kernel_initializer``
+    ("glorot_uniform"), ``bias_initializer`` ("zeros"), ``kernel_regularizer``,
+    ``bias_regularizer`` and the base Layer keywords (``input_shape``, ``name``).
+
+    Input ``(batch, height, width, channels)``; output
+    ``(batch, new_height, new_width, filters)``; kernel ``(kh, kw, channels,
+    filters)``.
+
+    >>> Conv2D(4, (3, 3), input_shape=(32, 32, 1))  # 3*3*1*4 + 4 = 40 params,
+    ... # output (None, 30, 30, 4)
+    """
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        y = ops.conv2d(
+            x,
+            self.kernel,
+            self.bias,
+            strides=self.strides,
+            padding=self.padding,
+            dilation_rate=self.dilation_rate,
+        )
+        return y if self.activation is None else self.activation(y)
+
+
+class Conv1D(_Conv):
+    """1-D convolution of (batch, steps, channels) sequences with a
+    ``(kernel_size, channels, filters)`` kernel; same arguments as Conv2D with
+    integers for sizes, and ``padding`` 'valid', 'same' or 'causal' (all the
+    padding on the left, so step t sees only steps <= t).
+
+    Output ``(batch, new_steps, filters)``.
+    """
+
+    rank = 1
+    paddings = ("valid", "same", "causal")
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        y = ops.conv1d(
+            x,
+            self.kernel,
+            self.bias,
+            strides=self.strides,
+            padding=self.padding,
+            dilation_rate=self.dilation_rate,
+        )
+        return y if self.activation is None else self.activation(y)

@@ -1,0 +1,225 @@
+"""Conv2D / Conv1D / ZeroPad2D kernels: finite differences, PyTorch, Keras.
+
+One table of geometries (input size, kernel size, strides, padding, dilation)
+drives the float64 gradcheck and the float32 PyTorch parity of outputs and of
+all three gradients.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from glassnet import Tensor, ops
+from glassnet.autograd import gradcheck
+from glassnet.ops.conv import conv_output_length, same_padding
+
+# (height, width, channels, kh, kw, filters, strides, padding, dilation)
+CONV2D = [
+    (5, 6, 2, 3, 3, 3, (1, 1), "valid", (1, 1)),
+    (5, 6, 2, 3, 3, 3, (1, 1), "same", (1, 1)),
+    (7, 6, 2, 3, 2, 2, (2, 2), "valid", (1, 1)),
+    (7, 6, 2, 3, 2, 2, (2, 3), "same", (1, 1)),
+    (6, 7, 1, 2, 3, 2, (1, 1), "valid", (2, 2)),
+    (6, 7, 2, 2, 3, 2, (1, 1), "same", (2, 1)),
+    (7, 7, 2, 2, 2, 2, (2, 1), "same", (1, 2)),  # strides and dilation together
+    (4, 5, 3, 1, 1, 2, (1, 1), "valid", (1, 1)),  # 1x1: im2col is a view
+    (4, 4, 1, 4, 4, 2, (1, 1), "same", (1, 1)),  # even kernel: extra pad after
+]
+IDS = [f"{h}x{w}-k{kh}x{kw}-s{s}-{p}-d{d}" for h, w, _, kh, kw, _, s, p, d in CONV2D]
+
+
+def _arrays(case, dtype, batch=2, seed=0):
+    h, w, c, kh, kw, f = case[:6]
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, h, w, c)).astype(dtype)
+    kernel = rng.standard_normal((kh, kw, c, f)).astype(dtype)
+    bias = rng.standard_normal(f).astype(dtype)
+    return x, kernel, bias
+
+
+def _settings(case):
+    strides, padding, dilation = case[6:]
+    return dict(strides=strides, padding=padding, dilation_rate=dilation)
+
+
+@pytest.mark.parametrize("case", CONV2D, ids=IDS)
+def test_conv2d_gradcheck(case):
+    x, kernel, bias = _arrays(case, np.float64)
+    worst = gradcheck(
+        lambda a, k, b: ops.conv2d(a, k, b, **_settings(case)), x, kernel, bias
+    )
+    assert worst < 1e-6
+
+
+@pytest.mark.parametrize("case", CONV2D, ids=IDS)
+def test_conv2d_output_shape_matches_keras_formula(case):
+    x, kernel, bias = _arrays(case, np.float32)
+    out = ops.conv2d(x, kernel, bias, **_settings(case))
+    h, w = x.shape[1:3]
+    (kh, kw), (sh, sw), padding, (dh, dw) = kernel.shape[:2], *case[6:]
+    expected = (
+        2,
+        conv_output_length(h, kh, padding, sh, dh),
+        conv_output_length(w, kw, padding, sw, dw),
+        kernel.shape[3],
+    )
+    assert out.shape == expected
+    assert out.dtype == np.float32
+
+
+def test_conv2d_hand_worked():
+    # 1 image 3x3, one 2x2 kernel of ones: each output is the sum of a 2x2 block.
+    x = np.arange(9.0).reshape(1, 3, 3, 1)
+    kernel = np.ones((2, 2, 1, 1))
+    out = ops.conv2d(Tensor(x, requires_grad=True), kernel, np.array([0.5]))
+    np.testing.assert_array_equal(out.data[0, :, :, 0], [[8.5, 12.5], [20.5, 24.5]])
+    x_t = Tensor(x, requires_grad=True)
+    ops.conv2d(x_t, kernel).sum().backward()
+    # dL/dx counts how many windows cover each pixel: corners 1, edges 2, centre 4.
+    np.testing.assert_array_equal(
+        x_t.grad[0, :, :, 0], [[1, 2, 1], [2, 4, 2], [1, 2, 1]]
+    )
+
+
+def test_same_padding_puts_the_extra_after():
+    assert same_padding(5, 2, 1) == (0, 1)
+    assert same_padding(7, 3, 2) == (1, 1)
+    assert same_padding(6, 3, 2) == (0, 1)
+    assert same_padding(6, 4, 1) == (1, 2)
+
+
+@pytest.mark.parametrize("case", CONV2D, ids=IDS)
+def test_conv2d_matches_torch(case):
+    torch = pytest.importorskip("torch")
+    f_ = torch.nn.functional
+    x, kernel, bias = _arrays(case, np.float32, batch=3, seed=1)
+    strides, padding, dilation = case[6:]
+    xs, ks, bs = (Tensor(a, requires_grad=True) for a in (x, kernel, bias))
+    out = ops.conv2d(xs, ks, bs, **_settings(case))
+    grad = np.random.default_rng(2).standard_normal(out.shape).astype(np.float32)
+    out.backward(grad)
+
+    xt = torch.tensor(x.transpose(0, 3, 1, 2), requires_grad=True)
+    kt = torch.tensor(kernel.transpose(3, 2, 0, 1), requires_grad=True)
+    bt = torch.tensor(bias, requires_grad=True)
+    xp = xt
+    if padding == "same":
+        pads = [
+            same_padding(n, k, s, d)
+            for n, k, s, d in zip(x.shape[1:3], kernel.shape[:2], strides, dilation)
+        ]
+        xp = f_.pad(xt, (*pads[1], *pads[0]))
+    expected = f_.conv2d(xp, kt, bt, stride=strides, dilation=dilation)
+    expected.backward(torch.tensor(grad.transpose(0, 3, 1, 2)))
+
+    _close(out.data, expected.detach().numpy().transpose(0, 2, 3, 1))
+    _close(xs.grad, xt.grad.numpy().transpose(0, 2, 3, 1))
+    _close(ks.grad, kt.grad.numpy().transpose(2, 3, 1, 0))
+    _close(bs.grad, bt.grad.numpy())
+    assert xs.grad.dtype == ks.grad.dtype == np.float32
+
+
+def _close(actual, expected, rtol=1e-5):
+    # float32 sums in another order: relative 1e-5 of the largest entry.
+    np.testing.assert_allclose(
+        actual, expected, rtol=rtol, atol=rtol * np.abs(expected).max()
+    )
+
+
+@pytest.mark.parametrize("padding", ["valid", "same", "causal"])
+@pytest.mark.parametrize("strides,dilation", [(1, 1), (2, 1), (1, 2)])
+def test_conv1d_gradcheck_and_torch(padding, strides, dilation):
+    rng = np.random.default_rng(3)
+    x, kernel, bias = (
+        rng.standard_normal((2, 9, 2)),
+        rng.standard_normal((3, 2, 3)),
+        rng.standard_normal(3),
+    )
+    settings = dict(strides=strides, padding=padding, dilation_rate=dilation)
+    assert (
+        gradcheck(lambda a, k, b: ops.conv1d(a, k, b, **settings), x, kernel, bias)
+        < 1e-6
+    )
+
+    torch = pytest.importorskip("torch")
+    x, kernel, bias = (a.astype(np.float32) for a in (x, kernel, bias))
+    xs, ks = Tensor(x, requires_grad=True), Tensor(kernel, requires_grad=True)
+    out = ops.conv1d(xs, ks, bias, **settings)
+    out.sum().backward()
+    xt = torch.tensor(x.transpose(0, 2, 1), requires_grad=True)
+    kt = torch.tensor(kernel.transpose(2, 1, 0), requires_grad=True)
+    span = 2 * dilation
+    pads = {
+        "valid": (0, 0),
+        "causal": (span, 0),
+        "same": same_padding(9, 3, strides, dilation),
+    }
+    xp = torch.nn.functional.pad(xt, pads[padding])
+    expected = torch.nn.functional.conv1d(
+        xp, kt, torch.tensor(bias), stride=strides, dilation=dilation
+    )
+    expected.sum().backward()
+    _close(out.data, expected.detach().numpy().transpose(0, 2, 1))
+    _close(xs.grad, xt.grad.numpy().transpose(0, 2, 1))
+    _close(ks.grad, kt.grad.numpy().transpose(2, 1, 0))
+
+
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CONV2D if c[7] == "same" and min(max(c[6]), max(c[8])) == 1],
+    ids=lambda c: f"{c[:2]}-k{c[3:5]}-s{c[6]}-d{c[8]}",
+)
+def test_conv2d_same_padding_matches_keras(case):
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    x, kernel, bias = _arrays(case, np.float32, seed=4)
+    strides, padding, dilation = case[6:]
+    layer = keras.layers.Conv2D(
+        kernel.shape[3],
+        kernel.shape[:2],
+        strides=strides,
+        padding=padding,
+        dilation_rate=dilation,
+    )
+    layer.build(x.shape)
+    layer.set_weights([kernel, bias])
+    expected = keras.ops.convert_to_numpy(layer(x))
+    _close(ops.conv2d(x, kernel, bias, **_settings(case)).data, expected)
+
+
+def test_zero_pad2d():
+    x = np.random.default_rng(5).standard_normal((2, 3, 4, 2))
+    out = ops.zero_pad2d(x, ((1, 2), (0, 3)))
+    assert out.shape == (2, 6, 7, 2)
+    np.testing.assert_array_equal(out.data[:, 1:4, 0:4], x)
+    assert out.data.sum() == pytest.approx(x.sum())
+    assert gradcheck(lambda a: ops.zero_pad2d(a, ((1, 2), (0, 3))), x) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "x_shape,k_shape,match",
+    [
+        ((2, 5, 5), (3, 3, 1, 2), "batch, height, width, channels"),
+        ((2, 5, 5, 2), (3, 3, 1, 2), "matching channels"),
+        ((2, 2, 2, 1), (3, 3, 1, 2), "larger than the padded input"),
+    ],
+)
+def test_conv2d_bad_input_says_what_came(x_shape, k_shape, match):
+    with pytest.raises(ValueError, match=match):
+        ops.conv2d(np.zeros(x_shape), np.zeros(k_shape))
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(strides=0), "Received: strides=0"),
+        (dict(padding="full"), "Received: padding='full'"),
+        (dict(dilation_rate=(1, 2, 3)), "Received: dilation_rate="),
+    ],
+)
+def test_conv2d_bad_settings(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ops.conv2d(np.zeros((1, 5, 5, 1)), np.zeros((3, 3, 1, 1)), **kwargs)
