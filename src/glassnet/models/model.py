@@ -1,0 +1,810 @@
+"""Model: compile / fit / evaluate / predict on a stack of layers.
+
+``Model(inputs, outputs)`` is the functional form (a chain of layers from an
+``Input``); :class:`~glassnet.models.Sequential` is the usual one. Training is
+one lean loop: per batch one forward through the ops, ``loss.backward()`` and
+``optimizer.step(params)``; inputs are cast to the model's dtype once per
+``fit``, batches are views of an array shuffled once per epoch, and callbacks
+are only called per batch when one of them asks for it.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from glassnet import ops
+from glassnet.autograd import Tensor, no_grad
+from glassnet.callbacks import Callback, CallbackList, History
+from glassnet.layers.base import KerasTensor, Layer, standardize_shape, unique_name
+from glassnet.layers.core import InputLayer
+from glassnet.models.progress import ProgbarLogger
+from glassnet.models.summary import summarize
+
+
+def _verbosity(verbose: Any) -> int:
+    if verbose == "auto" or verbose is True:
+        return 1
+    if verbose is False or verbose is None:
+        return 0
+    if verbose not in (0, 1, 2):
+        raise ValueError(
+            f"verbose must be 'auto', 0, 1, 2 or a bool. Received: verbose={verbose!r}"
+        )
+    return int(verbose)
+
+
+def _name_of(obj: Any) -> str:
+    if isinstance(obj, str):
+        return obj
+    return getattr(obj, "name", None) or getattr(obj, "__name__", type(obj).__name__)
+
+
+class _MetricSlot:
+    """One compiled metric: a name, and a per-sample function or a stateful Metric."""
+
+    def __init__(self, name: str, fn: Any) -> None:
+        self.name = name
+        self.fn = fn
+        self.stateful = hasattr(fn, "update_state") and hasattr(fn, "result")
+        self.total = 0.0
+        self.count = 0
+
+    def reset(self) -> None:
+        self.total, self.count = 0.0, 0
+        if self.stateful:
+            self.fn.reset_state()
+
+    def update(self, y: np.ndarray, p: np.ndarray, sw: np.ndarray | None) -> None:
+        if self.stateful:
+            self.fn.update_state(y, p, sample_weight=sw)
+            return
+        with no_grad():
+            values = self.fn(y, p)
+        values = np.asarray(getattr(values, "data", values), dtype=np.float64)
+        if values.ndim == 0:
+            self.total += float(values) * len(p)
+            self.count += len(p)
+            return
+        values = values.reshape(len(p), -1).mean(axis=1)
+        if sw is not None:
+            values = values * sw
+        self.total += float(values.sum())
+        self.count += len(p)
+
+    def result(self) -> float:
+        if self.stateful:
+            return float(np.asarray(getattr(r := self.fn.result(), "data", r)))
+        return self.total / self.count if self.count else 0.0
+
+
+class Model(Layer):
+    """A network of layers with Keras's training API.
+
+    ``Model(inputs, outputs)`` takes an :func:`~glassnet.layers.Input` and the
+    KerasTensor obtained by calling layers on it (one chain of single-input
+    layers).
+
+    >>> inputs = Input((1024,))
+    >>> outputs = Dense(4, activation="relu")(inputs)
+    >>> model = Model(inputs, outputs)
+    """
+
+    def __init__(
+        self,
+        inputs: Any = None,
+        outputs: Any = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if name is None and type(self) is Model:
+            name = unique_name("functional")
+        super().__init__(name=name, **kwargs)
+        self._layers: list[Layer] = []
+        self._input_layer: InputLayer | None = None
+        self._output_shapes: list[Any] = []
+        self.optimizer: Any = None
+        self.loss: Any = None
+        self.compiled = False
+        self.stop_training = False
+        self.history: History | None = None
+        self._forward_fns: list[Callable[..., Tensor]] = []
+        if inputs is not None or outputs is not None:
+            self._init_functional(inputs, outputs)
+
+    # --- structure ----------------------------------------------------------------
+    def _init_functional(self, inputs: Any, outputs: Any) -> None:
+        if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
+            inputs = inputs[0]
+        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+            outputs = outputs[0]
+        if not isinstance(inputs, KerasTensor) or not isinstance(outputs, KerasTensor):
+            raise ValueError(
+                "Model(inputs, outputs) needs one Input(...) and the output of layers "
+                "called on it (several inputs or outputs are not supported). "
+                f"Received: inputs={inputs!r}, outputs={outputs!r}"
+            )
+        chain: list[Layer] = []
+        node = outputs
+        while node is not inputs:
+            if node.layer is None or not node.inputs:
+                raise ValueError(
+                    "The outputs are not computed from the given inputs. "
+                    f"Received: inputs={inputs!r}, outputs={outputs!r}"
+                )
+            if len(node.inputs) != 1:
+                raise ValueError("Only chains of single-input layers are supported.")
+            chain.append(node.layer)
+            node = node.inputs[0]
+        self._input_layer = inputs.layer
+        self._layers = [inputs.layer, *reversed(chain)]
+        self.build(inputs.shape)
+
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._layers)
+
+    def _compute_layers(self) -> list[Layer]:
+        return [layer for layer in self._layers if not isinstance(layer, InputLayer)]
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        if index is not None:
+            return self.layers[index]
+        for layer in self._layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"No such layer: {name}. Existing layers are: "
+            f"{[layer.name for layer in self._layers]}."
+        )
+
+    @property
+    def input_shape(self) -> tuple[int | None, ...] | None:
+        return self._build_shape
+
+    @property
+    def output_shape(self) -> tuple[int | None, ...] | None:
+        return self._output_shapes[-1] if self._output_shapes else self._build_shape
+
+    def build(self, input_shape: Any) -> None:
+        """Build every layer in turn, from ``input_shape`` (batch axis ``None``)."""
+        shape = standardize_shape(input_shape, "input_shape")
+        shape = (None, *shape[1:])
+        self._build_shape = shape
+        self._output_shapes = []
+        for layer in self._compute_layers():
+            layer.build_for(shape)
+            shape = tuple(layer.compute_output_shape(shape))
+            self._output_shapes.append(shape)
+        self.built = True
+        self._forward_fns = [
+            layer.call if layer.activity_regularizer is None else layer.__call__
+            for layer in self._compute_layers()
+        ]
+        layers = self._compute_layers()
+        self._dtype = layers[0]._dtype if layers else self._dtype
+
+    def build_for(self, input_shape: Any) -> None:
+        if not self.built:
+            self.build(input_shape)
+        else:
+            self._check_input(tuple(input_shape))
+
+    def _check_input(self, shape: tuple[int, ...]) -> None:
+        expected = self._build_shape
+        if expected is None:
+            return
+        ok = len(shape) == len(expected) and all(
+            e is None or s == e for s, e in zip(shape[1:], expected[1:])
+        )
+        if not ok:
+            layers = self._compute_layers()
+            first = layers[0] if layers else self
+            raise ValueError(
+                f"Input of layer {first.name!r} ({type(first).__name__}), the first "
+                f"layer of model {self.name!r}, is incompatible with the layer: "
+                f"expected shape={expected}, found shape={tuple(shape)}"
+            )
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        for fn in self._forward_fns:
+            x = fn(x, training)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        if not self.built:
+            self.build(input_shape)
+        return self.output_shape
+
+    # --- weights ------------------------------------------------------------------
+    def _collect(self, attribute: str) -> list[Tensor]:
+        seen: set[int] = set()
+        out = []
+        for layer in self._layers:
+            for w in getattr(layer, attribute):
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
+
+    @property
+    def weights(self) -> list[Tensor]:
+        return self._collect("weights")
+
+    @property
+    def trainable_weights(self) -> list[Tensor]:
+        return self._collect("trainable_weights") if self.trainable else []
+
+    @property
+    def non_trainable_weights(self) -> list[Tensor]:
+        if not self.trainable:
+            return self.weights
+        return self._collect("non_trainable_weights")
+
+    @property
+    def losses(self) -> list[Tensor]:
+        return [loss for layer in self._layers for loss in layer.losses]
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(
+                f"You tried to call count_params() on model {self.name!r}, but it "
+                "isn't built yet. Give the first layer an input shape "
+                "(input_shape=... / input_dim=... / Input(...)), call the model on "
+                f"data, or build it: {self.name}.build((None, features))."
+            )
+        return int(sum(w.data.size for w in self.weights))
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [w.data.copy() for w in self.weights]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(
+                f"Model {self.name!r} has {len(own)} weights, but the weight list "
+                f"has {len(weights)} elements."
+            )
+        values = [np.asarray(v) for v in weights]
+        for w, v in zip(own, values):
+            if v.shape != w.data.shape:
+                raise ValueError(
+                    f"Weight {w.name!r} of model {self.name!r} has shape "
+                    f"{w.data.shape}; the value has shape {v.shape}."
+                )
+        for w, v in zip(own, values):
+            w.data[...] = v
+
+    # --- compile ------------------------------------------------------------------
+    def compile(
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        metrics: Any = None,
+        loss_weights: Any = None,
+        weighted_metrics: Any = None,
+        run_eagerly: Any = None,
+        steps_per_execution: int = 1,
+        jit_compile: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        """Choose the optimizer, the loss and the metrics to report.
+
+        Each may be a name (``"adam"``, ``"mse"``, ``"accuracy"``), an instance or
+        (loss, metrics) a function ``(y_true, y_pred) -> Tensor``.
+        """
+        from glassnet import optimizers
+
+        if kwargs:
+            raise TypeError(f"Unrecognized arguments to compile(): {sorted(kwargs)}")
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        self._loss_fn = loss
+        if loss is not None and (isinstance(loss, (str, dict)) or not callable(loss)):
+            from glassnet import losses
+
+            self._loss_fn = losses.get(loss)
+        if metrics is None:
+            metrics = []
+        elif isinstance(metrics, (str, Callable)) and not isinstance(metrics, list):
+            metrics = [metrics]
+        if isinstance(metrics, dict) or not isinstance(metrics, (list, tuple)):
+            raise TypeError(
+                "metrics must be a list of names, functions or Metric objects. "
+                f"Received: metrics={metrics!r}"
+            )
+        self._metric_specs = list(metrics)
+        self._metrics: list[_MetricSlot] | None = None
+        self.compiled = True
+
+    def _resolve_metrics(self, y: np.ndarray, out_shape: tuple) -> list[_MetricSlot]:
+        """Turn names into functions; "accuracy" picks binary / sparse /
+        categorical accuracy from the loss and the shapes, as Keras does."""
+        if not self._metric_specs:
+            return []
+        from glassnet import metrics as metrics_module
+
+        slots = []
+        loss_name = _name_of(self.loss) if self.loss is not None else ""
+        for spec in self._metric_specs:
+            name = _name_of(spec)
+            if spec in ("accuracy", "acc"):
+                if "binary" in loss_name or out_shape[-1] == 1:
+                    fn = metrics_module.get("binary_accuracy")
+                elif "sparse" in loss_name or y.ndim < len(out_shape):
+                    fn = metrics_module.get("sparse_categorical_accuracy")
+                else:
+                    fn = metrics_module.get("categorical_accuracy")
+            else:
+                fn = metrics_module.get(spec)
+            slots.append(_MetricSlot(name, fn))
+        return slots
+
+    # --- data ---------------------------------------------------------------------
+    def _as_x(self, x: Any) -> np.ndarray:
+        if isinstance(x, Tensor):
+            x = x.data
+        if isinstance(x, (list, tuple)) and len(x) == 1 and np.ndim(x[0]) >= 2:
+            x = x[0]
+        x = np.asarray(x)
+        if not np.issubdtype(x.dtype, np.number) and x.dtype != bool:
+            raise TypeError(
+                f"Model {self.name!r} needs numeric input. Received: x of dtype "
+                f"{x.dtype}"
+            )
+        x = np.ascontiguousarray(x, dtype=self._dtype)
+        if x.ndim == 0:
+            raise ValueError(
+                f"Model {self.name!r} needs a batch of samples. Received: a scalar x."
+            )
+        if (
+            x.ndim == 1
+            and self._build_shape is not None
+            and len(self._build_shape) == 2
+        ):
+            x = x[:, None] if self._build_shape[1] == 1 else x[None, :]
+        if not np.isfinite(x).all():
+            raise ValueError("Input x contains NaN or infinity.")
+        if not self.built:
+            self.build(x.shape)
+        else:
+            self._check_input(x.shape)
+        return x
+
+    def _as_y(self, y: Any, n: int) -> np.ndarray:
+        y = np.asarray(getattr(y, "data", y))
+        if y.ndim == 0 or len(y) != n:
+            raise ValueError(
+                "x and y must have the same number of samples. Received: "
+                f"x with {n} samples, y with "
+                f"{'no samples (a scalar)' if y.ndim == 0 else len(y)}."
+            )
+        out = self.output_shape
+        if out is not None and y.ndim == len(out) - 1 and out[-1] == 1:
+            y = y[..., None]
+        if np.issubdtype(y.dtype, np.floating) or (
+            out is not None and y.ndim == len(out)
+        ):
+            y = np.ascontiguousarray(y, dtype=self._dtype)
+            if not np.isfinite(y).all():
+                raise ValueError("Target y contains NaN or infinity.")
+        return y
+
+    def _sample_weights(
+        self, y: np.ndarray, n: int, sample_weight: Any, class_weight: Any
+    ) -> np.ndarray | None:
+        sw = None
+        if sample_weight is not None:
+            sw = np.asarray(sample_weight, dtype=self._dtype).reshape(-1)
+            if len(sw) != n:
+                raise ValueError(
+                    f"sample_weight needs one weight per sample ({n}). Received: "
+                    f"sample_weight of shape {np.shape(sample_weight)}"
+                )
+        if class_weight:
+            if y.ndim > 1 and y.shape[-1] > 1:
+                labels = y.argmax(axis=-1)
+            else:
+                labels = np.round(y.reshape(n, -1)[:, 0]).astype(int)
+            missing = set(np.unique(labels).tolist()) - set(class_weight)
+            if missing:
+                raise ValueError(
+                    f"class_weight has no weight for classes {sorted(missing)}. "
+                    f"Received: class_weight={class_weight!r}"
+                )
+            table = np.vectorize(lambda c: class_weight[c])(labels)
+            cw = table.astype(self._dtype)
+            sw = cw if sw is None else sw * cw
+        return sw
+
+    # --- one step -----------------------------------------------------------------
+    def _loss_value(self, y: np.ndarray, out: Tensor, sw: np.ndarray | None) -> Tensor:
+        value = self._loss_fn(y, out)
+        if value.data.ndim:
+            if sw is not None:
+                shape = (len(sw),) + (1,) * (value.data.ndim - 1)
+                value = ops.mul(value, sw.reshape(shape))
+            value = ops.mean(value)
+        elif sw is not None:
+            raise ValueError(
+                "sample_weight / class_weight need a loss that returns one value "
+                f"per sample; {_name_of(self.loss)!r} returned a scalar."
+            )
+        if self._regularized:
+            for penalty in self.losses:
+                value = ops.add(value, penalty)
+        return value
+
+    def _prepare_training(self) -> None:
+        if not self.compiled:
+            raise RuntimeError(
+                "You must call compile() before using the model for training or "
+                "evaluation: model.compile(optimizer=..., loss=...)."
+            )
+        if self._loss_fn is None:
+            raise ValueError(
+                "The model was compiled without a loss. "
+                "Pass one to compile(), e.g. loss='mse'. Received: loss=None"
+            )
+        self._regularized = any(
+            layer._regularizers or layer.activity_regularizer is not None
+            for layer in self._layers
+        )
+
+    def _train_step(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        sw: np.ndarray | None,
+        params: list[Tensor],
+    ) -> tuple[float, np.ndarray]:
+        out = self.call(Tensor(x), True)
+        loss = self._loss_value(y, out, sw)
+        value = float(loss.data)
+        if value != value or value in (math.inf, -math.inf):
+            return value, out.data
+        loss.backward()
+        self.optimizer.step(params)
+        for p in params:
+            p.grad = None
+        return value, out.data
+
+    def _ensure_metrics(self, y: np.ndarray) -> list[_MetricSlot]:
+        if self._metrics is None:
+            self._metrics = self._resolve_metrics(y, self.output_shape)
+        return self._metrics
+
+    def _logs(self, loss_total: float, count: int, prefix: str = "") -> dict:
+        logs = {prefix + "loss": loss_total / count if count else float("nan")}
+        for slot in self._metrics or []:
+            logs[prefix + slot.name] = slot.result()
+        return logs
+
+    # --- fit ------------------------------------------------------------------------
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: Any = "auto",
+        callbacks: list[Callback] | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool = True,
+        class_weight: dict | None = None,
+        sample_weight: Any = None,
+        initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_batch_size: int | None = None,
+        validation_freq: int = 1,
+    ) -> History:
+        """Train for ``epochs`` passes over ``(x, y)`` in batches of ``batch_size``.
+
+        ``validation_split`` holds out the *last* fraction of the samples (before
+        shuffling), as Keras does. Returns a :class:`History` whose ``.history``
+        maps ``"loss"``, ``"val_loss"`` and each metric to one value per epoch.
+        A NaN or infinite loss stops training (with a warning) before that batch
+        touches the weights.
+        """
+        self._prepare_training()
+        verbose = _verbosity(verbose)
+        if x is None or y is None:
+            raise ValueError("fit() needs both x and y.")
+        batch_size = 32 if batch_size is None else int(batch_size)
+        if batch_size <= 0 or epochs < 0:
+            raise ValueError(
+                "fit() needs batch_size > 0 and epochs >= 0. Received: "
+                f"batch_size={batch_size}, epochs={epochs}"
+            )
+        x = self._as_x(x)
+        n = len(x)
+        y = self._as_y(y, n)
+        sw = self._sample_weights(y, n, sample_weight, class_weight)
+        val = None
+        if validation_data is not None:
+            val = self._validation_tuple(validation_data)
+        elif validation_split:
+            if not 0 < validation_split < 1:
+                raise ValueError(
+                    "validation_split must be between 0 and 1. "
+                    f"Received: validation_split={validation_split}"
+                )
+            split = int(math.floor(n * (1.0 - validation_split)))
+            if split == 0 or split == n:
+                raise ValueError(
+                    f"validation_split={validation_split} leaves no samples for "
+                    f"{'training' if split == 0 else 'validation'} ({n} samples)."
+                )
+            val = (x[split:], y[split:], None if sw is None else sw[split:])
+            x, y = x[:split], y[:split]
+            sw = None if sw is None else sw[:split]
+            n = split
+        if n == 0:
+            raise ValueError("fit() received no training samples.")
+        metrics = self._ensure_metrics(y)
+        steps = math.ceil(n / batch_size)
+        if steps_per_epoch is not None:
+            steps = min(steps, int(steps_per_epoch))
+        history = History()
+        cb_list = [history, *(callbacks or [])]
+        if verbose:
+            cb_list.append(ProgbarLogger(verbose))
+        cbs = CallbackList(
+            cb_list, model=self, epochs=epochs, steps=steps, verbose=verbose
+        )
+        batch_hooks = cbs.wants_batch_hooks
+        params = self.trainable_weights
+        val_batch = validation_batch_size or batch_size
+        self.stop_training = False
+        cbs.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            cbs.on_epoch_begin(epoch)
+            for slot in metrics:
+                slot.reset()
+            if shuffle:
+                order = np.random.permutation(n)
+                xs, ys = x[order], y[order]
+                ss = None if sw is None else sw[order]
+            else:
+                xs, ys, ss = x, y, sw
+            total, seen = 0.0, 0
+            for step in range(steps):
+                lo = step * batch_size
+                xb, yb = xs[lo : lo + batch_size], ys[lo : lo + batch_size]
+                sb = None if ss is None else ss[lo : lo + batch_size]
+                if batch_hooks:
+                    cbs.on_train_batch_begin(step)
+                value, out = self._train_step(xb, yb, sb, params)
+                if value != value or value in (math.inf, -math.inf):
+                    warnings.warn(
+                        f"Epoch {epoch + 1}, batch {step}: the loss is {value}; "
+                        "training stopped before this batch changed the weights. "
+                        "Try a lower learning rate, scaled inputs, or check the "
+                        "data.",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
+                    self.stop_training = True
+                    total, seen = value, 1
+                    break
+                m = len(xb)
+                total += value * m
+                seen += m
+                for slot in metrics:
+                    slot.update(yb, out, sb)
+                if batch_hooks:
+                    cbs.on_train_batch_end(step, self._logs(total, seen))
+            logs = self._logs(total, seen)
+            if (
+                val is not None
+                and not self.stop_training
+                and (epoch + 1) % validation_freq == 0
+            ):
+                logs.update(self._evaluate_arrays(*val, val_batch, prefix="val_"))
+            cbs.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end(logs if epochs > initial_epoch else None)
+        self.history = history
+        return history
+
+    def _validation_tuple(self, data: Any) -> tuple:
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+            raise ValueError(
+                "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                f"sample_weight). Received: {type(data).__name__}"
+            )
+        xv = self._as_x(data[0])
+        yv = self._as_y(data[1], len(xv))
+        swv = None
+        if len(data) == 3 and data[2] is not None:
+            swv = np.asarray(data[2], dtype=self._dtype).reshape(-1)
+        return xv, yv, swv
+
+    # --- evaluate / predict ---------------------------------------------------------
+    def _evaluate_arrays(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        sw: np.ndarray | None,
+        batch_size: int,
+        prefix: str = "",
+        cbs: CallbackList | None = None,
+    ) -> dict[str, float]:
+        metrics = self._ensure_metrics(y)
+        saved = [(s.total, s.count) for s in metrics]
+        for slot in metrics:
+            slot.reset()
+        total = 0.0
+        n = len(x)
+        with no_grad():
+            for step, lo in enumerate(range(0, n, batch_size)):
+                xb, yb = x[lo : lo + batch_size], y[lo : lo + batch_size]
+                sb = None if sw is None else sw[lo : lo + batch_size]
+                out = self.call(Tensor(xb), False)
+                total += float(self._loss_value(yb, out, sb).data) * len(xb)
+                for slot in metrics:
+                    slot.update(yb, out.data, sb)
+                if cbs is not None:
+                    cbs.on_test_batch_end(step, self._logs(total, lo + len(xb)))
+        logs = self._logs(total, n, prefix)
+        for slot, (t, c) in zip(metrics, saved):
+            if not slot.stateful:
+                slot.total, slot.count = t, c
+        return logs
+
+    def evaluate(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        verbose: Any = "auto",
+        sample_weight: Any = None,
+        steps: int | None = None,
+        callbacks: list[Callback] | None = None,
+        return_dict: bool = False,
+    ) -> Any:
+        """Loss (and metrics) on ``(x, y)``: a float, ``[loss, *metrics]`` or a dict."""
+        self._prepare_training()
+        batch_size = 32 if batch_size is None else int(batch_size)
+        x = self._as_x(x)
+        y = self._as_y(y, len(x))
+        sw = self._sample_weights(y, len(x), sample_weight, None)
+        verbose = _verbosity(verbose)
+        cb_list = list(callbacks or [])
+        if verbose:
+            cb_list.append(ProgbarLogger(verbose))
+        cbs = CallbackList(
+            cb_list, model=self, steps=math.ceil(len(x) / batch_size), verbose=verbose
+        )
+        cbs.on_test_begin()
+        logs = self._evaluate_arrays(
+            x, y, sw, batch_size, cbs=cbs if cbs.callbacks else None
+        )
+        cbs.on_test_end(logs)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def predict(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: Any = "auto",
+        steps: int | None = None,
+        callbacks: list[Callback] | None = None,
+    ) -> np.ndarray:
+        """The model's outputs for ``x`` (array or nested list), in batches."""
+        batch_size = 32 if batch_size is None else int(batch_size)
+        x = self._as_x(x)
+        verbose = _verbosity(verbose)
+        cb_list = list(callbacks or [])
+        if verbose:
+            cb_list.append(ProgbarLogger(verbose))
+        cbs = CallbackList(
+            cb_list, model=self, steps=math.ceil(len(x) / batch_size), verbose=verbose
+        )
+        cbs.on_predict_begin()
+        outputs = []
+        with no_grad():
+            for step, lo in enumerate(range(0, len(x), batch_size)):
+                outputs.append(self.call(Tensor(x[lo : lo + batch_size]), False).data)
+                if cbs.callbacks:
+                    cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
+        cbs.on_predict_end()
+        if not outputs:
+            return np.zeros((0, *self.output_shape[1:]), dtype=self._dtype)
+        return np.concatenate(outputs) if len(outputs) > 1 else outputs[0].copy()
+
+    def __call__(self, x: Any, training: bool = False) -> Any:
+        if isinstance(x, KerasTensor):
+            return x.apply(self)
+        if not isinstance(x, Tensor):
+            x = Tensor(self._as_x(x))
+        else:
+            self.build_for(x.data.shape)
+        return self.call(x, training)
+
+    # --- single batches -------------------------------------------------------------
+    def train_on_batch(
+        self,
+        x: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        class_weight: dict | None = None,
+        return_dict: bool = False,
+    ) -> Any:
+        """One optimizer step on this batch; returns its loss (and metrics)."""
+        self._prepare_training()
+        x = self._as_x(x)
+        y = self._as_y(y, len(x))
+        sw = self._sample_weights(y, len(x), sample_weight, class_weight)
+        metrics = self._ensure_metrics(y)
+        for slot in metrics:
+            slot.reset()
+        value, out = self._train_step(x, y, sw, self.trainable_weights)
+        if value != value or value in (math.inf, -math.inf):
+            warnings.warn(
+                f"The loss is {value}; the weights were not changed.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        for slot in metrics:
+            slot.update(y, out, sw)
+        return self._batch_result(self._logs(value, 1), return_dict)
+
+    def test_on_batch(
+        self, x: Any, y: Any = None, sample_weight: Any = None, return_dict=False
+    ) -> Any:
+        """Loss (and metrics) on this batch, without training."""
+        self._prepare_training()
+        x = self._as_x(x)
+        y = self._as_y(y, len(x))
+        sw = self._sample_weights(y, len(x), sample_weight, None)
+        logs = self._evaluate_arrays(x, y, sw, max(len(x), 1))
+        return self._batch_result(logs, return_dict)
+
+    def predict_on_batch(self, x: Any) -> np.ndarray:
+        x = self._as_x(x)
+        with no_grad():
+            return self.call(Tensor(x), False).data.copy()
+
+    @staticmethod
+    def _batch_result(logs: dict, return_dict: bool) -> Any:
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    # --- summary --------------------------------------------------------------------
+    def summary(
+        self,
+        line_length: int | None = None,
+        positions: Any = None,
+        print_fn: Callable[..., Any] | None = None,
+        expand_nested: bool = False,
+        show_trainable: bool = False,
+        layer_range: Any = None,
+        explain: bool = False,
+    ) -> None:
+        """Print the layers, their output shapes and parameter counts (Keras 3's
+        table); ``explain=True`` also shows how each count arises."""
+        rows = []
+        shapes = iter(self._output_shapes)
+        for layer in self._layers:
+            if isinstance(layer, InputLayer):
+                if self._input_layer is not None:
+                    rows.append((layer, layer.batch_shape))
+                continue
+            rows.append((layer, next(shapes, None) if self.built else None))
+        summarize(self, rows, print_fn=print_fn, explain=explain)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "trainable": self.trainable}

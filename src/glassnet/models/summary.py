@@ -1,0 +1,129 @@
+"""``model.summary()``: Keras 3's box table of layers, output shapes and counts.
+
+Plain Unicode box drawing (no ``rich``); ``explain=True`` adds under each layer
+the arithmetic of its parameter count (``1024 × 4 weights + 4 biases = 4,100``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+_COLUMNS = (31, 22, 13)  # content widths of Layer (type), Output Shape, Param #
+
+# Plural words for the usual weight names, so explanations read naturally.
+_WEIGHT_WORDS = {
+    "kernel": "weights",
+    "bias": "biases",
+    "gamma": "scales (gamma)",
+    "beta": "offsets (beta)",
+    "moving_mean": "moving means",
+    "moving_variance": "moving variances",
+}
+
+
+def readable_size(num_bytes: float) -> str:
+    """``16`` -> ``"16.00 B"``, ``16464`` -> ``"16.08 KB"`` (powers of 1024)."""
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if num_bytes < 1024 or unit == "TB":
+            return f"{num_bytes:.2f} {unit}"
+        num_bytes /= 1024
+    raise AssertionError("unreachable")
+
+
+def format_shape(shape: Any) -> str:
+    """``(None, 4)`` as Keras prints it; ``"?"`` when unknown."""
+    if shape is None:
+        return "?"
+    if isinstance(shape, list):
+        return ", ".join(format_shape(s) for s in shape)
+    return (
+        "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    )
+
+
+def explain_params(layer: Any) -> str:
+    """How ``layer.count_params()`` arises: ``1024 × 4 weights + 4 biases = 4,100``."""
+    terms = []
+    for w in layer._weights:
+        short = (w.name or "weight").rsplit("/", 1)[-1]
+        shape = " × ".join(str(d) for d in w.data.shape) or "1"
+        terms.append(f"{shape} {_WEIGHT_WORDS.get(short, short)}")
+    if not terms:
+        return "no weights = 0"
+    return " + ".join(terms) + f" = {layer.count_params():,}"
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Word-wrap ``text``; a word longer than ``width`` is cut with ``…``."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        if len(word) > width:
+            word = word[: width - 1] + "…"
+        if current and len(current) + 1 + len(word) <= width:
+            current += " " + word
+        else:
+            if current:
+                lines.append(current)
+            current = word
+    lines.append(current)
+    return lines
+
+
+def _rule(left: str, fill: str, middle: str, right: str) -> str:
+    return left + middle.join(fill * (w + 2) for w in _COLUMNS) + right
+
+
+def _row(cells: list[list[str]], separator: str = "│") -> list[str]:
+    height = max(len(c) for c in cells)
+    out = []
+    for i in range(height):
+        parts = []
+        for k, (cell, width) in enumerate(zip(cells, _COLUMNS)):
+            text = cell[i] if i < len(cell) else ""
+            parts.append(text.rjust(width) if k == 2 else text.ljust(width))
+        out.append(separator + " " + f" {separator} ".join(parts) + " " + separator)
+    return out
+
+
+def summarize(
+    model: Any,
+    rows: list[tuple[Any, Any]],
+    print_fn: Callable[..., Any] | None = None,
+    explain: bool = False,
+) -> None:
+    """Print the table for ``rows`` of ``(layer, output_shape)`` of ``model``."""
+    lines = [f'Model: "{model.name}"']
+    lines.append(_rule("┏", "━", "┳", "┓"))
+    lines += _row([["Layer (type)"], ["Output Shape"], ["Param #"]], "┃")
+    lines.append(_rule("┡", "━", "╇", "┩"))
+    inner = sum(_COLUMNS) + 3 * len(_COLUMNS) - 1
+    for i, (layer, shape) in enumerate(rows):
+        name = _wrap(f"{layer.name} ({type(layer).__name__})", _COLUMNS[0])
+        if layer.built:
+            count = f"{layer.count_params():,}"
+        else:
+            count, shape = "0 (unbuilt)", None
+        lines += _row([name, _wrap(format_shape(shape), _COLUMNS[1]), [count]])
+        if explain and layer.built:
+            for text in _wrap(explain_params(layer), inner - 5):
+                lines.append("│   = " + text.ljust(inner - 4) + "│")
+        if i < len(rows) - 1:
+            lines.append(_rule("├", "─", "┼", "┤"))
+    lines.append(_rule("└", "─", "┴", "┘"))
+    weights = [w for layer, _ in rows if layer.built for w in layer._weights]
+    trainable = {id(w) for layer, _ in rows for w in layer.trainable_weights}
+    total = [sum(w.data.size for w in weights), sum(w.data.nbytes for w in weights)]
+    train = [
+        sum(w.data.size for w in weights if id(w) in trainable),
+        sum(w.data.nbytes for w in weights if id(w) in trainable),
+    ]
+    fixed = [total[0] - train[0], total[1] - train[1]]
+    for label, (n, size) in (
+        ("Total", total),
+        ("Trainable", train),
+        ("Non-trainable", fixed),
+    ):
+        lines.append(f" {label} params: {n:,} ({readable_size(size)})")
+    (print_fn or print)("\n".join(lines))
