@@ -1,0 +1,153 @@
+"""The output activation + loss + L2 penalty of the scikit-learn estimators, fused.
+
+Why a fused Function here instead of composing ``glassnet.ops`` or reusing
+``glassnet.losses``: scikit-learn's MLP losses have estimator-specific semantics
+that users' numbers depend on -- half squared error averaged over the samples and
+then over the outputs, log-loss on probabilities clipped to ``[eps, 1 - eps]``,
+half Poisson deviance with its constant terms, and the penalty
+``alpha / (2 s) * sum_j ||W_j||^2`` where ``s`` is the batch size (or the batch's
+sample-weight sum). For each of scikit-learn's (output activation, loss) pairs the
+gradient with respect to the output layer's pre-activation ``z`` is simply
+``sw * (act(z) - y) / s`` (a canonical link). One node computing exactly
+scikit-learn's floating-point operations makes the fitted weights agree with
+scikit-learn's to the last bit, and keeps the graph of a training step at one
+node per layer plus this one, which matters when batches are tiny.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit, xlogy
+
+from glassnet.autograd import Function
+
+
+def _identity(z: np.ndarray) -> np.ndarray:
+    return z
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    # NOTE: subtract the row max, or exp overflows for logits > 700.
+    p = np.exp(z - z.max(axis=1)[:, np.newaxis])
+    p /= p.sum(axis=1)[:, np.newaxis]
+    return p
+
+
+#: Output activations by scikit-learn's ``out_activation_`` name, (n, k) -> (n, k).
+OUTPUT_ACTIVATIONS = {
+    "identity": _identity,
+    "exp": np.exp,
+    "logistic": expit,
+    "softmax": _softmax,
+}
+
+
+def _average(values: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
+    """Per-output (weighted) mean over the samples, as ``np.average(axis=0)``."""
+    if sample_weight is None:
+        return values.mean(axis=0)
+    return np.average(values, weights=sample_weight, axis=0)
+
+
+def squared_error(y, p, sample_weight=None):
+    """Half the squared error, averaged over samples, then over outputs."""
+    return 0.5 * _average((y - p) ** 2, sample_weight).mean()
+
+
+def poisson(y, p, sample_weight=None):
+    """Half the Poisson deviance (with its ``y log y - y`` terms), summed over
+    outputs."""
+    return _average(xlogy(y, y / p) - y + p, sample_weight).sum()
+
+
+def log_loss(y, p, sample_weight=None):
+    """Cross-entropy of probabilities clipped to ``[eps, 1 - eps]``."""
+    eps = np.finfo(p.dtype).eps
+    p = np.clip(p, eps, 1 - eps)
+    if p.shape[1] == 1:
+        p = np.append(1 - p, p, axis=1)
+    if y.shape[1] == 1:
+        y = np.append(1 - y, y, axis=1)
+    return -_average(xlogy(y, p), sample_weight).sum()
+
+
+def binary_log_loss(y, p, sample_weight=None):
+    """Independent binary cross-entropies (one per output column), summed."""
+    eps = np.finfo(p.dtype).eps
+    p = np.clip(p, eps, 1 - eps)
+    return -_average(xlogy(y, p) + xlogy(1 - y, 1 - p), sample_weight).sum()
+
+
+LOSSES = {
+    "squared_error": squared_error,
+    "poisson": poisson,
+    "log_loss": log_loss,
+    "binary_log_loss": binary_log_loss,
+}
+
+
+def l2_sum(coefs) -> float:
+    """``sum_j ||W_j||^2``, accumulated one matrix at a time."""
+    values = 0
+    for w in coefs:
+        w = w.ravel()
+        values += np.dot(w, w)
+    return values
+
+
+class MLPLoss(Function):
+    """l = loss(y, act(z)) + alpha/(2 s) sum_j ||W_j||^2;  dl/dz = sw (act(z) - y) / s,
+    dl/dW_j = alpha W_j / s."""
+
+    def forward(
+        self,
+        z,
+        *coefs,
+        y=None,
+        sample_weight=None,
+        activation="identity",
+        loss="squared_error",
+        alpha=0.0,
+        sw_sum=1,
+    ):
+        self.p = OUTPUT_ACTIVATIONS[activation](z)
+        self.y, self.sample_weight = y, sample_weight
+        self.coefs, self.alpha, self.sw_sum = coefs, alpha, sw_sum
+        value = LOSSES[loss](y, self.p, sample_weight)
+        return value + (0.5 * alpha) * l2_sum(coefs) / sw_sum
+
+    def backward(self, grad_output):
+        # NOTE: the estimators call backward(s) (the gradient of s * loss), which
+        # makes ``scale`` exactly 1.0 and the weight gradients sum(delta) + alpha W
+        # before they are divided by s -- scikit-learn's order of rounding.
+        scale = grad_output / self.sw_sum
+        needs = self.needs_input_grad
+        grad_z = None
+        if needs[0]:
+            grad_z = self.p - self.y
+            if self.sample_weight is not None:
+                grad_z *= self.sample_weight.reshape(-1, 1)
+            if scale != 1.0:
+                grad_z = grad_z * scale
+        grads = [grad_z]
+        for w, need in zip(self.coefs, needs[1:]):
+            if not need or self.alpha == 0:
+                grads.append(None)
+                continue
+            g = self.alpha * w
+            grads.append(g if scale == 1.0 else g * scale)
+        return tuple(grads)
+
+
+def mlp_loss(z, coefs, y, sample_weight, activation, loss, alpha, sw_sum):
+    """The fused objective of one batch (a scalar Tensor); see :class:`MLPLoss`."""
+    return MLPLoss.apply(
+        z,
+        *coefs,
+        y=y,
+        sample_weight=sample_weight,
+        activation=activation,
+        loss=loss,
+        alpha=alpha,
+        sw_sum=sw_sum,
+    )
