@@ -1,0 +1,274 @@
+"""Core layers: lifecycle checks, float64 gradchecks, Keras 3 parity, errors."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from glassnet import initializers
+from glassnet.autograd import Tensor
+from glassnet.layers import (
+    Activation,
+    BatchNormalization,
+    Dense,
+    Dropout,
+    Flatten,
+    Input,
+    InputLayer,
+    Reshape,
+)
+
+from .layer_checks import (
+    check_layer,
+    keras_module,
+    keras_parity,
+    layer_gradcheck,
+)
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+# (factory(**dtype kwargs), input shape, Keras twin factory or None, training)
+CASES = {
+    "dense": (lambda **k: Dense(4, **k), (3,), lambda K: K.layers.Dense(4), False),
+    "dense_tanh": (
+        lambda **k: Dense(2, activation="tanh", bias_initializer="random_normal", **k),
+        (5,),
+        lambda K: K.layers.Dense(2, activation="tanh"),
+        False,
+    ),
+    "dense_no_bias_3d": (
+        lambda **k: Dense(3, use_bias=False, **k),
+        (2, 4),
+        lambda K: K.layers.Dense(3, use_bias=False),
+        False,
+    ),
+    "dense_sigmoid": (
+        lambda **k: Dense(3, activation="sigmoid", **k),
+        (4,),
+        lambda K: K.layers.Dense(3, activation="sigmoid"),
+        False,
+    ),
+    "activation_relu": (
+        lambda **k: Activation("relu", **k),
+        (2, 3),
+        lambda K: K.layers.Activation("relu"),
+        False,
+    ),
+    "activation_softmax": (
+        lambda **k: Activation("softmax", **k),
+        (5,),
+        lambda K: K.layers.Activation("softmax"),
+        False,
+    ),
+    "flatten": (
+        lambda **k: Flatten(**k),
+        (2, 3, 2),
+        lambda K: K.layers.Flatten(),
+        False,
+    ),
+    "reshape": (
+        lambda **k: Reshape((3, -1), **k),
+        (2, 3),
+        lambda K: K.layers.Reshape((3, -1)),
+        False,
+    ),
+    "dropout_inference": (
+        lambda **k: Dropout(0.5, **k),
+        (4,),
+        lambda K: K.layers.Dropout(0.5),
+        False,
+    ),
+    "batchnorm_train": (
+        lambda **k: BatchNormalization(
+            gamma_initializer="random_uniform", beta_initializer="random_normal", **k
+        ),
+        (3,),
+        lambda K: K.layers.BatchNormalization(),
+        True,
+    ),
+    "batchnorm_infer": (
+        lambda **k: BatchNormalization(
+            moving_mean_initializer="random_normal",
+            moving_variance_initializer="ones",
+            beta_initializer="random_normal",
+            **k,
+        ),
+        (2, 3),
+        lambda K: K.layers.BatchNormalization(),
+        False,
+    ),
+    "batchnorm_axis1": (
+        lambda **k: BatchNormalization(axis=1, momentum=0.9, **k),
+        (3, 2),
+        lambda K: K.layers.BatchNormalization(axis=1, momentum=0.9),
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_check_layer(case):
+    factory, shape, _, training = CASES[case]
+    check_layer(factory(), shape, training=training)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_gradcheck_float64(case):
+    factory, shape, _, training = CASES[case]
+    layer_gradcheck(factory(dtype="float64"), shape, training=training)
+
+
+def test_gradcheck_dropout_training_with_a_fixed_mask():
+    layer_gradcheck(_FixedMaskDropout(0.4), (4,), training=True)
+
+
+class _FixedMaskDropout(Dropout):
+    """Dropout whose mask is the same on every call (for finite differences)."""
+
+    def __init__(self, rate):
+        super().__init__(rate, seed=0, dtype="float64")
+
+    def call(self, x, training=False):
+        self._rng = np.random.default_rng(0)
+        return super().call(x, training)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_keras_parity(case):
+    pytest.importorskip("torch")
+    pytest.importorskip("keras")
+    K = keras_module()
+    factory, shape, twin, training = CASES[case]
+    keras_parity(factory(), twin(K), shape, training=training)
+
+
+# --- Dense ---------------------------------------------------------------------------
+def test_dense_is_x_at_kernel_plus_bias():
+    layer = Dense(2, kernel_initializer="ones", bias_initializer="ones")
+    out = layer(np.array([[1.0, 2.0, 3.0]]))
+    np.testing.assert_array_equal(out.data, [[7.0, 7.0]])
+    assert layer.kernel.data.shape == (3, 2) and layer.bias.data.shape == (2,)
+
+
+def test_dense_float64_with_initializer_instances_draws_from_the_random_state():
+    rs = np.random.RandomState(0)
+    layer = Dense(
+        3,
+        dtype="float64",
+        kernel_initializer=initializers.RandomUniform(-1, 1, seed=rs),
+        bias_initializer=initializers.RandomUniform(-1, 1, seed=rs),
+    )
+    layer(np.zeros((1, 2)))
+    expected = np.random.RandomState(0)
+    np.testing.assert_array_equal(layer.kernel.data, expected.uniform(-1, 1, (2, 3)))
+    np.testing.assert_array_equal(layer.bias.data, expected.uniform(-1, 1, (3,)))
+    assert layer.kernel.data.dtype == np.float64
+
+
+def test_dense_rejects_bad_units():
+    with pytest.raises(ValueError, match="Received: units=-3"):
+        Dense(-3)
+    with pytest.raises(ValueError, match="units=2.5"):
+        Dense(2.5)
+
+
+def test_wrong_input_shape_names_layer_and_shapes():
+    layer = Dense(2, input_dim=3, name="first")
+    layer(np.zeros((1, 3)))
+    with pytest.raises(ValueError, match=r"'first'.*\(None, 3\).*\(4, 5\)"):
+        layer(np.zeros((4, 5)))
+
+
+def test_unknown_activation_lists_valid_names():
+    with pytest.raises(ValueError, match="relu"):
+        Dense(2, activation="relux")
+
+
+def test_unknown_keyword_is_rejected():
+    with pytest.raises(TypeError, match="Unrecognized keyword arguments.*unitz"):
+        Dense(2, unitz=3)
+
+
+# --- names, weights -----------------------------------------------------------------
+def test_automatic_names_count_per_class():
+    from glassnet.layers.base import to_snake_case
+
+    a, b = Dense(1), Dense(1)
+    assert b.name.startswith("dense_") and a.name != b.name
+    assert BatchNormalization().name.startswith("batch_normalization")
+    assert to_snake_case("Conv2D") == "conv2d"
+    assert to_snake_case("MaxPooling2D") == "max_pooling2d"
+
+
+def test_non_trainable_layer_moves_weights():
+    layer = Dense(2, trainable=False)
+    layer(np.ones((1, 3)))
+    assert layer.trainable_weights == [] and len(layer.non_trainable_weights) == 2
+    layer.trainable = True
+    assert len(layer.trainable_weights) == 2
+
+
+def test_set_weights_checks_count_and_shapes():
+    layer = Dense(2)
+    layer(np.ones((1, 3)))
+    with pytest.raises(ValueError, match="expects 2 weights"):
+        layer.set_weights([np.zeros((3, 2))])
+    with pytest.raises(ValueError, match=r"shape \(3, 2\).*\(2, 2\)"):
+        layer.set_weights([np.zeros((2, 2)), np.zeros(2)])
+    layer.set_weights([np.ones((3, 2)), np.ones(2)])
+    np.testing.assert_array_equal(layer(np.ones((1, 3))).data, [[4.0, 4.0]])
+
+
+def test_count_params_before_build_is_an_error():
+    with pytest.raises(ValueError, match="isn't built"):
+        Dense(2).count_params()
+
+
+def test_input_shape_keywords_are_recorded():
+    assert Dense(1, input_dim=5)._batch_input_shape == (None, 5)
+    assert Dense(1, input_shape=(2, 3))._batch_input_shape == (None, 2, 3)
+    with pytest.raises(ValueError, match="input_dim"):
+        Dense(1, input_dim=0)
+
+
+# --- Dropout, Flatten, Reshape, Input -------------------------------------------------
+def test_dropout_is_inverted_and_only_in_training():
+    layer = Dropout(0.25, seed=0)
+    x = np.ones((400, 50), dtype="float32")
+    np.testing.assert_array_equal(layer(x).data, x)
+    out = layer(x, training=True).data
+    kept = out != 0
+    assert abs(kept.mean() - 0.75) < 0.01
+    np.testing.assert_allclose(out[kept], 1 / 0.75, rtol=1e-6)
+    again = Dropout(0.25, seed=0)(x, training=True).data
+    np.testing.assert_array_equal(again, out)
+    with pytest.raises(ValueError, match="Received: rate=1.5"):
+        Dropout(1.5)
+
+
+def test_dropout_gradient_uses_the_same_mask():
+    layer = Dropout(0.5, seed=1)
+    x = Tensor(np.ones((10, 10), dtype="float32"), requires_grad=True)
+    out = layer(x, training=True)
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, out.data)
+
+
+def test_flatten_and_reshape_shapes():
+    assert Flatten().compute_output_shape((None, 2, 3, 4)) == (None, 24)
+    assert Reshape((4, -1)).compute_output_shape((None, 2, 6)) == (None, 4, 3)
+    with pytest.raises(ValueError, match="cannot reshape"):
+        Reshape((5,)).compute_output_shape((None, 2, 3))
+    with pytest.raises(ValueError, match="at most one -1"):
+        Reshape((-1, -1))
+
+
+def test_input_makes_a_symbolic_tensor():
+    x = Input((3,))
+    assert x.shape == (None, 3) and isinstance(x.layer, InputLayer)
+    y = Dense(5)(x)
+    assert y.shape == (None, 5) and y.layer.built
+    with pytest.raises(ValueError, match="shape"):
+        InputLayer()
