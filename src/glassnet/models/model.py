@@ -113,6 +113,7 @@ class Model(Layer):
         self.stop_training = False
         self.history: History | None = None
         self._forward_fns: list[Callable[..., Tensor]] = []
+        self._functional = inputs is not None or outputs is not None
         if inputs is not None or outputs is not None:
             self._init_functional(inputs, outputs)
 
@@ -423,7 +424,11 @@ class Model(Layer):
 
     # --- one step -----------------------------------------------------------------
     def _loss_value(self, y: np.ndarray, out: Tensor, sw: np.ndarray | None) -> Tensor:
-        value = self._loss_fn(y, out)
+        if self._loss_weighs:
+            value = self._loss_fn(y, out, sample_weight=sw)
+            sw = None
+        else:
+            value = self._loss_fn(y, out)
         if value.data.ndim:
             if sw is not None:
                 shape = (len(sw),) + (1,) * (value.data.ndim - 1)
@@ -450,6 +455,7 @@ class Model(Layer):
                 "The model was compiled without a loss. "
                 "Pass one to compile(), e.g. loss='mse'. Received: loss=None"
             )
+        self._loss_weighs = hasattr(self._loss_fn, "reduction")
         self._regularized = any(
             layer._regularizers or layer.activity_regularizer is not None
             for layer in self._layers
@@ -800,7 +806,7 @@ class Model(Layer):
         shapes = iter(self._output_shapes)
         for layer in self._layers:
             if isinstance(layer, InputLayer):
-                if self._input_layer is not None:
+                if self._functional:
                     rows.append((layer, layer.batch_shape))
                 continue
             rows.append((layer, next(shapes, None) if self.built else None))

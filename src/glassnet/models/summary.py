@@ -126,4 +126,8 @@ def summarize(
         ("Non-trainable", fixed),
     ):
         lines.append(f" {label} params: {n:,} ({readable_size(size)})")
-    (print_fn or print)("\n".join(lines))
+    text = "\n".join(lines)
+    if print_fn is None:
+        print(text)
+    else:
+        print_fn(text + "\n")  # NOTE: Keras 3 hands print_fn the text with "\n"
