@@ -1,0 +1,264 @@
+"""Metrics: per-sample functions on arrays, and stateful Metric objects.
+
+A metric *function* maps ``(y_true, y_pred)`` (arrays or Tensors) to one NumPy
+value per sample, like a loss function but outside the graph. A :class:`Metric`
+accumulates over batches: ``update_state(y_true, y_pred, sample_weight=None)``,
+``result()`` (a Python float), ``reset_state()`` -- what a fit loop reports.
+
+``"accuracy"`` means binary, categorical or sparse categorical accuracy depending
+on the loss and the shapes; :func:`resolve_accuracy` makes that choice as Keras
+does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from glassnet._registry import Registry, snake_case
+
+_registry = Registry("metric")
+
+
+def _arrays(y_true: Any, y_pred: Any, align: bool = True) -> tuple[Any, Any]:
+    """Plain arrays; ``y_true`` given ``y_pred``'s rank when they differ by a 1-axis."""
+    y_true = np.asarray(getattr(y_true, "data", y_true))
+    y_pred = np.asarray(getattr(y_pred, "data", y_pred))
+    if align:
+        if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1:] == (1,):
+            y_true = y_true[..., None]
+        elif y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1:] == (1,):
+            y_true = y_true[..., 0]
+    return y_true, y_pred
+
+
+@_registry.register()
+def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> np.ndarray:
+    """mean(y_true == (y_pred > threshold), axis=-1)."""
+    y_true, y_pred = _arrays(y_true, y_pred)
+    hits = y_true == (y_pred > threshold).astype(y_true.dtype)
+    return hits.mean(axis=-1, dtype=_float(y_pred))
+
+
+@_registry.register()
+def categorical_accuracy(y_true: Any, y_pred: Any) -> np.ndarray:
+    """1.0 where argmax(y_true) == argmax(y_pred) (one-hot targets), else 0.0."""
+    y_true, y_pred = _arrays(y_true, y_pred, align=False)
+    labels = y_true.argmax(axis=-1) if y_true.ndim == y_pred.ndim else y_true
+    return (labels == y_pred.argmax(axis=-1)).astype(_float(y_pred))
+
+
+@_registry.register()
+def sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> np.ndarray:
+    """1.0 where the integer label equals argmax(y_pred), else 0.0."""
+    y_true, y_pred = _arrays(y_true, y_pred, align=False)
+    if y_true.ndim == y_pred.ndim and y_true.shape[-1:] == (1,):
+        y_true = y_true[..., 0]
+    return (y_true == y_pred.argmax(axis=-1)).astype(_float(y_pred))
+
+
+@_registry.register()
+def top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> np.ndarray:
+    """1.0 where the true class (one-hot ``y_true``) is among the top ``k``."""
+    y_true, y_pred = _arrays(y_true, y_pred, align=False)
+    labels = y_true.argmax(axis=-1) if y_true.ndim == y_pred.ndim else y_true
+    score = np.take_along_axis(y_pred, labels[..., None].astype(np.intp), axis=-1)
+    # NOTE: ties count as hits, as in Keras (in_top_k).
+    return ((y_pred > score).sum(axis=-1) < k).astype(_float(y_pred))
+
+
+@_registry.register("mean_squared_error", "mse")
+def mean_squared_error(y_true: Any, y_pred: Any) -> np.ndarray:
+    """mean((y_pred - y_true)**2, axis=-1)."""
+    y_true, y_pred = _arrays(y_true, y_pred)
+    diff = y_pred - y_true
+    return np.mean(diff * diff, axis=-1)
+
+
+@_registry.register("mean_absolute_error", "mae")
+def mean_absolute_error(y_true: Any, y_pred: Any) -> np.ndarray:
+    """mean(|y_pred - y_true|, axis=-1)."""
+    y_true, y_pred = _arrays(y_true, y_pred)
+    return np.mean(np.abs(y_pred - y_true), axis=-1)
+
+
+mse, mae = mean_squared_error, mean_absolute_error
+
+
+def _float(a: np.ndarray) -> Any:
+    return a.dtype if np.issubdtype(a.dtype, np.floating) else np.float32
+
+
+def resolve_accuracy(
+    loss: Any, y_true_shape: tuple[Any, ...], y_pred_shape: tuple[Any, ...]
+) -> Callable[..., np.ndarray]:
+    """The accuracy function that ``"accuracy"`` stands for.
+
+    A binary/sparse/categorical cross-entropy loss decides; otherwise, as in Keras
+    3, the shapes: one output unit -> binary, integer labels (lower rank, or a last
+    axis of 1 against several outputs) -> sparse categorical, else categorical.
+    """
+    name = "" if loss is None else loss if isinstance(loss, str) else ""
+    if loss is not None and not name:
+        name = getattr(loss, "__name__", "") or type(loss).__name__
+    name = name.lower()
+    if "sparse" in name:
+        return sparse_categorical_accuracy
+    if "binary" in name:
+        return binary_accuracy
+    if "categorical" in name:
+        return categorical_accuracy
+    if y_pred_shape[-1] == 1:
+        return binary_accuracy
+    if len(y_true_shape) < len(y_pred_shape) or y_true_shape[-1] == 1:
+        return sparse_categorical_accuracy
+    return categorical_accuracy
+
+
+@_registry.register("accuracy", "acc")
+def accuracy(y_true: Any, y_pred: Any) -> np.ndarray:
+    """Binary, sparse or categorical accuracy, chosen from the shapes (Keras 3's
+    rule in :func:`resolve_accuracy`, without a loss to go by)."""
+    y_true, y_pred = _arrays(y_true, y_pred, align=False)
+    return resolve_accuracy(None, y_true.shape, y_pred.shape)(y_true, y_pred)
+
+
+# --- stateful metrics -------------------------------------------------------------
+
+
+class Metric:
+    """Base of stateful metrics: ``update_state``, ``result``, ``reset_state``."""
+
+    def __init__(self, name: str | None = None, dtype: Any = None) -> None:
+        self.name = name or snake_case(type(self).__name__)
+        self.dtype = dtype
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        raise NotImplementedError
+
+    def update_state(self, *args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+    def result(self) -> float:
+        raise NotImplementedError
+
+    def __call__(self, *args: Any, **kwargs: Any) -> float:
+        """Update with one batch and return the running result."""
+        self.update_state(*args, **kwargs)
+        return self.result()
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Metric:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r} result={self.result()!r}>"
+
+
+_registry.base = Metric
+
+
+@_registry.register()
+class Mean(Metric):
+    """The (weighted) mean of all values seen: sum(w v) / sum(w)."""
+
+    def reset_state(self) -> None:
+        self.total, self.count = 0.0, 0.0
+
+    def update_state(self, values: Any, sample_weight: Any = None) -> None:
+        values = np.asarray(getattr(values, "data", values), dtype=np.float64)
+        if sample_weight is None:
+            self.total += float(values.sum())
+            self.count += values.size
+            return
+        weight = np.asarray(sample_weight, dtype=np.float64)
+        if weight.ndim == values.ndim + 1 and weight.shape[-1:] == (1,):
+            weight = weight[..., 0]
+        weight = np.broadcast_to(weight, values.shape)
+        self.total += float((values * weight).sum())
+        self.count += float(weight.sum())
+
+    def result(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+
+@_registry.register()
+class Sum(Mean):
+    """The (weighted) sum of all values seen."""
+
+    def result(self) -> float:
+        return self.total
+
+
+class MeanMetricWrapper(Mean):
+    """The weighted mean of a per-sample metric function over all batches."""
+
+    def __init__(
+        self, fn: Callable[..., Any], name: str | None = None, dtype: Any = None, **kw
+    ) -> None:
+        self.fn, self.fn_kwargs = fn, kw
+        super().__init__(name=name or getattr(fn, "__name__", None), dtype=dtype)
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        super().update_state(self.fn(y_true, y_pred, **self.fn_kwargs), sample_weight)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), **self.fn_kwargs}
+
+
+def _wrapper(name: str, fn: Callable[..., Any], **defaults: Any) -> type:
+    def __init__(self, name: str | None = None, dtype: Any = None, **kwargs: Any):
+        MeanMetricWrapper.__init__(
+            self, fn, name=name or fn.__name__, dtype=dtype, **{**defaults, **kwargs}
+        )
+
+    doc = f"Running weighted mean of :func:`{fn.__name__}`."
+    cls = type(name, (MeanMetricWrapper,), {"__init__": __init__, "__doc__": doc})
+    cls.__module__ = __name__
+    _registry.add(name, cls)
+    return cls
+
+
+BinaryAccuracy = _wrapper("BinaryAccuracy", binary_accuracy, threshold=0.5)
+CategoricalAccuracy = _wrapper("CategoricalAccuracy", categorical_accuracy)
+SparseCategoricalAccuracy = _wrapper(
+    "SparseCategoricalAccuracy", sparse_categorical_accuracy
+)
+TopKCategoricalAccuracy = _wrapper(
+    "TopKCategoricalAccuracy", top_k_categorical_accuracy, k=5
+)
+MeanSquaredError = _wrapper("MeanSquaredError", mean_squared_error)
+MeanAbsoluteError = _wrapper("MeanAbsoluteError", mean_absolute_error)
+
+
+@_registry.register()
+class RootMeanSquaredError(MeanSquaredError):
+    """sqrt of the running (weighted) mean squared error."""
+
+    def __init__(self, name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(name=name or "root_mean_squared_error", dtype=dtype)
+
+    def result(self) -> float:
+        return float(np.sqrt(super().result()))
+
+
+def get(identifier: Any) -> Any:
+    """A metric from a name (function names give the function; class names an
+    instance), a Metric, a callable or a config dict."""
+    return _registry.get(identifier)
+
+
+def serialize(metric: Any) -> Any:
+    if isinstance(metric, Metric):
+        return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    return _registry.name_of(metric) or getattr(metric, "__name__", repr(metric))
+
+
+def deserialize(config: Any) -> Any:
+    return get(config)

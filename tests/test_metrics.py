@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from glassnet import Tensor, losses, metrics
+
+RNG = np.random.default_rng(0)
+LABELS = RNG.integers(0, 4, 12)
+PROBS = RNG.dirichlet(np.ones(4), 12).astype(np.float32)
+ONE_HOT = np.eye(4, dtype=np.float32)[LABELS]
+BINARY = (RNG.random((12, 1)) > 0.5).astype(np.float32)
+SCORES = RNG.random((12, 1)).astype(np.float32)
+REAL_T, REAL_P = RNG.standard_normal((2, 12, 3)).astype(np.float32)
+
+TABLE = [
+    ("binary_accuracy", BINARY, SCORES, {}),
+    ("binary_accuracy", BINARY, SCORES, {"threshold": 0.3}),
+    ("categorical_accuracy", ONE_HOT, PROBS, {}),
+    ("sparse_categorical_accuracy", LABELS, PROBS, {}),
+    ("sparse_categorical_accuracy", LABELS[:, None], PROBS, {}),
+    ("top_k_categorical_accuracy", ONE_HOT, PROBS, {"k": 2}),
+    ("mean_squared_error", REAL_T, REAL_P, {}),
+    ("mean_absolute_error", REAL_T, REAL_P, {}),
+]
+
+
+def _keras():
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    return pytest.importorskip("keras")
+
+
+def test_hand_worked_values():
+    y = np.array([[1.0], [0.0], [1.0], [0.0]])
+    p = np.array([[0.9], [0.6], [0.4], [0.1]])
+    np.testing.assert_array_equal(metrics.binary_accuracy(y, p), [1, 0, 0, 1])
+    np.testing.assert_array_equal(metrics.binary_accuracy(y, p, 0.3), [1, 0, 1, 1])
+    labels, scores = np.array([2, 0]), np.array([[0.1, 0.2, 0.7], [0.3, 0.6, 0.1]])
+    np.testing.assert_array_equal(
+        metrics.sparse_categorical_accuracy(labels, scores), [1, 0]
+    )
+    np.testing.assert_array_equal(
+        metrics.categorical_accuracy(np.eye(3)[labels], scores), [1, 0]
+    )
+    np.testing.assert_array_equal(
+        metrics.top_k_categorical_accuracy(np.eye(3)[labels], scores, k=2), [1, 1]
+    )
+    np.testing.assert_allclose(metrics.mse(np.array([1.0, 2.0]), np.zeros(2)), 2.5)
+    # Tensors are accepted and the result is a plain array
+    out = metrics.mae(Tensor(np.array([[1.0, -3.0]])), Tensor(np.zeros((1, 2))))
+    assert isinstance(out, np.ndarray) and out.tolist() == [2.0]
+
+
+@pytest.mark.parametrize("name, y_true, y_pred, kwargs", TABLE)
+def test_functions_equal_keras(name, y_true, y_pred, kwargs):
+    keras = _keras()
+    got = getattr(metrics, name)(y_true, y_pred, **kwargs)
+    want = getattr(keras.metrics, name)(y_true, y_pred, **kwargs)
+    want = keras.ops.convert_to_numpy(want)
+    if want.ndim == got.ndim + 1:  # Keras 3 keeps binary_accuracy elementwise
+        want = want.mean(axis=-1)
+    assert isinstance(got, np.ndarray) and got.shape == (len(y_true),)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "cls, y_true, y_pred",
+    [
+        ("BinaryAccuracy", BINARY, SCORES),
+        ("CategoricalAccuracy", ONE_HOT, PROBS),
+        ("SparseCategoricalAccuracy", LABELS, PROBS),
+        ("MeanSquaredError", REAL_T, REAL_P),
+        ("MeanAbsoluteError", REAL_T, REAL_P),
+        ("RootMeanSquaredError", REAL_T, REAL_P),
+    ],
+)
+def test_stateful_metrics_over_batches_equal_keras(cls, y_true, y_pred):
+    keras = _keras()
+    ours, theirs = getattr(metrics, cls)(), getattr(keras.metrics, cls)()
+    weight = np.linspace(0.0, 2.0, len(y_true)).astype(np.float32)
+    for batch in (slice(0, 5), slice(5, 12)):
+        ours.update_state(y_true[batch], y_pred[batch], sample_weight=weight[batch])
+        theirs.update_state(y_true[batch], y_pred[batch], sample_weight=weight[batch])
+    want = float(keras.ops.convert_to_numpy(theirs.result()))
+    assert ours.result() == pytest.approx(want, rel=1e-5)
+    ours.reset_state()
+    assert ours.result() == 0.0
+
+
+def test_mean_and_sum():
+    m = metrics.Mean()
+    m.update_state([1.0, 2.0, 3.0])
+    m.update_state(np.array([10.0]), sample_weight=[3.0])
+    assert m.result() == pytest.approx((6 + 30) / 6)
+    s = metrics.Sum()
+    assert s([1.0, 2.0]) == 3.0 and s([4.0]) == 7.0
+    assert metrics.Mean().result() == 0.0
+
+
+@pytest.mark.parametrize(
+    "loss, y_shape, out_shape, expected",
+    [
+        ("binary_crossentropy", (8, 1), (8, 1), "binary_accuracy"),
+        ("binary_crossentropy", (8, 3), (8, 3), "binary_accuracy"),
+        (losses.BinaryCrossentropy(), (8, 1), (8, 1), "binary_accuracy"),
+        ("categorical_crossentropy", (8, 3), (8, 3), "categorical_accuracy"),
+        (
+            "sparse_categorical_crossentropy",
+            (8,),
+            (8, 3),
+            "sparse_categorical_accuracy",
+        ),
+        (
+            losses.sparse_categorical_crossentropy,
+            (8, 1),
+            (8, 3),
+            "sparse_categorical_accuracy",
+        ),
+        ("mse", (8, 1), (8, 1), "binary_accuracy"),
+        ("mse", (8,), (8, 5), "sparse_categorical_accuracy"),
+        ("mse", (8, 1), (8, 5), "sparse_categorical_accuracy"),
+        ("mse", (8, 5), (8, 5), "categorical_accuracy"),
+        (None, (8, 5), (8, 5), "categorical_accuracy"),
+    ],
+)
+def test_resolve_accuracy(loss, y_shape, out_shape, expected):
+    assert metrics.resolve_accuracy(loss, y_shape, out_shape).__name__ == expected
+
+
+def test_accuracy_from_shapes():
+    np.testing.assert_array_equal(
+        metrics.accuracy(LABELS, PROBS),
+        metrics.sparse_categorical_accuracy(LABELS, PROBS),
+    )
+    assert metrics.get("acc") is metrics.accuracy
+
+
+def test_get_and_config():
+    assert metrics.get("mse") is metrics.mean_squared_error
+    assert metrics.get("binary_accuracy") is metrics.binary_accuracy
+    acc = metrics.get("BinaryAccuracy")
+    assert isinstance(acc, metrics.BinaryAccuracy) and acc.name == "binary_accuracy"
+    custom = metrics.BinaryAccuracy(name="acc", threshold=0.7)
+    again = metrics.deserialize(metrics.serialize(custom))
+    assert again.get_config() == custom.get_config()
+    assert again.fn_kwargs == {"threshold": 0.7}
+    assert metrics.serialize(metrics.mae) == "mean_absolute_error"
+    with pytest.raises(ValueError, match="Valid names are: .*binary_accuracy"):
+        metrics.get("binary_acc")
