@@ -59,21 +59,18 @@ class _MetricSlot:
         if self.stateful:
             self.fn.reset_state()
 
-    def update(self, y: np.ndarray, p: np.ndarray, sw: np.ndarray | None) -> None:
+    def update(self, y: np.ndarray, p: np.ndarray) -> None:
+        """Add one batch (unweighted, like Keras's ``compile(metrics=...)``)."""
         if self.stateful:
-            self.fn.update_state(y, p, sample_weight=sw)
+            self.fn.update_state(y, p)
             return
         with no_grad():
             values = self.fn(y, p)
         values = np.asarray(getattr(values, "data", values), dtype=np.float64)
         if values.ndim == 0:
             self.total += float(values) * len(p)
-            self.count += len(p)
-            return
-        values = values.reshape(len(p), -1).mean(axis=1)
-        if sw is not None:
-            values = values * sw
-        self.total += float(values.sum())
+        else:
+            self.total += float(values.reshape(len(p), -1).mean(axis=1).sum())
         self.count += len(p)
 
     def result(self) -> float:
@@ -330,19 +327,12 @@ class Model(Layer):
         from glassnet import metrics as metrics_module
 
         slots = []
-        loss_name = _name_of(self.loss) if self.loss is not None else ""
         for spec in self._metric_specs:
-            name = _name_of(spec)
-            if spec in ("accuracy", "acc"):
-                if "binary" in loss_name or out_shape[-1] == 1:
-                    fn = metrics_module.get("binary_accuracy")
-                elif "sparse" in loss_name or y.ndim < len(out_shape):
-                    fn = metrics_module.get("sparse_categorical_accuracy")
-                else:
-                    fn = metrics_module.get("categorical_accuracy")
+            if isinstance(spec, str) and spec in ("accuracy", "acc"):
+                fn = metrics_module.resolve_accuracy(self.loss, y.shape, out_shape)
             else:
                 fn = metrics_module.get(spec)
-            slots.append(_MetricSlot(name, fn))
+            slots.append(_MetricSlot(_name_of(spec), fn))
         return slots
 
     # --- data ---------------------------------------------------------------------
@@ -603,7 +593,7 @@ class Model(Layer):
                 total += value * m
                 seen += m
                 for slot in metrics:
-                    slot.update(yb, out, sb)
+                    slot.update(yb, out)
                 if batch_hooks:
                     cbs.on_train_batch_end(step, self._logs(total, seen))
             logs = self._logs(total, seen)
@@ -656,7 +646,7 @@ class Model(Layer):
                 out = self.call(Tensor(xb), False)
                 total += float(self._loss_value(yb, out, sb).data) * len(xb)
                 for slot in metrics:
-                    slot.update(yb, out.data, sb)
+                    slot.update(yb, out.data)
                 if cbs is not None:
                     cbs.on_test_batch_end(step, self._logs(total, lo + len(xb)))
         logs = self._logs(total, n, prefix)
@@ -763,7 +753,7 @@ class Model(Layer):
                 stacklevel=2,
             )
         for slot in metrics:
-            slot.update(y, out, sw)
+            slot.update(y, out)
         return self._batch_result(self._logs(value, 1), return_dict)
 
     def test_on_batch(

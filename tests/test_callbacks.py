@@ -1,0 +1,242 @@
+"""Callbacks: hook order, History, EarlyStopping, LR schedules, CSV, lambdas."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import numpy as np
+import pytest
+
+from glassnet import callbacks
+from glassnet.layers import Dense
+from glassnet.models import Sequential
+from glassnet.optimizers import SGD
+
+
+def _model(lr=0.05):
+    model = Sequential([Dense(3, activation="tanh", input_dim=2), Dense(1)])
+    model.compile(SGD(learning_rate=lr), "mse")
+    return model
+
+
+def _data(n=32):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, 2)).astype("float32")
+    return x, (x[:, :1] * 2 - x[:, 1:]).astype("float32")
+
+
+class Recorder(callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def on_train_begin(self, logs=None):
+        self.calls.append("train_begin")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.calls.append(f"epoch_begin {epoch}")
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.calls.append(f"batch_begin {batch}")
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.calls.append(f"batch_end {batch} {sorted(logs)}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.calls.append(f"epoch_end {epoch} {sorted(logs)}")
+
+    def on_train_end(self, logs=None):
+        self.calls.append("train_end")
+
+
+def test_hooks_are_called_in_keras_order():
+    x, y = _data(8)
+    recorder = Recorder()
+    _model().fit(
+        x,
+        y,
+        epochs=2,
+        batch_size=4,
+        validation_split=0.5,
+        callbacks=[recorder],
+        verbose=0,
+    )
+    assert recorder.calls == [
+        "train_begin",
+        "epoch_begin 0",
+        "batch_begin 0",
+        "batch_end 0 ['loss']",
+        "epoch_end 0 ['loss', 'val_loss']",
+        "epoch_begin 1",
+        "batch_begin 0",
+        "batch_end 0 ['loss']",
+        "epoch_end 1 ['loss', 'val_loss']",
+        "train_end",
+    ]
+    assert recorder.params == {"epochs": 2, "steps": 1, "verbose": 0}
+    assert recorder.model is not None
+
+
+def test_batch_hooks_are_skipped_when_nobody_listens():
+    assert not callbacks.CallbackList([callbacks.History()]).wants_batch_hooks
+    assert callbacks.CallbackList([callbacks.TerminateOnNaN()]).wants_batch_hooks
+    lam = callbacks.LambdaCallback(on_batch_end=lambda batch, logs: None)
+    assert callbacks.CallbackList([lam]).wants_batch_hooks
+
+
+def test_history_records_one_value_per_epoch():
+    history = callbacks.History()
+    history.on_train_begin()
+    history.on_epoch_end(0, {"loss": 2.0})
+    history.on_epoch_end(1, {"loss": 1.0})
+    assert history.history == {"loss": [2.0, 1.0]} and history.epoch == [0, 1]
+
+
+def test_early_stopping_waits_patience_epochs():
+    model = _model()
+    stopper = callbacks.EarlyStopping(monitor="loss", patience=2)
+    stopper.set_model(model)
+    stopper.on_train_begin()
+    for epoch, loss in enumerate([1.0, 0.5, 0.6, 0.7, 0.4]):
+        stopper.on_epoch_end(epoch, {"loss": loss})
+        if model.stop_training:
+            break
+    assert epoch == 3 and stopper.stopped_epoch == 3 and stopper.best == 0.5
+
+
+def test_early_stopping_min_delta_mode_and_baseline():
+    model = _model()
+    stopper = callbacks.EarlyStopping(monitor="val_acc", min_delta=0.1, patience=1)
+    stopper.set_model(model)
+    stopper.on_train_begin()
+    stopper.on_epoch_end(0, {"val_acc": 0.5})
+    stopper.on_epoch_end(1, {"val_acc": 0.55})  # not better by more than 0.1
+    assert model.stop_training
+    model.stop_training = False
+    stopper = callbacks.EarlyStopping(monitor="loss", baseline=0.1, patience=2)
+    stopper.set_model(model)
+    stopper.on_train_begin()
+    for epoch, loss in enumerate([0.5, 0.4, 0.45]):
+        stopper.on_epoch_end(epoch, {"loss": loss})
+    # the improving epochs never beat the baseline, so they used up the patience
+    assert model.stop_training and stopper.stopped_epoch == 2
+
+
+def test_early_stopping_restores_best_weights_in_fit():
+    x, y = _data()
+    model = _model(lr=0.05)
+    best = {}
+
+    class Spy(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if not best or logs["val_loss"] < best["loss"]:
+                best.update(loss=logs["val_loss"], weights=self.model.get_weights())
+
+    stopper = callbacks.EarlyStopping(patience=1, restore_best_weights=True)
+    # a wildly growing learning rate makes val_loss get worse after a while
+    schedule = callbacks.LearningRateScheduler(lambda epoch, lr: 0.05 * 4.0**epoch)
+    model.fit(
+        x,
+        y,
+        epochs=30,
+        batch_size=8,
+        validation_split=0.25,
+        callbacks=[schedule, Spy(), stopper],
+        verbose=0,
+    )
+    assert stopper.stopped_epoch > 0
+    for a, b in zip(model.get_weights(), best["weights"]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_early_stopping_start_from_epoch():
+    model = _model()
+    stopper = callbacks.EarlyStopping(monitor="loss", patience=0, start_from_epoch=3)
+    stopper.set_model(model)
+    stopper.on_train_begin()
+    for epoch, loss in enumerate([1.0, 2.0, 3.0]):
+        stopper.on_epoch_end(epoch, {"loss": loss})
+    assert not model.stop_training
+
+
+def test_missing_monitor_warns():
+    stopper = callbacks.EarlyStopping(monitor="val_nope")
+    stopper.set_model(_model())
+    stopper.on_train_begin()
+    with pytest.warns(UserWarning, match="val_nope.*loss"):
+        stopper.on_epoch_end(0, {"loss": 1.0})
+
+
+def test_terminate_on_nan(capsys):
+    model = _model()
+    cb = callbacks.TerminateOnNaN()
+    cb.set_model(model)
+    cb.on_train_batch_end(4, {"loss": math.nan})
+    assert model.stop_training
+    assert "Batch 4: Invalid loss" in capsys.readouterr().out
+
+
+def test_reduce_lr_on_plateau():
+    model = _model(lr=1.0)
+    cb = callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, min_lr=0.3)
+    cb.set_model(model)
+    cb.on_train_begin()
+    lrs = []
+    for epoch, loss in enumerate([1.0, 1.0, 1.0, 1.0, 0.1]):
+        logs = {"loss": loss}
+        cb.on_epoch_end(epoch, logs)
+        lrs.append(model.optimizer.learning_rate)
+    assert lrs == [1.0, 0.5, 0.3, 0.3, 0.3]
+    assert logs["learning_rate"] == 0.3
+    with pytest.raises(ValueError, match="factor=1.5"):
+        callbacks.ReduceLROnPlateau(factor=1.5)
+
+
+def test_learning_rate_scheduler_changes_the_optimizer():
+    x, y = _data()
+    model = _model()
+    seen = []
+    schedule = callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))
+    spy = callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: seen.append(logs["learning_rate"])
+    )
+    model.fit(x, y, epochs=3, callbacks=[schedule, spy], verbose=0)
+    np.testing.assert_allclose(seen, [0.1, 0.05, 0.1 / 3])
+
+
+def test_csv_logger(tmp_path):
+    x, y = _data()
+    path = tmp_path / "log.csv"
+    _model().fit(
+        x,
+        y,
+        epochs=3,
+        validation_split=0.25,
+        callbacks=[callbacks.CSVLogger(str(path))],
+        verbose=0,
+    )
+    rows = list(csv.DictReader(path.open()))
+    assert [r["epoch"] for r in rows] == ["0", "1", "2"]
+    assert set(rows[0]) == {"epoch", "loss", "val_loss"}
+
+
+def test_lambda_callback_rejects_unknown_hooks():
+    with pytest.raises(ValueError, match="on_epoch_end"):
+        callbacks.LambdaCallback(on_epoch_ending=print)
+
+
+def test_a_callback_can_stop_training():
+    x, y = _data()
+    stop = callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: setattr(
+            stop.model, "stop_training", epoch == 1
+        )
+    )
+    history = _model().fit(x, y, epochs=10, callbacks=[stop], verbose=0)
+    assert len(history.history["loss"]) == 2
+
+
+def test_callbacks_must_be_callbacks():
+    with pytest.raises(TypeError, match="Callback instances"):
+        callbacks.CallbackList([print])
