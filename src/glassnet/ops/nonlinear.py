@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 
 from glassnet.autograd import Function
 
@@ -22,8 +23,10 @@ class Sigmoid(Function):
     """y = 1 / (1 + exp(-x));  dy/dx = y (1 - y)."""
 
     def forward(self, x):
-        # NOTE: tanh form never overflows, unlike 1 / (1 + exp(-x)) for x << 0.
-        self.y = 0.5 * (np.tanh(0.5 * x) + 1.0)
+        # NOTE: scipy's expit never overflows (unlike 1 / (1 + exp(-x)) for
+        # x << 0) and is scikit-learn's logistic, so the MLP estimators match
+        # scikit-learn bit for bit.
+        self.y = expit(x)
         return self.y
 
     def backward(self, grad_output):
