@@ -8,6 +8,11 @@ import pytest
 
 from glassnet import initializers
 
+# Keras 3's torch backend trips a NumPy 2 deprecation inside its own code.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation:DeprecationWarning"
+)
+
 RANDOM = [
     initializers.RandomUniform,
     initializers.RandomNormal,

@@ -8,6 +8,11 @@ import pytest
 from glassnet import Tensor, losses
 from glassnet.autograd import gradcheck
 
+# Keras 3's torch backend trips a NumPy 2 deprecation inside its own code.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation:DeprecationWarning"
+)
+
 N, K = 4, 3
 
 

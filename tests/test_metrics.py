@@ -7,6 +7,11 @@ import pytest
 
 from glassnet import Tensor, losses, metrics
 
+# Keras 3's torch backend trips a NumPy 2 deprecation inside its own code.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation:DeprecationWarning"
+)
+
 RNG = np.random.default_rng(0)
 LABELS = RNG.integers(0, 4, 12)
 PROBS = RNG.dirichlet(np.ones(4), 12).astype(np.float32)

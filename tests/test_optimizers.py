@@ -7,6 +7,11 @@ import pytest
 
 from glassnet import Tensor, optimizers
 
+# Keras 3's torch backend trips a NumPy 2 deprecation inside its own code.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation:DeprecationWarning"
+)
+
 STEPS = 4
 
 

@@ -8,6 +8,11 @@ import pytest
 from glassnet import Tensor, regularizers
 from glassnet.autograd import gradcheck
 
+# Keras 3's torch backend trips a NumPy 2 deprecation inside its own code.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation:DeprecationWarning"
+)
+
 W = np.random.default_rng(0).standard_normal((4, 3))
 CASES = [
     (regularizers.L1, {}, lambda w: 0.01 * np.abs(w).sum()),
