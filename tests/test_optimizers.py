@@ -134,9 +134,20 @@ PARITY_CASES = [
     ),
 ]
 IDS = [f"{c[0]}-{i}" for i, c in enumerate(PARITY_CASES)]
+# Keras-only settings (PyTorch clips outside its optimizers).
+KERAS_ONLY = [
+    ("SGD", dict(learning_rate=0.1, momentum=0.5, clipnorm=0.8), None),
+    ("Adam", dict(learning_rate=0.1, clipvalue=0.5), None),
+    ("RMSprop", dict(learning_rate=0.05, global_clipnorm=1.5), None),
+    ("SGD", dict(learning_rate=0.1, weight_decay=0.1), None),
+]
 
 
-@pytest.mark.parametrize("name, kwargs, torch_spec", PARITY_CASES, ids=IDS)
+@pytest.mark.parametrize(
+    "name, kwargs, torch_spec",
+    PARITY_CASES + KERAS_ONLY,
+    ids=IDS + [f"{c[0]}-{sorted(c[1])[0]}" for c in KERAS_ONLY],
+)
 def test_equals_keras(name, kwargs, torch_spec):
     os.environ.setdefault("KERAS_BACKEND", "torch")
     keras = pytest.importorskip("keras")

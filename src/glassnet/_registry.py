@@ -72,7 +72,8 @@ class Registry:
 
     def name_of(self, obj: Any) -> str | None:
         """The snake_case name under which ``obj`` (or its class) is registered."""
-        target = obj if obj in self._table.values() else type(obj)
+        known = any(value is obj for value in self._table.values())
+        target = obj if known else type(obj)
         for name, value in self._table.items():
             if value is target and name == snake_case(name):
                 return name

@@ -66,7 +66,10 @@ class BinaryCrossentropyProbs(Function):
 def _prepare(y_true: Any, y_pred: Any, align: bool = True) -> tuple[Any, Tensor]:
     """``y_pred`` as a Tensor, ``y_true`` as an array of its dtype and rank."""
     if not isinstance(y_pred, Tensor):
-        y_pred = Tensor(np.asarray(y_pred, dtype=np.result_type(y_pred, np.float32)))
+        y_pred = np.asarray(y_pred)
+        if not np.issubdtype(y_pred.dtype, np.floating):
+            y_pred = y_pred.astype(np.float32)
+        y_pred = Tensor(y_pred)
     y_true = np.asarray(y_true.data if isinstance(y_true, Tensor) else y_true)
     if not align:
         return y_true, y_pred
