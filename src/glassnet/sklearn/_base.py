@@ -32,11 +32,11 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from glassnet import ops
-from glassnet.autograd import no_grad
+from glassnet.autograd import Tensor, no_grad
 from glassnet.initializers import RandomUniform
 from glassnet.layers import Dense
 from glassnet.optimizers import SGD, Adam
-from glassnet.sklearn._losses import OUTPUT_ACTIVATIONS, mlp_loss
+from glassnet.sklearn._losses import OUTPUT_ACTIVATIONS, MLPLoss
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
@@ -68,6 +68,61 @@ def _check_lbfgs_result(result, max_iter: int) -> int:
         )
         warnings.warn(message, ConvergenceWarning, stacklevel=3)
     return n_iter
+
+
+class _TrainingStep:
+    """Forward and backward pass of one batch, set up once per fit.
+
+    Calling it leaves scikit-learn's gradients ``(X.T @ delta + alpha W) / s`` in
+    ``p.grad`` of every parameter and returns the batch loss (a NumPy scalar,
+    penalty included). Everything that does not change between batches is looked
+    up here, once, because tiny networks run tens of thousands of batches.
+    """
+
+    def __init__(self, estimator: BaseMultilayerPerceptron, layers: list[Dense]):
+        self.weights = [(layer.kernel, layer.bias) for layer in layers]
+        self.kernels = [layer.kernel for layer in layers]
+        self.params = self.kernels + [layer.bias for layer in layers]
+        self.activation = HIDDEN_ACTIVATIONS[estimator.activation]
+        loss = estimator.loss
+        if loss == "log_loss" and estimator.out_activation_ == "logistic":
+            loss = "binary_log_loss"
+        self.settings = {
+            "activation": estimator.out_activation_,
+            "loss": loss,
+            "alpha": estimator.alpha,
+        }
+
+    def output(self, X) -> Tensor:
+        """The graph from ``X`` (array or sparse matrix) to the output layer's
+        pre-activation ``z``."""
+        activation, linear = self.activation, ops.linear
+        h = X
+        for kernel, bias in self.weights[:-1]:
+            h = linear(h, kernel, bias)
+            if activation is not None:
+                h = activation(h)
+        kernel, bias = self.weights[-1]
+        return linear(h, kernel, bias)
+
+    def __call__(self, X, y, sample_weight=None):
+        sw_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
+        loss = MLPLoss.apply(
+            self.output(X),
+            *self.kernels,
+            y=y,
+            sample_weight=sample_weight,
+            sw_sum=sw_sum,
+            **self.settings,
+        )
+        params = self.params
+        for p in params:
+            p.grad = None
+        # The gradient of s * loss, divided by s afterwards: scikit-learn's rounding.
+        loss.backward(np.asarray(sw_sum))
+        for p in params:
+            p.grad = p.grad / sw_sum
+        return loss.data[()]
 
 
 class BaseMultilayerPerceptron(BaseEstimator, ABC):
@@ -230,54 +285,16 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             layer.bias.data = intercept
         return layers
 
-    def _output(self, X, layers: list[Dense]):
-        """The graph from ``X`` (array or sparse matrix) to the output layer's
-        pre-activation ``z`` (a Tensor)."""
-        activation = HIDDEN_ACTIVATIONS[self.activation]
-        h = X
-        for layer in layers[:-1]:
-            h = ops.linear(h, layer.kernel, layer.bias)
-            if activation is not None:
-                h = activation(h)
-        last = layers[-1]
-        return ops.linear(h, last.kernel, last.bias)
-
     def _forward_pass_fast(self, X, check_input: bool = True) -> np.ndarray:
         """Output-layer activations of ``X``, shape (n_samples, n_outputs)."""
         if check_input:
             X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         with no_grad():
-            z = self._output(X, self._network()).data
+            z = self._training_step().output(X).data
         return OUTPUT_ACTIVATIONS[self.out_activation_](z)
 
-    def _backprop(self, X, y, sample_weight, layers, params) -> np.ndarray:
-        """One forward and backward pass; leaves the gradients in ``p.grad``.
-
-        Returns the batch loss (a NumPy scalar, penalty included). The gradients
-        are those of scikit-learn: ``(X.T @ delta + alpha W) / s``.
-        """
-        n_samples = X.shape[0]
-        sw_sum = n_samples if sample_weight is None else sample_weight.sum()
-        z = self._output(X, layers)
-        loss_name = self.loss
-        if loss_name == "log_loss" and self.out_activation_ == "logistic":
-            loss_name = "binary_log_loss"
-        loss = mlp_loss(
-            z,
-            [layer.kernel for layer in layers],
-            y,
-            sample_weight,
-            self.out_activation_,
-            loss_name,
-            self.alpha,
-            sw_sum,
-        )
-        for p in params:
-            p.grad = None
-        loss.backward(np.asarray(sw_sum))
-        for p in params:
-            p.grad = p.grad / sw_sum
-        return loss.data[()]
+    def _training_step(self) -> _TrainingStep:
+        return _TrainingStep(self, self._network())
 
     # --- fitting --------------------------------------------------------------------
     def _fit(self, X, y, sample_weight=None, incremental=False):
@@ -363,10 +380,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     def _loss_grad_lbfgs(self, packed, X, y, sample_weight):
         """Loss and flat gradient at ``packed``, for scipy's L-BFGS-B."""
         self._unpack(packed)
-        layers = self._network()
-        params = [layer.kernel for layer in layers] + [layer.bias for layer in layers]
-        loss = self._backprop(X, y, sample_weight, layers, params)
-        grad = np.hstack([p.grad.ravel() for p in params])
+        step = self._training_step()
+        loss = step(X, y, sample_weight)
+        grad = np.hstack([p.grad.ravel() for p in step.params])
         return loss, grad
 
     def _make_optimizer(self):
@@ -407,8 +423,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         return X_train, y_train, sw_train, X_val, y_val, sw_val
 
     def _fit_stochastic(self, X, y, sample_weight, incremental):
-        layers = self._network()
-        params = [layer.kernel for layer in layers] + [layer.bias for layer in layers]
+        step = self._training_step()
+        params = step.params
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer()
         optimizer = self._optimizer
@@ -460,12 +476,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
                 accumulated_loss = 0.0
                 for start, stop in bounds:
-                    batch_loss = self._backprop(
+                    batch_loss = step(
                         X_epoch[start:stop],
                         y_epoch[start:stop],
                         None if sw_epoch is None else sw_epoch[start:stop],
-                        layers,
-                        params,
                     )
                     accumulated_loss += batch_loss * (stop - start)
                     optimizer.step(params)

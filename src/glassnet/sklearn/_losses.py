@@ -45,13 +45,16 @@ OUTPUT_ACTIVATIONS = {
 def _average(values: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
     """Per-output (weighted) mean over the samples, as ``np.average(axis=0)``."""
     if sample_weight is None:
-        return values.mean(axis=0)
+        # NOTE: the sum divided by the count is exactly what ndarray.mean computes,
+        # without its Python-level overhead (this runs once per batch).
+        return np.add.reduce(values, axis=0) / values.shape[0]
     return np.average(values, weights=sample_weight, axis=0)
 
 
 def squared_error(y, p, sample_weight=None):
     """Half the squared error, averaged over samples, then over outputs."""
-    return 0.5 * _average((y - p) ** 2, sample_weight).mean()
+    per_output = _average((y - p) ** 2, sample_weight)
+    return 0.5 * (np.add.reduce(per_output) / per_output.shape[0])
 
 
 def poisson(y, p, sample_weight=None):
@@ -137,17 +140,3 @@ class MLPLoss(Function):
             g = self.alpha * w
             grads.append(g if scale == 1.0 else g * scale)
         return tuple(grads)
-
-
-def mlp_loss(z, coefs, y, sample_weight, activation, loss, alpha, sw_sum):
-    """The fused objective of one batch (a scalar Tensor); see :class:`MLPLoss`."""
-    return MLPLoss.apply(
-        z,
-        *coefs,
-        y=y,
-        sample_weight=sample_weight,
-        activation=activation,
-        loss=loss,
-        alpha=alpha,
-        sw_sum=sw_sum,
-    )
