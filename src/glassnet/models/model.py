@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from glassnet import ops
 from glassnet.autograd import Tensor, no_grad
 from glassnet.callbacks import Callback, CallbackList, History
 from glassnet.layers.base import KerasTensor, Layer, standardize_shape, unique_name
@@ -413,25 +412,50 @@ class Model(Layer):
         return sw
 
     # --- one step -----------------------------------------------------------------
-    def _loss_value(self, y: np.ndarray, out: Tensor, sw: np.ndarray | None) -> Tensor:
-        if self._loss_weighs:
-            value = self._loss_fn(y, out, sample_weight=sw)
-            sw = None
+    def _loss_terms(
+        self, y: np.ndarray, out: Tensor, sw: np.ndarray | None
+    ) -> tuple[Tensor, np.ndarray | None, float]:
+        """The loss as ``(root, seed, value)``: ``root.backward(seed)`` gives the
+        gradients of the scalar loss ``value``.
+
+        NOTE: for a per-sample loss the mean over the batch is not a graph node:
+        its gradient, ``sample_weight / n`` (or ``1 / n``), seeds the backward pass
+        directly, one op fewer per step.
+        """
+        fn, reduction = self._loss_fn, self._loss_reduction
+        if reduction is None:
+            values = fn(y, out)
+        elif reduction in ("sum_over_batch_size", "mean", "sum"):
+            values = fn.call(y, out)
         else:
-            value = self._loss_fn(y, out)
-        if value.data.ndim:
+            values = fn(y, out, sample_weight=sw)
+            sw = None
+        data = values.data
+        if data.ndim == 0:
             if sw is not None:
-                shape = (len(sw),) + (1,) * (value.data.ndim - 1)
-                value = ops.mul(value, sw.reshape(shape))
-            value = ops.mean(value)
-        elif sw is not None:
-            raise ValueError(
-                "sample_weight / class_weight need a loss that returns one value "
-                f"per sample; {_name_of(self.loss)!r} returned a scalar."
-            )
+                raise ValueError(
+                    "sample_weight / class_weight need a loss that returns one "
+                    f"value per sample; {_name_of(self.loss)!r} returned a scalar."
+                )
+            return values, None, float(data)
+        count = 1 if reduction == "sum" else data.size
+        if sw is None:
+            seed = self._seeds.get(data.shape)
+            if seed is None:
+                seed = np.full(data.shape, 1.0 / count, dtype=data.dtype)
+                self._seeds[data.shape] = seed
+            value = float(data.sum() / count)
+        else:
+            weights = sw.reshape((len(sw),) + (1,) * (data.ndim - 1))
+            seed = np.broadcast_to(weights / count, data.shape).astype(data.dtype)
+            value = float((data * weights).sum() / count)
+        return values, seed, value
+
+    def _loss_value(self, y: np.ndarray, out: Tensor, sw: np.ndarray | None) -> float:
+        """The scalar loss (with regularization penalties), no gradients."""
+        value = self._loss_terms(y, out, sw)[2]
         if self._regularized:
-            for penalty in self.losses:
-                value = ops.add(value, penalty)
+            value += sum(float(p.data) for p in self.losses)
         return value
 
     def _prepare_training(self) -> None:
@@ -445,7 +469,11 @@ class Model(Layer):
                 "The model was compiled without a loss. "
                 "Pass one to compile(), e.g. loss='mse'. Received: loss=None"
             )
-        self._loss_weighs = hasattr(self._loss_fn, "reduction")
+        reduction = getattr(self._loss_fn, "reduction", None)
+        if reduction is not None and not hasattr(self._loss_fn, "call"):
+            reduction = "object"
+        self._loss_reduction = reduction
+        self._seeds: dict[tuple[int, ...], np.ndarray] = {}
         self._regularized = any(
             layer._regularizers or layer.activity_regularizer is not None
             for layer in self._layers
@@ -459,11 +487,16 @@ class Model(Layer):
         params: list[Tensor],
     ) -> tuple[float, np.ndarray]:
         out = self.call(Tensor(x), True)
-        loss = self._loss_value(y, out, sw)
-        value = float(loss.data)
+        root, seed, value = self._loss_terms(y, out, sw)
+        penalties = self.losses if self._regularized else ()
+        for penalty in penalties:
+            value += float(penalty.data)
         if value != value or value in (math.inf, -math.inf):
             return value, out.data
-        loss.backward()
+        root.backward(seed)
+        for penalty in penalties:
+            if penalty.requires_grad:
+                penalty.backward()
         self.optimizer.step(params)
         for p in params:
             p.grad = None
@@ -644,7 +677,7 @@ class Model(Layer):
                 xb, yb = x[lo : lo + batch_size], y[lo : lo + batch_size]
                 sb = None if sw is None else sw[lo : lo + batch_size]
                 out = self.call(Tensor(xb), False)
-                total += float(self._loss_value(yb, out, sb).data) * len(xb)
+                total += self._loss_value(yb, out, sb) * len(xb)
                 for slot in metrics:
                     slot.update(yb, out.data)
                 if cbs is not None:

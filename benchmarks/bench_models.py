@@ -1,0 +1,296 @@
+"""Keras-style training: glassnet vs a plain PyTorch eager loop vs Keras 3.
+
+Same process, same machine, same data; ratios are what count (the machine is
+shared). Two cases from issue 4:
+
+(a) the seed lecture's model: Dense(1)-tanh-Dense(1), SGD lr 0.001, batch 200,
+    validation_split 0.2, 3,200 epochs on the seed's data. Keras is slow here, so
+    it runs ``--keras-epochs`` epochs and its time is extrapolated per epoch
+    (marked "extrapolated" in the table).
+(b) Dense 64-256-256-10 relu, softmax cross-entropy (on logits), Adam, float32,
+    batch 200, 10 epochs on 20,000 samples.
+
+Every library does the same work per epoch: shuffle, one optimizer step per
+batch, the epoch's mean training loss and (a) the validation loss. The FLOP
+rate counts ~6 x params x samples per epoch (forward + backward) and is
+compared with NumPy's float32 matmul rate measured in the same run.
+
+Run: ``python benchmarks/bench_models.py [--quick] [--no-keras]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import fmt_ratio, matmul_gflops, print_table  # noqa: E402
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+
+def seed_data():
+    np.random.seed(12345)
+    x = np.random.normal(scale=2, size=(1600, 1))
+    return x, x[:, 0]
+
+
+def mlp_data(n=20_000, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 64)).astype("float32")
+    w = rng.standard_normal((64, 10)).astype("float32")
+    return x, (x @ w).argmax(axis=1)
+
+
+# --- glassnet -------------------------------------------------------------------------
+def glassnet_seed(x, y, epochs):
+    from glassnet.initializers import RandomUniform
+    from glassnet.layers import Activation, Dense
+    from glassnet.losses import mean_squared_error
+    from glassnet.models import Sequential
+    from glassnet.optimizers import SGD
+
+    model = Sequential()
+    model.add(
+        Dense(
+            units=1,
+            input_dim=1,
+            bias_initializer=RandomUniform(minval=-(3**0.5), maxval=3**0.5),
+        )
+    )
+    model.add(Activation("tanh"))
+    model.add(Dense(units=1))
+    model.compile(loss=mean_squared_error, optimizer=SGD(lr=0.001))
+    start = time.perf_counter()
+    history = model.fit(
+        x, y, epochs=epochs, batch_size=200, validation_split=0.2, verbose=False
+    )
+    return time.perf_counter() - start, history.history["val_loss"][-1]
+
+
+def glassnet_mlp(x, y, epochs):
+    from glassnet.layers import Dense, Input
+    from glassnet.losses import SparseCategoricalCrossentropy
+    from glassnet.models import Sequential
+    from glassnet.optimizers import Adam
+
+    model = Sequential(
+        [
+            Input((64,)),
+            Dense(256, activation="relu"),
+            Dense(256, activation="relu"),
+            Dense(10),
+        ]
+    )
+    model.compile(Adam(), SparseCategoricalCrossentropy(from_logits=True))
+    start = time.perf_counter()
+    history = model.fit(x, y, epochs=epochs, batch_size=200, verbose=0)
+    return time.perf_counter() - start, history.history["loss"][-1]
+
+
+# --- PyTorch eager --------------------------------------------------------------------
+def torch_seed(x, y, epochs):
+    import torch
+
+    split = int(len(x) * 0.8)
+    xt = torch.tensor(x[:split], dtype=torch.float32)
+    yt = torch.tensor(y[:split, None], dtype=torch.float32)
+    xv = torch.tensor(x[split:], dtype=torch.float32)
+    yv = torch.tensor(y[split:, None], dtype=torch.float32)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(1, 1), torch.nn.Tanh(), torch.nn.Linear(1, 1)
+    )
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.001)
+    loss_fn = torch.nn.MSELoss()
+    start = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(split)
+        total = 0.0
+        for lo in range(0, split, 200):
+            batch = order[lo : lo + 200]
+            optimizer.zero_grad()
+            loss = loss_fn(model(xt[batch]), yt[batch])
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(batch)
+        with torch.no_grad():
+            val = loss_fn(model(xv), yv).item()
+    return time.perf_counter() - start, val
+
+
+def torch_mlp(x, y, epochs):
+    import torch
+
+    xt = torch.from_numpy(x)
+    yt = torch.from_numpy(y)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(64, 256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 10),
+    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.001, eps=1e-7)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    n = len(x)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(n)
+        total = 0.0
+        for lo in range(0, n, 200):
+            batch = order[lo : lo + 200]
+            optimizer.zero_grad()
+            loss = loss_fn(model(xt[batch]), yt[batch])
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(batch)
+    return time.perf_counter() - start, total / n
+
+
+# --- Keras 3 (torch backend) ------------------------------------------------------------
+def keras_seed(x, y, epochs):
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input((1,)),
+            keras.layers.Dense(
+                1,
+                bias_initializer=keras.initializers.RandomUniform(-(3**0.5), 3**0.5),
+            ),
+            keras.layers.Activation("tanh"),
+            keras.layers.Dense(1),
+        ]
+    )
+    model.compile(loss="mse", optimizer=keras.optimizers.SGD(learning_rate=0.001))
+    model.fit(x[:400], y[:400], epochs=1, batch_size=200, verbose=0)  # warm-up
+    start = time.perf_counter()
+    history = model.fit(
+        x, y, epochs=epochs, batch_size=200, validation_split=0.2, verbose=0
+    )
+    return time.perf_counter() - start, history.history["val_loss"][-1]
+
+
+def keras_mlp(x, y, epochs):
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input((64,)),
+            keras.layers.Dense(256, activation="relu"),
+            keras.layers.Dense(256, activation="relu"),
+            keras.layers.Dense(10),
+        ]
+    )
+    model.compile(
+        keras.optimizers.Adam(),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    model.fit(x[:400], y[:400], epochs=1, batch_size=200, verbose=0)  # warm-up
+    start = time.perf_counter()
+    history = model.fit(x, y, epochs=epochs, batch_size=200, verbose=0)
+    return time.perf_counter() - start, history.history["loss"][-1]
+
+
+def _have(module: str) -> bool:
+    try:
+        __import__(module)
+    except Exception:  # noqa: BLE001  (any import failure means "not available")
+        return False
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer epochs")
+    parser.add_argument("--no-keras", action="store_true", help="skip Keras")
+    parser.add_argument("--keras-epochs", type=int, default=50)
+    args = parser.parse_args()
+
+    seed_epochs = 320 if args.quick else 3200
+    mlp_epochs = 2 if args.quick else 10
+    have_torch = _have("torch")
+    have_keras = have_torch and not args.no_keras and _have("keras")
+    if have_torch:
+        import torch
+
+        threads = torch.get_num_threads()
+    gflops = matmul_gflops()
+    print(f"numpy float32 matmul: {gflops:.1f} GFLOP/s (512 x 512)")
+    if have_torch:
+        print(f"torch {torch.__version__}, {threads} threads")
+
+    rows = []
+
+    def add(case, library, seconds, epochs, note, flop, reference):
+        rate = flop * epochs / seconds / 1e9 if flop else None
+        rows.append(
+            [
+                case,
+                library,
+                seconds,
+                seconds / epochs * 1e3,
+                fmt_ratio(reference, seconds) if reference else "1.00x",
+                "-" if rate is None else f"{rate:.2f}",
+                "-" if rate is None else f"{rate / gflops:.1%}",
+                note,
+            ]
+        )
+
+    # (a) the seed model
+    x, y = seed_data()
+    seed_params = 4
+    seed_flop = 6 * seed_params * 1280
+    ours, ours_val = glassnet_seed(x, y, seed_epochs)
+    add("(a) seed 1-1-1", "glassnet", ours, seed_epochs, "", seed_flop, None)
+    if have_torch:
+        t, _ = torch_seed(x, y, seed_epochs)
+        add("(a) seed 1-1-1", "torch eager", t, seed_epochs, "", seed_flop, ours)
+    if have_keras:
+        k_epochs = min(args.keras_epochs, seed_epochs)
+        k, _ = keras_seed(x, y, k_epochs)
+        k_full = k / k_epochs * seed_epochs
+        note = f"extrapolated from {k_epochs} epochs"
+        add("(a) seed 1-1-1", "keras 3", k_full, seed_epochs, note, seed_flop, ours)
+
+    # (b) the MLP
+    x, y = mlp_data()
+    mlp_params = 64 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10
+    mlp_flop = 6 * mlp_params * len(x)
+    ours, _ = glassnet_mlp(x, y, mlp_epochs)
+    add("(b) mlp 64-256-256-10", "glassnet", ours, mlp_epochs, "", mlp_flop, None)
+    if have_torch:
+        t, _ = torch_mlp(x, y, mlp_epochs)
+        add("(b) mlp 64-256-256-10", "torch eager", t, mlp_epochs, "", mlp_flop, ours)
+    if have_keras:
+        k, _ = keras_mlp(x, y, mlp_epochs)
+        add("(b) mlp 64-256-256-10", "keras 3", k, mlp_epochs, "", mlp_flop, ours)
+
+    print()
+    print_table(
+        rows,
+        [
+            "case",
+            "library",
+            "seconds",
+            "ms/epoch",
+            "glassnet speed-up",
+            "GFLOP/s",
+            "of matmul",
+            "note",
+        ],
+    )
+    print(
+        "\n'glassnet speed-up' = library time / glassnet time (> 1: glassnet faster)."
+        "\nTargets: (a) glassnet <= 0.5 x torch eager time and <= 0.05 x Keras;"
+        " (b) glassnet <= 0.8 x torch eager."
+    )
+
+
+if __name__ == "__main__":
+    main()
