@@ -27,6 +27,8 @@ CONV2D = [
     (7, 7, 2, 2, 2, 2, (2, 1), "same", (1, 2)),  # strides and dilation together
     (4, 5, 3, 1, 1, 2, (1, 1), "valid", (1, 1)),  # 1x1: im2col is a view
     (4, 4, 1, 4, 4, 2, (1, 1), "same", (1, 1)),  # even kernel: extra pad after
+    (5, 5, 8, 3, 2, 3, (2, 1), "same", (1, 1)),  # many channels: (M, K) im2col
+    (6, 5, 9, 2, 2, 2, (1, 1), "valid", (2, 1)),
 ]
 IDS = [f"{h}x{w}-k{kh}x{kw}-s{s}-{p}-d{d}" for h, w, _, kh, kw, _, s, p, d in CONV2D]
 

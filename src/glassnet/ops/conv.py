@@ -160,27 +160,25 @@ class Conv2D(Function):
                 f"{(kw - 1) * dilation_rate[1] + 1}) is larger than the padded "
                 f"input. Received: x.shape={x.shape}, padding={padding!r}"
             )
-        n = x.shape[0]
-        # NOTE: this reshape is the one im2col copy; the matmul needs it contiguous.
-        cols = windows(xp, out_hw, (kh, kw), strides, dilation_rate).reshape(
-            n * out_hw[0] * out_hw[1], kh * kw * c
-        )
-        out = cols @ w.reshape(kh * kw * c, f)
+        cols = im2col(xp, w.shape, out_hw, strides, dilation_rate, bias=b is not None)
+        matrix = w.reshape(-1, f)
         if b is not None:
-            out += b
+            matrix = np.concatenate([matrix, b.reshape(1, f).astype(matrix.dtype)])
+        out = cols @ matrix
         self.cols, self.w, self.pads, self.xp_shape = cols, w, pads, xp.shape
         self.out_hw, self.strides, self.dilations = out_hw, strides, dilation_rate
-        return out.reshape(n, *out_hw, f)
+        return out.reshape(x.shape[0], *out_hw, f)
 
     def backward(self, grad_output):
         need = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
         kh, kw, c, f = self.w.shape
         g = grad_output.reshape(-1, f)
         grad_x = grad_w = grad_b = None
-        if need[1]:
-            grad_w = (self.cols.T @ g).reshape(self.w.shape)
-        if need[2]:
-            grad_b = g.sum(axis=0)
+        if need[1] or need[2]:
+            # The bias row of ones makes grad_b the last row of this product.
+            grads = self.cols.T @ g
+            grad_w = grads[: kh * kw * c].reshape(self.w.shape) if need[1] else None
+            grad_b = grads[-1] if need[2] else None
         if need[0]:
             # NOTE: a batched product gives one contiguous (M, C) block per kernel
             # offset, so col2im adds contiguous blocks (4x faster than slicing
@@ -196,6 +194,37 @@ class Conv2D(Function):
                     dxp[index] += gcols[i, j]
             grad_x = crop2d(dxp, self.pads)
         return (grad_x, grad_w, grad_b)[: len(self.needs_input_grad)]
+
+
+def im2col(xp, kernel_shape, out_hw, strides, dilations, bias=False):
+    """The (M, K) matrix of receptive fields, M = N*Ho*Wo, K = kh*kw*C, in the
+    kernel's (kh, kw, C) order; with ``bias`` a last column of ones is added.
+
+    Few channels: the buffer is laid out (K, M) and filled by one contiguous copy
+    per kernel offset (long runs; 2.5x faster for C = 1) and returned transposed.
+    Many channels: one copy of the strided window view into an (M, K) buffer.
+    """
+    kh, kw, c, _ = kernel_shape
+    n, k = xp.shape[0], kh * kw * c
+    m = n * out_hw[0] * out_hw[1]
+    dtype = np.result_type(xp.dtype, np.float32)
+    if c < 8:
+        buffer = np.empty((k + bias, m), dtype=dtype)
+        blocks = buffer[:k].reshape(kh, kw, c, n, *out_hw)
+        for i in range(kh):
+            for j in range(kw):
+                view = xp[offset_slice(i, j, out_hw, strides, dilations)]
+                np.copyto(blocks[i, j], view.transpose(3, 0, 1, 2))
+        cols = buffer.T
+    else:
+        cols = np.empty((m, k + bias), dtype=dtype)
+        np.copyto(
+            cols[:, :k].reshape(n, *out_hw, kh, kw, c),
+            windows(xp, out_hw, (kh, kw), strides, dilations),
+        )
+    if bias:
+        cols[:, k] = 1
+    return cols
 
 
 class Conv1D(Conv2D):
