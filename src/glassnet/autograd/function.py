@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.autograd.tensor import Tensor
+from glassnet.autograd.tensor import Tensor, next_seq
 
 _grad_enabled = True
 
@@ -81,7 +81,16 @@ class Function:
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Run ``forward`` on a fresh instance and link the output into the graph."""
         fn = cls()
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        # NOTE: one plain loop, not two comprehensions: this is the hot path.
+        arrays = []
+        needs = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                arrays.append(x.data)
+                needs.append(x.requires_grad)
+            else:
+                arrays.append(x)
+                needs.append(False)
         data = fn.forward(*arrays, **params)
         if type(data) is not np.ndarray:
             data = np.asarray(data)
@@ -89,16 +98,15 @@ class Function:
         out.data = data
         out.grad = None
         out.name = None
-        if _grad_enabled:
-            needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-            if True in needs:
-                fn.inputs = inputs
-                fn.needs_input_grad = needs
-                out.requires_grad = True
-                out._ctx = fn
-                return out
-        out.requires_grad = False
-        out._ctx = None
+        out._seq = next_seq()
+        if _grad_enabled and True in needs:
+            fn.inputs = inputs
+            fn.needs_input_grad = tuple(needs)
+            out.requires_grad = True
+            out._ctx = fn
+        else:
+            out.requires_grad = False
+            out._ctx = None
         return out
 
     def __repr__(self) -> str:

@@ -1,7 +1,9 @@
 """Tensor: a NumPy array that remembers which Function made it.
 
 ``backward()`` walks the graph from this tensor back to its leaves in reverse
-topological order (iteratively, so deep graphs do not hit the recursion limit),
+topological order (iteratively, so deep graphs do not hit the recursion limit;
+every tensor carries a creation number, and a tensor is always created after its
+inputs, so newest-first is a valid order),
 asks each Function for its local gradients and sums them into ``.grad`` wherever
 a tensor is used more than once. The walk, not each op, reduces the gradient of a
 broadcast input back to that input's shape.
@@ -9,9 +11,15 @@ broadcast input back to that input's shape.
 
 from __future__ import annotations
 
+import itertools
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
+
+#: Creation counter: a tensor's ``_seq`` is larger than its inputs' ``_seq``.
+next_seq = itertools.count().__next__
+_by_seq = attrgetter("_seq")
 
 
 class Tensor:
@@ -35,7 +43,16 @@ class Tensor:
         Filled by ``backward``; same shape as ``data``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "__weakref__")
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "name",
+        "_ctx",
+        "_seq",
+        "__weakref__",
+    )
+    # NOTE: Tensor keeps identity hashing (no __eq__): backward keys dicts by tensor.
     __array_priority__ = 1000  # so ``ndarray + Tensor`` defers to Tensor.__radd__
 
     def __init__(
@@ -57,6 +74,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.name = name
         self._ctx = None
+        self._seq = next_seq()
 
     # --- array-like attributes -------------------------------------------------
     @property
@@ -154,9 +172,10 @@ class Tensor:
                     f"backward() gradient has shape {grad.shape}, but the tensor has "
                     f"shape {self.data.shape}."
                 )
-        grads = {id(self): grad}
-        for node in reversed(_topological_order(self)):
-            g = grads.pop(id(node), None)
+        grads = {self: grad}  # pending gradient of each tensor, by identity
+        pop, get = grads.pop, grads.get
+        for node in _graph_newest_first(self):
+            g = pop(node, None)
             if g is None:
                 continue
             if type(g) is not np.ndarray:  # 0-d arithmetic gives NumPy scalars
@@ -165,6 +184,7 @@ class Tensor:
             fn = node._ctx
             if fn is None:
                 continue
+            inputs = fn.inputs
             input_grads = fn.backward(g)
             if type(input_grads) is not tuple:
                 input_grads = (
@@ -172,45 +192,41 @@ class Tensor:
                     if isinstance(input_grads, list)
                     else (input_grads,)
                 )
-            if len(input_grads) != len(fn.inputs):
+            if len(input_grads) != len(inputs):
                 raise RuntimeError(
                     f"{fn.name}.backward returned {len(input_grads)} gradients for "
-                    f"{len(fn.inputs)} inputs."
+                    f"{len(inputs)} inputs."
                 )
-            for x, gx, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
-                if not needed or gx is None:
-                    continue
-                if type(gx) is not np.ndarray:  # a NumPy or Python scalar
-                    gx = np.asarray(gx)
-                if gx.shape != x.data.shape:
-                    gx = _sum_to_shape(gx, x.data.shape, fn)
-                if gx.dtype != x.data.dtype:
-                    gx = gx.astype(x.data.dtype)
-                key = id(x)
-                previous = grads.get(key)
-                grads[key] = gx if previous is None else previous + gx
+            for x, gx, needed in zip(inputs, input_grads, fn.needs_input_grad):
+                if needed and gx is not None:
+                    if type(gx) is not np.ndarray:  # a NumPy or Python scalar
+                        gx = np.asarray(gx)
+                    data = x.data
+                    if gx.shape != data.shape:
+                        gx = _sum_to_shape(gx, data.shape, fn)
+                    if gx.dtype is not data.dtype and gx.dtype != data.dtype:
+                        gx = gx.astype(data.dtype)
+                    previous = get(x)
+                    grads[x] = gx if previous is None else previous + gx
 
 
-def _topological_order(root: Tensor) -> list[Tensor]:
-    """Tensors that need a gradient, every one after all of its inputs."""
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+def _graph_newest_first(root: Tensor) -> list[Tensor]:
+    """The tensors ``root`` depends on through inputs that need a gradient,
+    newest first: every tensor comes before all of its inputs."""
+    seen = {root}
+    stack = [root]
+    nodes = []
     while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
+        node = stack.pop()
+        nodes.append(node)
         fn = node._ctx
         if fn is not None:
             for x, needed in zip(fn.inputs, fn.needs_input_grad):
-                if needed and id(x) not in visited:
-                    stack.append((x, False))
-    return order
+                if needed and x not in seen:
+                    seen.add(x)
+                    stack.append(x)
+    nodes.sort(key=_by_seq, reverse=True)
+    return nodes
 
 
 def _sum_to_shape(grad: np.ndarray, shape: tuple[int, ...], fn: Any) -> np.ndarray:

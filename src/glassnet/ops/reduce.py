@@ -17,9 +17,9 @@ def _normalize_axis(axis, ndim):
 
 def _expand(grad, shape, axes, keepdims):
     """Put the reduced axes back (as size 1) so ``grad`` broadcasts to ``shape``."""
-    if not keepdims:
-        grad = np.expand_dims(grad, axes)
-    return grad
+    if keepdims:
+        return grad
+    return grad.reshape([1 if i in axes else n for i, n in enumerate(shape)])
 
 
 class Sum(Function):
