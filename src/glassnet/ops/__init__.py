@@ -1,5 +1,13 @@
 """Differentiable operations, each a Function with its own local gradient.
 
+Primitives (one Function each): add, sub, mul, div, neg, pow, exp, log, sqrt,
+abs, maximum, minimum, clip, where; sum, mean, max, min; reshape, transpose,
+broadcast_to (alias ``expand``), getitem, concatenate, stack; matmul.
+Fused into one Function for speed or numerical stability (see each docstring):
+tanh, sigmoid, relu, leaky_relu, elu, softplus, softmax, log_softmax,
+``linear`` (x @ w + b, one node per dense layer), softmax_cross_entropy and
+sigmoid_cross_entropy (log-sum-exp: finite for logits of 1e4).
+
 Importing this package also gives ``Tensor`` its Python operators.
 """
 
