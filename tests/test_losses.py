@@ -184,3 +184,17 @@ def test_bad_input_has_clear_errors():
         losses.MeanSquaredError(reduction="avg")
     with pytest.raises(TypeError, match="unexpected argument"):
         losses.MeanSquaredError(from_logits=True)
+
+
+def test_fused_categorical_crossentropy_matches_composed_ops_when_clipping():
+    from glassnet import ops
+
+    y = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    p = np.array([[0.0, 0.3, 0.7], [0.2, 0.5, 0.3]])  # a zero gets clipped
+    fused = Tensor(p, requires_grad=True)
+    losses.categorical_crossentropy(y, fused).sum().backward()
+    composed = Tensor(p, requires_grad=True)
+    q = ops.clip(composed / ops.sum(composed, axis=-1, keepdims=True), 1e-7, 1 - 1e-7)
+    reference = -ops.sum(y * ops.log(q), axis=-1)
+    reference.sum().backward()
+    np.testing.assert_allclose(fused.grad, composed.grad, rtol=1e-12)

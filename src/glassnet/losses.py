@@ -13,9 +13,9 @@ as Keras does, instead of being broadcast to ``(batch, batch)``.
 
 Stability: ``from_logits=True`` goes through the fused log-sum-exp ops
 (``ops.softmax_cross_entropy``, ``ops.sigmoid_cross_entropy``); probabilities
-are clipped to ``[1e-7, 1 - 1e-7]`` as in Keras. Mean squared error
-and binary cross-entropy on probabilities are fused Functions here (one graph node
-each; they are the hot path of small models).
+are clipped to ``[1e-7, 1 - 1e-7]`` as in Keras. Mean squared error and the
+cross-entropies on probabilities are fused Functions here (one graph node each;
+they are the hot path of small models).
 """
 
 from __future__ import annotations
@@ -61,6 +61,25 @@ class BinaryCrossentropyProbs(Function):
         q, k = self.q, self.q.shape[-1]
         local = (q - self.target) / (q * (1.0 - q)) * self.inside
         return (np.expand_dims(grad_output / k, -1) * local,)
+
+
+class CategoricalCrossentropyProbs(Function):
+    """l = -sum(t log q), q = clip(p / sum(p), eps, 1 - eps) along the last axis;
+    dl/dp = (d - sum(d q)) / sum(p) with d = -t / q inside the clip range, else 0."""
+
+    def forward(self, p, target=None):
+        self.total = p.sum(axis=-1, keepdims=True)
+        self.q = p / self.total
+        self.inside = (self.q >= EPSILON) & (self.q <= 1.0 - EPSILON)
+        self.target = target
+        clipped = np.clip(self.q, EPSILON, 1.0 - EPSILON)
+        self.clipped = clipped
+        return -(target * np.log(clipped)).sum(axis=-1)
+
+    def backward(self, grad_output):
+        d = -self.target / self.clipped * self.inside
+        d -= (d * self.q).sum(axis=-1, keepdims=True)
+        return (d * (np.expand_dims(grad_output, -1) / self.total),)
 
 
 def _prepare(y_true: Any, y_pred: Any, align: bool = True) -> tuple[Any, Tensor]:
@@ -148,9 +167,7 @@ def categorical_crossentropy(
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / k
     if from_logits:
         return ops.softmax_cross_entropy(y_pred, y_true)
-    probs = y_pred / ops.sum(y_pred, axis=-1, keepdims=True)
-    probs = ops.clip(probs, EPSILON, 1.0 - EPSILON)
-    return -ops.sum(y_true * ops.log(probs), axis=-1)
+    return CategoricalCrossentropyProbs.apply(y_pred, target=y_true)
 
 
 @_registry.register("sparse_categorical_crossentropy", "scce")
