@@ -34,6 +34,16 @@ from common import fmt_ratio, matmul_gflops, print_table  # noqa: E402
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _elapsed(start: tuple[float, float]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) since ``start``."""
+    wall, cpu = _clock()
+    return wall - start[0], cpu - start[1]
+
+
 def seed_data():
     np.random.seed(12345)
     x = np.random.normal(scale=2, size=(1600, 1))
@@ -47,7 +57,7 @@ def mlp_data(n=20_000, seed=0):
     return x, (x @ w).argmax(axis=1)
 
 
-# --- glassnet -------------------------------------------------------------------------
+# --- glassnet -------------------------------------------------------------------
 def glassnet_seed(x, y, epochs):
     from glassnet.initializers import RandomUniform
     from glassnet.layers import Activation, Dense
@@ -66,11 +76,11 @@ def glassnet_seed(x, y, epochs):
     model.add(Activation("tanh"))
     model.add(Dense(units=1))
     model.compile(loss=mean_squared_error, optimizer=SGD(lr=0.001))
-    start = time.perf_counter()
+    start = _clock()
     history = model.fit(
         x, y, epochs=epochs, batch_size=200, validation_split=0.2, verbose=False
     )
-    return time.perf_counter() - start, history.history["val_loss"][-1]
+    return _elapsed(start), history.history["val_loss"][-1]
 
 
 def glassnet_mlp(x, y, epochs):
@@ -88,12 +98,12 @@ def glassnet_mlp(x, y, epochs):
         ]
     )
     model.compile(Adam(), SparseCategoricalCrossentropy(from_logits=True))
-    start = time.perf_counter()
+    start = _clock()
     history = model.fit(x, y, epochs=epochs, batch_size=200, verbose=0)
-    return time.perf_counter() - start, history.history["loss"][-1]
+    return _elapsed(start), history.history["loss"][-1]
 
 
-# --- PyTorch eager --------------------------------------------------------------------
+# --- PyTorch eager --------------------------------------------------------------
 def torch_seed(x, y, epochs):
     import torch
 
@@ -107,7 +117,7 @@ def torch_seed(x, y, epochs):
     )
     optimizer = torch.optim.SGD(model.parameters(), lr=0.001)
     loss_fn = torch.nn.MSELoss()
-    start = time.perf_counter()
+    start = _clock()
     for _ in range(epochs):
         order = torch.randperm(split)
         total = 0.0
@@ -120,7 +130,7 @@ def torch_seed(x, y, epochs):
             total += loss.item() * len(batch)
         with torch.no_grad():
             val = loss_fn(model(xv), yv).item()
-    return time.perf_counter() - start, val
+    return _elapsed(start), val
 
 
 def torch_mlp(x, y, epochs):
@@ -138,7 +148,7 @@ def torch_mlp(x, y, epochs):
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001, eps=1e-7)
     loss_fn = torch.nn.CrossEntropyLoss()
     n = len(x)
-    start = time.perf_counter()
+    start = _clock()
     for _ in range(epochs):
         order = torch.randperm(n)
         total = 0.0
@@ -149,10 +159,10 @@ def torch_mlp(x, y, epochs):
             loss.backward()
             optimizer.step()
             total += loss.item() * len(batch)
-    return time.perf_counter() - start, total / n
+    return _elapsed(start), total / n
 
 
-# --- Keras 3 (torch backend) ------------------------------------------------------------
+# --- Keras 3 (torch backend) ----------------------------------------------------
 def keras_seed(x, y, epochs):
     import keras
 
@@ -169,11 +179,11 @@ def keras_seed(x, y, epochs):
     )
     model.compile(loss="mse", optimizer=keras.optimizers.SGD(learning_rate=0.001))
     model.fit(x[:400], y[:400], epochs=1, batch_size=200, verbose=0)  # warm-up
-    start = time.perf_counter()
+    start = _clock()
     history = model.fit(
         x, y, epochs=epochs, batch_size=200, validation_split=0.2, verbose=0
     )
-    return time.perf_counter() - start, history.history["val_loss"][-1]
+    return _elapsed(start), history.history["val_loss"][-1]
 
 
 def keras_mlp(x, y, epochs):
@@ -192,9 +202,9 @@ def keras_mlp(x, y, epochs):
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     model.fit(x[:400], y[:400], epochs=1, batch_size=200, verbose=0)  # warm-up
-    start = time.perf_counter()
+    start = _clock()
     history = model.fit(x, y, epochs=epochs, batch_size=200, verbose=0)
-    return time.perf_counter() - start, history.history["loss"][-1]
+    return _elapsed(start), history.history["loss"][-1]
 
 
 def _have(module: str) -> bool:
@@ -205,71 +215,95 @@ def _have(module: str) -> bool:
     return True
 
 
+def _best(fn, x, y, epochs, repeat):
+    """(wall, cpu) of the least-disturbed of ``repeat`` runs (the machine is shared)."""
+    runs = [fn(x, y, epochs)[0] for _ in range(repeat)]
+    return min(runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer epochs")
     parser.add_argument("--no-keras", action="store_true", help="skip Keras")
     parser.add_argument("--keras-epochs", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=2, help="best of N runs")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="limit BLAS (numpy) and torch to N threads (default: library defaults)",
+    )
     args = parser.parse_args()
 
     seed_epochs = 320 if args.quick else 3200
     mlp_epochs = 2 if args.quick else 10
     have_torch = _have("torch")
     have_keras = have_torch and not args.no_keras and _have("keras")
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads)
     if have_torch:
         import torch
 
+        if args.threads:
+            torch.set_num_threads(args.threads)
         threads = torch.get_num_threads()
     gflops = matmul_gflops()
     print(f"numpy float32 matmul: {gflops:.1f} GFLOP/s (512 x 512)")
     if have_torch:
         print(f"torch {torch.__version__}, {threads} threads")
+    print(f"best of {args.repeat} runs per library (Keras: 1 run)")
 
     rows = []
 
-    def add(case, library, seconds, epochs, note, flop, reference):
-        rate = flop * epochs / seconds / 1e9 if flop else None
+    def add(case, library, times, epochs, flop, reference, note=""):
+        wall, cpu = times
+        rate = flop * epochs / wall / 1e9
         rows.append(
             [
                 case,
                 library,
-                seconds,
-                seconds / epochs * 1e3,
-                fmt_ratio(reference, seconds) if reference else "1.00x",
-                "-" if rate is None else f"{rate:.2f}",
-                "-" if rate is None else f"{rate / gflops:.1%}",
+                wall,
+                cpu,
+                wall / epochs * 1e3,
+                fmt_ratio(reference[0], wall) if reference else "1.00x",
+                fmt_ratio(reference[1], cpu) if reference else "1.00x",
+                f"{rate:.3g}",
+                f"{rate / gflops:.2%}",
                 note,
             ]
         )
 
     # (a) the seed model
     x, y = seed_data()
-    seed_params = 4
-    seed_flop = 6 * seed_params * 1280
-    ours, ours_val = glassnet_seed(x, y, seed_epochs)
-    add("(a) seed 1-1-1", "glassnet", ours, seed_epochs, "", seed_flop, None)
+    seed_flop = 6 * 4 * 1280
+    case = "(a) seed 1-1-1"
+    ours = _best(glassnet_seed, x, y, seed_epochs, args.repeat)
+    add(case, "glassnet", ours, seed_epochs, seed_flop, None)
     if have_torch:
-        t, _ = torch_seed(x, y, seed_epochs)
-        add("(a) seed 1-1-1", "torch eager", t, seed_epochs, "", seed_flop, ours)
+        t = _best(torch_seed, x, y, seed_epochs, args.repeat)
+        add(case, "torch eager", t, seed_epochs, seed_flop, ours)
     if have_keras:
         k_epochs = min(args.keras_epochs, seed_epochs)
-        k, _ = keras_seed(x, y, k_epochs)
-        k_full = k / k_epochs * seed_epochs
+        k = keras_seed(x, y, k_epochs)[0]
+        k_full = (k[0] / k_epochs * seed_epochs, k[1] / k_epochs * seed_epochs)
         note = f"extrapolated from {k_epochs} epochs"
-        add("(a) seed 1-1-1", "keras 3", k_full, seed_epochs, note, seed_flop, ours)
+        add(case, "keras 3", k_full, seed_epochs, seed_flop, ours, note)
 
     # (b) the MLP
     x, y = mlp_data()
     mlp_params = 64 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10
     mlp_flop = 6 * mlp_params * len(x)
-    ours, _ = glassnet_mlp(x, y, mlp_epochs)
-    add("(b) mlp 64-256-256-10", "glassnet", ours, mlp_epochs, "", mlp_flop, None)
+    case = "(b) mlp 64-256-256-10"
+    ours = _best(glassnet_mlp, x, y, mlp_epochs, args.repeat)
+    add(case, "glassnet", ours, mlp_epochs, mlp_flop, None)
     if have_torch:
-        t, _ = torch_mlp(x, y, mlp_epochs)
-        add("(b) mlp 64-256-256-10", "torch eager", t, mlp_epochs, "", mlp_flop, ours)
+        t = _best(torch_mlp, x, y, mlp_epochs, args.repeat)
+        add(case, "torch eager", t, mlp_epochs, mlp_flop, ours)
     if have_keras:
-        k, _ = keras_mlp(x, y, mlp_epochs)
-        add("(b) mlp 64-256-256-10", "keras 3", k, mlp_epochs, "", mlp_flop, ours)
+        k = keras_mlp(x, y, mlp_epochs)[0]
+        add(case, "keras 3", k, mlp_epochs, mlp_flop, ours)
 
     print()
     print_table(
@@ -277,17 +311,20 @@ def main() -> None:
         [
             "case",
             "library",
-            "seconds",
+            "wall s",
+            "CPU s",
             "ms/epoch",
-            "glassnet speed-up",
+            "glassnet/lib wall",
+            "glassnet/lib CPU",
             "GFLOP/s",
             "of matmul",
             "note",
         ],
     )
     print(
-        "\n'glassnet speed-up' = library time / glassnet time (> 1: glassnet faster)."
-        "\nTargets: (a) glassnet <= 0.5 x torch eager time and <= 0.05 x Keras;"
+        "\nglassnet/lib = glassnet time / library time (< 1: glassnet faster); "
+        "CPU = this process's CPU time (steadier than wall time on a shared box)."
+        "\nTargets: (a) glassnet <= 0.5 x torch eager and <= 0.05 x Keras;"
         " (b) glassnet <= 0.8 x torch eager."
     )
 
