@@ -186,53 +186,6 @@ def test_unknown_activation_lists_valid_names():
         Dense(2, activation="relux")
 
 
-def test_unknown_keyword_is_rejected():
-    with pytest.raises(TypeError, match="Unrecognized keyword arguments.*unitz"):
-        Dense(2, unitz=3)
-
-
-# --- names, weights -----------------------------------------------------------------
-def test_automatic_names_count_per_class():
-    from glassnet.layers.base import to_snake_case
-
-    a, b = Dense(1), Dense(1)
-    assert b.name.startswith("dense_") and a.name != b.name
-    assert BatchNormalization().name.startswith("batch_normalization")
-    assert to_snake_case("Conv2D") == "conv2d"
-    assert to_snake_case("MaxPooling2D") == "max_pooling2d"
-
-
-def test_non_trainable_layer_moves_weights():
-    layer = Dense(2, trainable=False)
-    layer(np.ones((1, 3)))
-    assert layer.trainable_weights == [] and len(layer.non_trainable_weights) == 2
-    layer.trainable = True
-    assert len(layer.trainable_weights) == 2
-
-
-def test_set_weights_checks_count_and_shapes():
-    layer = Dense(2)
-    layer(np.ones((1, 3)))
-    with pytest.raises(ValueError, match="expects 2 weights"):
-        layer.set_weights([np.zeros((3, 2))])
-    with pytest.raises(ValueError, match=r"shape \(3, 2\).*\(2, 2\)"):
-        layer.set_weights([np.zeros((2, 2)), np.zeros(2)])
-    layer.set_weights([np.ones((3, 2)), np.ones(2)])
-    np.testing.assert_array_equal(layer(np.ones((1, 3))).data, [[4.0, 4.0]])
-
-
-def test_count_params_before_build_is_an_error():
-    with pytest.raises(ValueError, match="isn't built"):
-        Dense(2).count_params()
-
-
-def test_input_shape_keywords_are_recorded():
-    assert Dense(1, input_dim=5)._batch_input_shape == (None, 5)
-    assert Dense(1, input_shape=(2, 3))._batch_input_shape == (None, 2, 3)
-    with pytest.raises(ValueError, match="input_dim"):
-        Dense(1, input_dim=0)
-
-
 # --- Dropout, Flatten, Reshape, Input -------------------------------------------------
 def test_dropout_is_inverted_and_only_in_training():
     layer = Dropout(0.25, seed=0)
