@@ -327,3 +327,40 @@ def test_count_params_unbuilt_is_clear():
     with warnings.catch_warnings():
         with pytest.raises(ValueError, match="isn't built"):
             Sequential([Dense(2)]).count_params()
+
+
+class SubclassedMLP(Model):
+    def __init__(self):
+        super().__init__()
+        self.hidden = Dense(8, activation="tanh")
+        self.blocks = [Dropout(0.1, seed=0), Dense(2)]
+
+    def call(self, x, training=False):
+        x = self.hidden(x)
+        for layer in self.blocks:
+            x = layer(x, training=training)
+        return x
+
+
+def test_subclassed_model_tracks_its_layers_and_trains():
+    x, y = _data(n=32, features=3, outputs=2)
+    model = SubclassedMLP()
+    model.compile(optimizers.SGD(learning_rate=0.1), "mse")
+    history = model.fit(x, y, epochs=5, batch_size=8, verbose=0)
+    assert model.name.startswith("subclassed_mlp")
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "Dense",
+        "Dropout",
+        "Dense",
+    ]
+    assert model.count_params() == 3 * 8 + 8 + 8 * 2 + 2
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert model.predict(x, verbose=0).shape == (32, 2)
+
+
+def test_float64_tensor_inputs_are_cast_to_the_layer_dtype():
+    from glassnet.autograd import Tensor
+
+    layer = Dense(2)
+    out = layer(Tensor(np.ones((1, 3))))
+    assert out.data.dtype == np.float32

@@ -202,6 +202,8 @@ class Layer:
             return x.apply(self)
         if not isinstance(x, Tensor):
             x = Tensor(np.asarray(x, dtype=self._dtype))
+        elif x.data.dtype != self._dtype and not x.requires_grad:
+            x = Tensor(x.data.astype(self._dtype))  # Keras casts inputs to the layer
         self.build_for(x.data.shape)
         out = self.call(x, training=training)
         if self.activity_regularizer is not None:

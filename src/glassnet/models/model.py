@@ -167,10 +167,36 @@ class Model(Layer):
     def output_shape(self) -> tuple[int | None, ...] | None:
         return self._output_shapes[-1] if self._output_shapes else self._build_shape
 
+    # --- subclassed models: layers set as attributes, a custom ``call`` ---------
+    @property
+    def _subclassed(self) -> bool:
+        return type(self).call is not Model.call
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        layers = self.__dict__.get("_layers")
+        if layers is not None and not name.startswith("_") and self._subclassed:
+            found = value if isinstance(value, (list, tuple)) else [value]
+            for item in found:
+                if isinstance(item, Layer) and item is not self and item not in layers:
+                    layers.append(item)
+        super().__setattr__(name, value)
+
+    def _build_subclassed(self, shape: tuple) -> None:
+        """Build a subclassed model by running its ``call`` once on zeros."""
+        self._build_shape = shape
+        probe = np.zeros((1, *shape[1:]), dtype=self._dtype)
+        with no_grad():
+            out = self.call(Tensor(probe), False)
+        self._output_shapes = [(None, *out.data.shape[1:])]
+        self.built = True
+
     def build(self, input_shape: Any) -> None:
         """Build every layer in turn, from ``input_shape`` (batch axis ``None``)."""
         shape = standardize_shape(input_shape, "input_shape")
         shape = (None, *shape[1:])
+        if self._subclassed:
+            self._build_subclassed(shape)
+            return
         self._build_shape = shape
         self._output_shapes = []
         for layer in self._compute_layers():
@@ -826,7 +852,7 @@ class Model(Layer):
         """Print the layers, their output shapes and parameter counts (Keras 3's
         table); ``explain=True`` also shows how each count arises."""
         rows = []
-        shapes = iter(self._output_shapes)
+        shapes = iter(() if self._subclassed else self._output_shapes)
         for layer in self._layers:
             if isinstance(layer, InputLayer):
                 if self._functional:
