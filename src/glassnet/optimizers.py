@@ -314,6 +314,9 @@ class Adam(Optimizer):
         _check_nonnegative("epsilon", epsilon)
         self.beta_1, self.beta_2 = beta_1, beta_2
         self.epsilon, self.amsgrad = epsilon, bool(amsgrad)
+        # True: float32 weights step through float64 as in scikit-learn (bit for
+        # bit; the scikit-learn estimators set it), at some cost in speed.
+        self.float64_steps = False
 
     def _new_state(self, array):
         return [np.zeros_like(array) for _ in range(3 if self.amsgrad else 2)]
@@ -335,6 +338,9 @@ class Adam(Optimizer):
         denominator += self.epsilon
         if p.dtype == np.float64:
             step = np.multiply(m, -lr_t, out=self._scratch(p, 1))
+            step /= denominator
+        elif self.float64_steps:
+            step = m * -lr_t  # a float64 array, as in scikit-learn
             step /= denominator
         else:
             step = np.divide(m, denominator, out=buffer)

@@ -135,7 +135,10 @@ def test_float32_kept(task):
     ours, theirs = fit_both(est, X, y)
     assert all(w.dtype == np.float32 for w in ours.coefs_ + ours.intercepts_)
     assert ours.predict(X[:3]).dtype == theirs.predict(X[:3]).dtype
-    assert_same_fit(ours, theirs, X, rtol=1e-4)
+    # float32 classification is bit-exact; float32 regression has float64 targets,
+    # whose gradients scikit-learn keeps in float64 while the engine casts them
+    # to the float32 weights' dtype.
+    assert_same_fit(ours, theirs, X, rtol=1e-8 if task != "regression" else 1e-4)
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
