@@ -364,3 +364,24 @@ def test_float64_tensor_inputs_are_cast_to_the_layer_dtype():
     layer = Dense(2)
     out = layer(Tensor(np.ones((1, 3))))
     assert out.data.dtype == np.float32
+
+
+def test_sequential_config_round_trip():
+    model = Sequential(
+        [Input((4,)), Dense(3, activation="relu"), BatchNormalization(), Dense(1)],
+        name="original",
+    )
+    config = model.get_config()
+    for entry in config["layers"]:
+        entry["config"]["name"] += "_copy"
+    clone = Sequential.from_config({**config, "name": "copy"})
+    clone.set_weights(model.get_weights())
+    x = np.random.default_rng(0).standard_normal((5, 4))
+    np.testing.assert_array_equal(
+        clone.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
+    assert [type(layer) for layer in clone.layers] == [
+        type(layer) for layer in model.layers
+    ]
+    with pytest.raises(ValueError, match="Unknown layer class 'Densse'"):
+        Sequential.from_config({"layers": [{"class_name": "Densse", "config": {}}]})

@@ -107,3 +107,21 @@ class Sequential(Model):
                 for layer in self._layers
             ],
         }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Sequential:
+        """Rebuild from :meth:`get_config` (fresh weights; copy them separately)."""
+        from glassnet import layers as layers_module
+
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for entry in config.get("layers", []):
+            name = entry["class_name"]
+            layer_cls = getattr(layers_module, name, None)
+            if not (isinstance(layer_cls, type) and issubclass(layer_cls, Layer)):
+                raise ValueError(
+                    f"Unknown layer class {name!r} in the config. Valid names are: "
+                    f"{', '.join(layers_module.__all__)}"
+                )
+            model.add(layer_cls.from_config(dict(entry["config"])), rebuild=False)
+        model._maybe_build()
+        return model
