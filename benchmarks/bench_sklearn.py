@@ -1,0 +1,242 @@
+"""glassnet.sklearn against scikit-learn: the same fits, in the same process.
+
+Cases (the issue's):
+  (a) the seed's MLPRegressor, 3,200 epochs of 8 tiny batches (Python overhead);
+  (b) MLPClassifier((256, 256), adam, batch_size=200, max_iter=10) on a 20k x 64
+      10-class problem, float64 and float32 (BLAS-bound);
+  (c) the seed's blobs classifier (early stopping, relu);
+  (d) L-BFGS on the 20k data.
+
+Each fit is timed best-of-``--repeat`` (the two libraries alternate, so both see
+the same machine load). "identical" means every entry of coefs_ and intercepts_
+is equal; max |diff| is the largest difference. BLAS runs single-threaded by
+default (``--threads``) so the ratios are not dominated by thread contention on a
+shared machine; both libraries always run under the same limit.
+
+Run:  python benchmarks/bench_sklearn.py [--quick] [--threads N] [--repeat R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+try:
+    from common import fmt_ratio, matmul_gflops, print_table
+except ImportError:  # pragma: no cover - run from elsewhere without common.py
+
+    def fmt_ratio(a, b):
+        return "inf" if b == 0 else f"{a / b:.2f}x"
+
+    def matmul_gflops(n=512, dtype=np.float32, repeat=5):
+        a = np.ones((n, n), dtype)
+        best = min(_timed(lambda: a @ a)[1] for _ in range(repeat))
+        return 2.0 * n**3 / best / 1e9
+
+    def print_table(rows, headers):
+        for row in [headers, *rows]:
+            print("  ".join(str(c) for c in row))
+
+
+from sklearn.datasets import make_blobs, make_classification
+from sklearn.neural_network import MLPClassifier as SkClassifier
+from sklearn.neural_network import MLPRegressor as SkRegressor
+from threadpoolctl import threadpool_limits
+
+from glassnet.sklearn import MLPClassifier, MLPRegressor
+
+
+def _timed(fn):
+    """(wall seconds, CPU seconds of this process, result) of ``fn()``."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.perf_counter() - wall, time.process_time() - cpu, out
+
+
+def _fit(estimator, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return estimator.fit(X, y)
+
+
+def max_abs_diff(a, b) -> float:
+    pairs = zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_)
+    return max(float(np.max(np.abs(x - y))) for x, y in pairs)
+
+
+def compare(name, make_ours, make_theirs, X, y, repeat, target):
+    """Fit both ``repeat`` times (alternating); one table row.
+
+    The ratio is of CPU times (best of ``repeat``): with single-threaded BLAS
+    that is the work each library does, undisturbed by other processes on a
+    shared machine; best wall-clock times are printed beside them.
+    """
+    wall = {"ours": np.inf, "theirs": np.inf}
+    cpu = dict(wall)
+    fitted = {}
+    for _ in range(repeat):
+        for key, make in (("ours", make_ours), ("theirs", make_theirs)):
+            w, c, fitted[key] = _timed(lambda make=make: _fit(make(), X, y))
+            wall[key], cpu[key] = min(wall[key], w), min(cpu[key], c)
+    diff = max_abs_diff(fitted["ours"], fitted["theirs"])
+    ratio = cpu["ours"] / cpu["theirs"]
+    verdict = "" if target is None else ("ok" if ratio <= target else "MISSED")
+    print("  done:", name, flush=True)
+    return [
+        name,
+        cpu["ours"],
+        cpu["theirs"],
+        fmt_ratio(cpu["ours"], cpu["theirs"]),
+        "-" if target is None else f"<= {target}x {verdict}",
+        f"{wall['ours']:.3g} / {wall['theirs']:.3g}",
+        f"{diff:.1e}",
+        "yes" if diff == 0 else "no",
+        fitted["ours"].n_iter_,
+    ]
+
+
+def seed_regression(quick):
+    np.random.seed(12345)
+    X = np.random.normal(scale=2, size=(1600, 1))
+    y = X[:, 0]
+    params = dict(
+        hidden_layer_sizes=(1,),
+        validation_fraction=0.2,
+        tol=1e-9,
+        max_iter=400 if quick else 3200,
+        solver="sgd",
+        learning_rate_init=0.001,
+        momentum=0,
+        activation="tanh",
+        verbose=False,
+        random_state=2,
+    )
+    return X, y, params
+
+
+def big_classification(quick):
+    X, y = make_classification(
+        n_samples=4000 if quick else 20000,
+        n_features=64,
+        n_informative=40,
+        n_classes=10,
+        random_state=0,
+    )
+    return X, y
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads")
+    parser.add_argument("--repeat", type=int, default=3, help="best of R fits")
+    args = parser.parse_args(argv)
+    repeat = 1 if args.quick else args.repeat
+
+    with threadpool_limits(limits=args.threads):
+        print(
+            f"BLAS threads: {args.threads}; matmul float64 "
+            f"{matmul_gflops(dtype=np.float64):.1f} GFLOP/s, float32 "
+            f"{matmul_gflops(dtype=np.float32):.1f} GFLOP/s"
+        )
+        rows = []
+        X, y, params = seed_regression(args.quick)
+        rows.append(
+            compare(
+                "(a) seed regressor, sgd",
+                lambda: MLPRegressor(**params),
+                lambda: SkRegressor(**params),
+                X,
+                y,
+                repeat,
+                0.5,
+            )
+        )
+
+        X, y = big_classification(args.quick)
+        params = dict(
+            hidden_layer_sizes=(256, 256),
+            solver="adam",
+            batch_size=200,
+            max_iter=10,
+            random_state=0,
+        )
+        for dtype in (np.float64, np.float32):
+            Xd = X.astype(dtype)
+            rows.append(
+                compare(
+                    f"(b) 256x256 adam {np.dtype(dtype).name}",
+                    lambda: MLPClassifier(**params),
+                    lambda: SkClassifier(**params),
+                    Xd,
+                    y,
+                    repeat,
+                    0.6,
+                )
+            )
+
+        Xb, yb = make_blobs(n_samples=400, centers=23, random_state=42)
+        yb = np.take(["b", "r"], (yb < 10))
+        blob_params = dict(
+            hidden_layer_sizes=(40, 40, 20),
+            early_stopping=True,
+            validation_fraction=0.2,
+            activation="relu",
+            random_state=0,
+        )
+        rows.append(
+            compare(
+                "(c) seed blobs, early stop",
+                lambda: MLPClassifier(**blob_params),
+                lambda: SkClassifier(**blob_params),
+                Xb,
+                yb,
+                repeat,
+                None,
+            )
+        )
+
+        lbfgs_params = dict(
+            hidden_layer_sizes=(256, 256),
+            solver="lbfgs",
+            max_iter=5 if args.quick else 20,
+            random_state=0,
+        )
+        rows.append(
+            compare(
+                "(d) 256x256 lbfgs float64",
+                lambda: MLPClassifier(**lbfgs_params),
+                lambda: SkClassifier(**lbfgs_params),
+                X,
+                y,
+                repeat,
+                None,
+            )
+        )
+
+    print()
+    print_table(
+        rows,
+        [
+            "case",
+            "glassnet cpu s",
+            "sklearn cpu s",
+            "ratio",
+            "target",
+            "wall s (gn / sk)",
+            "max |diff|",
+            "identical",
+            "n_iter_",
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()
