@@ -198,3 +198,12 @@ def test_fused_categorical_crossentropy_matches_composed_ops_when_clipping():
     reference = -ops.sum(y * ops.log(q), axis=-1)
     reference.sum().backward()
     np.testing.assert_allclose(fused.grad, composed.grad, rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_class_reduction_gradients(reduction, weighted):
+    y_true, y_pred = _data("regression", np.float64, seed=4)
+    weight = np.array([0.5, 2.0, 0.0, 1.0]) if weighted else None
+    loss = losses.Huber(delta=0.8, reduction=reduction)
+    gradcheck(lambda p: loss(y_true, p, sample_weight=weight), y_pred, name="Huber")

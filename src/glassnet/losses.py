@@ -39,7 +39,10 @@ class SquaredError(Function):
 
     def forward(self, p, target=None):
         self.diff = p - target
-        return np.mean(self.diff * self.diff, axis=-1)
+        squares = self.diff * self.diff
+        if squares.shape[-1] == 1:  # NOTE: one output: no reduction needed (fast)
+            return squares[..., 0]
+        return np.add.reduce(squares, axis=-1) / squares.shape[-1]
 
     def backward(self, grad_output):
         scale = 2.0 / self.diff.shape[-1]
@@ -80,6 +83,25 @@ class CategoricalCrossentropyProbs(Function):
         d = -self.target / self.clipped * self.inside
         d -= (d * self.q).sum(axis=-1, keepdims=True)
         return (d * (np.expand_dims(grad_output, -1) / self.total),)
+
+
+class Reduction(Function):
+    """r = sum(w l) / n ("sum_over_batch_size") or sum(w l) ("sum");
+    dr/dl = w / n (or w). One node for weighting and reducing the per-sample
+    losses; ``w`` (optional) is data."""
+
+    def forward(self, values, weight=None, divide=True):
+        self.shape, self.weight = values.shape, weight
+        self.count = max(values.size, 1) if divide else 1
+        if weight is not None:
+            values = values * weight
+        return np.asarray(np.add.reduce(values, axis=None) / self.count)
+
+    def backward(self, grad_output):
+        scale = grad_output / self.count
+        if self.weight is None:
+            return (np.broadcast_to(scale, self.shape),)
+        return (np.broadcast_to(self.weight * scale, self.shape),)
 
 
 def _prepare(y_true: Any, y_pred: Any, align: bool = True) -> tuple[Any, Tensor]:
@@ -229,17 +251,18 @@ class Loss:
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
         values = self.call(y_true, y_pred)
+        weight = None
         if sample_weight is not None:
             weight = np.asarray(getattr(sample_weight, "data", sample_weight))
             weight = weight.astype(values.dtype, copy=False)
             if weight.ndim == values.ndim + 1 and weight.shape[-1:] == (1,):
                 weight = weight[..., 0]
-            values = values * weight
+            if weight.shape != values.shape:
+                weight = np.broadcast_to(weight, values.shape)
         if self.reduction in ("none", None):
-            return values
-        if self.reduction == "sum":
-            return ops.sum(values)
-        return ops.mean(values)
+            return values if weight is None else values * weight
+        divide = self.reduction != "sum"
+        return Reduction.apply(values, weight=weight, divide=divide)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "reduction": self.reduction}
