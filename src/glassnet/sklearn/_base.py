@@ -73,16 +73,19 @@ def _check_lbfgs_result(result, max_iter: int) -> int:
 class _TrainingStep:
     """Forward and backward pass of one batch, set up once per fit.
 
-    Calling it leaves scikit-learn's gradients ``(X.T @ delta + alpha W) / s`` in
-    ``p.grad`` of every parameter and returns the batch loss (a NumPy scalar,
-    penalty included). Everything that does not change between batches is looked
-    up here, once, because tiny networks run tens of thousands of batches.
+    Calling it returns the batch loss (a NumPy scalar, penalty included) and
+    scikit-learn's gradients ``(X.T @ delta + alpha W) / s``, one per parameter
+    of ``params`` (all kernels, then all biases). Everything that does not
+    change between batches is looked up here, once, because tiny networks run
+    tens of thousands of batches.
     """
 
     def __init__(self, estimator: BaseMultilayerPerceptron, layers: list[Dense]):
         self.weights = [(layer.kernel, layer.bias) for layer in layers]
         self.kernels = [layer.kernel for layer in layers]
         self.params = self.kernels + [layer.bias for layer in layers]
+        for p in self.params:
+            p.grad = None  # e.g. left over from an interrupted fit
         self.activation = HIDDEN_ACTIVATIONS[estimator.activation]
         loss = estimator.loss
         if loss == "log_loss" and estimator.out_activation_ == "logistic":
@@ -115,14 +118,17 @@ class _TrainingStep:
             sw_sum=sw_sum,
             **self.settings,
         )
-        params = self.params
-        for p in params:
-            p.grad = None
         # The gradient of s * loss, divided by s afterwards: scikit-learn's rounding.
         loss.backward(np.asarray(sw_sum))
-        for p in params:
-            p.grad = p.grad / sw_sum
-        return loss.data[()]
+        grads = []
+        for p in self.params:
+            g = p.grad
+            p.grad = None  # backward accumulates into leaves: start empty next time
+            # NOTE: in place is safe here and saves a large allocation per step:
+            # every leaf gradient of this graph is a fresh array (a matmul, a
+            # batch sum, alpha W, or their sum) that nothing else references.
+            grads.append(np.divide(g, sw_sum, out=g))
+        return loss.data[()], grads
 
 
 class BaseMultilayerPerceptron(BaseEstimator, ABC):
@@ -381,8 +387,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         """Loss and flat gradient at ``packed``, for scipy's L-BFGS-B."""
         self._unpack(packed)
         step = self._training_step()
-        loss = step(X, y, sample_weight)
-        grad = np.hstack([p.grad.ravel() for p in step.params])
+        loss, grads = step(X, y, sample_weight)
+        grad = np.hstack([g.ravel() for g in grads])
         return loss, grad
 
     def _make_optimizer(self):
@@ -478,13 +484,13 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
                 accumulated_loss = 0.0
                 for start, stop in bounds:
-                    batch_loss = step(
+                    batch_loss, grads = step(
                         X_epoch[start:stop],
                         y_epoch[start:stop],
                         None if sw_epoch is None else sw_epoch[start:stop],
                     )
                     accumulated_loss += batch_loss * (stop - start)
-                    optimizer.step(params)
+                    optimizer.apply(grads, params)
 
                 self.n_iter_ += 1
                 self.loss_ = accumulated_loss / X_train.shape[0]
