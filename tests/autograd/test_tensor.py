@@ -178,3 +178,12 @@ def test_grad_of_a_scalar_is_an_array():
     x = Tensor(2.0, requires_grad=True)
     (x * x).backward()
     assert type(x.grad) is np.ndarray and x.grad.shape == () and x.grad == 4.0
+
+
+def test_numpy_conversion_shares_or_copies_on_request():
+    t = Tensor(np.arange(3.0))
+    assert np.asarray(t) is t.data
+    copied = np.array(t, copy=True)
+    copied[0] = 9.0
+    assert t.data[0] == 0.0
+    assert np.asarray(t, dtype=np.float32).dtype == np.float32

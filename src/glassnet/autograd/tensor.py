@@ -28,7 +28,8 @@ class Tensor:
     Parameters
     ----------
     data : array_like
-        The value. Python floats become float64, as in NumPy.
+        The value. Python floats become float64, as in NumPy. An ndarray of the
+        right dtype is wrapped without a copy (the tensor shares its memory).
     requires_grad : bool
         Whether ``backward`` should compute ``.grad`` for this tensor.
     dtype : numpy dtype, optional
@@ -128,7 +129,8 @@ class Tensor:
         return self.data.item()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        data = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return data.copy() if copy and data is self.data else data
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph."""
