@@ -54,6 +54,8 @@ def _average(values: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray
 def squared_error(y, p, sample_weight=None):
     """Half the squared error, averaged over samples, then over outputs."""
     per_output = _average((y - p) ** 2, sample_weight)
+    if per_output.shape[0] == 1:  # the mean of one number is that number
+        return 0.5 * per_output[0]
     return 0.5 * (np.add.reduce(per_output) / per_output.shape[0])
 
 
@@ -122,20 +124,21 @@ class MLPLoss(Function):
         # NOTE: the estimators call backward(s) (the gradient of s * loss), which
         # makes ``scale`` exactly 1.0 and the weight gradients sum(delta) + alpha W
         # before they are divided by s -- scikit-learn's order of rounding.
-        scale = grad_output / self.sw_sum
+        scale = float(grad_output) / self.sw_sum
+        unit = scale == 1.0
         needs = self.needs_input_grad
         grad_z = None
         if needs[0]:
             grad_z = self.p - self.y
             if self.sample_weight is not None:
                 grad_z *= self.sample_weight.reshape(-1, 1)
-            if scale != 1.0:
+            if not unit:
                 grad_z = grad_z * scale
         grads = [grad_z]
+        alpha = self.alpha
         for w, need in zip(self.coefs, needs[1:]):
-            if not need or self.alpha == 0:
+            if not need or alpha == 0:
                 grads.append(None)
-                continue
-            g = self.alpha * w
-            grads.append(g if scale == 1.0 else g * scale)
+            else:
+                grads.append(alpha * w if unit else (alpha * w) * scale)
         return tuple(grads)
