@@ -223,3 +223,44 @@ def test_predict_log_proba_and_score():
         ours.predict_log_proba(X), theirs.predict_log_proba(X), rtol=1e-10
     )
     assert ours.score(X, y) == theirs.score(X, y)
+
+
+def test_feature_names_in():
+    pd = pytest.importorskip("pandas")
+    X, y = make_task("binary")
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    clf = fit_quietly(MLPClassifier((3,), max_iter=3), frame, y)
+    np.testing.assert_array_equal(clf.feature_names_in_, ["a", "b", "c", "d"])
+    assert clf.n_features_in_ == 4
+
+
+def test_fitted_attributes_match_sklearn():
+    X, y = make_task("multiclass")
+    for params in (
+        dict(solver="adam"),
+        dict(solver="lbfgs"),
+        dict(early_stopping=True),
+    ):
+        ours = fit_quietly(MLPClassifier((3,), max_iter=3, **params), X, y)
+        theirs = fit_quietly(reference_class(ours)(**ours.get_params()), X, y)
+        public = {k for k in vars(theirs) if k.endswith("_") and not k.startswith("_")}
+        assert public == {
+            k for k in vars(ours) if k.endswith("_") and not k.startswith("_")
+        }
+
+
+def test_same_parameters_as_sklearn():
+    import inspect
+
+    for cls in (MLPClassifier, MLPRegressor):
+        ours = inspect.signature(cls.__init__).parameters
+        theirs = inspect.signature(reference_class(cls()).__init__).parameters
+        assert list(ours) == list(theirs)
+        assert [p.default for p in ours.values()] == [
+            p.default for p in theirs.values()
+        ]
+        assert [p.kind for p in ours.values()] == [p.kind for p in theirs.values()]
+        assert (
+            cls._parameter_constraints.keys()
+            == reference_class(cls())._parameter_constraints.keys()
+        )

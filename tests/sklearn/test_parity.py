@@ -153,12 +153,42 @@ def test_warm_start_and_partial_fit(solver, task):
         fit_quietly(theirs, X, y)
     assert_same_fit(ours, theirs, X)
 
-    rs_ours, rs_theirs = np.random.RandomState(7), np.random.RandomState(7)
-    ours = estimator_for(task, random_state=rs_ours, **params)
-    theirs = reference_class(ours)(random_state=rs_theirs, **params)
     extra = {"classes": np.unique(y)} if task != "regression" else {}
-    for start in (0, 20, 40):
-        part = slice(start, start + 20)
-        fit_quietly(ours, X[part], y[part], method="partial_fit", **extra)
-        fit_quietly(theirs, X[part], y[part], method="partial_fit", **extra)
-    assert_same_fit(ours, theirs, X)
+    for seed in (7, "state"):  # an int re-seeds per call; a RandomState carries on
+        ours = estimator_for(task, random_state=_seed(seed), **params)
+        theirs = reference_class(ours)(random_state=_seed(seed), **params)
+        for start in (0, 20, 40):
+            part = slice(start, start + 20)
+            fit_quietly(ours, X[part], y[part], method="partial_fit", **extra)
+            fit_quietly(theirs, X[part], y[part], method="partial_fit", **extra)
+        assert_same_fit(ours, theirs, X)
+        # partial_fit after fit continues with fit's optimizer state
+        fit_quietly(ours, X, y)
+        fit_quietly(theirs, X, y)
+        fit_quietly(ours, X[:30], y[:30], method="partial_fit")
+        fit_quietly(theirs, X[:30], y[:30], method="partial_fit")
+        assert_same_fit(ours, theirs, X)
+
+
+def _seed(seed):
+    return np.random.RandomState(3) if seed == "state" else seed
+
+
+@pytest.mark.parametrize("task", ["regression", "binary"])
+def test_warm_start_with_early_stopping(task):
+    X, y = make_task(task, n_samples=80)
+    ours = estimator_for(
+        task,
+        hidden_layer_sizes=(5,),
+        max_iter=4,
+        batch_size=16,
+        early_stopping=True,
+        warm_start=True,
+        n_iter_no_change=1,
+        random_state=0,
+    )
+    theirs = reference_class(ours)(**ours.get_params())
+    for _ in range(3):
+        fit_quietly(ours, X, y)
+        fit_quietly(theirs, X, y)
+        assert_same_fit(ours, theirs, X)
