@@ -293,9 +293,9 @@ class Adam(Optimizer):
     lr_t = lr sqrt(1 - b2**t) / (1 - b1**t); w += -lr_t m / (sqrt(v) + eps)``.
 
     float64 weights: exactly scikit-learn's order of operations (bit for bit).
-    float32 weights: the last step as ``m / (sqrt(v) + eps) * -lr_t`` in float32
-    (scikit-learn would round it through float64; this is ~2x faster and agrees
-    to float32 rounding). Keras 3 and PyTorch agree up to rounding (PyTorch
+    float32 weights: the last step as ``m / (sqrt(v) + eps) * -lr_t`` in float32,
+    ~2x faster; scikit-learn rounds it through float64, which the attribute
+    ``float64_steps = True`` reproduces bit for bit (the estimators set it). Keras 3 and PyTorch agree up to rounding (PyTorch
     scales ``eps`` slightly differently).
     """
 
