@@ -295,8 +295,9 @@ class Adam(Optimizer):
     float64 weights: exactly scikit-learn's order of operations (bit for bit).
     float32 weights: the last step as ``m / (sqrt(v) + eps) * -lr_t`` in float32,
     ~2x faster; scikit-learn rounds it through float64, which the attribute
-    ``float64_steps = True`` reproduces bit for bit (the estimators set it). Keras 3 and PyTorch agree up to rounding (PyTorch
-    scales ``eps`` slightly differently).
+    ``float64_steps = True`` reproduces bit for bit (the estimators set it).
+    Keras 3 and PyTorch agree up to rounding (PyTorch scales ``eps`` slightly
+    differently).
     """
 
     def __init__(
