@@ -163,6 +163,12 @@ class Optimizer:
         """All state arrays, in the order variables were first seen."""
         return [a for _, state in self._state.values() for a in state]
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # NOTE: the per-variable state is keyed by id(), and ids change when a
+        # pickle is loaded: re-key it so training resumes where it stopped.
+        self.__dict__.update(state)
+        self._state = {id(entry[0]): entry for entry in self._state.values()}
+
     def reset(self) -> None:
         """Forget all state and set ``iterations`` back to 0."""
         self._state.clear()

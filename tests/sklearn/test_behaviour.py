@@ -264,3 +264,15 @@ def test_same_parameters_as_sklearn():
             cls._parameter_constraints.keys()
             == reference_class(cls())._parameter_constraints.keys()
         )
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_partial_fit_after_pickle_keeps_optimizer_state(solver):
+    X, y = make_task("multiclass")
+    params = dict(hidden_layer_sizes=(5,), solver=solver, max_iter=3, random_state=0)
+    restored = pickle.loads(pickle.dumps(fit_quietly(MLPClassifier(**params), X, y)))
+    never_pickled = fit_quietly(MLPClassifier(**params), X, y)
+    restored.partial_fit(X, y)
+    never_pickled.partial_fit(X, y)  # momentum / Adam moments carried over
+    for a, b in zip(restored.coefs_, never_pickled.coefs_):
+        np.testing.assert_array_equal(a, b)
