@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from scipy.special import expit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -70,7 +71,7 @@ def numpy_step(x: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> tu
     h3 = np.tanh(h2)
     h4 = h3 * c
     h5 = h4 - a
-    h6 = 0.5 * (np.tanh(0.5 * h5) + 1.0)
+    h6 = expit(h5)  # ops.sigmoid's forward (scikit-learn's logistic)
     h7 = h6 * b
     h8 = h7 + x
     h9 = np.maximum(h8, 0)
@@ -82,7 +83,7 @@ def numpy_step(x: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> tu
     h15 = np.tanh(h14)
     h16 = h15 * x
     h17 = h16 - 0.25
-    h18 = 0.5 * (np.tanh(0.5 * h17) + 1.0)
+    h18 = expit(h17)
     h19 = h18 * c
     h19.sum()
     g = np.ones_like(h19)
