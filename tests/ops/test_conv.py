@@ -124,6 +124,23 @@ def test_conv2d_matches_torch(case):
     assert xs.grad.dtype == ks.grad.dtype == np.float32
 
 
+@pytest.mark.parametrize("case", CONV2D[:4] + CONV2D[-2:], ids=IDS[:4] + IDS[-2:])
+def test_conv2d_fused_relu_equals_relu_of_conv(case):
+    x, kernel, bias = _arrays(case, np.float64)
+    settings = _settings(case)
+    xs, ks = Tensor(x, requires_grad=True), Tensor(kernel, requires_grad=True)
+    fused = ops.conv2d(xs, ks, bias, activation="relu", **settings)
+    grad = np.random.default_rng(6).standard_normal(fused.shape)
+    fused.backward(grad)
+    xr, kr = Tensor(x, requires_grad=True), Tensor(kernel, requires_grad=True)
+    plain = ops.relu(ops.conv2d(xr, kr, bias, **settings))
+    plain.backward(grad)
+    np.testing.assert_allclose(fused.data, plain.data, rtol=1e-12)
+    np.testing.assert_allclose(xs.grad, xr.grad, rtol=1e-12)
+    np.testing.assert_allclose(ks.grad, kr.grad, rtol=1e-12)
+    assert (fused.data == 0).any() and (fused.data > 0).any()
+
+
 def _close(actual, expected, rtol=1e-5):
     # float32 sums in another order: relative 1e-5 of the largest entry.
     np.testing.assert_allclose(

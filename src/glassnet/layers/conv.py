@@ -77,6 +77,10 @@ class _Conv(Layer):
             )
         self.data_format = check_data_format(data_format)
         self.activation = _get_activation(activation)
+        from glassnet import activations
+
+        # relu runs inside the convolution node (in place), as Keras's fused ops.
+        self._fused = "relu" if self.activation is activations.relu else None
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -106,6 +110,18 @@ class _Conv(Layer):
             self.bias = self.add_weight(
                 "bias", (self.filters,), self.bias_initializer, self.bias_regularizer
             )
+
+    def _convolve(self, op, x: Tensor) -> Tensor:
+        y = op(
+            x,
+            self.kernel,
+            self.bias,
+            strides=self.strides,
+            padding=self.padding,
+            dilation_rate=self.dilation_rate,
+            activation=self._fused,
+        )
+        return y if self.activation is None or self._fused else self.activation(y)
 
     def compute_output_shape(self, input_shape):
         spatial = tuple(
@@ -160,15 +176,7 @@ class Conv2D(_Conv):
     """
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
-        y = ops.conv2d(
-            x,
-            self.kernel,
-            self.bias,
-            strides=self.strides,
-            padding=self.padding,
-            dilation_rate=self.dilation_rate,
-        )
-        return y if self.activation is None else self.activation(y)
+        return self._convolve(ops.conv2d, x)
 
 
 class Conv1D(_Conv):
@@ -184,12 +192,4 @@ class Conv1D(_Conv):
     paddings = ("valid", "same", "causal")
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
-        y = ops.conv1d(
-            x,
-            self.kernel,
-            self.bias,
-            strides=self.strides,
-            padding=self.padding,
-            dilation_rate=self.dilation_rate,
-        )
-        return y if self.activation is None else self.activation(y)
+        return self._convolve(ops.conv1d, x)

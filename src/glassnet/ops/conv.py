@@ -128,8 +128,10 @@ class Conv2D(Function):
     dL/dx = col2im(g @ w.T), dL/db = sum(g over batch and pixels).
 
     ``x`` (N, H, W, C), ``w`` (kh, kw, C, F), ``b`` (F,) or omitted; output
-    (N, Ho, Wo, F). Keyword settings: ``strides``, ``dilation_rate`` (pairs) and
-    ``padding`` ('valid', 'same', or explicit ``((top, bottom), (left, right))``).
+    (N, Ho, Wo, F). Keyword settings: ``strides``, ``dilation_rate`` (pairs),
+    ``padding`` ('valid', 'same', or explicit ``((top, bottom), (left, right))``)
+    and ``activation`` (None or 'relu': y = relu(conv + b) in place, and
+    dL/d(conv) = g * (y > 0)).
 
     Peak extra memory, in elements (M = N*Ho*Wo, K = kh*kw*C):
     forward keeps the im2col buffer, M*K, plus the output M*F (and the padded
@@ -139,7 +141,14 @@ class Conv2D(Function):
     """
 
     def forward(
-        self, x, w, b=None, strides=(1, 1), padding="valid", dilation_rate=(1, 1)
+        self,
+        x,
+        w,
+        b=None,
+        strides=(1, 1),
+        padding="valid",
+        dilation_rate=(1, 1),
+        activation=None,
     ):
         if x.ndim != 4 or w.ndim != 4 or x.shape[3] != w.shape[2]:
             raise ValueError(
@@ -165,6 +174,9 @@ class Conv2D(Function):
         if b is not None:
             matrix = np.concatenate([matrix, b.reshape(1, f).astype(matrix.dtype)])
         out = cols @ matrix
+        self.relu = None
+        if activation == "relu":  # fused, in place: no second output array
+            self.relu = np.maximum(out, 0, out=out)
         self.cols, self.w, self.pads, self.xp_shape = cols, w, pads, xp.shape
         self.out_hw, self.strides, self.dilations = out_hw, strides, dilation_rate
         return out.reshape(x.shape[0], *out_hw, f)
@@ -173,10 +185,14 @@ class Conv2D(Function):
         need = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
         kh, kw, c, f = self.w.shape
         g = grad_output.reshape(-1, f)
+        if self.relu is not None:
+            g = g * (self.relu > 0)
         grad_x = grad_w = grad_b = None
         if need[1] or need[2]:
             # The bias row of ones makes grad_b the last row of this product.
-            grads = self.cols.T @ g
+            # NOTE: BLAS is fastest with the long M axis inner in both operands.
+            cols = self.cols
+            grads = (g.T @ cols).T if cols.flags.c_contiguous else cols.T @ g
             grad_w = grads[: kh * kw * c].reshape(self.w.shape) if need[1] else None
             grad_b = grads[-1] if need[2] else None
         if need[0]:
@@ -234,7 +250,16 @@ class Conv1D(Conv2D):
     ``padding`` is 'valid', 'same' or 'causal' (all padding on the left).
     """
 
-    def forward(self, x, w, b=None, strides=1, padding="valid", dilation_rate=1):
+    def forward(
+        self,
+        x,
+        w,
+        b=None,
+        strides=1,
+        padding="valid",
+        dilation_rate=1,
+        activation=None,
+    ):
         if x.ndim != 3 or w.ndim != 3:
             raise ValueError(
                 "conv1d expects x of shape (batch, steps, channels) and a kernel of "
@@ -250,6 +275,7 @@ class Conv1D(Conv2D):
             strides=(1, strides),
             padding=padding,
             dilation_rate=(1, dilation_rate),
+            activation=activation,
         )
         return out[:, 0]
 
@@ -270,25 +296,38 @@ class ZeroPad2D(Function):
         return (crop2d(grad_output, self.pads),)
 
 
-def conv2d(x, kernel, bias=None, strides=(1, 1), padding="valid", dilation_rate=(1, 1)):
+def conv2d(
+    x,
+    kernel,
+    bias=None,
+    strides=(1, 1),
+    padding="valid",
+    dilation_rate=(1, 1),
+    activation=None,
+):
     """2-D convolution (cross-correlation, as in Keras) of channels-last images.
 
     ``x`` (N, H, W, C), ``kernel`` (kh, kw, C, F), ``bias`` (F,) or None;
     returns (N, Ho, Wo, F). ``padding`` 'same' puts the odd extra row/column at
-    the bottom/right, like TensorFlow and Keras.
+    the bottom/right, like TensorFlow and Keras. ``activation='relu'`` applies
+    relu inside the same node (in place, no second output array).
     """
     params = dict(
         strides=normalize_tuple(strides, 2, "strides"),
         padding=padding if not isinstance(padding, str) else normalize_padding(padding),
         dilation_rate=normalize_tuple(dilation_rate, 2, "dilation_rate"),
+        activation=_fusable(activation),
     )
     if bias is None:
         return Conv2D.apply(x, kernel, **params)
     return Conv2D.apply(x, kernel, bias, **params)
 
 
-def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
-    """1-D convolution of (N, L, C) sequences with a (k, C, F) kernel."""
+def conv1d(
+    x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, activation=None
+):
+    """1-D convolution of (N, L, C) sequences with a (k, C, F) kernel
+    (``activation``: None or 'relu', fused as in :func:`conv2d`)."""
     value = padding.lower() if isinstance(padding, str) else padding
     if value not in ("valid", "same", "causal"):
         raise ValueError(
@@ -299,10 +338,20 @@ def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
         strides=normalize_tuple(strides, 1, "strides")[0],
         padding=value,
         dilation_rate=normalize_tuple(dilation_rate, 1, "dilation_rate")[0],
+        activation=_fusable(activation),
     )
     if bias is None:
         return Conv1D.apply(x, kernel, **params)
     return Conv1D.apply(x, kernel, bias, **params)
+
+
+def _fusable(activation):
+    if activation not in (None, "relu"):
+        raise ValueError(
+            "Only activation=None or 'relu' can be fused into a convolution. "
+            f"Received: activation={activation!r}"
+        )
+    return activation
 
 
 def zero_pad2d(x, padding=((1, 1), (1, 1))):

@@ -63,32 +63,33 @@ class MaxPool2D(Function):
         return out
 
     def backward(self, grad_output):
-        (ph, pw), out_hw = self.pool_size, self.out_hw
+        (ph, pw), (ho, wo) = self.pool_size, self.out_hw
         n, h, w, c = self.xp.shape
         free = np.ones(self.out.shape, dtype=bool)
-        if self.strides == self.pool_size and (h, w) == (
-            out_hw[0] * ph,
-            out_hw[1] * pw,
-        ):
-            # Windows tile the input: view it as (N, Ho, ph, Wo, pw, C) and work on
-            # whole contiguous arrays (3x faster than one strided pass per offset).
-            out = self.out[:, :, None, :, None, :]
-            hit = self.xp.reshape(n, out_hw[0], ph, out_hw[1], pw, c) == out
+        if self.strides == self.pool_size:
+            # Windows tile the input (less a last partial row/column): view it as
+            # (N, Ho, ph, Wo, pw, C) and work on whole arrays, 3x faster than one
+            # strided pass per window offset.
+            tiles = self.xp[:, : ho * ph, : wo * pw].reshape(n, ho, ph, wo, pw, c)
+            hit = tiles == self.out[:, :, None, :, None, :]
             for i in range(ph):
                 for j in range(pw):
                     first = hit[:, :, i, :, j]
                     first &= free
                     free ^= first
-            dx = np.empty(self.xp.shape, dtype=grad_output.dtype)
+            tiled = (h, w) == (ho * ph, wo * pw)
+            dxp = (np.empty if tiled else np.zeros)(self.xp.shape, grad_output.dtype)
             np.multiply(
-                grad_output[:, :, None, :, None], hit, out=dx.reshape(hit.shape)
+                grad_output[:, :, None, :, None],
+                hit,
+                out=dxp[:, : ho * ph, : wo * pw].reshape(hit.shape),
             )
-            return (crop2d(dx, self.pads),)
+            return (crop2d(dxp, self.pads),)
         dxp = np.zeros(self.xp.shape, dtype=grad_output.dtype)
         hit = np.empty(self.out.shape, dtype=bool)
         for i in range(ph):
             for j in range(pw):
-                index = offset_slice(i, j, out_hw, self.strides, _ONE)
+                index = offset_slice(i, j, self.out_hw, self.strides, _ONE)
                 np.equal(self.xp[index], self.out, out=hit)
                 hit &= free
                 free ^= hit
