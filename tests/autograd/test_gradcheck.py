@@ -46,3 +46,11 @@ def test_gradcheck_runs_in_float64_and_passes_integers_through():
 def test_gradcheck_accepts_tensors():
     x = Tensor(np.array([0.3, 0.7]))
     assert gradcheck(lambda t: t * t * t, x) < 1e-6
+
+
+def test_random_direction_mode_for_large_inputs():
+    rng = np.random.default_rng(1)
+    x, w = rng.normal(size=(64, 32)), rng.normal(size=(32, 16))
+    assert gradcheck(lambda a, b: ops.tanh(a @ b), x, w, directions=3) < 1e-6
+    with pytest.raises(GradcheckError, match="WrongSquare: input 0 along random"):
+        gradcheck(WrongSquare.apply, x, directions=2, name="WrongSquare")
