@@ -48,3 +48,11 @@ def test_sigmoid_cross_entropy_is_finite_for_large_logits():
     np.testing.assert_allclose(loss.data, [1e4, 0.0, np.log(2.0)])
     loss.sum().backward()
     np.testing.assert_allclose(x.grad, [1.0, 0.0, -0.5])
+
+
+def test_softmax_cross_entropy_rejects_labels_out_of_range():
+    logits = Tensor(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"labels in \[0, 3\). Received: .* -1 to 1"):
+        ops.softmax_cross_entropy(logits, np.array([-1, 1]))
+    with pytest.raises(ValueError, match="Received: labels from 0 to 3"):
+        ops.softmax_cross_entropy(logits, np.array([0, 3]))

@@ -35,6 +35,12 @@ class SoftmaxCrossEntropy(Function):
                 f"{x.shape[:-1]} or probabilities of shape {x.shape}. Received: "
                 f"target of shape {target.shape} and dtype {target.dtype}."
             )
+        classes = x.shape[-1]
+        if target.size and (target.min() < 0 or target.max() >= classes):
+            raise ValueError(
+                f"softmax_cross_entropy needs labels in [0, {classes}). Received: "
+                f"labels from {target.min()} to {target.max()}."
+            )
         one_hot = np.zeros_like(x)
         np.put_along_axis(one_hot, target[..., None], 1, axis=-1)
         self.target = one_hot
