@@ -190,6 +190,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--number", type=int, default=100)
     args = parser.parse_args(argv)
+    gflops = matmul_gflops()  # before torch pins its thread count
     try:
         import torch
 
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"glassnet {glassnet.__version__}, numpy {np.__version__}", end="")
     print(f", torch {torch.__version__}" if torch is not None else ", torch absent")
-    print(f"machine: numpy float32 matmul {matmul_gflops():.1f} GFLOP/s")
+    print(f"machine: numpy float32 matmul {gflops:.1f} GFLOP/s")
     print(
         f"chain of {N_OPS} ops (19 elementwise + sum), forward + backward, "
         f"{SHAPE[0]}x{SHAPE[1]} arrays; µs per op, best of {args.repeat} "
