@@ -148,10 +148,13 @@ class Tensor:
 
     # --- backward ----------------------------------------------------------------
     def backward(self, grad: Any = None) -> None:
-        """Accumulate d(self)/d(leaf) into ``.grad`` of every tensor in the graph.
+        """Accumulate d(self)/d(t) into ``t.grad`` for every tensor t in the graph.
 
         ``grad`` is the gradient of some scalar with respect to ``self``; it may
-        be omitted only when ``self`` holds a single element.
+        be omitted only when ``self`` holds a single element. Intermediate
+        tensors keep their gradient too (so a drawing of the graph can show it),
+        and a second ``backward`` adds to ``.grad``: reset it with ``zero_grad()``
+        or ``t.grad = None`` between steps.
         """
         if not self.requires_grad:
             raise RuntimeError(
