@@ -72,15 +72,15 @@ def fit_quietly_but(estimator, X, y):
 def test_keyboard_interrupt_leaves_a_usable_model(monkeypatch):
     X, y = make_task("binary")
     calls = {"n": 0}
-    step = optimizers.Adam.step
+    apply = optimizers.Adam.apply
 
-    def interrupting_step(self, params):
+    def interrupting_apply(self, grads, variables):
         calls["n"] += 1
         if calls["n"] == 5:
             raise KeyboardInterrupt
-        step(self, params)
+        apply(self, grads, variables)
 
-    monkeypatch.setattr(optimizers.Adam, "step", interrupting_step)
+    monkeypatch.setattr(optimizers.Adam, "apply", interrupting_apply)
     clf = MLPClassifier((4,), batch_size=10, max_iter=50, random_state=0)
     with pytest.warns(UserWarning, match="Training interrupted by user"):
         clf.fit(X, y)

@@ -70,22 +70,44 @@ def _check_lbfgs_result(result, max_iter: int) -> int:
     return n_iter
 
 
+def network_output(X, layers: list[Dense], activation) -> Tensor:
+    """The graph from ``X`` (array or sparse matrix) through the Dense layers to
+    the output layer's pre-activation ``z``; ``activation`` between layers."""
+    linear = ops.linear
+    h = X
+    for layer in layers[:-1]:
+        h = linear(h, layer.kernel, layer.bias)
+        if activation is not None:
+            h = activation(h)
+    last = layers[-1]
+    return linear(h, last.kernel, last.bias)
+
+
 class _TrainingStep:
     """Forward and backward pass of one batch, set up once per fit.
 
     Calling it returns the batch loss (a NumPy scalar, penalty included) and
-    scikit-learn's gradients ``(X.T @ delta + alpha W) / s``, one per parameter
-    of ``params`` (all kernels, then all biases). Everything that does not
-    change between batches is looked up here, once, because tiny networks run
-    tens of thousands of batches.
+    leaves scikit-learn's gradients ``(X.T @ delta + alpha W) / s`` in ``grad``,
+    a flat vector laid out like the packed parameters (all kernels, then all
+    biases). Everything that does not change between batches is looked up here,
+    once, because tiny networks run tens of thousands of batches.
     """
 
     def __init__(self, estimator: BaseMultilayerPerceptron, layers: list[Dense]):
-        self.weights = [(layer.kernel, layer.bias) for layer in layers]
+        self.layers = layers
         self.kernels = [layer.kernel for layer in layers]
         self.params = self.kernels + [layer.bias for layer in layers]
         for p in self.params:
             p.grad = None  # e.g. left over from an interrupted fit
+        self.grad = np.empty(
+            sum(p.data.size for p in self.params),
+            np.result_type(*[p.data for p in self.params]),
+        )
+        self.grad_views, start = [], 0
+        for p in self.params:
+            stop = start + p.data.size
+            self.grad_views.append(self.grad[start:stop].reshape(p.data.shape))
+            start = stop
         self.activation = HIDDEN_ACTIVATIONS[estimator.activation]
         loss = estimator.loss
         if loss == "log_loss" and estimator.out_activation_ == "logistic":
@@ -96,22 +118,10 @@ class _TrainingStep:
             "alpha": estimator.alpha,
         }
 
-    def output(self, X) -> Tensor:
-        """The graph from ``X`` (array or sparse matrix) to the output layer's
-        pre-activation ``z``."""
-        activation, linear = self.activation, ops.linear
-        h = X
-        for kernel, bias in self.weights[:-1]:
-            h = linear(h, kernel, bias)
-            if activation is not None:
-                h = activation(h)
-        kernel, bias = self.weights[-1]
-        return linear(h, kernel, bias)
-
     def __call__(self, X, y, sample_weight=None):
         sw_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
         loss = MLPLoss.apply(
-            self.output(X),
+            network_output(X, self.layers, self.activation),
             *self.kernels,
             y=y,
             sample_weight=sample_weight,
@@ -120,15 +130,10 @@ class _TrainingStep:
         )
         # The gradient of s * loss, divided by s afterwards: scikit-learn's rounding.
         loss.backward(np.asarray(sw_sum))
-        grads = []
-        for p in self.params:
-            g = p.grad
+        for p, out in zip(self.params, self.grad_views):
+            np.divide(p.grad, sw_sum, out=out)
             p.grad = None  # backward accumulates into leaves: start empty next time
-            # NOTE: in place is safe here and saves a large allocation per step:
-            # every leaf gradient of this graph is a fresh array (a matmul, a
-            # batch sum, alpha W, or their sum) that nothing else references.
-            grads.append(np.divide(g, sw_sum, out=g))
-        return loss.data[()], grads
+        return loss.data[()]
 
 
 class BaseMultilayerPerceptron(BaseEstimator, ABC):
@@ -271,8 +276,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
     def _network(self) -> list[Dense]:
         """The Dense layers, their weights bound to the current ``coefs_`` and
-        ``intercepts_`` arrays (which may have been replaced since the last call,
-        e.g. by early stopping restoring the best weights, or by a user)."""
+        ``intercepts_`` arrays (no copies)."""
         layers = getattr(self, "_layers", None)
         if layers is None or len(layers) != len(self.coefs_):
             layers = self._layers = []
@@ -287,20 +291,65 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 layer.build_for((None, np.shape(coef)[0]))
                 layers.append(layer)
         for layer, coef, intercept in zip(layers, self.coefs_, self.intercepts_):
-            layer.kernel.data = coef
-            layer.bias.data = intercept
+            layer.kernel.data = np.asarray(coef)
+            layer.bias.data = np.asarray(intercept)
         return layers
+
+    def _packed_parameters(self, dtype=None) -> Tensor:
+        """All weights as one flat vector (coefs, then intercepts: scikit-learn's
+        packing for L-BFGS) of which ``coefs_`` and ``intercepts_`` are views.
+
+        The optimizer then updates every weight with one call per step (tiny
+        networks take tens of thousands of steps), and L-BFGS works on it
+        directly. Repacked (one copy) when ``coefs_``/``intercepts_`` are not its
+        views: on the first fit, after unpickling, after early stopping restored
+        the best weights, or after a user replaced them. The list objects are
+        updated in place, so aliases of them (scikit-learn's ``_best_coefs``
+        after a restore) keep seeing the trained arrays, as in scikit-learn.
+        """
+        arrays = self.coefs_ + self.intercepts_
+        packed = getattr(self, "_packed", None)
+        views = getattr(self, "_packed_views", ())
+        dtype = np.result_type(*arrays) if dtype is None else np.dtype(dtype)
+        if (
+            packed is None
+            or packed.data.dtype != dtype
+            or len(views) != len(arrays)
+            or any(a is not v for a, v in zip(arrays, views))
+        ):
+            data = np.concatenate([np.ravel(a) for a in arrays]).astype(dtype)
+            if packed is None:
+                # NOTE: one Tensor for the life of the estimator: the optimizer
+                # keeps its state (momentum, moments) per variable object.
+                packed = self._packed = Tensor(data, name="mlp_parameters")
+            packed.data = data
+            views, start = [], 0
+            for a in arrays:
+                stop = start + np.size(a)
+                views.append(data[start:stop].reshape(np.shape(a)))
+                start = stop
+            n = len(self.coefs_)
+            self.coefs_[:] = views[:n]
+            self.intercepts_[:] = views[n:]
+            self._packed_views = views
+        return packed
+
+    def __getstate__(self):
+        # NOTE: pickling turns views into copies; without the record of the views
+        # the next fit repacks, and the packed Tensor (which the optimizer's
+        # state refers to) survives.
+        state = dict(super().__getstate__())
+        state.pop("_packed_views", None)
+        return state
 
     def _forward_pass_fast(self, X, check_input: bool = True) -> np.ndarray:
         """Output-layer activations of ``X``, shape (n_samples, n_outputs)."""
         if check_input:
             X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         with no_grad():
-            z = self._training_step().output(X).data
+            layers = self._network()
+            z = network_output(X, layers, HIDDEN_ACTIVATIONS[self.activation]).data
         return OUTPUT_ACTIVATIONS[self.out_activation_](z)
-
-    def _training_step(self) -> _TrainingStep:
-        return _TrainingStep(self, self._network())
 
     # --- fitting --------------------------------------------------------------------
     def _fit(self, X, y, sample_weight=None, incremental=False):
@@ -333,7 +382,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         if self.solver in _STOCHASTIC_SOLVERS:
             self._fit_stochastic(X, y, sample_weight, incremental)
         else:
-            self._fit_lbfgs(X, y, sample_weight, layer_units)
+            self._fit_lbfgs(X, y, sample_weight)
 
         weights = chain(self.coefs_, self.intercepts_)
         if not all(np.isfinite(w).all() for w in weights):
@@ -343,25 +392,20 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             )
         return self
 
-    def _fit_lbfgs(self, X, y, sample_weight, layer_units):
-        """Full-batch L-BFGS-B through ``scipy.optimize.minimize``, on the
-        parameters flattened as scikit-learn does (all coefs, then intercepts)."""
-        self._coef_indptr = []
-        self._intercept_indptr = []
-        start = 0
-        for fan_in, fan_out in pairwise(layer_units):
-            end = start + fan_in * fan_out
-            self._coef_indptr.append((start, end, (fan_in, fan_out)))
-            start = end
-        for fan_out in layer_units[1:]:
-            end = start + fan_out
-            self._intercept_indptr.append((start, end))
-            start = end
+    def _fit_lbfgs(self, X, y, sample_weight):
+        """Full-batch L-BFGS-B through ``scipy.optimize.minimize`` on the packed
+        parameters (in float64, as scikit-learn's run through scipy is)."""
+        packed = self._packed_parameters(dtype=np.float64)
+        step = _TrainingStep(self, self._network())
 
-        packed = np.hstack([w.ravel() for w in self.coefs_ + self.intercepts_])
+        def loss_and_grad(x):
+            np.copyto(packed.data, x)
+            loss = step(X, y, sample_weight)
+            return loss, step.grad.copy()
+
         result = scipy.optimize.minimize(
-            self._loss_grad_lbfgs,
-            packed,
+            loss_and_grad,
+            packed.data.copy(),
             method="L-BFGS-B",
             jac=True,
             options={
@@ -369,27 +413,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 "maxiter": self.max_iter,
                 "gtol": self.tol,
             },
-            args=(X, y, sample_weight),
         )
         self.n_iter_ = _check_lbfgs_result(result, self.max_iter)
         self.loss_ = result.fun
-        self._unpack(result.x)
-
-    def _unpack(self, packed: np.ndarray) -> None:
-        """Point ``coefs_`` / ``intercepts_`` at slices of the flat vector."""
-        for i in range(self.n_layers_ - 1):
-            start, end, shape = self._coef_indptr[i]
-            self.coefs_[i] = np.reshape(packed[start:end], shape)
-            start, end = self._intercept_indptr[i]
-            self.intercepts_[i] = packed[start:end]
-
-    def _loss_grad_lbfgs(self, packed, X, y, sample_weight):
-        """Loss and flat gradient at ``packed``, for scipy's L-BFGS-B."""
-        self._unpack(packed)
-        step = self._training_step()
-        loss, grads = step(X, y, sample_weight)
-        grad = np.hstack([g.ravel() for g in grads])
-        return loss, grad
+        np.copyto(packed.data, result.x)
 
     def _make_optimizer(self):
         if self.solver == "sgd":
@@ -431,8 +458,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         return X_train, y_train, sw_train, X_val, y_val, sw_val
 
     def _fit_stochastic(self, X, y, sample_weight, incremental):
-        step = self._training_step()
-        params = step.params
+        packed = self._packed_parameters()
+        step = _TrainingStep(self, self._network())
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer()
         optimizer = self._optimizer
@@ -484,13 +511,13 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
                 accumulated_loss = 0.0
                 for start, stop in bounds:
-                    batch_loss, grads = step(
+                    batch_loss = step(
                         X_epoch[start:stop],
                         y_epoch[start:stop],
                         None if sw_epoch is None else sw_epoch[start:stop],
                     )
                     accumulated_loss += batch_loss * (stop - start)
-                    optimizer.apply(grads, params)
+                    optimizer.apply([step.grad], [packed])
 
                 self.n_iter_ += 1
                 self.loss_ = accumulated_loss / X_train.shape[0]
