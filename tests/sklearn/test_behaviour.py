@@ -276,3 +276,18 @@ def test_partial_fit_after_pickle_keeps_optimizer_state(solver):
     never_pickled.partial_fit(X, y)  # momentum / Adam moments carried over
     for a, b in zip(restored.coefs_, never_pickled.coefs_):
         np.testing.assert_array_equal(a, b)
+
+
+def test_int_hidden_layer_sizes_and_docstring_examples():
+    import doctest
+
+    from glassnet.sklearn import _classifier, _regressor
+
+    X, y = make_task("regression")
+    ours = fit_quietly(MLPRegressor(hidden_layer_sizes=3, max_iter=4), X, y)
+    assert ours.n_layers_ == 3 and ours.coefs_[0].shape == (4, 3)
+    for module in (_classifier, _regressor):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0

@@ -44,7 +44,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     >>> import numpy as np
     >>> from glassnet.sklearn import MLPRegressor
     >>> X = np.linspace(-2, 2, 50)[:, None]
-    >>> reg = MLPRegressor((8,), solver="lbfgs", random_state=0).fit(X, X[:, 0])
+    >>> reg = MLPRegressor(hidden_layer_sizes=(8,), solver="lbfgs", random_state=0)
+    >>> reg = reg.fit(X, X[:, 0])
     >>> reg.predict([[0.5]]).shape
     (1,)
     """
