@@ -385,3 +385,19 @@ def test_sequential_config_round_trip():
     ]
     with pytest.raises(ValueError, match="Unknown layer class 'Densse'"):
         Sequential.from_config({"layers": [{"class_name": "Densse", "config": {}}]})
+
+
+def test_regularizers_equal_keras(keras):
+    x, y = _data(n=8, features=3, outputs=2)
+    kwargs = dict(
+        activity_regularizer="l2", kernel_regularizer="l1", bias_regularizer="l2"
+    )
+    ours = Sequential([Input((3,)), Dense(2, bias_initializer="ones", **kwargs)])
+    theirs = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, **kwargs)])
+    theirs.set_weights(ours.get_weights())
+    ours.compile("sgd", "mse")
+    theirs.compile("sgd", "mse")
+    np.testing.assert_allclose(
+        ours.train_on_batch(x, y), theirs.train_on_batch(x, y), rtol=1e-5
+    )
+    _assert_weights_close(ours, theirs)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet import ops
 from glassnet.autograd import Tensor
 
 _NAME_COUNTS: collections.Counter[str] = collections.Counter()
@@ -207,7 +208,11 @@ class Layer:
         self.build_for(x.data.shape)
         out = self.call(x, training=training)
         if self.activity_regularizer is not None:
-            self._activity_losses = [self.activity_regularizer(out)]
+            # Keras 3 divides the activity penalty by the batch size
+            penalty = self.activity_regularizer(out)
+            if out.data.ndim and len(out.data):
+                penalty = ops.div(penalty, float(len(out.data)))
+            self._activity_losses = [penalty]
         return out
 
     # --- weights ----------------------------------------------------------------
