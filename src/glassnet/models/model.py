@@ -83,7 +83,8 @@ class Model(Layer):
 
     ``Model(inputs, outputs)`` takes an :func:`~glassnet.layers.Input` and the
     KerasTensor obtained by calling layers on it (one chain of single-input
-    layers).
+    layers). Subclasses may instead set layers as attributes in ``__init__``
+    and define ``call(x, training=False)``, as in Keras.
 
     >>> inputs = Input((1024,))
     >>> outputs = Dense(4, activation="relu")(inputs)
@@ -622,17 +623,16 @@ class Model(Layer):
             cbs.on_epoch_begin(epoch)
             for slot in metrics:
                 slot.reset()
-            if shuffle:
-                order = np.random.permutation(n)
-                xs, ys = x[order], y[order]
-                ss = None if sw is None else sw[order]
-            else:
-                xs, ys, ss = x, y, sw
+            order = np.random.permutation(n) if shuffle else None
             total, seen = 0.0, 0
             for step in range(steps):
                 lo = step * batch_size
-                xb, yb = xs[lo : lo + batch_size], ys[lo : lo + batch_size]
-                sb = None if ss is None else ss[lo : lo + batch_size]
+                # NOTE: gather each batch; a shuffled copy of all of x costs memory
+                rows = slice(lo, lo + batch_size)
+                if order is not None:
+                    rows = order[rows]
+                xb, yb = x[rows], y[rows]
+                sb = None if sw is None else sw[rows]
                 if batch_hooks:
                     cbs.on_train_batch_begin(step)
                 value, out = self._train_step(xb, yb, sb, params)
@@ -693,7 +693,6 @@ class Model(Layer):
         cbs: CallbackList | None = None,
     ) -> dict[str, float]:
         metrics = self._ensure_metrics(y)
-        saved = [(s.total, s.count) for s in metrics]
         for slot in metrics:
             slot.reset()
         total = 0.0
@@ -708,11 +707,7 @@ class Model(Layer):
                     slot.update(yb, out.data)
                 if cbs is not None:
                     cbs.on_test_batch_end(step, self._logs(total, lo + len(xb)))
-        logs = self._logs(total, n, prefix)
-        for slot, (t, c) in zip(metrics, saved):
-            if not slot.stateful:
-                slot.total, slot.count = t, c
-        return logs
+        return self._logs(total, n, prefix)
 
     def evaluate(
         self,
