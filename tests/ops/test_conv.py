@@ -209,6 +209,17 @@ def test_conv2d_same_padding_matches_keras(case):
     _close(ops.conv2d(x, kernel, bias, **_settings(case)).data, expected)
 
 
+def test_conv2d_backward_twice_on_one_graph_says_so():
+    # the im2col buffer is freed by the first backward, as PyTorch frees saved
+    # tensors; a second backward through the same node must not fail silently
+    x = Tensor(np.ones((1, 4, 4, 1)), requires_grad=True)
+    out = ops.conv2d(x, np.ones((2, 2, 1, 1)))
+    loss = out.sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="ran twice on one graph"):
+        loss.backward()
+
+
 def test_zero_pad2d():
     x = np.random.default_rng(5).standard_normal((2, 3, 4, 2))
     out = ops.zero_pad2d(x, ((1, 2), (0, 3)))

@@ -133,11 +133,13 @@ class Conv2D(Function):
     and ``activation`` (None or 'relu': y = relu(conv + b) in place, and
     dL/d(conv) = g * (y > 0)).
 
-    Peak extra memory, in elements (M = N*Ho*Wo, K = kh*kw*C):
-    forward keeps the im2col buffer, M*K, plus the output M*F (and the padded
-    input N*Hp*Wp*C while copying, with 'same'); backward allocates M*K for the
-    column gradient, N*Hp*Wp*C for the input gradient and K*F for the kernel
-    gradient. The saved buffer is kept until the graph is freed.
+    Peak extra memory, in elements (M = N*Ho*Wo output pixels, K = kh*kw*C):
+    forward allocates the im2col buffer, M*(K+1) (a column of ones carries the
+    bias), the output, M*F (relu is applied in place), and with 'same' padding
+    the padded input, N*Hp*Wp*C, while copying; it keeps the im2col buffer
+    until backward, which frees it. Backward allocates M*F for the relu-masked
+    gradient (fused relu only), (K+1)*F for the kernel and bias gradients, one
+    M*C block per kernel offset in turn, and N*Hp*Wp*C for the input gradient.
     """
 
     def forward(
@@ -182,6 +184,12 @@ class Conv2D(Function):
         return out.reshape(x.shape[0], *out_hw, f)
 
     def backward(self, grad_output):
+        if self.cols is None:
+            raise RuntimeError(
+                "Conv2D.backward ran twice on one graph, but its im2col buffer is "
+                "freed by the first backward (as PyTorch frees saved tensors). Run "
+                "the forward pass again to differentiate again."
+            )
         need = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
         kh, kw, c, f = self.w.shape
         g = grad_output.reshape(-1, f)
@@ -195,19 +203,22 @@ class Conv2D(Function):
             grads = (g.T @ cols).T if cols.flags.c_contiguous else cols.T @ g
             grad_w = grads[: kh * kw * c].reshape(self.w.shape) if need[1] else None
             grad_b = grads[-1] if need[2] else None
+        self.cols = None  # the largest saved buffer: free it as early as possible
         if need[0]:
-            # NOTE: a batched product gives one contiguous (M, C) block per kernel
-            # offset, so col2im adds contiguous blocks (4x faster than slicing
-            # the (M, kh*kw*C) matrix of a plain g @ w.T).
-            w_t = self.w.reshape(kh * kw, c, f).transpose(0, 2, 1)
-            gcols = np.matmul(g, w_t).reshape(kh, kw, *grad_output.shape[:3], c)
-            dxp = np.zeros(self.xp_shape, dtype=gcols.dtype)
+            # col2im: per kernel offset, the (M, C) block g @ w[i, j].T is added
+            # into its shifted, strided slice of the padded input's gradient;
+            # only one block (M*C elements) is alive at a time.
+            w_t = self.w.transpose(0, 1, 3, 2)
+            block = np.empty((g.shape[0], c), dtype=np.result_type(g, self.w))
+            image = block.reshape(*grad_output.shape[:3], c)
+            dxp = np.zeros(self.xp_shape, dtype=block.dtype)
             for i in range(kh):
                 for j in range(kw):
+                    np.matmul(g, w_t[i, j], out=block)
                     index = offset_slice(
                         i, j, self.out_hw, self.strides, self.dilations
                     )
-                    dxp[index] += gcols[i, j]
+                    dxp[index] += image
             grad_x = crop2d(dxp, self.pads)
         return (grad_x, grad_w, grad_b)[: len(self.needs_input_grad)]
 
