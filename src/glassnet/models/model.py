@@ -325,6 +325,12 @@ class Model(Layer):
 
         if kwargs:
             raise TypeError(f"Unrecognized arguments to compile(): {sorted(kwargs)}")
+        if loss_weights is not None or weighted_metrics:
+            raise NotImplementedError(
+                "loss_weights and weighted_metrics (multi-output / weighted metric "
+                "reporting) are not supported yet. Received: "
+                f"loss_weights={loss_weights!r}, weighted_metrics={weighted_metrics!r}"
+            )
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         self._loss_fn = loss
