@@ -135,14 +135,16 @@ def big_classification(quick):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs")
-    parser.add_argument("--threads", type=int, default=1, help="BLAS threads")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="BLAS threads (0: BLAS's default)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="best of R fits")
     args = parser.parse_args(argv)
     repeat = 1 if args.quick else args.repeat
 
-    with threadpool_limits(limits=args.threads):
+    with threadpool_limits(limits=args.threads or None):
         print(
-            f"BLAS threads: {args.threads}; matmul float64 "
+            f"BLAS threads: {args.threads or 'default'}; matmul float64 "
             f"{matmul_gflops(dtype=np.float64):.1f} GFLOP/s, float32 "
             f"{matmul_gflops(dtype=np.float32):.1f} GFLOP/s"
         )
