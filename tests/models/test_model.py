@@ -401,3 +401,11 @@ def test_regularizers_equal_keras(keras):
         ours.train_on_batch(x, y), theirs.train_on_batch(x, y), rtol=1e-5
     )
     _assert_weights_close(ours, theirs)
+
+
+def test_one_dimensional_x_is_one_feature_per_sample():
+    model = Sequential([Dense(1)])
+    out = model.predict(np.arange(5.0), verbose=0)
+    assert out.shape == (5, 1) and model.layers[0].kernel.data.shape == (1, 1)
+    with pytest.raises(ValueError, match=r"one feature per sample.*\(3,\)"):
+        _small_model().predict(np.ones(3), verbose=0)

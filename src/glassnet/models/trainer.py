@@ -163,12 +163,15 @@ class Trainer:
             raise ValueError(
                 f"Model {self.name!r} needs a batch of samples. Received: a scalar x."
             )
-        if (
-            x.ndim == 1
-            and self._build_shape is not None
-            and len(self._build_shape) == 2
-        ):
-            x = x[:, None] if self._build_shape[1] == 1 else x[None, :]
+        if x.ndim == 1:
+            expected = self._build_shape
+            if expected is not None and (len(expected) != 2 or expected[1] != 1):
+                raise ValueError(
+                    f"Model {self.name!r} expects input of shape {expected}; a 1-D "
+                    f"x is read as one feature per sample. Received: x of shape "
+                    f"{x.shape}"
+                )
+            x = x[:, None]
         if not np.isfinite(x).all():
             raise ValueError("Input x contains NaN or infinity.")
         if not self.built:
