@@ -394,8 +394,13 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
     def _fit_lbfgs(self, X, y, sample_weight):
         """Full-batch L-BFGS-B through ``scipy.optimize.minimize`` on the packed
-        parameters (in float64, as scikit-learn's run through scipy is)."""
-        packed = self._packed_parameters(dtype=np.float64)
+        parameters.
+
+        As in scikit-learn, scipy evaluates the loss at points of the weights'
+        dtype (float32 weights give float32 passes) and returns a float64
+        solution, which the weights then become.
+        """
+        packed = self._packed_parameters()
         step = _TrainingStep(self, self._network())
 
         def loss_and_grad(x):
@@ -416,7 +421,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         )
         self.n_iter_ = _check_lbfgs_result(result, self.max_iter)
         self.loss_ = result.fun
-        np.copyto(packed.data, result.x)
+        np.copyto(self._packed_parameters(dtype=result.x.dtype).data, result.x)
 
     def _make_optimizer(self):
         if self.solver == "sgd":
