@@ -1,13 +1,14 @@
 """The shared machinery of MLPRegressor and MLPClassifier.
 
 The network is a stack of ``glassnet.layers.Dense`` layers whose kernels and
-biases *are* the arrays exposed as ``coefs_`` and ``intercepts_`` (no copies),
-initialised by ``glassnet.initializers.RandomUniform`` drawing from the
-estimator's ``RandomState`` in scikit-learn's order, trained by
-``glassnet.optimizers.SGD`` / ``Adam`` (scikit-learn's arithmetic order) from the
-gradients of ``Tensor.backward``. A training step builds one graph node per layer
-(``ops.linear``), one per hidden activation and one fused output/loss node
-(:mod:`glassnet.sklearn._losses`).
+biases *are* the arrays exposed as ``coefs_`` and ``intercepts_`` (no copies;
+all of them views of one packed parameter vector), initialised by
+``glassnet.initializers.RandomUniform`` drawing from the estimator's
+``RandomState`` in scikit-learn's order, trained by ``glassnet.optimizers.SGD`` /
+``Adam`` (scikit-learn's arithmetic order) from the gradients of
+``Tensor.backward``, or by scipy's L-BFGS-B. A training step builds one graph
+node per layer (``ops.linear``), one per hidden activation and one fused
+output/loss node (:mod:`glassnet.sklearn._losses`).
 
 Everything around the step -- validation, weight initialisation, batching,
 per-epoch shuffling, early stopping, learning-rate schedules, stopping rules,
