@@ -78,10 +78,10 @@ def main(out: str | None = None, epochs: int = 3200) -> dict:
     print("[df/dx, df/dy, df/dz] = ", results["backprop"][1])
 
     # In [16]: scikit-learn-style classifier and its decision surface
-    from glassnet.sklearn import MLPClassifier
     from sklearn.datasets import make_blobs
 
     from glassnet.plot import plot_surface
+    from glassnet.sklearn import MLPClassifier
 
     labels = ["b", "r"]
     X, y = make_blobs(n_samples=400, centers=23, random_state=42)
