@@ -10,7 +10,7 @@ import warnings
 import joblib
 import numpy as np
 import pytest
-from conftest import assert_same_fit, fit_quietly, make_task, reference_class
+from mlp_parity import assert_same_fit, fit_quietly, make_task, reference_class
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import assert_same_fit, fit_quietly, make_task, reference_class
+from mlp_parity import assert_same_fit, fit_quietly, make_task, reference_class
 
 from glassnet.sklearn import MLPClassifier, MLPRegressor
 
