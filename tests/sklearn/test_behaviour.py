@@ -150,6 +150,15 @@ def test_partial_fit_availability_matches_sklearn():
     for cls in (MLPClassifier, MLPRegressor):
         ours, theirs = cls(solver="lbfgs"), reference_class(cls())(solver="lbfgs")
         assert hasattr(ours, "partial_fit") == hasattr(theirs, "partial_fit")
+    # scikit-learn's quirk: the regressor's partial_fit runs L-BFGS from the
+    # current weights
+    X, y = make_task("regression")
+    params = dict(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=3, random_state=0)
+    ours, theirs = MLPRegressor(**params), reference_class(MLPRegressor())(**params)
+    for _ in range(2):
+        fit_quietly(ours, X, y, method="partial_fit")
+        fit_quietly(theirs, X, y, method="partial_fit")
+    assert_same_fit(ours, theirs, X)
 
 
 def test_ecosystem_pipeline_grid_search_cross_val():
