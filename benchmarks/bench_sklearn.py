@@ -14,6 +14,7 @@ default (``--threads``) so the ratios are not dominated by thread contention on 
 shared machine; both libraries always run under the same limit.
 
 Run:  python benchmarks/bench_sklearn.py [--quick] [--threads N] [--repeat R]
+          [--cases abcd]
 """
 
 from __future__ import annotations
@@ -132,6 +133,91 @@ def big_classification(quick):
     return X, y
 
 
+def case_a(args, repeat):
+    X, y, params = seed_regression(args.quick)
+    return [
+        compare(
+            "(a) seed regressor, sgd",
+            lambda: MLPRegressor(**params),
+            lambda: SkRegressor(**params),
+            X,
+            y,
+            repeat,
+            0.5,
+        )
+    ]
+
+
+def case_b(args, repeat):
+    X, y = big_classification(args.quick)
+    params = dict(
+        hidden_layer_sizes=(256, 256),
+        solver="adam",
+        batch_size=200,
+        max_iter=10,
+        random_state=0,
+    )
+    return [
+        compare(
+            f"(b) 256x256 adam {np.dtype(dtype).name}",
+            lambda: MLPClassifier(**params),
+            lambda: SkClassifier(**params),
+            X.astype(dtype),
+            y,
+            repeat,
+            0.6,
+        )
+        for dtype in (np.float64, np.float32)
+    ]
+
+
+def case_c(args, repeat):
+    X, y = make_blobs(n_samples=400, centers=23, random_state=42)
+    y = np.take(["b", "r"], (y < 10))
+    params = dict(
+        hidden_layer_sizes=(40, 40, 20),
+        early_stopping=True,
+        validation_fraction=0.2,
+        activation="relu",
+        random_state=0,
+    )
+    return [
+        compare(
+            "(c) seed blobs, early stop",
+            lambda: MLPClassifier(**params),
+            lambda: SkClassifier(**params),
+            X,
+            y,
+            repeat,
+            None,
+        )
+    ]
+
+
+def case_d(args, repeat):
+    X, y = big_classification(args.quick)
+    params = dict(
+        hidden_layer_sizes=(256, 256),
+        solver="lbfgs",
+        max_iter=5 if args.quick else 20,
+        random_state=0,
+    )
+    return [
+        compare(
+            "(d) 256x256 lbfgs float64",
+            lambda: MLPClassifier(**params),
+            lambda: SkClassifier(**params),
+            X,
+            y,
+            repeat,
+            None,
+        )
+    ]
+
+
+CASES = {"a": case_a, "b": case_b, "c": case_c, "d": case_d}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs")
@@ -139,8 +225,12 @@ def main(argv=None):
         "--threads", type=int, default=1, help="BLAS threads (0: BLAS's default)"
     )
     parser.add_argument("--repeat", type=int, default=3, help="best of R fits")
+    parser.add_argument("--cases", default="abcd", help="which cases, e.g. 'ab'")
     args = parser.parse_args(argv)
     repeat = 1 if args.quick else args.repeat
+    unknown = set(args.cases) - set(CASES)
+    if unknown:
+        parser.error(f"--cases takes letters from 'abcd'. Received: {args.cases!r}")
 
     with threadpool_limits(limits=args.threads or None):
         print(
@@ -148,80 +238,9 @@ def main(argv=None):
             f"{matmul_gflops(dtype=np.float64):.1f} GFLOP/s, float32 "
             f"{matmul_gflops(dtype=np.float32):.1f} GFLOP/s"
         )
-        rows = []
-        X, y, params = seed_regression(args.quick)
-        rows.append(
-            compare(
-                "(a) seed regressor, sgd",
-                lambda: MLPRegressor(**params),
-                lambda: SkRegressor(**params),
-                X,
-                y,
-                repeat,
-                0.5,
-            )
-        )
-
-        X, y = big_classification(args.quick)
-        params = dict(
-            hidden_layer_sizes=(256, 256),
-            solver="adam",
-            batch_size=200,
-            max_iter=10,
-            random_state=0,
-        )
-        for dtype in (np.float64, np.float32):
-            Xd = X.astype(dtype)
-            rows.append(
-                compare(
-                    f"(b) 256x256 adam {np.dtype(dtype).name}",
-                    lambda: MLPClassifier(**params),
-                    lambda: SkClassifier(**params),
-                    Xd,
-                    y,
-                    repeat,
-                    0.6,
-                )
-            )
-
-        Xb, yb = make_blobs(n_samples=400, centers=23, random_state=42)
-        yb = np.take(["b", "r"], (yb < 10))
-        blob_params = dict(
-            hidden_layer_sizes=(40, 40, 20),
-            early_stopping=True,
-            validation_fraction=0.2,
-            activation="relu",
-            random_state=0,
-        )
-        rows.append(
-            compare(
-                "(c) seed blobs, early stop",
-                lambda: MLPClassifier(**blob_params),
-                lambda: SkClassifier(**blob_params),
-                Xb,
-                yb,
-                repeat,
-                None,
-            )
-        )
-
-        lbfgs_params = dict(
-            hidden_layer_sizes=(256, 256),
-            solver="lbfgs",
-            max_iter=5 if args.quick else 20,
-            random_state=0,
-        )
-        rows.append(
-            compare(
-                "(d) 256x256 lbfgs float64",
-                lambda: MLPClassifier(**lbfgs_params),
-                lambda: SkClassifier(**lbfgs_params),
-                X,
-                y,
-                repeat,
-                None,
-            )
-        )
+        rows = [
+            row for key in sorted(set(args.cases)) for row in CASES[key](args, repeat)
+        ]
 
     print()
     print_table(
