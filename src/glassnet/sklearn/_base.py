@@ -8,7 +8,7 @@ all of them views of one packed parameter vector), initialised by
 ``Adam`` (scikit-learn's arithmetic order) from the gradients of
 ``Tensor.backward``, or by scipy's L-BFGS-B. A training step builds one graph
 node per layer (``ops.linear``), one per hidden activation and one fused
-output/loss node (:mod:`glassnet.sklearn._losses`).
+output/loss node (:mod:`glassnet.sklearn._network`, :mod:`._losses`).
 
 Everything around the step -- validation, weight initialisation, batching,
 per-epoch shuffling, early stopping, learning-rate schedules, stopping rules,
@@ -32,22 +32,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from glassnet import ops
 from glassnet.autograd import Tensor, no_grad
 from glassnet.initializers import RandomUniform
 from glassnet.layers import Dense
 from glassnet.optimizers import SGD, Adam
-from glassnet.sklearn._losses import OUTPUT_ACTIVATIONS, MLPLoss
+from glassnet.sklearn._losses import OUTPUT_ACTIVATIONS
+from glassnet.sklearn._network import HIDDEN_ACTIVATIONS, TrainingStep, network_output
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
-
-#: Hidden-layer activations: scikit-learn's names -> glassnet ops (None: identity).
-HIDDEN_ACTIVATIONS = {
-    "identity": None,
-    "logistic": ops.sigmoid,
-    "tanh": ops.tanh,
-    "relu": ops.relu,
-}
 
 
 def _check_lbfgs_result(result, max_iter: int) -> int:
@@ -69,72 +61,6 @@ def _check_lbfgs_result(result, max_iter: int) -> int:
         )
         warnings.warn(message, ConvergenceWarning, stacklevel=3)
     return n_iter
-
-
-def network_output(X, layers: list[Dense], activation) -> Tensor:
-    """The graph from ``X`` (array or sparse matrix) through the Dense layers to
-    the output layer's pre-activation ``z``; ``activation`` between layers."""
-    linear = ops.linear
-    h = X
-    for layer in layers[:-1]:
-        h = linear(h, layer.kernel, layer.bias)
-        if activation is not None:
-            h = activation(h)
-    last = layers[-1]
-    return linear(h, last.kernel, last.bias)
-
-
-class _TrainingStep:
-    """Forward and backward pass of one batch, set up once per fit.
-
-    Calling it returns the batch loss (a NumPy scalar, penalty included) and
-    leaves scikit-learn's gradients ``(X.T @ delta + alpha W) / s`` in ``grad``,
-    a flat vector laid out like the packed parameters (all kernels, then all
-    biases). Everything that does not change between batches is looked up here,
-    once, because tiny networks run tens of thousands of batches.
-    """
-
-    def __init__(self, estimator: BaseMultilayerPerceptron, layers: list[Dense]):
-        self.layers = layers
-        self.kernels = [layer.kernel for layer in layers]
-        self.params = self.kernels + [layer.bias for layer in layers]
-        for p in self.params:
-            p.grad = None  # e.g. left over from an interrupted fit
-        self.grad = np.empty(
-            sum(p.data.size for p in self.params),
-            np.result_type(*[p.data for p in self.params]),
-        )
-        self.grad_views, start = [], 0
-        for p in self.params:
-            stop = start + p.data.size
-            self.grad_views.append(self.grad[start:stop].reshape(p.data.shape))
-            start = stop
-        self.activation = HIDDEN_ACTIVATIONS[estimator.activation]
-        loss = estimator.loss
-        if loss == "log_loss" and estimator.out_activation_ == "logistic":
-            loss = "binary_log_loss"
-        self.settings = {
-            "activation": estimator.out_activation_,
-            "loss": loss,
-            "alpha": estimator.alpha,
-        }
-
-    def __call__(self, X, y, sample_weight=None):
-        sw_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
-        loss = MLPLoss.apply(
-            network_output(X, self.layers, self.activation),
-            *self.kernels,
-            y=y,
-            sample_weight=sample_weight,
-            sw_sum=sw_sum,
-            **self.settings,
-        )
-        # The gradient of s * loss, divided by s afterwards: scikit-learn's rounding.
-        loss.backward(np.asarray(sw_sum))
-        for p, out in zip(self.params, self.grad_views):
-            np.divide(p.grad, sw_sum, out=out)
-            p.grad = None  # backward accumulates into leaves: start empty next time
-        return loss.data[()]
 
 
 class BaseMultilayerPerceptron(BaseEstimator, ABC):
@@ -402,7 +328,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         solution, which the weights then become.
         """
         packed = self._packed_parameters()
-        step = _TrainingStep(self, self._network())
+        step = TrainingStep(self, self._network())
 
         def loss_and_grad(x):
             np.copyto(packed.data, x)
@@ -465,7 +391,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
     def _fit_stochastic(self, X, y, sample_weight, incremental):
         packed = self._packed_parameters()
-        step = _TrainingStep(self, self._network())
+        step = TrainingStep(self, self._network())
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer()
         optimizer = self._optimizer

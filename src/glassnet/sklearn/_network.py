@@ -1,0 +1,92 @@
+"""The network of the MLP estimators on the engine: forward graph, training step.
+
+A training step builds one graph node per layer (``ops.linear``), one per hidden
+activation and one fused output/loss node (:class:`~glassnet.sklearn._losses.
+MLPLoss`), runs ``Tensor.backward`` and leaves scikit-learn's gradients in one
+flat vector laid out like the packed parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from glassnet import ops
+from glassnet.autograd import Tensor
+from glassnet.layers import Dense
+from glassnet.sklearn._losses import MLPLoss
+
+#: Hidden-layer activations: scikit-learn's names -> glassnet ops (None: identity).
+HIDDEN_ACTIVATIONS = {
+    "identity": None,
+    "logistic": ops.sigmoid,
+    "tanh": ops.tanh,
+    "relu": ops.relu,
+}
+
+
+def network_output(X, layers: list[Dense], activation) -> Tensor:
+    """The graph from ``X`` (array or sparse matrix) through the Dense layers to
+    the output layer's pre-activation ``z``; ``activation`` between layers."""
+    linear = ops.linear
+    h = X
+    for layer in layers[:-1]:
+        h = linear(h, layer.kernel, layer.bias)
+        if activation is not None:
+            h = activation(h)
+    last = layers[-1]
+    return linear(h, last.kernel, last.bias)
+
+
+class TrainingStep:
+    """Forward and backward pass of one batch, set up once per fit.
+
+    Calling it returns the batch loss (a NumPy scalar, penalty included) and
+    leaves scikit-learn's gradients ``(X.T @ delta + alpha W) / s`` in ``grad``,
+    a flat vector laid out like the packed parameters (all kernels, then all
+    biases). Everything that does not change between batches is looked up here,
+    once, because tiny networks run tens of thousands of batches.
+    """
+
+    def __init__(self, estimator: Any, layers: list[Dense]):
+        self.layers = layers
+        self.kernels = [layer.kernel for layer in layers]
+        self.params = self.kernels + [layer.bias for layer in layers]
+        for p in self.params:
+            p.grad = None  # e.g. left over from an interrupted fit
+        self.grad = np.empty(
+            sum(p.data.size for p in self.params),
+            np.result_type(*[p.data for p in self.params]),
+        )
+        self.grad_views, start = [], 0
+        for p in self.params:
+            stop = start + p.data.size
+            self.grad_views.append(self.grad[start:stop].reshape(p.data.shape))
+            start = stop
+        self.activation = HIDDEN_ACTIVATIONS[estimator.activation]
+        loss = estimator.loss
+        if loss == "log_loss" and estimator.out_activation_ == "logistic":
+            loss = "binary_log_loss"
+        self.settings = {
+            "activation": estimator.out_activation_,
+            "loss": loss,
+            "alpha": estimator.alpha,
+        }
+
+    def __call__(self, X, y, sample_weight=None):
+        sw_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
+        loss = MLPLoss.apply(
+            network_output(X, self.layers, self.activation),
+            *self.kernels,
+            y=y,
+            sample_weight=sample_weight,
+            sw_sum=sw_sum,
+            **self.settings,
+        )
+        # The gradient of s * loss, divided by s afterwards: scikit-learn's rounding.
+        loss.backward(np.asarray(sw_sum))
+        for p, out in zip(self.params, self.grad_views):
+            np.divide(p.grad, sw_sum, out=out)
+            p.grad = None  # backward accumulates into leaves: start empty next time
+        return loss.data[()]
