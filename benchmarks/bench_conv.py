@@ -10,13 +10,16 @@ library builds its model and converts its data before the clock starts, and
 does one warm-up step on a throw-away model first. Runs are interleaved and the
 best of ``--repeat`` is kept (the machine is shared, so ratios are what count).
 
-Memory is the peak resident-set growth during one epoch, measured the same way
-for every library in a fresh child process (the kernel's high-water mark,
-``VmHWM``, is reset through ``/proc/self/clear_refs`` just before the epoch);
-for glassnet the peak of NumPy allocations seen by ``tracemalloc`` is printed
-too. The FLOP rate counts the convolutions' and the dense layer's multiply-adds
-(forward, input and weight gradients) and is compared with NumPy's float32
-matmul rate measured in the same run.
+Memory is the peak resident-set growth during one epoch (after the warm-up),
+measured the same way for every library in a fresh child process whose glibc
+maps every block over 64 KiB separately and returns it on free, so that the
+resident set follows the live allocations: the kernel's high-water mark
+``VmHWM`` is reset through ``/proc/self/clear_refs`` just before the epoch.
+For glassnet the peak of NumPy allocations during an epoch, as seen by
+``tracemalloc``, is printed too (it should agree). The FLOP rate counts the
+convolutions' and the dense layer's multiply-adds (forward, input and weight
+gradients) and is compared with NumPy's float32 matmul rate measured in the
+same run.
 
 Run: ``python benchmarks/bench_conv.py [--repeat N] [--threads N] [--no-keras]``.
 """
@@ -175,15 +178,15 @@ def memory_child(library: str, threads: int | None) -> None:
     """Print {"rss": peak RSS growth in bytes, "traced": tracemalloc peak}."""
     _limit_threads(threads)
     x, y = data()
-    run_epoch = SETUPS[library](x, y)
-    result = {}
+    run_epoch = SETUPS[library](x, y)  # builds, warms up: libraries initialised
+    result = {"rss": None}
     try:
         Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to VmRSS
         before = _status_kib("VmRSS")
         run_epoch()
         result["rss"] = (_status_kib("VmHWM") - before) * 1024
     except OSError:  # no /proc (not Linux): skip the RSS number
-        result["rss"] = None
+        pass
     if library == "glassnet":
         tracemalloc.start()
         base = tracemalloc.get_traced_memory()[0]
@@ -197,7 +200,14 @@ def peak_memory(library: str, threads: int | None) -> dict:
     command = [sys.executable, __file__, "--memory-child", library]
     if threads:
         command += ["--threads", str(threads)]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    # NOTE: glibc then serves every block over 64 KiB by mmap and unmaps it on
+    # free, so the resident set follows the live allocations of NumPy and torch
+    # alike instead of whatever the allocator happened to keep cached.
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
+    env["MALLOC_TRIM_THRESHOLD_"] = "131072"
+    out = subprocess.run(
+        command, capture_output=True, text=True, check=True, env=env
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -312,7 +322,7 @@ def main() -> None:
     print(
         "glassnet/lib = glassnet / library (< 1: glassnet faster or smaller). "
         "CPU = this process's CPU time, steadier than wall time on a shared box; "
-        "peak RSS = resident-set growth during one epoch in a fresh process."
+        "peak RSS = resident-set growth during one epoch, in a fresh process."
         "\nTargets: glassnet <= 1.0 x torch eager and <= 0.7 x Keras in time; "
         "peak memory <= 1.5 x torch eager."
     )

@@ -141,6 +141,21 @@ def test_conv2d_fused_relu_equals_relu_of_conv(case):
     assert (fused.data == 0).any() and (fused.data > 0).any()
 
 
+@pytest.mark.parametrize("case", [CONV2D[1], CONV2D[3], CONV2D[-2]], ids=repr)
+def test_conv2d_blocked_backward_equals_one_block(case, monkeypatch):
+    # with a fused relu the backward pass walks the batch in blocks of samples
+    x, kernel, bias = _arrays(case, np.float64, batch=5)
+    grads = []
+    for block_size in (10**9, 1):  # one block; one sample per block
+        monkeypatch.setattr(ops.Conv2D, "block_size", block_size)
+        xs, ks, bs = (Tensor(a, requires_grad=True) for a in (x, kernel, bias))
+        out = ops.conv2d(xs, ks, bs, activation="relu", **_settings(case))
+        out.backward(np.random.default_rng(7).standard_normal(out.shape))
+        grads.append([xs.grad, ks.grad, bs.grad])
+    for one, blocked in zip(*grads):
+        np.testing.assert_allclose(blocked, one, rtol=1e-12, atol=1e-12)
+
+
 def _close(actual, expected, rtol=1e-5):
     # float32 sums in another order: relative 1e-5 of the largest entry.
     np.testing.assert_allclose(

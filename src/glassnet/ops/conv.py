@@ -134,13 +134,16 @@ class Conv2D(Function):
     dL/d(conv) = g * (y > 0)).
 
     Peak extra memory, in elements (M = N*Ho*Wo output pixels, K = kh*kw*C):
-    forward allocates the im2col buffer, M*(K+1) (a column of ones carries the
-    bias), the output, M*F (relu is applied in place), and with 'same' padding
-    the padded input, N*Hp*Wp*C, while copying; it keeps the im2col buffer
-    until backward, which frees it. Backward allocates M*F for the relu-masked
-    gradient (fused relu only), (K+1)*F for the kernel and bias gradients, one
-    M*C block per kernel offset in turn, and N*Hp*Wp*C for the input gradient.
+    forward allocates the im2col buffer, M*K (M*(K+1) with a bias: a column of
+    ones carries it), the output, M*F (a fused relu works in place), and with
+    'same' padding the padded input, N*Hp*Wp*C; it keeps the im2col buffer for
+    backward, which frees it. Backward allocates N*Hp*Wp*C for the input
+    gradient, (K+1)*F for the kernel and bias gradients and, per block of
+    samples (the whole batch without relu, else about ``block_size`` elements
+    of gradient), the relu-masked gradient and one im2col block of C columns.
     """
+
+    block_size = 1 << 18  # elements of the relu-masked gradient per backward block
 
     def forward(
         self,
@@ -192,34 +195,43 @@ class Conv2D(Function):
             )
         need = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
         kh, kw, c, f = self.w.shape
-        g = grad_output.reshape(-1, f)
-        if self.relu is not None:
-            g = g * (self.relu > 0)
-        grad_x = grad_w = grad_b = None
-        if need[1] or need[2]:
-            # The bias row of ones makes grad_b the last row of this product.
-            # NOTE: BLAS is fastest with the long M axis inner in both operands.
-            cols = self.cols
-            grads = (g.T @ cols).T if cols.flags.c_contiguous else cols.T @ g
-            grad_w = grads[: kh * kw * c].reshape(self.w.shape) if need[1] else None
-            grad_b = grads[-1] if need[2] else None
-        self.cols = None  # the largest saved buffer: free it as early as possible
+        n, (ho, wo), cols = grad_output.shape[0], self.out_hw, self.cols
+        dtype = np.result_type(grad_output, self.w)
+        g_all, grads = grad_output.reshape(-1, f), None
         if need[0]:
-            # col2im: per kernel offset, the (M, C) block g @ w[i, j].T is added
-            # into its shifted, strided slice of the padded input's gradient;
-            # only one block (M*C elements) is alive at a time.
             w_t = self.w.transpose(0, 1, 3, 2)
-            block = np.empty((g.shape[0], c), dtype=np.result_type(g, self.w))
-            image = block.reshape(*grad_output.shape[:3], c)
-            dxp = np.zeros(self.xp_shape, dtype=block.dtype)
-            for i in range(kh):
-                for j in range(kw):
-                    np.matmul(g, w_t[i, j], out=block)
-                    index = offset_slice(
-                        i, j, self.out_hw, self.strides, self.dilations
-                    )
-                    dxp[index] += image
-            grad_x = crop2d(dxp, self.pads)
+            dxp = np.zeros(self.xp_shape, dtype=dtype)
+        # NOTE: a fused relu makes the masked gradient a new (M, F) array; taking
+        # the batch in blocks of samples keeps it (and col2im's block) small.
+        step = n if self.relu is None else max(1, self.block_size // (ho * wo * f))
+        for lo in range(0, n, step):
+            hi = min(lo + step, n)
+            rows = slice(lo * ho * wo, hi * ho * wo)
+            g = g_all[rows]
+            if self.relu is not None:
+                g = g * (self.relu[rows] > 0)
+            if need[1] or need[2]:
+                # The bias row of ones makes grad_b the last row of this product.
+                # NOTE: BLAS is fastest with the long M axis inner in both operands.
+                part = cols[rows]
+                part = (g.T @ part).T if cols.flags.c_contiguous else part.T @ g
+                grads = part if grads is None else grads + part
+            if need[0]:
+                # col2im: per kernel offset, the block g @ w[i, j].T is added into
+                # its shifted, strided slice of the padded input's gradient.
+                block = np.empty((g.shape[0], c), dtype=dtype)
+                image = block.reshape(hi - lo, ho, wo, c)
+                for i in range(kh):
+                    for j in range(kw):
+                        np.matmul(g, w_t[i, j], out=block)
+                        _, rows_h, rows_w = offset_slice(
+                            i, j, self.out_hw, self.strides, self.dilations
+                        )
+                        dxp[lo:hi, rows_h, rows_w] += image
+        self.cols = None  # the largest saved buffer: free it as soon as possible
+        grad_x = crop2d(dxp, self.pads) if need[0] else None
+        grad_w = grads[: kh * kw * c].reshape(self.w.shape) if need[1] else None
+        grad_b = grads[-1] if need[2] else None
         return (grad_x, grad_w, grad_b)[: len(self.needs_input_grad)]
 
 
