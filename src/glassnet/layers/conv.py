@@ -23,6 +23,50 @@ def check_data_format(data_format: Any) -> str:
     return "channels_last"
 
 
+def spatial_output_shape(layer, input_shape, sizes, strides, dilations=None):
+    """Keras's output lengths of the spatial axes (``None`` stays ``None``);
+    raises when a window does not fit."""
+    dilations = dilations or (1,) * len(sizes)
+    spatial = tuple(
+        conv_output_length(n, k, layer.padding, s, d)
+        for n, k, s, d in zip(input_shape[1:-1], sizes, strides, dilations)
+    )
+    if any(n is not None and n <= 0 for n in spatial):
+        raise ValueError(
+            f"Computed output size of layer {layer.name!r} would be zero or "
+            f"negative. Received: input_shape={tuple(input_shape)}, window "
+            f"size={tuple(sizes)}, padding={layer.padding!r}"
+        )
+    return spatial
+
+
+_CONFIG = ("filters", "kernel_size", "strides", "padding", "data_format")
+_CONFIG += ("dilation_rate", "use_bias")
+_SERIALIZED = ("kernel_initializer", "bias_initializer")
+_SERIALIZED += ("kernel_regularizer", "bias_regularizer")
+
+
+def _check_arguments(layer: Any, filters: Any, padding: Any) -> None:
+    """Keras's checks of a convolution's arguments; errors say what came."""
+    integer = isinstance(filters, (int, np.integer)) and not isinstance(filters, bool)
+    if not integer or filters <= 0:
+        raise ValueError(
+            "Invalid value for argument `filters`. Expected a strictly positive "
+            f"integer. Received: filters={filters!r}"
+        )
+    if layer.padding not in layer.paddings:
+        raise ValueError(
+            f"The `padding` argument must be one of {layer.paddings}. "
+            f"Received: padding={padding!r}"
+        )
+    if max(layer.strides) > 1 and max(layer.dilation_rate) > 1:
+        raise ValueError(
+            "`strides > 1` is not supported together with `dilation_rate > 1` "
+            f"(as in Keras). Received: strides={layer.strides} and "
+            f"dilation_rate={layer.dilation_rate}"
+        )
+
+
 class _Conv(Layer):
     """Shared lifecycle of Conv1D and Conv2D; ``rank`` is the number of spatial
     axes and ``paddings`` the accepted padding names."""
@@ -48,33 +92,14 @@ class _Conv(Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        if (
-            isinstance(filters, bool)
-            or not isinstance(filters, (int, np.integer))
-            or filters <= 0
-        ):
-            raise ValueError(
-                "Invalid value for argument `filters`. Expected a strictly positive "
-                f"integer. Received: filters={filters!r}"
-            )
         from glassnet import initializers
 
-        self.filters = int(filters)
         self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size")
         self.strides = normalize_tuple(strides, self.rank, "strides")
         self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate")
         self.padding = padding.lower() if isinstance(padding, str) else padding
-        if self.padding not in self.paddings:
-            raise ValueError(
-                f"The `padding` argument must be one of {self.paddings}. "
-                f"Received: padding={padding!r}"
-            )
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                "`strides > 1` is not supported together with `dilation_rate > 1` "
-                f"(as in Keras). Received: strides={self.strides} and "
-                f"dilation_rate={self.dilation_rate}"
-            )
+        _check_arguments(self, filters, padding)
+        self.filters = int(filters)
         self.data_format = check_data_format(data_format)
         self.activation = _get_activation(activation)
         from glassnet import activations
@@ -124,36 +149,17 @@ class _Conv(Layer):
         return y if self.activation is None or self._fused else self.activation(y)
 
     def compute_output_shape(self, input_shape):
-        spatial = tuple(
-            conv_output_length(n, k, self.padding, s, d)
-            for n, k, s, d in zip(
-                input_shape[1:-1], self.kernel_size, self.strides, self.dilation_rate
-            )
+        spatial = spatial_output_shape(
+            self, input_shape, self.kernel_size, self.strides, self.dilation_rate
         )
-        if any(n is not None and n <= 0 for n in spatial):
-            raise ValueError(
-                f"Computed output size of layer {self.name!r} would be zero or "
-                f"negative. Received: input_shape={tuple(input_shape)}, "
-                f"kernel_size={self.kernel_size}, padding={self.padding!r}"
-            )
         return (input_shape[0], *spatial, self.filters)
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-            "activation": _activation_name(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": _serialize(self.kernel_initializer),
-            "bias_initializer": _serialize(self.bias_initializer),
-            "kernel_regularizer": _serialize(self.kernel_regularizer),
-            "bias_regularizer": _serialize(self.bias_regularizer),
-        }
+        config = {**super().get_config(), **{k: getattr(self, k) for k in _CONFIG}}
+        config["activation"] = _activation_name(self.activation)
+        for key in _SERIALIZED:
+            config[key] = _serialize(getattr(self, key))
+        return config
 
 
 class Conv2D(_Conv):

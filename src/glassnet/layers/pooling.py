@@ -7,8 +7,8 @@ from typing import Any
 from glassnet import ops
 from glassnet.autograd import Tensor
 from glassnet.layers.base import Layer
-from glassnet.layers.conv import check_data_format
-from glassnet.ops.conv import conv_output_length, normalize_padding, normalize_tuple
+from glassnet.layers.conv import check_data_format, spatial_output_shape
+from glassnet.ops.conv import normalize_padding, normalize_tuple
 
 
 def _check_images(layer: Layer, input_shape) -> None:
@@ -45,16 +45,7 @@ class _Pooling2D(Layer):
         self.compute_output_shape(input_shape)
 
     def compute_output_shape(self, input_shape):
-        spatial = tuple(
-            conv_output_length(n, k, self.padding, s)
-            for n, k, s in zip(input_shape[1:3], self.pool_size, self.strides)
-        )
-        if any(n is not None and n <= 0 for n in spatial):
-            raise ValueError(
-                f"Computed output size of layer {self.name!r} would be zero or "
-                f"negative. Received: input_shape={tuple(input_shape)}, "
-                f"pool_size={self.pool_size}, padding={self.padding!r}"
-            )
+        spatial = spatial_output_shape(self, input_shape, self.pool_size, self.strides)
         return (input_shape[0], *spatial, input_shape[3])
 
     def get_config(self) -> dict[str, Any]:
