@@ -100,9 +100,9 @@ def _build(lib_layers, lib_models, spec, functional=False):
     return model
 
 
-def _text(model):
+def _text(model, **kwargs):
     lines = []
-    model.summary(print_fn=lambda text, *a, **k: lines.append(text))
+    model.summary(print_fn=lambda text, *a, **k: lines.append(text), **kwargs)
     return "\n".join(lines)
 
 
@@ -130,6 +130,17 @@ def test_functional_summary_equals_keras(name, keras):
     ours = _build(glassnet.layers, glassnet.models, ZOO[name], functional=True)
     theirs = _build(keras.layers, keras.models, ZOO[name], functional=True)
     assert _text(ours) == _text(theirs)
+
+
+@pytest.mark.parametrize("name", ["seed_fc", "batchnorm", "mlp_dropout"])
+def test_show_trainable_equals_keras(name, keras):
+    ours = _build(glassnet.layers, glassnet.models, ZOO[name])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = _build(keras.layers, keras.models, ZOO[name])
+    for model in (ours, theirs):
+        model.layers[-1].trainable = False
+    assert _text(ours, show_trainable=True) == _text(theirs, show_trainable=True)
 
 
 def test_explain_shows_the_arithmetic():

@@ -275,7 +275,13 @@ class Model(Trainer, Layer):
                     rows.append((layer, layer.batch_shape))
                 continue
             rows.append((layer, next(shapes, None) if self.built else None))
-        summarize(self, rows, print_fn=print_fn, explain=explain)
+        summarize(
+            self,
+            rows,
+            print_fn=print_fn,
+            explain=explain,
+            show_trainable=show_trainable,
+        )
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "trainable": self.trainable}

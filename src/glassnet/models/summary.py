@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-_COLUMNS = (31, 22, 13)  # content widths of Layer (type), Output Shape, Param #
+# Content widths of Layer (type), Output Shape, Param # (and Trainable), as Keras 3
+# lays them out.
+_COLUMNS = (31, 22, 13)
+_COLUMNS_TRAINABLE = (27, 21, 10, 5)
 
 # Plural words for the usual weight names, so explanations read naturally.
 _WEIGHT_WORDS = {
@@ -71,18 +74,23 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-def _rule(left: str, fill: str, middle: str, right: str) -> str:
-    return left + middle.join(fill * (w + 2) for w in _COLUMNS) + right
+def _rule(widths: tuple[int, ...], left: str, fill: str, middle: str, right: str):
+    return left + middle.join(fill * (w + 2) for w in widths) + right
 
 
-def _row(cells: list[list[str]], separator: str = "│") -> list[str]:
+def _row(
+    widths: tuple[int, ...], cells: list[list[str]], separator: str = "│"
+) -> list[str]:
+    """One table row; a cell is a list of lines. Param # is right-aligned, the
+    Trainable flag centred, the rest left-aligned."""
     height = max(len(c) for c in cells)
     out = []
     for i in range(height):
         parts = []
-        for k, (cell, width) in enumerate(zip(cells, _COLUMNS)):
+        for k, (cell, width) in enumerate(zip(cells, widths)):
             text = cell[i] if i < len(cell) else ""
-            parts.append(text.rjust(width) if k == 2 else text.ljust(width))
+            align = (str.ljust, str.ljust, str.rjust, str.center)[k]
+            parts.append(align(text, width))
         out.append(separator + " " + f" {separator} ".join(parts) + " " + separator)
     return out
 
@@ -92,26 +100,35 @@ def summarize(
     rows: list[tuple[Any, Any]],
     print_fn: Callable[..., Any] | None = None,
     explain: bool = False,
+    show_trainable: bool = False,
 ) -> None:
     """Print the table for ``rows`` of ``(layer, output_shape)`` of ``model``."""
-    lines = [f'Model: "{model.name}"']
-    lines.append(_rule("┏", "━", "┳", "┓"))
-    lines += _row([["Layer (type)"], ["Output Shape"], ["Param #"]], "┃")
-    lines.append(_rule("┡", "━", "╇", "┩"))
-    inner = sum(_COLUMNS) + 3 * len(_COLUMNS) - 1
+    widths = _COLUMNS_TRAINABLE if show_trainable else _COLUMNS
+    header = [["Layer (type)"], ["Output Shape"], ["Param #"]]
+    if show_trainable:
+        header.append(_wrap("Trainable", widths[3]))
+    lines = [f'Model: "{model.name}"', _rule(widths, "┏", "━", "┳", "┓")]
+    lines += _row(widths, header, "┃")
+    lines.append(_rule(widths, "┡", "━", "╇", "┩"))
+    inner = sum(widths) + 3 * len(widths) - 1
     for i, (layer, shape) in enumerate(rows):
-        name = _wrap(f"{layer.name} ({type(layer).__name__})", _COLUMNS[0])
+        name = _wrap(f"{layer.name} ({type(layer).__name__})", widths[0])
         if layer.built:
             count = f"{layer.count_params():,}"
         else:
             count, shape = "0 (unbuilt)", None
-        lines += _row([name, _wrap(format_shape(shape), _COLUMNS[1]), [count]])
+        cells = [name, _wrap(format_shape(shape), widths[1]), [count]]
+        if show_trainable:
+            cells.append(
+                ["-" if not layer._weights else "Y" if layer.trainable else "N"]
+            )
+        lines += _row(widths, cells)
         if explain and layer.built:
             for text in _wrap(explain_params(layer), inner - 5):
                 lines.append("│   = " + text.ljust(inner - 4) + "│")
         if i < len(rows) - 1:
-            lines.append(_rule("├", "─", "┼", "┤"))
-    lines.append(_rule("└", "─", "┴", "┘"))
+            lines.append(_rule(widths, "├", "─", "┼", "┤"))
+    lines.append(_rule(widths, "└", "─", "┴", "┘"))
     weights = [w for layer, _ in rows if layer.built for w in layer._weights]
     trainable = {id(w) for layer, _ in rows for w in layer.trainable_weights}
     total = [sum(w.data.size for w in weights), sum(w.data.nbytes for w in weights)]
