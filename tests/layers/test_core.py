@@ -44,6 +44,18 @@ CASES = {
         lambda K: K.layers.Dense(3, use_bias=False),
         False,
     ),
+    "dense_relu_fused": (
+        lambda **k: Dense(4, activation="relu", bias_initializer="random_normal", **k),
+        (3,),
+        lambda K: K.layers.Dense(4, activation="relu"),
+        False,
+    ),
+    "dense_relu_no_bias_3d": (
+        lambda **k: Dense(3, activation="relu", use_bias=False, **k),
+        (2, 4),
+        lambda K: K.layers.Dense(3, activation="relu", use_bias=False),
+        False,
+    ),
     "dense_sigmoid": (
         lambda **k: Dense(3, activation="sigmoid", **k),
         (4,),
@@ -225,3 +237,12 @@ def test_input_makes_a_symbolic_tensor():
     assert y.shape == (None, 5) and y.layer.built
     with pytest.raises(ValueError, match="shape"):
         InputLayer()
+
+
+def test_dense_relu_is_one_fused_node_equal_to_linear_then_relu():
+    layer = Dense(5, activation="relu", bias_initializer="random_normal")
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype("float32")
+    out = layer(x)
+    assert type(out.grad_fn).__name__ == "LinearReLU"
+    expected = np.maximum(x @ layer.kernel.data + layer.bias.data, 0)
+    np.testing.assert_array_equal(out.data, expected)

@@ -10,6 +10,7 @@ import numpy as np
 from glassnet import ops
 from glassnet.autograd import Tensor
 from glassnet.layers.base import KerasTensor, Layer, standardize_shape
+from glassnet.ops.linalg import Linear
 
 
 def _get_activation(activation: Any) -> Any:
@@ -39,6 +40,20 @@ def _serialize(obj: Any) -> Any:
     if hasattr(obj, "get_config"):
         return {"class_name": type(obj).__name__, "config": obj.get_config()}
     return getattr(obj, "__name__", obj)
+
+
+class LinearReLU(Linear):
+    """z = max(x @ w + b, 0) (Dense with relu, one node);  dL/dx, dL/dw, dL/db are
+    Linear's with the incoming gradient zeroed where z <= 0."""
+
+    def forward(self, x, w, b=None):
+        z = super().forward(x, w, b)
+        # NOTE: in place: z is this op's own fresh array, so no second output copy.
+        self.z = np.maximum(z, 0, out=z)
+        return self.z
+
+    def backward(self, grad_output):
+        return super().backward(grad_output * (self.z > 0))
 
 
 class InputLayer(Layer):
@@ -141,6 +156,9 @@ class Dense(Layer):
 
         self.units = int(units)
         self.activation = _get_activation(activation)
+        from glassnet import activations
+
+        self._fused_relu = self.activation is activations.relu
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -172,6 +190,10 @@ class Dense(Layer):
             )
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
+        if self._fused_relu:
+            if self.bias is None:
+                return LinearReLU.apply(x, self.kernel)
+            return LinearReLU.apply(x, self.kernel, self.bias)
         y = ops.linear(x, self.kernel, self.bias)
         return y if self.activation is None else self.activation(y)
 
