@@ -4,10 +4,13 @@ Images are ``(batch, height, width, channels)`` and kernels
 ``(kernel_h, kernel_w, in_channels, filters)``, as in Keras. The forward pass
 lays every receptive field out as one row of an *im2col* matrix (a strided view
 of the padded input, copied once into a contiguous buffer) and multiplies it by
-the kernel reshaped to a matrix: one matmul per call. The backward pass gets the
-kernel gradient from one more matmul with the same buffer, and the input
-gradient from one matmul followed by *col2im*: ``kh * kw`` vectorised adds of
-shifted, strided slices (no loops over samples or pixels).
+the kernel reshaped to a matrix: one matmul per call (a column of ones in the
+buffer carries the bias). The backward pass gets the kernel and bias gradients
+from one more matmul with the same buffer, and the input gradient by *col2im*:
+for each of the ``kh * kw`` kernel offsets, one product ``g @ w[i, j].T`` added
+into a shifted, strided slice of the input. No loops over samples or pixels
+(with a fused relu the batch is taken in a few blocks of samples, to bound the
+memory of the masked gradient).
 """
 
 from __future__ import annotations
