@@ -401,6 +401,15 @@ OPS: list[OpCase] = [
     # linear algebra
     OpCase("matmul", ops.matmul, lambda x, y: x @ y, matmul_shapes),
     OpCase("linear", ops.linear, _torch_linear, linear_shapes),
+    *[
+        OpCase(
+            f"linear_{name}",
+            lambda x, w, b, name=name: ops.linear(x, w, b, activation=name),
+            lambda x, w, b, name=name: getattr(_torch_linear(x, w, b), name)(),
+            linear_shapes,
+        )
+        for name in ("relu", "tanh", "sigmoid")
+    ],
     # fused losses
     OpCase(
         "softmax_cross_entropy",

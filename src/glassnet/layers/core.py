@@ -10,7 +10,6 @@ import numpy as np
 from glassnet import ops
 from glassnet.autograd import Tensor
 from glassnet.layers.base import KerasTensor, Layer, standardize_shape
-from glassnet.ops.linalg import Linear
 
 
 def _get_activation(activation: Any) -> Any:
@@ -40,20 +39,6 @@ def _serialize(obj: Any) -> Any:
     if hasattr(obj, "get_config"):
         return {"class_name": type(obj).__name__, "config": obj.get_config()}
     return getattr(obj, "__name__", obj)
-
-
-class LinearReLU(Linear):
-    """z = max(x @ w + b, 0) (Dense with relu, one node);  dL/dx, dL/dw, dL/db are
-    Linear's with the incoming gradient zeroed where z <= 0."""
-
-    def forward(self, x, w, b=None):
-        z = super().forward(x, w, b)
-        # NOTE: in place: z is this op's own fresh array, so no second output copy.
-        self.z = np.maximum(z, 0, out=z)
-        return self.z
-
-    def backward(self, grad_output):
-        return super().backward(grad_output * (self.z > 0))
 
 
 class InputLayer(Layer):
@@ -116,7 +101,8 @@ def Input(  # noqa: N802  (Keras spelling)
 class Dense(Layer):
     """Fully connected layer: ``y = activation(x @ kernel + bias)``.
 
-    One fused ``ops.linear`` node (plus the activation's node).
+    One fused ``ops.linear`` node (relu, tanh and sigmoid included in it; other
+    activations add their own node).
 
     Arguments: ``units`` (positive int), ``activation`` (name or callable, default
     identity), ``use_bias``, ``kernel_initializer`` (default "glorot_uniform"),
@@ -158,7 +144,13 @@ class Dense(Layer):
         self.activation = _get_activation(activation)
         from glassnet import activations
 
-        self._fused_relu = self.activation is activations.relu
+        # relu / tanh / sigmoid run inside the linear node (ops.linear fuses them).
+        fusable = (
+            (activations.relu, "relu"),
+            (activations.tanh, "tanh"),
+            (activations.sigmoid, "sigmoid"),
+        )
+        self._fused = next((n for f, n in fusable if self.activation is f), None)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -190,10 +182,8 @@ class Dense(Layer):
             )
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
-        if self._fused_relu:
-            if self.bias is None:
-                return LinearReLU.apply(x, self.kernel)
-            return LinearReLU.apply(x, self.kernel, self.bias)
+        if self._fused is not None:
+            return ops.linear(x, self.kernel, self.bias, activation=self._fused)
         y = ops.linear(x, self.kernel, self.bias)
         return y if self.activation is None else self.activation(y)
 

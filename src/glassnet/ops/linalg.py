@@ -1,8 +1,10 @@
-"""Matrix products: matmul, and the fused affine map of a dense layer."""
+"""Matrix products: matmul, and the fused affine map of a dense layer (optionally
+with its relu / tanh / sigmoid in the same node)."""
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 
 from glassnet.autograd import Function
 
@@ -85,9 +87,66 @@ class Linear(Function):
         return (grad_x, grad_w, grad_b)[: len(self.needs_input_grad)]
 
 
+class LinearReLU(Linear):
+    """y = max(x @ w + b, 0) (one node);  Linear's gradients of g * (y > 0)."""
+
+    def forward(self, x, w, b=None):
+        # NOTE: in place: z is this op's own fresh array, so no second output copy.
+        z = super().forward(x, w, b)
+        self.y = np.maximum(z, 0, out=z)
+        return self.y
+
+    def backward(self, grad_output):
+        return super().backward(grad_output * (self.y > 0))
+
+
+class LinearTanh(Linear):
+    """y = tanh(x @ w + b) (one node);  Linear's gradients of g * (1 - y**2)."""
+
+    def forward(self, x, w, b=None):
+        z = super().forward(x, w, b)
+        self.y = np.tanh(z, out=z)
+        return self.y
+
+    def backward(self, grad_output):
+        return super().backward(grad_output * (1.0 - self.y * self.y))
+
+
+class LinearSigmoid(Linear):
+    """y = sigmoid(x @ w + b) (one node);  Linear's gradients of g * y * (1 - y)."""
+
+    def forward(self, x, w, b=None):
+        z = super().forward(x, w, b)
+        # NOTE: scipy's expit, as ops.sigmoid (never overflows; scikit-learn's).
+        self.y = expit(z, out=z)
+        return self.y
+
+    def backward(self, grad_output):
+        return super().backward(grad_output * self.y * (1.0 - self.y))
+
+
+#: The activations ``linear`` fuses into its node, by name.
+LINEAR_ACTIVATIONS = {
+    None: Linear,
+    "relu": LinearReLU,
+    "tanh": LinearTanh,
+    "sigmoid": LinearSigmoid,
+}
+
+
 def matmul(x, y):
     return MatMul.apply(x, y)
 
 
-def linear(x, w, b=None):
-    return Linear.apply(x, w) if b is None else Linear.apply(x, w, b)
+def linear(x, w, b=None, activation=None):
+    """``activation(x @ w + b)`` as one graph node; ``activation`` is None,
+    "relu", "tanh" or "sigmoid" (applied in place on the node's own output, and
+    differentiated from that output)."""
+    fn = LINEAR_ACTIVATIONS.get(activation)
+    if fn is None:
+        raise ValueError(
+            "linear fuses only these activations: "
+            f"{sorted(k for k in LINEAR_ACTIVATIONS if k)} or None. "
+            f"Received: activation={activation!r}"
+        )
+    return fn.apply(x, w) if b is None else fn.apply(x, w, b)

@@ -7,8 +7,8 @@ all of them views of one packed parameter vector), initialised by
 ``RandomState`` in scikit-learn's order, trained by ``glassnet.optimizers.SGD`` /
 ``Adam`` (scikit-learn's arithmetic order) from the gradients of
 ``Tensor.backward``, or by scipy's L-BFGS-B. A training step builds one graph
-node per layer (``ops.linear``), one per hidden activation and one fused
-output/loss node (:mod:`glassnet.sklearn._network`, :mod:`._losses`).
+node per layer (``ops.linear``, the hidden activation fused into it) and one
+fused output/loss node (:mod:`glassnet.sklearn._network`, :mod:`._losses`).
 
 Everything around the step -- validation, weight initialisation, batching,
 per-epoch shuffling, early stopping, learning-rate schedules, stopping rules,

@@ -1,9 +1,10 @@
 """The network of the MLP estimators on the engine: forward graph, training step.
 
-A training step builds one graph node per layer (``ops.linear``), one per hidden
-activation and one fused output/loss node (:class:`~glassnet.sklearn._losses.
-MLPLoss`), runs ``Tensor.backward`` and leaves scikit-learn's gradients in one
-flat vector laid out like the packed parameters.
+A training step builds one graph node per layer (``ops.linear``, the hidden
+activation fused into it) and one fused output/loss node
+(:class:`~glassnet.sklearn._losses.MLPLoss`), runs ``Tensor.backward`` and
+leaves scikit-learn's gradients in one flat vector laid out like the packed
+parameters.
 """
 
 from __future__ import annotations
@@ -17,24 +18,24 @@ from glassnet.autograd import Tensor
 from glassnet.layers import Dense
 from glassnet.sklearn._losses import MLPLoss
 
-#: Hidden-layer activations: scikit-learn's names -> glassnet ops (None: identity).
+#: Hidden-layer activations: scikit-learn's names -> the names ``ops.linear``
+#: fuses into its node (in place, as scikit-learn's in-place activations).
 HIDDEN_ACTIVATIONS = {
     "identity": None,
-    "logistic": ops.sigmoid,
-    "tanh": ops.tanh,
-    "relu": ops.relu,
+    "logistic": "sigmoid",
+    "tanh": "tanh",
+    "relu": "relu",
 }
 
 
-def network_output(X, layers: list[Dense], activation) -> Tensor:
+def network_output(X, layers: list[Dense], activation: str | None) -> Tensor:
     """The graph from ``X`` (array or sparse matrix) through the Dense layers to
-    the output layer's pre-activation ``z``; ``activation`` between layers."""
+    the output layer's pre-activation ``z``; ``activation`` (a name from
+    ``HIDDEN_ACTIVATIONS``' values) after each hidden layer, in its linear node."""
     linear = ops.linear
     h = X
     for layer in layers[:-1]:
-        h = linear(h, layer.kernel, layer.bias)
-        if activation is not None:
-            h = activation(h)
+        h = linear(h, layer.kernel, layer.bias, activation=activation)
     last = layers[-1]
     return linear(h, last.kernel, last.bias)
 
