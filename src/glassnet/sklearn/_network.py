@@ -77,9 +77,13 @@ class TrainingStep:
 
     def __call__(self, X, y, sample_weight=None):
         sw_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
+        kernels = [k.data for k in self.kernels]
+        # NOTE: the kernels go in as arrays (constants of the graph): the
+        # penalty's gradient alpha W is added below straight into the packed
+        # gradient, which saves an allocation per kernel and per graph edge.
         loss = MLPLoss.apply(
             network_output(X, self.layers, self.activation),
-            *self.kernels,
+            *kernels,
             y=y,
             sample_weight=sample_weight,
             sw_sum=sw_sum,
@@ -87,7 +91,15 @@ class TrainingStep:
         )
         # The gradient of s * loss, divided by s afterwards: scikit-learn's rounding.
         loss.backward(np.asarray(sw_sum))
-        for p, out in zip(self.params, self.grad_views):
-            np.divide(p.grad, sw_sum, out=out)
+        alpha = self.settings["alpha"]
+        n_kernels = len(kernels)
+        for i, (p, out) in enumerate(zip(self.params, self.grad_views)):
+            if i < n_kernels and alpha != 0:
+                # (X.T @ delta + alpha W) / s, as scikit-learn rounds it.
+                np.multiply(kernels[i], alpha, out=out)
+                out += p.grad
+                out /= sw_sum
+            else:
+                np.divide(p.grad, sw_sum, out=out)
             p.grad = None  # backward accumulates into leaves: start empty next time
         return loss.data[()]
