@@ -142,7 +142,9 @@ def linear(x, w, b=None, activation=None):
     """``activation(x @ w + b)`` as one graph node; ``activation`` is None,
     "relu", "tanh" or "sigmoid" (applied in place on the node's own output, and
     differentiated from that output)."""
-    fn = LINEAR_ACTIVATIONS.get(activation)
+    fn = None
+    if activation is None or isinstance(activation, str):
+        fn = LINEAR_ACTIVATIONS.get(activation)
     if fn is None:
         raise ValueError(
             "linear fuses only these activations: "
