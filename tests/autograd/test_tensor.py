@@ -157,12 +157,21 @@ def test_indexing_operator_scatters_gradient():
 def test_graph_keeps_op_name_inputs_value_and_grad_for_drawing():
     x = Tensor(2.0, requires_grad=True, name="x")
     y = ops.tanh(x * 3.0)
-    y.backward()
+    y.backward(retain_grads=True)
     assert y.grad_fn.name == "Tanh"
     (product,) = y.grad_fn.inputs
     assert product.grad_fn.name == "Mul" and product.grad_fn.inputs[0] is x
-    assert product.grad is not None and x.grad is not None
     np.testing.assert_allclose(y.data, np.tanh(6.0))
+    np.testing.assert_allclose(product.grad, 1 - np.tanh(6.0) ** 2)
+    np.testing.assert_allclose(x.grad, 3 * (1 - np.tanh(6.0) ** 2))
+
+
+def test_intermediate_grads_are_dropped_unless_retained():
+    x = Tensor(np.ones(3), requires_grad=True)
+    h = x * 2.0
+    (h * h).sum().backward()
+    assert h.grad is None
+    np.testing.assert_array_equal(x.grad, [8.0, 8.0, 8.0])
 
 
 def test_comparisons_give_boolean_tensors_for_where():

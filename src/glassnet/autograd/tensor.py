@@ -147,14 +147,16 @@ class Tensor:
         return f"Tensor({body}{extra})"
 
     # --- backward ----------------------------------------------------------------
-    def backward(self, grad: Any = None) -> None:
-        """Accumulate d(self)/d(t) into ``t.grad`` for every tensor t in the graph.
+    def backward(self, grad: Any = None, *, retain_grads: bool = False) -> None:
+        """Accumulate d(self)/d(t) into ``t.grad`` for every leaf t of the graph.
 
         ``grad`` is the gradient of some scalar with respect to ``self``; it may
-        be omitted only when ``self`` holds a single element. Intermediate
-        tensors keep their gradient too (so a drawing of the graph can show it),
-        and a second ``backward`` adds to ``.grad``: reset it with ``zero_grad()``
-        or ``t.grad = None`` between steps.
+        be omitted only when ``self`` holds a single element. Leaves (tensors no
+        Function made, such as weights) add to ``.grad``: reset it with
+        ``zero_grad()`` or ``t.grad = None`` between steps. Intermediate tensors
+        keep their gradient only with ``retain_grads=True`` (for inspecting or
+        drawing the graph): by default they are dropped as soon as they have
+        been used, which keeps a training step's peak memory low.
         """
         if not self.requires_grad:
             raise RuntimeError(
@@ -185,8 +187,9 @@ class Tensor:
                 continue
             if type(g) is not np.ndarray:  # 0-d arithmetic gives NumPy scalars
                 g = np.asarray(g)
-            node.grad = g if node.grad is None else np.asarray(node.grad + g)
             fn = node._ctx
+            if fn is None or retain_grads:
+                node.grad = g if node.grad is None else np.asarray(node.grad + g)
             if fn is None:
                 continue
             inputs = fn.inputs
