@@ -45,6 +45,12 @@ def test_demo_prints_the_seed_values_and_gradients(capsys):
     out = capsys.readouterr().out
     assert "f = q * z                 = -12" in out
     assert "[df/dx, df/dy, df/dz]     = [-4, -4, 3]" in out
+    # The seed's scikit-learn cell, exactly, and its parameter counts explained.
+    assert "loss_ = 0.065114704477 " in out
+    assert "[ 0.01023809  1.69176755 -1.57832278]" in out.split("predict(")[1]
+    assert "model.count_params() = 4" in out
+    assert "1024 × 4 weights + 4 biases = 4,100" in out
+    assert "3 × 3 × 1 × 4 weights + 4 biases = 40" in out
 
 
 def test_demo_sections_can_be_appended(monkeypatch, capsys):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -59,10 +60,63 @@ def demo_vector_backprop() -> None:
     print(textwrap.indent(np.array2string(w.grad, precision=6), "  "))
 
 
+def demo_sklearn() -> None:
+    """The seed's world's simplest NN as a scikit-learn estimator on the engine."""
+    from glassnet.sklearn import MLPRegressor
+
+    np.random.seed(12345)
+    X = np.random.normal(scale=2, size=(1600, 1))
+    regressor = MLPRegressor(
+        hidden_layer_sizes=(1,),
+        validation_fraction=0.2,
+        tol=1e-9,
+        max_iter=3200,
+        solver="sgd",
+        learning_rate_init=0.001,
+        momentum=0,
+        activation="tanh",
+        random_state=2,
+    )
+    with warnings.catch_warnings():  # 3,200 epochs end unconverged, as in the seed
+        warnings.simplefilter("ignore")
+        clf = regressor.fit(X, X[:, 0])
+    print("MLPRegressor(hidden_layer_sizes=(1,), solver='sgd', ...).fit(X, y = X)")
+    print(f"  n_layers_, n_outputs_ = {clf.n_layers_}, {clf.n_outputs_}")
+    print(f"  loss_ = {clf.loss_:.12f}   (seed: 0.065114704477)")
+    prediction = np.array2string(clf.predict([[0.0], [1.5], [-1.4]]), precision=8)
+    print(f"  predict([[0.], [1.5], [-1.4]]) = {prediction}")
+    print("  (seed: [ 0.01023809  1.69176755 -1.57832278], scikit-learn's numbers)")
+
+
+def demo_counting() -> None:
+    """The seed's parameter counts, with how each count arises."""
+    from glassnet.initializers import RandomUniform
+    from glassnet.layers import Activation, Conv2D, Dense
+    from glassnet.models import Sequential
+
+    model = Sequential()
+    model.add(
+        Dense(
+            units=1,
+            input_dim=1,
+            bias_initializer=RandomUniform(minval=-(3**0.5), maxval=3**0.5),
+        )
+    )
+    model.add(Activation("tanh"))
+    model.add(Dense(units=1))
+    print(f"model.count_params() = {model.count_params()}")
+    fc = Sequential([Dense(units=4, input_dim=32 * 32), Activation("relu")])
+    fc.summary(explain=True)
+    cnn = Sequential([Conv2D(4, (3, 3), input_shape=(32, 32, 1)), Activation("relu")])
+    cnn.summary(explain=True)
+
+
 #: (title, function) pairs shown by ``glassnet demo``, in order; append to extend.
 DEMOS: list[tuple[str, Callable[[], None]]] = [
     ("Backpropagation with local gradients (the seed's example)", demo_backprop),
     ("The same engine on arrays", demo_vector_backprop),
+    ("World's simplest NN, scikit-learn style (exact numbers)", demo_sklearn),
+    ("Counting parameters: a dense layer against a convolution", demo_counting),
 ]
 
 
