@@ -23,6 +23,7 @@ _WEIGHT_WORDS = {
     "moving_mean": "moving means",
     "moving_variance": "moving variances",
 }
+_ONE_WEIGHT_WORDS = {"kernel": "weight", "bias": "bias"}
 
 
 def readable_size(num_bytes: float) -> str:
@@ -51,7 +52,8 @@ def explain_params(layer: Any) -> str:
     for w in layer._weights:
         short = (w.name or "weight").rsplit("/", 1)[-1]
         shape = " × ".join(str(d) for d in w.data.shape) or "1"
-        terms.append(f"{shape} {_WEIGHT_WORDS.get(short, short)}")
+        words = _ONE_WEIGHT_WORDS if w.data.size == 1 else _WEIGHT_WORDS
+        terms.append(f"{shape} {words.get(short, _WEIGHT_WORDS.get(short, short))}")
     if not terms:
         return "no weights = 0"
     return " + ".join(terms) + f" = {layer.count_params():,}"
