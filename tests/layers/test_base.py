@@ -35,10 +35,14 @@ def test_non_trainable_layer_moves_weights():
 def test_set_weights_checks_count_and_shapes():
     layer = Dense(2)
     layer(np.ones((1, 3)))
-    with pytest.raises(ValueError, match="expects 2 weights"):
+    with pytest.raises(ValueError, match="has 2 weights, but the weight list has 1"):
         layer.set_weights([np.zeros((3, 2))])
     with pytest.raises(ValueError, match=r"shape \(3, 2\).*\(2, 2\)"):
         layer.set_weights([np.zeros((2, 2)), np.zeros(2)])
+    # A bad list changes nothing, not even the weights before the bad one.
+    with pytest.raises(ValueError):
+        layer.set_weights([np.full((3, 2), 7.0), np.zeros(3)])
+    assert not (layer.kernel.data == 7.0).any()
     layer.set_weights([np.ones((3, 2)), np.ones(2)])
     np.testing.assert_array_equal(layer(np.ones((1, 3))).data, [[4.0, 4.0]])
 

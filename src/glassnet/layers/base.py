@@ -40,6 +40,25 @@ def clear_session() -> None:
     _NAME_COUNTS.clear()
 
 
+def assign_weights(own: list[Tensor], values: Any, owner: str) -> None:
+    """Copy ``values`` into the tensors ``own`` in place, all or nothing: every
+    count and shape is checked before the first weight changes."""
+    if len(values) != len(own):
+        raise ValueError(
+            f"{owner} has {len(own)} weights, but the weight list has "
+            f"{len(values)} elements."
+        )
+    arrays = [np.asarray(v) for v in values]
+    for w, v in zip(own, arrays):
+        if v.shape != w.data.shape:
+            raise ValueError(
+                f"{owner}: weight {w.name!r} has shape {w.data.shape}; the value "
+                f"has shape {v.shape}."
+            )
+    for w, v in zip(own, arrays):
+        w.data[...] = v
+
+
 def standardize_shape(shape: Any, what: str = "shape") -> tuple[int | None, ...]:
     """A shape as a tuple of ints (``None`` for unknown); an int becomes ``(n,)``."""
     if isinstance(shape, (int, np.integer)):
@@ -277,21 +296,7 @@ class Layer:
 
     def set_weights(self, weights: list[Any]) -> None:
         """Copy ``weights`` (arrays in the order of ``self.weights``) into the layer."""
-        own = self.weights
-        if len(weights) != len(own):
-            raise ValueError(
-                f"Layer {self.name!r} expects {len(own)} weights, but the weight "
-                f"list has {len(weights)} elements."
-            )
-        values = [np.asarray(v) for v in weights]
-        for w, v in zip(own, values):
-            if v.shape != w.data.shape:
-                raise ValueError(
-                    f"Layer {self.name!r} weight {w.name!r} has shape "
-                    f"{w.data.shape}; the value has shape {v.shape}."
-                )
-        for w, v in zip(own, values):
-            w.data[...] = v
+        assign_weights(self.weights, weights, f"Layer {self.name!r}")
 
     # --- config -----------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:

@@ -14,7 +14,13 @@ import numpy as np
 
 from glassnet.autograd import Tensor, no_grad
 from glassnet.callbacks import History
-from glassnet.layers.base import KerasTensor, Layer, standardize_shape, unique_name
+from glassnet.layers.base import (
+    KerasTensor,
+    Layer,
+    assign_weights,
+    standardize_shape,
+    unique_name,
+)
 from glassnet.layers.core import InputLayer
 from glassnet.models.summary import summarize
 from glassnet.models.trainer import Trainer
@@ -229,21 +235,7 @@ class Model(Trainer, Layer):
         return [w.data.copy() for w in self.weights]
 
     def set_weights(self, weights: Sequence[Any]) -> None:
-        own = self.weights
-        if len(weights) != len(own):
-            raise ValueError(
-                f"Model {self.name!r} has {len(own)} weights, but the weight list "
-                f"has {len(weights)} elements."
-            )
-        values = [np.asarray(v) for v in weights]
-        for w, v in zip(own, values):
-            if v.shape != w.data.shape:
-                raise ValueError(
-                    f"Weight {w.name!r} of model {self.name!r} has shape "
-                    f"{w.data.shape}; the value has shape {v.shape}."
-                )
-        for w, v in zip(own, values):
-            w.data[...] = v
+        assign_weights(self.weights, weights, f"Model {self.name!r}")
 
     def __call__(self, x: Any, training: bool = False) -> Any:
         if isinstance(x, KerasTensor):
