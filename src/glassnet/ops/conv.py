@@ -146,7 +146,10 @@ class Conv2D(Function):
     of gradient), the relu-masked gradient and one im2col block of C columns.
     """
 
-    block_size = 1 << 18  # elements of the relu-masked gradient per backward block
+    # Elements of the relu-masked gradient per backward block: ~256 KB stays in
+    # cache, and BLAS runs the small per-block products without a thread hand-off
+    # (conv1 of bench_conv: backward 3.9 -> 2.5 ms vs 1 << 18).
+    block_size = 1 << 16
 
     def forward(
         self,
