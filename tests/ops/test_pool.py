@@ -152,3 +152,23 @@ def test_upsample2d():
 def test_pool_bad_input(x_shape, kwargs, match):
     with pytest.raises(ValueError, match=match):
         ops.max_pool2d(np.zeros(x_shape), **kwargs)
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_max_pool_batch_chunks_in_threads_match_one_thread(monkeypatch, padding):
+    from glassnet.ops import _parallel
+
+    # relu-like input: many all-zero windows, so the first-max tie rule matters
+    x = np.maximum(np.random.default_rng(3).standard_normal((5, 9, 7, 3)), 0)
+    grad = np.random.default_rng(4).standard_normal((5, 5, 4, 3))
+    results = []
+    for workers in (1, 2):
+        monkeypatch.setattr(_parallel, "WORKERS", workers)
+        monkeypatch.setattr(_parallel, "MIN_ELEMENTS", 1)
+        xs = Tensor(x, requires_grad=True)
+        out = ops.max_pool2d(xs, padding=padding)
+        out.backward(grad[:, : out.shape[1], : out.shape[2]])
+        results.append((out.data, xs.grad))
+    assert _parallel.chunks(5, 10**6) == [(0, 2), (2, 5)]
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])

@@ -2,7 +2,8 @@
 
 Each window offset ``(i, j)`` of a ``ph x pw`` pool sees one strided slice of the
 (padded) input, so a pool is ``ph * pw`` vectorised NumPy operations on views:
-no im2col copy, no loops over samples or pixels.
+no im2col copy, no loops over samples or pixels. Max pooling takes large batches
+in one chunk of samples per core (:mod:`glassnet.ops._parallel`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.autograd import Function
+from glassnet.ops._parallel import over_batch
 from glassnet.ops.conv import (
     conv_output_length,
     crop2d,
@@ -54,11 +56,19 @@ class MaxPool2D(Function):
     def forward(self, x, pool_size=(2, 2), strides=(2, 2), padding="valid"):
         pads, out_hw = _pool_geometry(x, pool_size, strides, padding)
         xp = pad2d(x, pads, value=-np.inf)
-        out = None
-        for i in range(pool_size[0]):
-            for j in range(pool_size[1]):
-                view = xp[offset_slice(i, j, out_hw, strides, _ONE)]
-                out = view.copy() if out is None else np.maximum(out, view, out=out)
+        out = np.empty((x.shape[0], *out_hw, x.shape[3]), dtype=xp.dtype)
+        views = [
+            xp[offset_slice(i, j, out_hw, strides, _ONE)]
+            for i in range(pool_size[0])
+            for j in range(pool_size[1])
+        ]
+
+        def pool(lo, hi):
+            np.copyto(out[lo:hi], views[0][lo:hi])
+            for view in views[1:]:
+                np.maximum(out[lo:hi], view[lo:hi], out=out[lo:hi])
+
+        over_batch(pool, x.shape[0], xp.size)
         self.xp, self.out, self.pads = xp, out, pads
         self.pool_size, self.strides, self.out_hw = pool_size, strides, out_hw
         return out
@@ -66,26 +76,30 @@ class MaxPool2D(Function):
     def backward(self, grad_output):
         (ph, pw), (ho, wo) = self.pool_size, self.out_hw
         n, h, w, c = self.xp.shape
-        free = np.ones(self.out.shape, dtype=bool)
         if self.strides == self.pool_size:
             # Windows tile the input (less a last partial row/column): view it as
             # (N, Ho, ph, Wo, pw, C) and work on whole arrays, 3x faster than one
-            # strided pass per window offset.
+            # strided pass per window offset; chunks of the batch run in parallel.
             tiles = self.xp[:, : ho * ph, : wo * pw].reshape(n, ho, ph, wo, pw, c)
-            hit = tiles == self.out[:, :, None, :, None, :]
-            for i in range(ph):
-                for j in range(pw):
-                    first = hit[:, :, i, :, j]
-                    first &= free
-                    free ^= first
             tiled = (h, w) == (ho * ph, wo * pw)
             dxp = (np.empty if tiled else np.zeros)(self.xp.shape, grad_output.dtype)
-            np.multiply(
-                grad_output[:, :, None, :, None],
-                hit,
-                out=dxp[:, : ho * ph, : wo * pw].reshape(hit.shape),
-            )
+            dtiles = dxp[:, : ho * ph, : wo * pw].reshape(tiles.shape)
+            g = grad_output[:, :, None, :, None]
+            out = self.out[:, :, None, :, None]
+
+            def route(lo, hi):
+                hit = tiles[lo:hi] == out[lo:hi]
+                free = np.ones(hit[:, :, 0, :, 0].shape, dtype=bool)
+                for i in range(ph):
+                    for j in range(pw):
+                        first = hit[:, :, i, :, j]
+                        first &= free
+                        free ^= first
+                np.multiply(g[lo:hi], hit, out=dtiles[lo:hi])
+
+            over_batch(route, n, dxp.size)
             return (crop2d(dxp, self.pads),)
+        free = np.ones(self.out.shape, dtype=bool)
         dxp = np.zeros(self.xp.shape, dtype=grad_output.dtype)
         hit = np.empty(self.out.shape, dtype=bool)
         for i in range(ph):
