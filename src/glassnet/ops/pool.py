@@ -78,24 +78,28 @@ class MaxPool2D(Function):
         n, h, w, c = self.xp.shape
         if self.strides == self.pool_size:
             # Windows tile the input (less a last partial row/column): view it as
-            # (N, Ho, ph, Wo, pw, C) and work on whole arrays, 3x faster than one
-            # strided pass per window offset; chunks of the batch run in parallel.
+            # (N, Ho, ph, Wo, pw, C); each offset's gradient is written once (no
+            # zero fill, no +=), the tie masks stay contiguous, and chunks of the
+            # batch run in parallel.
             tiles = self.xp[:, : ho * ph, : wo * pw].reshape(n, ho, ph, wo, pw, c)
             tiled = (h, w) == (ho * ph, wo * pw)
             dxp = (np.empty if tiled else np.zeros)(self.xp.shape, grad_output.dtype)
             dtiles = dxp[:, : ho * ph, : wo * pw].reshape(tiles.shape)
-            g = grad_output[:, :, None, :, None]
-            out = self.out[:, :, None, :, None]
 
             def route(lo, hi):
-                hit = tiles[lo:hi] == out[lo:hi]
-                free = np.ones(hit[:, :, 0, :, 0].shape, dtype=bool)
+                # Per window offset in row-major order: hit = (x == max) and no
+                # earlier hit in the window; the masks are contiguous (out-sized).
+                out, g = self.out[lo:hi], grad_output[lo:hi]
+                hit, free = np.empty(out.shape, dtype=bool), None
                 for i in range(ph):
                     for j in range(pw):
-                        first = hit[:, :, i, :, j]
-                        first &= free
-                        free ^= first
-                np.multiply(g[lo:hi], hit, out=dtiles[lo:hi])
+                        np.equal(tiles[lo:hi, :, i, :, j], out, out=hit)
+                        if free is None:
+                            free = ~hit
+                        else:
+                            hit &= free
+                            free ^= hit
+                        np.multiply(g, hit, out=dtiles[lo:hi, :, i, :, j])
 
             over_batch(route, n, dxp.size)
             return (crop2d(dxp, self.pads),)
