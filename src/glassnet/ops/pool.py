@@ -49,8 +49,7 @@ class MaxPool2D(Function):
     (the first maximum in row-major order on ties, like PyTorch).
 
     Extra memory: the output (and the padded input with 'same'); backward
-    allocates the input gradient, a boolean mask of the input's size when the
-    windows tile the input (else of the output's size) and one of the output's.
+    allocates the input gradient and two boolean masks of the output's size.
     """
 
     def forward(self, x, pool_size=(2, 2), strides=(2, 2), padding="valid"):
