@@ -148,6 +148,7 @@ def test_conv2d_blocked_backward_equals_one_block(case, monkeypatch):
     grads = []
     for block_size in (10**9, 1):  # one block; one sample per block
         monkeypatch.setattr(ops.Conv2D, "block_size", block_size)
+        monkeypatch.setattr(ops.Conv2D, "col2im_block_size", block_size)
         xs, ks, bs = (Tensor(a, requires_grad=True) for a in (x, kernel, bias))
         out = ops.conv2d(xs, ks, bs, activation="relu", **_settings(case))
         out.backward(np.random.default_rng(7).standard_normal(out.shape))
