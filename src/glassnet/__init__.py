@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from glassnet import ops
+from glassnet import _malloc, ops  # noqa: F401  (_malloc tunes glibc on import)
 from glassnet.autograd import Function, Tensor, no_grad
 
 __version__ = "0.1.0"
