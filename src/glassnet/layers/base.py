@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet import ops
+from glassnet import initializers, ops, regularizers
 from glassnet.autograd import Tensor
 
 _NAME_COUNTS: collections.Counter[str] = collections.Counter()
@@ -168,8 +168,6 @@ class Layer:
             self._batch_input_shape = (None, int(input_dim))
         self.activity_regularizer = None
         if activity_regularizer is not None:
-            from glassnet import regularizers
-
             self.activity_regularizer = regularizers.get(activity_regularizer)
 
     # --- dtype ------------------------------------------------------------------
@@ -245,8 +243,6 @@ class Layer:
         dtype: Any = None,
     ) -> Tensor:
         """Create a weight ``Tensor`` of ``shape`` filled by ``initializer``."""
-        from glassnet import initializers
-
         shape = standardize_shape(shape, f"{name} shape")
         init = initializers.get(initializer)
         dtype = np.dtype(dtype or self._dtype)
@@ -286,6 +282,24 @@ class Layer:
                 f"You called {what} on layer {self.name!r}, but the layer isn't "
                 "built yet: call it on data or give it an input shape first."
             )
+
+    def _configure_kernel_and_bias(
+        self,
+        use_bias: Any,
+        kernel_initializer: Any,
+        bias_initializer: Any,
+        kernel_regularizer: Any,
+        bias_regularizer: Any,
+    ) -> None:
+        """Store the settings every layer with a kernel and a bias shares (Dense,
+        the convolutions); ``build`` creates ``kernel`` and ``bias`` from them."""
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel: Tensor | None = None
+        self.bias: Tensor | None = None
 
     def count_params(self) -> int:
         self._require_built("count_params()")

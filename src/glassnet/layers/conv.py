@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet import ops
+from glassnet import activations, ops
 from glassnet.autograd import Tensor
 from glassnet.layers.base import Layer
 from glassnet.layers.core import _activation_name, _get_activation, _serialize
@@ -92,8 +92,6 @@ class _Conv(Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        from glassnet import initializers
-
         self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size")
         self.strides = normalize_tuple(strides, self.rank, "strides")
         self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate")
@@ -102,22 +100,15 @@ class _Conv(Layer):
         self.filters = int(filters)
         self.data_format = check_data_format(data_format)
         self.activation = _get_activation(activation)
-        from glassnet import activations
-
         # relu runs inside the convolution node (in place), as Keras's fused ops.
         self._fused = "relu" if self.activation is activations.relu else None
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        if kernel_regularizer is not None or bias_regularizer is not None:
-            from glassnet import regularizers
-
-            self.kernel_regularizer = regularizers.get(kernel_regularizer)
-            self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel: Tensor | None = None
-        self.bias: Tensor | None = None
+        self._configure_kernel_and_bias(
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+        )
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         if len(input_shape) != self.rank + 2 or input_shape[-1] is None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet import ops
+from glassnet import activations, ops
 from glassnet.autograd import Tensor
 from glassnet.layers.base import KerasTensor, Layer, standardize_shape
 
@@ -16,8 +16,6 @@ def _get_activation(activation: Any) -> Any:
     """The activation callable, or None for the identity (no graph node at all)."""
     if activation is None or activation == "linear":
         return None
-    from glassnet import activations
-
     fn = activations.get(activation)
     return None if getattr(fn, "__name__", None) == "linear" else fn
 
@@ -25,8 +23,6 @@ def _get_activation(activation: Any) -> Any:
 def _activation_name(fn: Any) -> Any:
     if fn is None:
         return "linear"
-    from glassnet import activations
-
     serialize = getattr(activations, "serialize", None)
     if serialize is not None:
         return serialize(fn)
@@ -138,12 +134,8 @@ class Dense(Layer):
                 "Received an invalid value for `units`, expected a positive "
                 f"integer. Received: units={units}"
             )
-        from glassnet import initializers
-
         self.units = int(units)
         self.activation = _get_activation(activation)
-        from glassnet import activations
-
         # relu / tanh / sigmoid run inside the linear node (ops.linear fuses them).
         fusable = (
             (activations.relu, "relu"),
@@ -151,18 +143,13 @@ class Dense(Layer):
             (activations.sigmoid, "sigmoid"),
         )
         self._fused = next((n for f, n in fusable if self.activation is f), None)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        if kernel_regularizer is not None or bias_regularizer is not None:
-            from glassnet import regularizers
-
-            self.kernel_regularizer = regularizers.get(kernel_regularizer)
-            self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel: Tensor | None = None
-        self.bias: Tensor | None = None
+        self._configure_kernel_and_bias(
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+        )
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         if not input_shape or input_shape[-1] is None:

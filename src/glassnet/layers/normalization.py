@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet import ops
+from glassnet import initializers, ops, regularizers
 from glassnet.autograd import Function, Tensor
 from glassnet.layers.base import Layer
 from glassnet.layers.core import _serialize
@@ -70,8 +70,6 @@ class BatchNormalization(Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        from glassnet import initializers
-
         if not 0 <= momentum <= 1 or epsilon <= 0:
             raise ValueError(
                 "BatchNormalization needs 0 <= momentum <= 1 and epsilon > 0. "
@@ -86,13 +84,8 @@ class BatchNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.beta_regularizer = beta_regularizer
-        self.gamma_regularizer = gamma_regularizer
-        if beta_regularizer is not None or gamma_regularizer is not None:
-            from glassnet import regularizers
-
-            self.beta_regularizer = regularizers.get(beta_regularizer)
-            self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
         self.gamma = self.beta = None
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:

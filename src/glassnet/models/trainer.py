@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from glassnet import losses, optimizers
+from glassnet import metrics as metrics_module
 from glassnet.autograd import Tensor, no_grad
 from glassnet.callbacks import Callback, CallbackList, History
 from glassnet.models.progress import ProgbarLogger
@@ -100,8 +102,6 @@ class Trainer:
         Each may be a name (``"adam"``, ``"mse"``, ``"accuracy"``), an instance or
         (loss, metrics) a function ``(y_true, y_pred) -> Tensor``.
         """
-        from glassnet import optimizers
-
         if kwargs:
             raise TypeError(f"Unrecognized arguments to compile(): {sorted(kwargs)}")
         if loss_weights is not None or weighted_metrics:
@@ -114,8 +114,6 @@ class Trainer:
         self.loss = loss
         self._loss_fn = loss
         if loss is not None and (isinstance(loss, (str, dict)) or not callable(loss)):
-            from glassnet import losses
-
             self._loss_fn = losses.get(loss)
         if metrics is None:
             metrics = []
@@ -135,8 +133,6 @@ class Trainer:
         categorical accuracy from the loss and the shapes, as Keras does."""
         if not self._metric_specs:
             return []
-        from glassnet import metrics as metrics_module
-
         slots = []
         for spec in self._metric_specs:
             if isinstance(spec, str) and spec in ("accuracy", "acc"):
