@@ -329,28 +329,31 @@ class Adam(Optimizer):
         return [np.zeros_like(array) for _ in range(3 if self.amsgrad else 2)]
 
     def _update(self, p, g, state, lr):
+        # NOTE: ufuncs get ``out`` positionally (a keyword costs ~1 µs a call,
+        # which adds up over 11 calls per weight on small networks).
         m, v, buffer = state[0], state[1], self._scratch(p)
         t = self.iterations
-        m *= self.beta_1
-        m += np.multiply(g, 1 - self.beta_1, out=buffer)
-        np.multiply(g, g, out=buffer)
-        buffer *= 1 - self.beta_2
-        v *= self.beta_2
+        beta_1, beta_2 = self.beta_1, self.beta_2
+        m *= beta_1
+        m += np.multiply(g, 1 - beta_1, buffer)
+        np.multiply(g, g, buffer)
+        buffer *= 1 - beta_2
+        v *= beta_2
         v += buffer
         if self.amsgrad:
-            np.maximum(state[2], v, out=state[2])
+            np.maximum(state[2], v, state[2])
             v = state[2]
-        lr_t = lr * np.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
-        denominator = np.sqrt(v, out=buffer)
+        lr_t = lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        denominator = np.sqrt(v, buffer)
         denominator += self.epsilon
         if p.dtype == np.float64:
-            step = np.multiply(m, -lr_t, out=self._scratch(p, 1))
+            step = np.multiply(m, -lr_t, self._scratch(p, 1))
             step /= denominator
         elif self.float64_steps:
             step = m * -lr_t  # a float64 array, as in scikit-learn
             step /= denominator
         else:
-            step = np.divide(m, denominator, out=buffer)
+            step = np.divide(m, denominator, buffer)
             step *= -float(lr_t)
         p += step
 
