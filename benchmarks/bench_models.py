@@ -119,18 +119,26 @@ def torch_seed(x, y, epochs):
     loss_fn = torch.nn.MSELoss()
     start = _clock()
     for _ in range(epochs):
-        order = torch.randperm(split)
-        total = 0.0
-        for lo in range(0, split, 200):
-            batch = order[lo : lo + 200]
-            optimizer.zero_grad()
-            loss = loss_fn(model(xt[batch]), yt[batch])
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(batch)
+        _torch_epoch(model, optimizer, loss_fn, xt, yt)
         with torch.no_grad():
             val = loss_fn(model(xv), yv).item()
     return _elapsed(start), val
+
+
+def _torch_epoch(model, optimizer, loss_fn, xt, yt, batch_size=200):
+    """One shuffled epoch of a plain PyTorch eager loop; returns the summed loss."""
+    import torch
+
+    order = torch.randperm(len(xt))
+    total = 0.0
+    for lo in range(0, len(xt), batch_size):
+        batch = order[lo : lo + batch_size]
+        optimizer.zero_grad()
+        loss = loss_fn(model(xt[batch]), yt[batch])
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(batch)
+    return total
 
 
 def torch_mlp(x, y, epochs):
@@ -150,15 +158,7 @@ def torch_mlp(x, y, epochs):
     n = len(x)
     start = _clock()
     for _ in range(epochs):
-        order = torch.randperm(n)
-        total = 0.0
-        for lo in range(0, n, 200):
-            batch = order[lo : lo + 200]
-            optimizer.zero_grad()
-            loss = loss_fn(model(xt[batch]), yt[batch])
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(batch)
+        total = _torch_epoch(model, optimizer, loss_fn, xt, yt)
     return _elapsed(start), total / n
 
 
