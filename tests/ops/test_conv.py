@@ -142,19 +142,25 @@ def test_conv2d_fused_relu_equals_relu_of_conv(case):
 
 
 @pytest.mark.parametrize("case", [CONV2D[1], CONV2D[3], CONV2D[-2]], ids=repr)
-def test_conv2d_blocked_backward_equals_one_block(case, monkeypatch):
-    # with a fused relu the backward pass walks the batch in blocks of samples
+def test_conv2d_blocks_and_thread_chunks_equal_one_block(case, monkeypatch):
+    # the batch is split into one chunk per worker thread, and each chunk into
+    # blocks of samples (forward, and backward with a fused relu)
+    from glassnet.ops import _parallel
+
     x, kernel, bias = _arrays(case, np.float64, batch=5)
-    grads = []
-    for block_size in (10**9, 1):  # one block; one sample per block
-        monkeypatch.setattr(ops.Conv2D, "block_size", block_size)
-        monkeypatch.setattr(ops.Conv2D, "col2im_block_size", block_size)
+    results = []
+    for workers, block_size in ((1, 10**9), (1, 1), (2, 10**9), (2, 1)):
+        monkeypatch.setattr(_parallel, "WORKERS", workers)
+        monkeypatch.setattr(_parallel, "MIN_ELEMENTS", 1)
+        for name in ("block_size", "col2im_block_size", "forward_block_size"):
+            monkeypatch.setattr(ops.Conv2D, name, block_size)
         xs, ks, bs = (Tensor(a, requires_grad=True) for a in (x, kernel, bias))
         out = ops.conv2d(xs, ks, bs, activation="relu", **_settings(case))
         out.backward(np.random.default_rng(7).standard_normal(out.shape))
-        grads.append([xs.grad, ks.grad, bs.grad])
-    for one, blocked in zip(*grads):
-        np.testing.assert_allclose(blocked, one, rtol=1e-12, atol=1e-12)
+        results.append([out.data, xs.grad, ks.grad, bs.grad])
+    for other in results[1:]:
+        for got, expected in zip(other, results[0]):
+            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
 def _close(actual, expected, rtol=1e-5):

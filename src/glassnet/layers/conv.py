@@ -71,6 +71,8 @@ class _Conv(Layer):
     """Shared lifecycle of Conv1D and Conv2D; ``rank`` is the number of spatial
     axes and ``paddings`` the accepted padding names."""
 
+    batch_parallel = True  # its kernels split the batch over cores themselves
+
     rank = 2
     paddings: tuple[str, ...] = ("valid", "same")
 

@@ -22,6 +22,8 @@ def _check_images(layer: Layer, input_shape) -> None:
 class _Pooling2D(Layer):
     """Shared arguments of MaxPooling2D and AveragePooling2D."""
 
+    batch_parallel = True  # its kernels split the batch over cores themselves
+
     def __init__(
         self,
         pool_size: Any = (2, 2),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from glassnet import metrics as metrics_module
 from glassnet.autograd import Tensor, no_grad
 from glassnet.callbacks import Callback, CallbackList, History
 from glassnet.models.progress import ProgbarLogger
+from glassnet.ops._parallel import single_threaded_blas
 
 
 def _verbosity(verbose: Any) -> int:
@@ -290,6 +292,16 @@ class Trainer:
             for layer in self._layers
         )
 
+    def _kernel_threads(self):
+        """The BLAS threading for one batch: models with batch-parallel kernels
+        (convolutions, pooling: layers with ``batch_parallel = True``) split
+        every batch over cores themselves, so their matmuls run on one BLAS
+        thread, also in the other layers (BLAS's idle threads would spin on the
+        cores the kernels need)."""
+        if any(getattr(layer, "batch_parallel", False) for layer in self._layers):
+            return single_threaded_blas()
+        return nullcontext()
+
     def _train_step(
         self,
         x: np.ndarray,
@@ -297,18 +309,19 @@ class Trainer:
         sw: np.ndarray | None,
         params: list[Tensor],
     ) -> tuple[float, np.ndarray]:
-        out = self.call(Tensor(x), True)
-        root, seed, value = self._loss_terms(y, out, sw)
-        penalties = self.losses if self._regularized else ()
-        for penalty in penalties:
-            value += float(penalty.data)
-        if value != value or value in (math.inf, -math.inf):
-            return value, out.data
-        root.backward(seed)
-        for penalty in penalties:
-            if penalty.requires_grad:
-                penalty.backward()
-        self.optimizer.step(params)
+        with self._kernel_threads():
+            out = self.call(Tensor(x), True)
+            root, seed, value = self._loss_terms(y, out, sw)
+            penalties = self.losses if self._regularized else ()
+            for penalty in penalties:
+                value += float(penalty.data)
+            if value != value or value in (math.inf, -math.inf):
+                return value, out.data
+            root.backward(seed)
+            for penalty in penalties:
+                if penalty.requires_grad:
+                    penalty.backward()
+            self.optimizer.step(params)
         for p in params:
             p.grad = None
         return value, out.data
@@ -481,7 +494,7 @@ class Trainer:
             slot.reset()
         total = 0.0
         n = len(x)
-        with no_grad():
+        with no_grad(), self._kernel_threads():
             for step, lo in enumerate(range(0, n, batch_size)):
                 xb, yb = x[lo : lo + batch_size], y[lo : lo + batch_size]
                 sb = None if sw is None else sw[lo : lo + batch_size]
@@ -547,7 +560,7 @@ class Trainer:
         )
         cbs.on_predict_begin()
         outputs = []
-        with no_grad():
+        with no_grad(), self._kernel_threads():
             for step, lo in enumerate(range(0, len(x), batch_size)):
                 outputs.append(self.call(Tensor(x[lo : lo + batch_size]), False).data)
                 if cbs.callbacks:

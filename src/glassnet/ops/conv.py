@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.autograd import Function
+from glassnet.ops._parallel import over_batch
 
 _as_strided = np.lib.stride_tricks.as_strided
 
@@ -155,6 +156,7 @@ class Conv2D(Function):
     # (conv2 of bench_conv, 15488 x 64 gradient: 6.5 ms in 8-sample blocks, 5.4
     # in two, 5.0 in one): up to 2 MB of masked gradient per block.
     col2im_block_size = 1 << 19
+    forward_block_size = 1 << 30
 
     def forward(
         self,
@@ -185,17 +187,30 @@ class Conv2D(Function):
                 f"{(kw - 1) * dilation_rate[1] + 1}) is larger than the padded "
                 f"input. Received: x.shape={x.shape}, padding={padding!r}"
             )
-        cols = im2col(xp, w.shape, out_hw, strides, dilation_rate, bias=b is not None)
+        n, m = x.shape[0], x.shape[0] * out_hw[0] * out_hw[1]
         matrix = w.reshape(-1, f)
         if b is not None:
             matrix = np.concatenate([matrix, b.reshape(1, f).astype(matrix.dtype)])
-        out = cols @ matrix
-        self.relu = None
-        if activation == "relu":  # fused, in place: no second output array
-            self.relu = np.maximum(out, 0, out=out)
+        dtype = np.result_type(xp.dtype, matrix.dtype, np.float32)
+        few = c < 8
+        cols = im2col_buffer(m, kh * kw * c, b is not None, xp.dtype, few)
+        out = np.empty((m, f), dtype=dtype)
+        self.relu = out if activation == "relu" else None
+        geometry = (w.shape, out_hw, strides, dilation_rate, few)
+        step = self.forward_block_size // (out_hw[0] * out_hw[1] * max(f, c * kh * kw))
+
+        def run(lo, hi):  # one chunk of samples: im2col, matmul, relu in place
+            for a, z in _blocks(lo, hi, step):
+                rows = slice(a * m // n, z * m // n)
+                fill_im2col(cols[rows], xp[a:z], *geometry)
+                np.matmul(cols[rows], matrix, out=out[rows])
+                if self.relu is not None:  # fused: no second output array
+                    np.maximum(out[rows], 0, out=out[rows])
+
+        over_batch(run, n, cols.size, blas=True)
         self.cols, self.w, self.pads, self.xp_shape = cols, w, pads, xp.shape
         self.out_hw, self.strides, self.dilations = out_hw, strides, dilation_rate
-        return out.reshape(x.shape[0], *out_hw, f)
+        return out.reshape(n, *out_hw, f)
 
     def backward(self, grad_output):
         if self.cols is None:
@@ -208,74 +223,94 @@ class Conv2D(Function):
         kh, kw, c, f = self.w.shape
         n, (ho, wo), cols = grad_output.shape[0], self.out_hw, self.cols
         dtype = np.result_type(grad_output, self.w)
-        g_all, grads = grad_output.reshape(-1, f), None
+        g_all, partials = grad_output.reshape(-1, f), {}
         if need[0]:
             w_t = self.w.transpose(0, 1, 3, 2)
             dxp = np.zeros(self.xp_shape, dtype=dtype)
-        # NOTE: a fused relu makes the masked gradient a new (M, F) array; taking
-        # the batch in blocks of samples keeps it (and col2im's block) small.
         budget = self.col2im_block_size if need[0] else self.block_size
-        step = n if self.relu is None else max(1, budget // (ho * wo * f))
-        for lo in range(0, n, step):
-            hi = min(lo + step, n)
-            rows = slice(lo * ho * wo, hi * ho * wo)
-            g = g_all[rows]
-            if self.relu is not None:
-                g = g * (self.relu[rows] > 0)
-            if need[1] or need[2]:
-                # The bias row of ones makes grad_b the last row of this product.
-                # NOTE: BLAS is fastest with the long M axis inner in both operands.
-                part = cols[rows]
-                part = (g.T @ part).T if cols.flags.c_contiguous else part.T @ g
-                grads = part if grads is None else grads + part
-            if need[0]:
-                # col2im: per kernel offset, the block g @ w[i, j].T is added into
-                # its shifted, strided slice of the padded input's gradient.
-                block = np.empty((g.shape[0], c), dtype=dtype)
-                image = block.reshape(hi - lo, ho, wo, c)
-                for i in range(kh):
-                    for j in range(kw):
-                        np.matmul(g, w_t[i, j], out=block)
-                        _, rows_h, rows_w = offset_slice(
-                            i, j, self.out_hw, self.strides, self.dilations
-                        )
-                        dxp[lo:hi, rows_h, rows_w] += image
+        step = n if self.relu is None else budget // (ho * wo * f)
+
+        def run(lo, hi):  # one chunk of samples, in blocks that bound the memory
+            grads = None
+            for a, z in _blocks(lo, hi, step):
+                rows = slice(a * ho * wo, z * ho * wo)
+                g = g_all[rows]
+                if self.relu is not None:
+                    g = g * (self.relu[rows] > 0)
+                if need[1] or need[2]:
+                    # The bias row of ones makes grad_b the last row of this product.
+                    # NOTE: BLAS is fastest with the long M axis inner in both operands.
+                    part = cols[rows]
+                    part = (g.T @ part).T if cols.flags.c_contiguous else part.T @ g
+                    grads = part if grads is None else np.add(grads, part, out=grads)
+                if need[0]:
+                    # col2im: per kernel offset, the block g @ w[i, j].T is added into
+                    # its shifted, strided slice of the padded input's gradient.
+                    block = np.empty((g.shape[0], c), dtype=dtype)
+                    image = block.reshape(z - a, ho, wo, c)
+                    for i in range(kh):
+                        for j in range(kw):
+                            np.matmul(g, w_t[i, j], out=block)
+                            _, rows_h, rows_w = offset_slice(
+                                i, j, self.out_hw, self.strides, self.dilations
+                            )
+                            dxp[a:z, rows_h, rows_w] += image
+            partials[lo] = grads
+
+        over_batch(run, n, cols.size, blas=True)
         self.cols = None  # the largest saved buffer: free it as soon as possible
+        grads = None
+        for lo in sorted(partials):  # a fixed order: the same sum every run
+            part = partials[lo]
+            grads = part if grads is None else grads + part
         grad_x = crop2d(dxp, self.pads) if need[0] else None
         grad_w = grads[: kh * kw * c].reshape(self.w.shape) if need[1] else None
         grad_b = grads[-1] if need[2] else None
         return (grad_x, grad_w, grad_b)[: len(self.needs_input_grad)]
 
 
-def im2col(xp, kernel_shape, out_hw, strides, dilations, bias=False):
-    """The (M, K) matrix of receptive fields, M = N*Ho*Wo, K = kh*kw*C, in the
-    kernel's (kh, kw, C) order; with ``bias`` a last column of ones is added.
+def _blocks(lo, hi, step):
+    """(a, z) ranges of at most ``max(step, 1)`` samples covering ``range(lo, hi)``."""
+    step = max(int(step), 1)
+    return [(a, min(a + step, hi)) for a in range(lo, hi, step)]
 
-    Few channels: the buffer is laid out (K, M) and filled by one contiguous copy
-    per kernel offset (long runs; 2.5x faster for C = 1) and returned transposed.
-    Many channels: one copy of the strided window view into an (M, K) buffer.
+
+def im2col_buffer(m, k, bias, dtype, few=False):
+    """An empty (M, K) im2col matrix (M, K + 1 with ``bias``: its last column is
+    ones, which carries the bias through the product).
+
+    ``few`` channels: laid out (K, M), so that :func:`fill_im2col` copies one long
+    contiguous run per kernel offset (2.5x faster for C = 1), and returned
+    transposed; else C-ordered (M, K).
     """
+    dtype = np.result_type(dtype, np.float32)
+    if few:
+        cols = np.empty((k + bias, m), dtype=dtype).T
+    else:
+        cols = np.empty((m, k + bias), dtype=dtype)
+    if bias:
+        cols[:, k] = 1
+    return cols
+
+
+def fill_im2col(cols, xp, kernel_shape, out_hw, strides, dilations, few=False):
+    """Write the receptive fields of the padded images ``xp`` (n, Hp, Wp, C) into
+    the first K columns of ``cols`` (n*Ho*Wo rows, a block of rows of an
+    :func:`im2col_buffer` made with the same ``few``), in the kernel's
+    (kh, kw, C) order."""
     kh, kw, c, _ = kernel_shape
     n, k = xp.shape[0], kh * kw * c
-    m = n * out_hw[0] * out_hw[1]
-    dtype = np.result_type(xp.dtype, np.float32)
-    if c < 8:
-        buffer = np.empty((k + bias, m), dtype=dtype)
-        blocks = buffer[:k].reshape(kh, kw, c, n, *out_hw)
+    if few:
+        blocks = np.reshape(cols[:, :k].T, (kh, kw, c, n, *out_hw), copy=False)
         for i in range(kh):
             for j in range(kw):
                 view = xp[offset_slice(i, j, out_hw, strides, dilations)]
                 np.copyto(blocks[i, j], view.transpose(3, 0, 1, 2))
-        cols = buffer.T
     else:
-        cols = np.empty((m, k + bias), dtype=dtype)
         np.copyto(
-            cols[:, :k].reshape(n, *out_hw, kh, kw, c),
+            np.reshape(cols[:, :k], (n, *out_hw, kh, kw, c), copy=False),
             windows(xp, out_hw, (kh, kw), strides, dilations),
         )
-    if bias:
-        cols[:, k] = 1
-    return cols
 
 
 class Conv1D(Conv2D):
