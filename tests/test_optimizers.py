@@ -286,3 +286,32 @@ def test_bad_arguments_have_clear_errors():
         optimizers.SGD().apply([np.ones(3)], [np.zeros(2)])
     with pytest.raises(ValueError, match="optimizer=None"):
         optimizers.get(None)
+
+
+def test_adam_flat_updates_survive_new_arrays_and_pickling():
+    # Adam steps its variables as one flat vector whose state the per-variable
+    # state views; replacing a weight's array (as set_weights may) and pickling
+    # mid-training must not lose or split the moments.
+    torch = pytest.importorskip("torch")
+    import pickle
+
+    weights, grads = _problem(np.float32, seed=3)
+    grads = grads + grads
+    params = [Tensor(w.copy(), requires_grad=True) for w in weights]
+    ours = optimizers.Adam(0.1)
+    theirs_params = [torch.nn.Parameter(torch.from_numpy(w.copy())) for w in weights]
+    theirs = torch.optim.Adam(theirs_params, lr=0.1, eps=1e-7)
+    for step, round_ in enumerate(grads):
+        if step == 2:
+            params[0].data = params[0].data.copy()
+        if step == 4:
+            params, ours = pickle.loads(pickle.dumps((params, ours)))
+        for p, g in zip(params, round_):
+            p.grad = g
+        ours.step(params)
+        for p, g in zip(theirs_params, round_):
+            p.grad = torch.from_numpy(g)
+        theirs.step()
+        for p, q in zip(params, theirs_params):
+            _assert_close(p.data, q.detach().numpy())
+    assert [v.shape for v in ours.variables] == [(4, 3), (4, 3), (3,), (3,)]

@@ -13,6 +13,13 @@ Keras 3's update rules.
 State (momenta, moments) is kept per parameter in a dict keyed by ``id`` of the
 parameter object (a :class:`~glassnet.Tensor` or an ndarray), created lazily on
 the first update with the parameter's shape and dtype.
+
+Optimizers whose update is elementwise (Adam, AdamW) step several variables of one
+dtype as one flat vector: their gradients are copied into one buffer and their
+states become views of one array each, so a step is one set of ufunc calls
+instead of one per variable (on small networks the per-call cost dominates).
+Elementwise arithmetic does not depend on the layout, so the results are the
+same to the last bit.
 """
 
 from __future__ import annotations
@@ -103,6 +110,7 @@ class Optimizer:
         self.iterations = 0
         self._state: dict[int, tuple[Any, list[np.ndarray]]] = {}
         self._buffers: dict[tuple[Any, ...], np.ndarray] = {}
+        self._flat: _FlatGroup | None = None
 
     # --- the old Keras spelling ------------------------------------------------------
     @property
@@ -150,6 +158,14 @@ class Optimizer:
                 decay *= lr
                 array -= decay
         self.iterations += 1
+        if self._flat_updates and len(arrays) > 1:
+            group = self._flat_group(variables, arrays)
+            # NOTE: a gradient of another dtype is rounded where the per-variable
+            # path would round only its products: keep that path for it.
+            if group is not None and all(g.dtype == group.grad.dtype for g in grads):
+                flat = group.gather(grads)
+                self._update(group.params, flat, group.state, lr)
+                return
         for array, grad, var in zip(arrays, grads, variables):
             self._update(array, grad, self._state_of(var, array), lr)
 
@@ -163,16 +179,23 @@ class Optimizer:
         """All state arrays, in the order variables were first seen."""
         return [a for _, state in self._state.values() for a in state]
 
+    def __getstate__(self) -> dict[str, Any]:
+        # NOTE: the flat group is rebuilt from the per-variable state (pickling
+        # turns its views into copies).
+        return {**self.__dict__, "_flat": None}
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         # NOTE: the per-variable state is keyed by id(), and ids change when a
         # pickle is loaded: re-key it so training resumes where it stopped.
         self.__dict__.update(state)
+        self.__dict__.setdefault("_flat", None)
         self._state = {id(entry[0]): entry for entry in self._state.values()}
 
     def reset(self) -> None:
         """Forget all state and set ``iterations`` back to 0."""
         self._state.clear()
         self._buffers.clear()
+        self._flat = None
         self.iterations = 0
 
     def get_config(self) -> dict[str, Any]:
@@ -193,6 +216,10 @@ class Optimizer:
         return f"{type(self).__name__}(learning_rate={self.learning_rate!r})"
 
     # --- for subclasses --------------------------------------------------------------
+    #: True where ``_update`` is elementwise and only does ``p += step`` to ``p``
+    #: (``p`` may then be a :class:`_FlatParams` of several variables).
+    _flat_updates = False
+
     def _new_state(self, array: np.ndarray) -> list[np.ndarray]:
         return []
 
@@ -222,6 +249,22 @@ class Optimizer:
             self._state[id(var)] = entry
         return entry[1]
 
+    def _flat_group(self, variables: list[Any], arrays: list[Any]) -> _FlatGroup | None:
+        """The flat group of ``variables`` (made on first use, or again when the
+        variables, their shapes or their state changed); None for mixed dtypes."""
+        group = self._flat
+        if group is not None and group.matches(variables, arrays, self._state):
+            return group
+        dtype = arrays[0].dtype
+        if any(a.dtype != dtype for a in arrays):
+            return None
+        entries = []
+        for var, array in zip(variables, arrays):
+            self._state_of(var, array)
+            entries.append(self._state[id(var)])
+        self._flat = _FlatGroup(variables, arrays, entries)
+        return self._flat
+
     def _clip(self, grads: list[np.ndarray]) -> list[np.ndarray]:
         if self.clipnorm:
             return [g * (self.clipnorm / max(_norm(g), self.clipnorm)) for g in grads]
@@ -232,6 +275,65 @@ class Optimizer:
         if self.clipvalue:
             return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
         return grads
+
+
+class _FlatParams:
+    """Several variables seen as one flat vector by ``_update``: ``p += step``
+    adds each slice of ``step`` to its variable; ``shape`` and ``dtype`` are the
+    flat vector's (for scratch buffers)."""
+
+    def __init__(self, arrays: list[np.ndarray]) -> None:
+        self.arrays = arrays
+        self.bounds = []
+        start = 0
+        for a in arrays:
+            self.bounds.append((start, start + a.size))
+            start += a.size
+        self.shape = (start,)
+        self.dtype = arrays[0].dtype
+
+    def __iadd__(self, step: np.ndarray) -> _FlatParams:
+        for a, (lo, hi) in zip(self.arrays, self.bounds):
+            a += step[lo:hi].reshape(a.shape)
+        return self
+
+
+class _FlatGroup:
+    """Variables of one dtype updated as one flat vector: one gradient buffer, and
+    state arrays of which the per-variable states are views (so both paths see
+    the same moments)."""
+
+    def __init__(self, variables, arrays, entries) -> None:
+        self.variables = list(variables)
+        self.params = _FlatParams(list(arrays))
+        self.entries = entries
+        self.shapes = [a.shape for a in arrays]
+        self.grad = np.empty(self.params.shape, self.params.dtype)
+        self.state = []
+        for k in range(len(entries[0][1])):
+            flat = np.concatenate([entry[1][k].ravel() for entry in entries])
+            for entry, (lo, hi), shape in zip(entries, self.params.bounds, self.shapes):
+                entry[1][k] = flat[lo:hi].reshape(shape)
+            self.state.append(flat)
+
+    def matches(self, variables, arrays, state) -> bool:
+        mine = self.variables
+        if len(mine) != len(variables):
+            return False
+        for var, own, array, shape, entry in zip(
+            variables, mine, arrays, self.shapes, self.entries
+        ):
+            if (
+                var is not own
+                or array.shape != shape
+                or state.get(id(var)) is not entry
+            ):
+                return False
+        # NOTE: set_weights may have given a Tensor a new array.
+        return all(a is b for a, b in zip(arrays, self.params.arrays))
+
+    def gather(self, grads: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate([g.reshape(-1) for g in grads], out=self.grad)
 
 
 def _array(x: Any) -> Any:
@@ -325,6 +427,8 @@ class Adam(Optimizer):
         # bit; the scikit-learn estimators set it), at some cost in speed.
         self.float64_steps = False
 
+    _flat_updates = True
+
     def _new_state(self, array):
         return [np.zeros_like(array) for _ in range(3 if self.amsgrad else 2)]
 
@@ -341,7 +445,7 @@ class Adam(Optimizer):
         v *= beta_2
         v += buffer
         if self.amsgrad:
-            np.maximum(state[2], v, state[2])
+            np.maximum(state[2], v, out=state[2])
             v = state[2]
         lr_t = lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
         denominator = np.sqrt(v, buffer)
