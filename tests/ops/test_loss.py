@@ -56,3 +56,23 @@ def test_softmax_cross_entropy_rejects_labels_out_of_range():
         ops.softmax_cross_entropy(logits, np.array([-1, 1]))
     with pytest.raises(ValueError, match="Received: labels from 0 to 3"):
         ops.softmax_cross_entropy(logits, np.array([0, 3]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_cross_entropy_labels_match_torch_on_3d_and_transposed_logits(dtype):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((2, 5, 3)).astype(dtype).transpose(0, 2, 1)
+    labels = rng.integers(0, 5, (2, 3))
+    weights = rng.standard_normal((2, 3)).astype(dtype)
+    x = Tensor(logits, requires_grad=True)
+    loss = ops.softmax_cross_entropy(x, labels)
+    loss.backward(weights)
+    t = torch.tensor(logits, requires_grad=True)
+    want = torch.nn.functional.cross_entropy(
+        t.permute(0, 2, 1), torch.from_numpy(labels), reduction="none"
+    )
+    (want * torch.from_numpy(weights)).sum().backward()
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(loss.data, want.detach().numpy(), rtol=rtol)
+    np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=rtol, atol=rtol)
