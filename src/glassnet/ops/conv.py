@@ -137,26 +137,28 @@ class Conv2D(Function):
     and ``activation`` (None or 'relu': y = relu(conv + b) in place, and
     dL/d(conv) = g * (y > 0)).
 
-    Peak extra memory, in elements (M = N*Ho*Wo output pixels, K = kh*kw*C):
-    forward allocates the im2col buffer, M*K (M*(K+1) with a bias: a column of
-    ones carries it), the output, M*F (a fused relu works in place), and with
-    'same' padding the padded input, N*Hp*Wp*C; it keeps the im2col buffer for
-    backward, which frees it. Backward allocates N*Hp*Wp*C for the input
-    gradient, (K+1)*F for the kernel and bias gradients and, per block of
-    samples (the whole batch without relu, else about ``block_size`` elements
-    of gradient, ``col2im_block_size`` with an input gradient), the
-    relu-masked gradient and one col2im block of C columns.
+    The batch is split into one chunk per core, and each chunk is taken a block
+    of a few samples at a time, so that the block's im2col rows, its products
+    and its relu stay in the core's cache. The im2col rows are not kept for
+    backward: it lays them out again, block by block (cheaper than a round trip
+    of the whole im2col matrix through memory, and 9x less memory for 3x3).
+
+    Peak extra memory, in elements (M = N*Ho*Wo output pixels, K = kh*kw*C,
+    B = ``block_bytes`` / itemsize): forward allocates the output, M*F (a fused
+    relu works in place), with 'same' padding the padded input, N*Hp*Wp*C (kept
+    for backward), and per core one im2col block of at most B elements (or one
+    sample's rows). Backward allocates N*Hp*Wp*C for the input gradient, per
+    core (K+1)*F for partial kernel and bias gradients, and per core one block
+    each of im2col rows, relu-masked gradient and col2im products (C columns).
     """
 
-    # Elements of the relu-masked gradient per backward block: ~256 KB stays in
-    # cache, and BLAS runs the small per-block products without a thread hand-off
-    # (conv1 of bench_conv: backward 3.9 -> 2.5 ms vs 1 << 18).
-    block_size = 1 << 16
-    # With an input gradient, col2im's kh*kw products are faster on big blocks
-    # (conv2 of bench_conv, 15488 x 64 gradient: 6.5 ms in 8-sample blocks, 5.4
-    # in two, 5.0 in one): up to 2 MB of masked gradient per block.
-    col2im_block_size = 1 << 19
-    forward_block_size = 1 << 30
+    # Bytes of im2col rows (or of output) per block: small enough to stay in a
+    # core's L2 cache (conv2 of bench_conv: its products run at 100 GFLOP/s on
+    # one core in blocks of 2-16 samples, 81 on a 64-sample chunk).
+    block_bytes = 1 << 19
+    # col2im's kh*kw products are only C wide and run faster on long blocks
+    # (conv2 of bench_conv: 2 MB of gradient per block).
+    col2im_bytes = 1 << 21
 
     def forward(
         self,
@@ -187,78 +189,98 @@ class Conv2D(Function):
                 f"{(kw - 1) * dilation_rate[1] + 1}) is larger than the padded "
                 f"input. Received: x.shape={x.shape}, padding={padding!r}"
             )
-        n, m = x.shape[0], x.shape[0] * out_hw[0] * out_hw[1]
+        n, pixels = x.shape[0], out_hw[0] * out_hw[1]
         matrix = w.reshape(-1, f)
         if b is not None:
             matrix = np.concatenate([matrix, b.reshape(1, f).astype(matrix.dtype)])
-        dtype = np.result_type(xp.dtype, matrix.dtype, np.float32)
-        few = c < 8
-        cols = im2col_buffer(m, kh * kw * c, b is not None, xp.dtype, few)
-        out = np.empty((m, f), dtype=dtype)
+        self.xp, self.w, self.pads, self.bias = xp, w, pads, b is not None
+        self.out_hw, self.strides, self.dilations = out_hw, strides, dilation_rate
+        dtype = np.result_type(xp, matrix, np.float32)
+        out = np.empty((n * pixels, f), dtype=dtype)
         self.relu = out if activation == "relu" else None
-        geometry = (w.shape, out_hw, strides, dilation_rate, few)
-        step = self.forward_block_size // (out_hw[0] * out_hw[1] * max(f, c * kh * kw))
+        # Few channels (K + 1 <= F): the im2col matrix is no larger than the
+        # output, and laying it out again would cost more than keeping it.
+        keep = kh * kw * c + 1 <= f
+        self.cols = None
+        if keep:
+            self.cols = im2col_buffer(n * pixels, kh * kw * c, self.bias, dtype, c < 8)
 
         def run(lo, hi):  # one chunk of samples: im2col, matmul, relu in place
-            for a, z in _blocks(lo, hi, step):
-                rows = slice(a * m // n, z * m // n)
-                fill_im2col(cols[rows], xp[a:z], *geometry)
-                np.matmul(cols[rows], matrix, out=out[rows])
+            scratch = None if keep else self._im2col_block(dtype)
+            for a, z in self._blocks(lo, hi, dtype):
+                rows = slice(a * pixels, z * pixels)
+                np.matmul(self._im2col(scratch, a, z), matrix, out=out[rows])
                 if self.relu is not None:  # fused: no second output array
                     np.maximum(out[rows], 0, out=out[rows])
 
-        over_batch(run, n, cols.size, blas=True)
-        self.cols, self.w, self.pads, self.xp_shape = cols, w, pads, xp.shape
-        self.out_hw, self.strides, self.dilations = out_hw, strides, dilation_rate
+        over_batch(run, n, out.size * matrix.shape[0], blas=True)
         return out.reshape(n, *out_hw, f)
 
+    def _blocks(self, lo, hi, dtype):
+        """(a, z) sample ranges covering ``range(lo, hi)``, each with at most
+        ``block_bytes`` of im2col rows and of output (at least one sample)."""
+        kh, kw, c, f = self.w.shape
+        per_sample = self.out_hw[0] * self.out_hw[1] * max(kh * kw * c + 1, f)
+        step = max(self.block_bytes // (per_sample * np.dtype(dtype).itemsize), 1)
+        return [(a, min(a + step, hi)) for a in range(lo, hi, step)]
+
+    def _im2col_block(self, dtype):
+        """An im2col buffer for the largest block (reused by every block)."""
+        kh, kw, c, _ = self.w.shape
+        a, z = self._blocks(0, self.xp.shape[0], dtype)[0]
+        rows = (z - a) * self.out_hw[0] * self.out_hw[1]
+        return im2col_buffer(rows, kh * kw * c, self.bias, dtype, few=c < 8)
+
+    def _im2col(self, scratch, a, z):
+        """Lay out the im2col rows of samples ``a:z`` in ``scratch``, or in the
+        kept matrix where ``scratch`` is None; returns them."""
+        pixels = self.out_hw[0] * self.out_hw[1]
+        if scratch is None:
+            block = self.cols[a * pixels : z * pixels]
+        else:
+            block = scratch[: (z - a) * pixels]
+        geometry = (self.out_hw, self.strides, self.dilations, self.w.shape[2] < 8)
+        fill_im2col(block, self.xp[a:z], self.w.shape, *geometry)
+        return block
+
     def backward(self, grad_output):
-        if self.cols is None:
-            raise RuntimeError(
-                "Conv2D.backward ran twice on one graph, but its im2col buffer is "
-                "freed by the first backward (as PyTorch frees saved tensors). Run "
-                "the forward pass again to differentiate again."
-            )
         need = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
         kh, kw, c, f = self.w.shape
-        n, (ho, wo), cols = grad_output.shape[0], self.out_hw, self.cols
+        n, pixels = grad_output.shape[0], self.out_hw[0] * self.out_hw[1]
         dtype = np.result_type(grad_output, self.w)
         g_all, partials = grad_output.reshape(-1, f), {}
         if need[0]:
-            w_t = self.w.transpose(0, 1, 3, 2)
-            dxp = np.zeros(self.xp_shape, dtype=dtype)
-        budget = self.col2im_block_size if need[0] else self.block_size
-        step = n if self.relu is None else budget // (ho * wo * f)
+            dxp = np.empty(self.xp.shape, dtype=dtype)
 
-        def run(lo, hi):  # one chunk of samples, in blocks that bound the memory
-            grads = None
-            for a, z in _blocks(lo, hi, step):
-                rows = slice(a * ho * wo, z * ho * wo)
+        def run(lo, hi):  # one chunk of samples
+            grads, masked = None, None
+            kept = self.cols is not None
+            scratch = None if kept else self._im2col_block(dtype)
+            if need[0] and self.relu is not None:
+                masked = np.empty(((hi - lo) * pixels, f), dtype=dtype)
+            for a, z in self._blocks(lo, hi, dtype):  # blocks that stay in cache
+                rows = slice(a * pixels, z * pixels)
                 g = g_all[rows]
                 if self.relu is not None:
-                    g = g * (self.relu[rows] > 0)
+                    mask = self.relu[rows] > 0
+                    if masked is None:
+                        g = g * mask
+                    else:
+                        into = masked[(a - lo) * pixels : (z - lo) * pixels]
+                        g = np.multiply(g, mask, out=into)
                 if need[1] or need[2]:
-                    # The bias row of ones makes grad_b the last row of this product.
-                    # NOTE: BLAS is fastest with the long M axis inner in both operands.
-                    part = cols[rows]
-                    part = (g.T @ part).T if cols.flags.c_contiguous else part.T @ g
+                    # The bias column of ones makes grad_b the last row of this
+                    # product. NOTE: BLAS is fastest with the long M axis inner in
+                    # both operands.
+                    block = self.cols[rows] if kept else self._im2col(scratch, a, z)
+                    part = block.T @ g if c < 8 else (g.T @ block).T
                     grads = part if grads is None else np.add(grads, part, out=grads)
-                if need[0]:
-                    # col2im: per kernel offset, the block g @ w[i, j].T is added into
-                    # its shifted, strided slice of the padded input's gradient.
-                    block = np.empty((g.shape[0], c), dtype=dtype)
-                    image = block.reshape(z - a, ho, wo, c)
-                    for i in range(kh):
-                        for j in range(kw):
-                            np.matmul(g, w_t[i, j], out=block)
-                            _, rows_h, rows_w = offset_slice(
-                                i, j, self.out_hw, self.strides, self.dilations
-                            )
-                            dxp[a:z, rows_h, rows_w] += image
+            if need[0]:
+                g = g_all[lo * pixels : hi * pixels] if masked is None else masked
+                self._col2im(g, dxp[lo:hi])
             partials[lo] = grads
 
-        over_batch(run, n, cols.size, blas=True)
-        self.cols = None  # the largest saved buffer: free it as soon as possible
+        over_batch(run, n, g_all.size * (kh * kw * c + 1), blas=True)
         grads = None
         for lo in sorted(partials):  # a fixed order: the same sum every run
             part = partials[lo]
@@ -268,11 +290,27 @@ class Conv2D(Function):
         grad_b = grads[-1] if need[2] else None
         return (grad_x, grad_w, grad_b)[: len(self.needs_input_grad)]
 
-
-def _blocks(lo, hi, step):
-    """(a, z) ranges of at most ``max(step, 1)`` samples covering ``range(lo, hi)``."""
-    step = max(int(step), 1)
-    return [(a, min(a + step, hi)) for a in range(lo, hi, step)]
+    def _col2im(self, g, dxp):
+        """dxp = col2im(g @ w.T) for one chunk of samples: per kernel offset, the
+        product g @ w[i, j].T is added into its shifted, strided slice of dxp
+        (in blocks of ``col2im_bytes`` of g: these products, only C wide, run
+        faster on long blocks)."""
+        kh, kw, c, f = self.w.shape
+        w_t = self.w.transpose(0, 1, 3, 2)
+        dxp[...] = 0
+        per_sample = self.out_hw[0] * self.out_hw[1]
+        step = max(self.col2im_bytes // (per_sample * f * g.itemsize), 1)
+        for a in range(0, len(dxp), step):
+            z = min(a + step, len(dxp))
+            g_block = g[a * per_sample : z * per_sample]
+            image = np.empty((z - a, *self.out_hw, c), dtype=dxp.dtype)
+            for i in range(kh):
+                for j in range(kw):
+                    np.matmul(g_block, w_t[i, j], out=image.reshape(-1, c))
+                    _, rows_h, rows_w = offset_slice(
+                        i, j, self.out_hw, self.strides, self.dilations
+                    )
+                    dxp[a:z, rows_h, rows_w] += image
 
 
 def im2col_buffer(m, k, bias, dtype, few=False):
