@@ -48,70 +48,65 @@ class MaxPool2D(Function):
     """y = max over each window;  dL/dx gets dL/dy at the window's arg-max only
     (the first maximum in row-major order on ties, like PyTorch).
 
-    Extra memory: the output (and the padded input with 'same'); backward
-    allocates the input gradient and two boolean masks of the output's size.
+    Forward notes which window offset held each maximum (a small integer per
+    output element), so backward routes the gradient without reading the input
+    again. Extra memory: the output and those offsets (one byte each, two for
+    windows of over 255 elements), and the padded input with 'same'; backward
+    allocates the input gradient and per core one boolean mask of a chunk's
+    output.
     """
 
     def forward(self, x, pool_size=(2, 2), strides=(2, 2), padding="valid"):
         pads, out_hw = _pool_geometry(x, pool_size, strides, padding)
         xp = pad2d(x, pads, value=-np.inf)
-        out = np.empty((x.shape[0], *out_hw, x.shape[3]), dtype=xp.dtype)
-        views = [
-            xp[offset_slice(i, j, out_hw, strides, _ONE)]
-            for i in range(pool_size[0])
-            for j in range(pool_size[1])
-        ]
+        n = x.shape[0]
+        out = np.empty((n, *out_hw, x.shape[3]), dtype=xp.dtype)
+        offsets = [(i, j) for i in range(pool_size[0]) for j in range(pool_size[1])]
+        code = np.empty(out.shape, np.uint8 if len(offsets) <= 256 else np.uint16)
+        views = [xp[offset_slice(i, j, out_hw, strides, _ONE)] for i, j in offsets]
 
         def pool(lo, hi):
-            np.copyto(out[lo:hi], views[0][lo:hi])
+            best, where = out[lo:hi], code[lo:hi]
+            np.copyto(best, views[0][lo:hi])
             for view in views[1:]:
-                np.maximum(out[lo:hi], view[lo:hi], out=out[lo:hi])
+                np.maximum(best, view[lo:hi], out=best)
+            # where = how many offsets come before the first that holds the max
+            hit, found = np.empty(best.shape, bool), np.zeros(best.shape, bool)
+            where[...] = 0
+            for view in views[:-1]:
+                found |= np.equal(view[lo:hi], best, out=hit)
+                np.add(where, np.logical_not(found, out=hit), out=where)
 
-        over_batch(pool, x.shape[0], xp.size)
-        self.xp, self.out, self.pads = xp, out, pads
+        over_batch(pool, n, xp.size)
+        self.xp_shape, self.code, self.offsets, self.pads = (
+            xp.shape,
+            code,
+            offsets,
+            pads,
+        )
         self.pool_size, self.strides, self.out_hw = pool_size, strides, out_hw
         return out
 
     def backward(self, grad_output):
         (ph, pw), (ho, wo) = self.pool_size, self.out_hw
-        n, h, w, c = self.xp.shape
-        if self.strides == self.pool_size:
-            # Windows tile the input (less a last partial row/column): view it as
-            # (N, Ho, ph, Wo, pw, C); each offset's gradient is written once (no
-            # zero fill, no +=), the tie masks stay contiguous, and chunks of the
-            # batch run in parallel.
-            tiles = self.xp[:, : ho * ph, : wo * pw].reshape(n, ho, ph, wo, pw, c)
-            tiled = (h, w) == (ho * ph, wo * pw)
-            dxp = (np.empty if tiled else np.zeros)(self.xp.shape, grad_output.dtype)
-            dtiles = dxp[:, : ho * ph, : wo * pw].reshape(tiles.shape)
+        n, h, w, _ = self.xp_shape
+        # Windows that tile the input exactly: every input element gets exactly
+        # one write (no zero fill, no +=).
+        tiled = self.strides == self.pool_size and (h, w) == (ho * ph, wo * pw)
+        dxp = (np.empty if tiled else np.zeros)(self.xp_shape, grad_output.dtype)
 
-            def route(lo, hi):
-                # Per window offset in row-major order: hit = (x == max) and no
-                # earlier hit in the window; the masks are contiguous (out-sized).
-                out, g = self.out[lo:hi], grad_output[lo:hi]
-                hit, free = np.empty(out.shape, dtype=bool), None
-                for i in range(ph):
-                    for j in range(pw):
-                        np.equal(tiles[lo:hi, :, i, :, j], out, out=hit)
-                        if free is None:
-                            free = ~hit
-                        else:
-                            hit &= free
-                            free ^= hit
-                        np.multiply(g, hit, out=dtiles[lo:hi, :, i, :, j])
-
-            over_batch(route, n, dxp.size)
-            return (crop2d(dxp, self.pads),)
-        free = np.ones(self.out.shape, dtype=bool)
-        dxp = np.zeros(self.xp.shape, dtype=grad_output.dtype)
-        hit = np.empty(self.out.shape, dtype=bool)
-        for i in range(ph):
-            for j in range(pw):
+        def route(lo, hi):
+            hit = np.empty(self.code[lo:hi].shape, dtype=bool)
+            for k, (i, j) in enumerate(self.offsets):
+                np.equal(self.code[lo:hi], k, out=hit)
                 index = offset_slice(i, j, self.out_hw, self.strides, _ONE)
-                np.equal(self.xp[index], self.out, out=hit)
-                hit &= free
-                free ^= hit
-                dxp[index] += grad_output * hit
+                target = dxp[lo:hi][index]
+                if tiled:
+                    np.multiply(grad_output[lo:hi], hit, out=target)
+                else:
+                    target += grad_output[lo:hi] * hit
+
+        over_batch(route, n, dxp.size)
         return (crop2d(dxp, self.pads),)
 
 
