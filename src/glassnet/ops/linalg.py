@@ -87,6 +87,24 @@ class Linear(Function):
         return (grad_x, grad_w, grad_b)[: len(self.needs_input_grad)]
 
 
+_ZEROS: dict[tuple, np.ndarray] = {}
+
+
+def _zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A read-only array of zeros, kept for the few shapes a training loop uses
+    (a fresh one costs a memset in every step); large ones are not kept."""
+    key = (shape, dtype)
+    zeros = _ZEROS.get(key)
+    if zeros is None:
+        zeros = np.zeros(shape, dtype)
+        if zeros.size <= 1 << 20:
+            if len(_ZEROS) >= 16:
+                _ZEROS.clear()
+            zeros.flags.writeable = False
+            _ZEROS[key] = zeros
+    return zeros
+
+
 class LinearReLU(Linear):
     """y = max(x @ w + b, 0) (one node);  Linear's gradients of g * (y > 0)."""
 
@@ -95,7 +113,7 @@ class LinearReLU(Linear):
         # Against an array of zeros, not the scalar 0: NumPy's maximum with a
         # scalar operand takes a slow path (~3x, 20 vs 6 us on 200 x 256).
         z = super().forward(x, w, b)
-        self.y = np.maximum(z, np.zeros(z.shape, z.dtype), out=z)
+        self.y = np.maximum(z, _zeros(z.shape, z.dtype), out=z)
         return self.y
 
     def backward(self, grad_output):
