@@ -138,24 +138,28 @@ class Conv2D(Function):
     dL/d(conv) = g * (y > 0)).
 
     The batch is split into one chunk per core, and each chunk is taken a block
-    of a few samples at a time, so that the block's im2col rows, its products
-    and its relu stay in the core's cache. The im2col rows are not kept for
-    backward: it lays them out again, block by block (cheaper than a round trip
-    of the whole im2col matrix through memory, and 9x less memory for 3x3).
+    of samples at a time (about ``block_bytes`` of im2col rows), so that the
+    block's im2col rows, its product and its relu are near the core's cache.
+    With many channels the im2col rows are not kept for backward, which lays
+    them out again block by block (cheaper than a round trip of the whole
+    matrix through memory, and 9x less memory for 3x3); with few (K + 1 <= F)
+    the matrix is no larger than the output and is kept.
 
     Peak extra memory, in elements (M = N*Ho*Wo output pixels, K = kh*kw*C,
     B = ``block_bytes`` / itemsize): forward allocates the output, M*F (a fused
-    relu works in place), with 'same' padding the padded input, N*Hp*Wp*C (kept
-    for backward), and per core one im2col block of at most B elements (or one
-    sample's rows). Backward allocates N*Hp*Wp*C for the input gradient, per
-    core (K+1)*F for partial kernel and bias gradients, and per core one block
-    each of im2col rows, relu-masked gradient and col2im products (C columns).
+    relu works in place), the kept im2col matrix, M*(K+1), if K + 1 <= F, with
+    'same' padding the padded input, N*Hp*Wp*C (kept for backward), and per
+    core one im2col block of at most B elements (or one sample's rows).
+    Backward allocates N*Hp*Wp*C for the input gradient, per core (K+1)*F for
+    partial kernel and bias gradients, one im2col block and one block of
+    relu-masked gradient, and with an input gradient the chunk's relu-masked
+    gradient (M*F in all) and one col2im block of C columns.
     """
 
-    # Bytes of im2col rows (or of output) per block: small enough to stay in a
-    # core's L2 cache (conv2 of bench_conv: its products run at 100 GFLOP/s on
-    # one core in blocks of 2-16 samples, 81 on a 64-sample chunk).
-    block_bytes = 1 << 19
+    # Bytes of im2col rows (or of output) per block: near the cache, yet few
+    # blocks (bench_conv epoch, best of 4: 1.51 s at 512 KB, 1.43 at 1 MB, 1.41
+    # at 2 MB, 1.44 at 4 MB, 1.53 at 8 MB; 1.86 at 64 KB).
+    block_bytes = 1 << 21
     # col2im's kh*kw products are only C wide and run faster on long blocks
     # (conv2 of bench_conv: 2 MB of gradient per block).
     col2im_bytes = 1 << 21
