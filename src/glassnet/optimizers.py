@@ -291,10 +291,19 @@ class _FlatParams:
             start += a.size
         self.shape = (start,)
         self.dtype = arrays[0].dtype
+        self._step: np.ndarray | None = None
+        self._step_views: list[np.ndarray] = []
 
     def __iadd__(self, step: np.ndarray) -> _FlatParams:
-        for a, (lo, hi) in zip(self.arrays, self.bounds):
-            a += step[lo:hi].reshape(a.shape)
+        # NOTE: the step is a reused scratch buffer: slice it once, not per step.
+        if step is not self._step:
+            self._step_views = [
+                step[lo:hi].reshape(a.shape)
+                for a, (lo, hi) in zip(self.arrays, self.bounds)
+            ]
+            self._step = step
+        for a, view in zip(self.arrays, self._step_views):
+            a += view
         return self
 
 
