@@ -277,3 +277,57 @@ def test_conv2d_bad_input_says_what_came(x_shape, k_shape, match):
 def test_conv2d_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ops.conv2d(np.zeros((1, 5, 5, 1)), np.zeros((3, 3, 1, 1)), **kwargs)
+
+
+FUSED_POOL = [  # (case index in CONV2D, pool_size, activation)
+    (0, 2, "relu"),  # 3x4 output: the last column is in no window
+    (1, 2, "relu"),
+    (1, (2, 3), None),
+    (3, 2, "relu"),
+    (5, 3, "relu"),
+    (9, 2, "relu"),  # many channels: im2col rows laid out again in backward
+    (10, 2, None),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("index,pool,activation", FUSED_POOL)
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_conv2d_fused_pool_equals_conv_then_max_pool(
+    index, pool, activation, with_bias, dtype, monkeypatch
+):
+    # One node, the same numbers bit for bit, in blocks and thread chunks too.
+    from glassnet.ops import _parallel
+
+    case = CONV2D[index]
+    x, kernel, bias = _arrays(case, dtype, batch=5)
+    arrays = (x, kernel, bias) if with_bias else (x, kernel)
+    grad = None
+    for workers, block_bytes in ((1, 10**9), (2, 1)):
+        monkeypatch.setattr(_parallel, "WORKERS", workers)
+        monkeypatch.setattr(_parallel, "MIN_ELEMENTS", 1)
+        monkeypatch.setattr(ops.Conv2D, "block_bytes", block_bytes)
+        results = []
+        for fused in (False, True):
+            args = [Tensor(a, requires_grad=True) for a in arrays]
+            settings = dict(_settings(case), activation=activation)
+            if fused:
+                out = ops.conv2d(*args, pool_size=pool, **settings)
+            else:
+                out = ops.max_pool2d(ops.conv2d(*args, **settings), pool)
+            if grad is None:
+                grad = np.random.default_rng(1).standard_normal(out.shape)
+            out.backward(grad.astype(dtype))
+            results.append([out.data] + [t.grad for t in args])
+        for unfused, fused in zip(*results):
+            np.testing.assert_array_equal(fused, unfused)
+
+
+def test_conv2d_fused_pool_gradcheck_and_shapes():
+    x, kernel, bias = _arrays(CONV2D[1], np.float64, batch=2)
+    settings = dict(_settings(CONV2D[1]), activation="relu", pool_size=2)
+    worst = gradcheck(lambda a, k, b: ops.conv2d(a, k, b, **settings), x, kernel, bias)
+    assert worst < 1e-6
+    assert ops.conv2d(x, kernel, bias, **settings).shape == (2, 2, 3, 3)
+    with pytest.raises(ValueError, match="smaller than the fused pool"):
+        ops.conv2d(x, kernel, pool_size=(6, 1))

@@ -173,6 +173,7 @@ class Conv2D(Function):
         padding="valid",
         dilation_rate=(1, 1),
         activation=None,
+        pool=None,
     ):
         if x.ndim != 4 or w.ndim != 4 or x.shape[3] != w.shape[2]:
             raise ValueError(
@@ -194,13 +195,25 @@ class Conv2D(Function):
                 f"input. Received: x.shape={x.shape}, padding={padding!r}"
             )
         n, pixels = x.shape[0], out_hw[0] * out_hw[1]
+        if pool is not None and (out_hw[0] < pool[0] or out_hw[1] < pool[1]):
+            raise ValueError(
+                f"conv2d output {out_hw} is smaller than the fused pool {pool}. "
+                f"Received: x.shape={x.shape}, kernel.shape={w.shape}"
+            )
         matrix = w.reshape(-1, f)
         if b is not None:
             matrix = np.concatenate([matrix, b.reshape(1, f).astype(matrix.dtype)])
         self.xp, self.w, self.pads, self.bias = xp, w, pads, b is not None
         self.out_hw, self.strides, self.dilations = out_hw, strides, dilation_rate
+        self.pool = pool
         dtype = np.result_type(xp, matrix, np.float32)
-        out = np.empty((n * pixels, f), dtype=dtype)
+        if pool is None:
+            out = np.empty((n * pixels, f), dtype=dtype)
+        else:
+            pooled_hw = (out_hw[0] // pool[0], out_hw[1] // pool[1])
+            out = np.empty((n, *pooled_hw, f), dtype=dtype)
+            self.code = offsets_array(out.shape, pool[0] * pool[1])
+        # relu: dL/d(conv) = g * (y > 0), y this node's output (pooled or not)
         self.relu = out if activation == "relu" else None
         # Few channels (K + 1 <= F): the im2col matrix is no larger than the
         # output, and laying it out again would cost more than keeping it.
@@ -209,16 +222,33 @@ class Conv2D(Function):
         if keep:
             self.cols = im2col_buffer(n * pixels, kh * kw * c, self.bias, dtype, c < 8)
 
-        def run(lo, hi):  # one chunk of samples: im2col, matmul, relu in place
+        def run(lo, hi):  # one chunk of samples: im2col, matmul, relu, pool
             scratch = None if keep else self._im2col_block(dtype)
+            conv = None if pool is None else self._block_buffer(f, dtype)
             for a, z in self._blocks(lo, hi, dtype):
                 rows = slice(a * pixels, z * pixels)
-                np.matmul(self._im2col(scratch, a, z), matrix, out=out[rows])
-                if self.relu is not None:  # fused: no second output array
-                    np.maximum(out[rows], 0, out=out[rows])
+                y = out[rows] if pool is None else conv[: (z - a) * pixels]
+                np.matmul(self._im2col(scratch, a, z), matrix, out=y)
+                if activation == "relu":  # in place: no second array
+                    np.maximum(y, 0, out=y)
+                if pool is not None:
+                    views = self._pool_views(y.reshape(z - a, *out_hw, f))
+                    max_with_offsets(views, out[a:z], self.code[a:z])
 
-        over_batch(run, n, out.size * matrix.shape[0], blas=True)
-        return out.reshape(n, *out_hw, f)
+        over_batch(run, n, n * pixels * matrix.size, blas=True)
+        return out.reshape(n, *out_hw, f) if pool is None else out
+
+    def _pool_views(self, image):
+        """The fused pool's window offsets as views of ``image`` (n, Ho, Wo, F),
+        each (n, Ho // ph, Wo // pw, F), in row-major window order."""
+        (ph, pw), (ho, wo) = self.pool, self.out_hw
+        rows, cols = ho // ph * ph, wo // pw * pw
+        return [image[:, i:rows:ph, j:cols:pw] for i in range(ph) for j in range(pw)]
+
+    def _block_buffer(self, columns, dtype):
+        """A (rows, columns) buffer for the largest block's output pixels."""
+        a, z = self._blocks(0, self.xp.shape[0], dtype)[0]
+        return np.empty(((z - a) * self.out_hw[0] * self.out_hw[1], columns), dtype)
 
     def _blocks(self, lo, hi, dtype):
         """(a, z) sample ranges covering ``range(lo, hi)``, each with at most
@@ -252,39 +282,42 @@ class Conv2D(Function):
         kh, kw, c, f = self.w.shape
         n, pixels = grad_output.shape[0], self.out_hw[0] * self.out_hw[1]
         dtype = np.result_type(grad_output, self.w)
-        g_all, partials = grad_output.reshape(-1, f), {}
+        plain = self.relu is None and self.pool is None  # g is dL/d(conv) as is
+        partials = {}
         if need[0]:
             dxp = np.empty(self.xp.shape, dtype=dtype)
 
         def run(lo, hi):  # one chunk of samples
-            grads, masked = None, None
+            grads, chunk, block = None, None, None
             kept = self.cols is not None
             scratch = None if kept else self._im2col_block(dtype)
-            if need[0] and self.relu is not None:
-                masked = np.empty(((hi - lo) * pixels, f), dtype=dtype)
+            if need[0] and not plain:  # col2im takes the whole chunk at once
+                chunk = np.empty(((hi - lo) * pixels, f), dtype=dtype)
+            elif not plain:
+                block = self._block_buffer(f, dtype)
             for a, z in self._blocks(lo, hi, dtype):  # blocks that stay in cache
                 rows = slice(a * pixels, z * pixels)
-                g = g_all[rows]
-                if self.relu is not None:
-                    mask = self.relu[rows] > 0
-                    if masked is None:
-                        g = g * mask
-                    else:
-                        into = masked[(a - lo) * pixels : (z - lo) * pixels]
-                        g = np.multiply(g, mask, out=into)
+                if plain:
+                    g = grad_output.reshape(-1, f)[rows]
+                elif chunk is not None:
+                    into = chunk[(a - lo) * pixels : (z - lo) * pixels]
+                    g = self._conv_grad(grad_output, a, z, into)
+                else:
+                    g = self._conv_grad(grad_output, a, z, block[: (z - a) * pixels])
                 if need[1] or need[2]:
                     # The bias column of ones makes grad_b the last row of this
                     # product. NOTE: BLAS is fastest with the long M axis inner in
                     # both operands.
-                    block = self.cols[rows] if kept else self._im2col(scratch, a, z)
-                    part = block.T @ g if c < 8 else (g.T @ block).T
+                    cols = self.cols[rows] if kept else self._im2col(scratch, a, z)
+                    part = cols.T @ g if c < 8 else (g.T @ cols).T
                     grads = part if grads is None else np.add(grads, part, out=grads)
             if need[0]:
-                g = g_all[lo * pixels : hi * pixels] if masked is None else masked
+                rows = slice(lo * pixels, hi * pixels)
+                g = grad_output.reshape(-1, f)[rows] if plain else chunk
                 self._col2im(g, dxp[lo:hi])
             partials[lo] = grads
 
-        over_batch(run, n, g_all.size * (kh * kw * c + 1), blas=True)
+        over_batch(run, n, n * pixels * f * (kh * kw * c + 1), blas=True)
         grads = None
         for lo in sorted(partials):  # a fixed order: the same sum every run
             part = partials[lo]
@@ -293,6 +326,27 @@ class Conv2D(Function):
         grad_w = grads[: kh * kw * c].reshape(self.w.shape) if need[1] else None
         grad_b = grads[-1] if need[2] else None
         return (grad_x, grad_w, grad_b)[: len(self.needs_input_grad)]
+
+    def _conv_grad(self, grad_output, a, z, into):
+        """dL/d(conv + b) of samples ``a:z``, written into ``into`` (rows, F):
+        the output gradient through the relu mask and, with a fused pool, routed
+        to each window's arg-max (zero elsewhere)."""
+        f = self.w.shape[3]
+        if self.pool is None:
+            pixels = self.out_hw[0] * self.out_hw[1]
+            rows = slice(a * pixels, z * pixels)
+            g = grad_output.reshape(-1, f)[rows]
+            return np.multiply(g, self.relu[rows] > 0, out=into)
+        g = grad_output[a:z]
+        if self.relu is not None:
+            g = g * (self.relu[a:z] > 0)
+        image = into.reshape(z - a, *self.out_hw, f)
+        (ph, pw), (ho, wo) = self.pool, self.out_hw
+        if ho % ph or wo % pw:  # the rows / columns no window covers
+            image[:, ho // ph * ph :] = 0
+            image[:, :, wo // pw * pw :] = 0
+        route_to_offsets(g, self.code[a:z], self._pool_views(image))
+        return into
 
     def _col2im(self, g, dxp):
         """dxp = col2im(g @ w.T) for one chunk of samples: per kernel offset, the
@@ -315,6 +369,38 @@ class Conv2D(Function):
                         i, j, self.out_hw, self.strides, self.dilations
                     )
                     dxp[a:z, rows_h, rows_w] += image
+
+
+def offsets_array(shape, count):
+    """An empty array for indices below ``count`` (one byte each up to 256)."""
+    return np.empty(shape, np.uint8 if count <= 256 else np.uint16)
+
+
+def max_with_offsets(views, best, where):
+    """``best`` = the elementwise maximum of the equally shaped ``views``, and
+    ``where`` = the index of the first view that holds it (ties go to the
+    first, as in PyTorch's max pooling)."""
+    np.copyto(best, views[0])
+    for view in views[1:]:
+        np.maximum(best, view, out=best)
+    # where = how many views come before the first that holds the maximum
+    hit, found = np.empty(best.shape, bool), np.zeros(best.shape, bool)
+    where[...] = 0
+    for view in views[:-1]:
+        found |= np.equal(view, best, out=hit)
+        np.add(where, np.logical_not(found, out=hit), out=where)
+
+
+def route_to_offsets(grad, where, targets, accumulate=False):
+    """``targets[k] = grad`` where ``where == k``, else 0 (``+=`` with
+    ``accumulate``, for windows that overlap): the max pool's local gradient."""
+    hit = np.empty(where.shape, dtype=bool)
+    for k, target in enumerate(targets):
+        np.equal(where, k, out=hit)
+        if accumulate:
+            target += grad * hit
+        else:
+            np.multiply(grad, hit, out=target)
 
 
 def im2col_buffer(m, k, bias, dtype, few=False):
@@ -416,6 +502,7 @@ def conv2d(
     padding="valid",
     dilation_rate=(1, 1),
     activation=None,
+    pool_size=None,
 ):
     """2-D convolution (cross-correlation, as in Keras) of channels-last images.
 
@@ -423,6 +510,11 @@ def conv2d(
     returns (N, Ho, Wo, F). ``padding`` 'same' puts the odd extra row/column at
     the bottom/right, like TensorFlow and Keras. ``activation='relu'`` applies
     relu inside the same node (in place, no second output array).
+
+    ``pool_size`` (int or pair): a max pool over non-overlapping windows of that
+    size ('valid', as :func:`max_pool2d` with its defaults) follows, in the same
+    node; returns (N, Ho // ph, Wo // pw, F). The same numbers as the two ops
+    one after the other, without the full-size output ever leaving the cache.
     """
     params = dict(
         strides=normalize_tuple(strides, 2, "strides"),
@@ -430,6 +522,8 @@ def conv2d(
         dilation_rate=normalize_tuple(dilation_rate, 2, "dilation_rate"),
         activation=_fusable(activation),
     )
+    if pool_size is not None:
+        params["pool"] = normalize_tuple(pool_size, 2, "pool_size")
     if bias is None:
         return Conv2D.apply(x, kernel, **params)
     return Conv2D.apply(x, kernel, bias, **params)

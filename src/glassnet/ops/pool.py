@@ -15,11 +15,14 @@ from glassnet.ops._parallel import over_batch
 from glassnet.ops.conv import (
     conv_output_length,
     crop2d,
+    max_with_offsets,
     normalize_padding,
     normalize_tuple,
     offset_slice,
+    offsets_array,
     pad2d,
     resolve_padding,
+    route_to_offsets,
 )
 
 _ONE = (1, 1)
@@ -62,28 +65,15 @@ class MaxPool2D(Function):
         n = x.shape[0]
         out = np.empty((n, *out_hw, x.shape[3]), dtype=xp.dtype)
         offsets = [(i, j) for i in range(pool_size[0]) for j in range(pool_size[1])]
-        code = np.empty(out.shape, np.uint8 if len(offsets) <= 256 else np.uint16)
+        code = offsets_array(out.shape, len(offsets))
         views = [xp[offset_slice(i, j, out_hw, strides, _ONE)] for i, j in offsets]
 
         def pool(lo, hi):
-            best, where = out[lo:hi], code[lo:hi]
-            np.copyto(best, views[0][lo:hi])
-            for view in views[1:]:
-                np.maximum(best, view[lo:hi], out=best)
-            # where = how many offsets come before the first that holds the max
-            hit, found = np.empty(best.shape, bool), np.zeros(best.shape, bool)
-            where[...] = 0
-            for view in views[:-1]:
-                found |= np.equal(view[lo:hi], best, out=hit)
-                np.add(where, np.logical_not(found, out=hit), out=where)
+            max_with_offsets([v[lo:hi] for v in views], out[lo:hi], code[lo:hi])
 
         over_batch(pool, n, xp.size)
-        self.xp_shape, self.code, self.offsets, self.pads = (
-            xp.shape,
-            code,
-            offsets,
-            pads,
-        )
+        self.xp_shape, self.pads = xp.shape, pads
+        self.code, self.offsets = code, offsets
         self.pool_size, self.strides, self.out_hw = pool_size, strides, out_hw
         return out
 
@@ -96,15 +86,12 @@ class MaxPool2D(Function):
         dxp = (np.empty if tiled else np.zeros)(self.xp_shape, grad_output.dtype)
 
         def route(lo, hi):
-            hit = np.empty(self.code[lo:hi].shape, dtype=bool)
-            for k, (i, j) in enumerate(self.offsets):
-                np.equal(self.code[lo:hi], k, out=hit)
-                index = offset_slice(i, j, self.out_hw, self.strides, _ONE)
-                target = dxp[lo:hi][index]
-                if tiled:
-                    np.multiply(grad_output[lo:hi], hit, out=target)
-                else:
-                    target += grad_output[lo:hi] * hit
+            targets = [
+                dxp[lo:hi][offset_slice(i, j, self.out_hw, self.strides, _ONE)]
+                for i, j in self.offsets
+            ]
+            g = grad_output[lo:hi]
+            route_to_offsets(g, self.code[lo:hi], targets, accumulate=not tiled)
 
         over_batch(route, n, dxp.size)
         return (crop2d(dxp, self.pads),)
