@@ -129,7 +129,7 @@ class _Conv(Layer):
                 "bias", (self.filters,), self.bias_initializer, self.bias_regularizer
             )
 
-    def _convolve(self, op, x: Tensor) -> Tensor:
+    def _convolve(self, op, x: Tensor, **fused) -> Tensor:
         y = op(
             x,
             self.kernel,
@@ -138,6 +138,7 @@ class _Conv(Layer):
             padding=self.padding,
             dilation_rate=self.dilation_rate,
             activation=self._fused,
+            **fused,
         )
         return y if self.activation is None or self._fused else self.activation(y)
 
@@ -176,6 +177,11 @@ class Conv2D(_Conv):
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
         return self._convolve(ops.conv2d, x)
+
+    def call_pooled(self, x: Tensor, pool_size: tuple[int, int]) -> Tensor:
+        """This layer then a tiling ``pool_size`` max pool, as one node (see
+        :mod:`glassnet.layers.fusion`); needs no activation or relu."""
+        return self._convolve(ops.conv2d, x, pool_size=pool_size)
 
 
 class Conv1D(_Conv):

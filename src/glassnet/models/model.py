@@ -22,6 +22,7 @@ from glassnet.layers.base import (
     unique_name,
 )
 from glassnet.layers.core import InputLayer
+from glassnet.layers.fusion import layer_calls
 from glassnet.models.summary import summarize
 from glassnet.models.trainer import Trainer
 
@@ -37,7 +38,14 @@ class Model(Trainer, Layer):
     >>> inputs = Input((1024,))
     >>> outputs = Dense(4, activation="relu")(inputs)
     >>> model = Model(inputs, outputs)
+
+    A ``Conv2D`` (relu or no activation) followed by a ``MaxPooling2D`` whose
+    windows tile runs as one engine node, with the same numbers
+    (:mod:`glassnet.layers.fusion`); set ``fuse_layers = False`` before the
+    model is built to run every layer on its own.
     """
+
+    fuse_layers = True
 
     def __init__(
         self,
@@ -153,10 +161,7 @@ class Model(Trainer, Layer):
             shape = tuple(layer.compute_output_shape(shape))
             self._output_shapes.append(shape)
         self.built = True
-        self._forward_fns = [
-            layer.call if layer.activity_regularizer is None else layer.__call__
-            for layer in self._compute_layers()
-        ]
+        self._forward_fns = layer_calls(self._compute_layers(), self.fuse_layers)
         layers = self._compute_layers()
         self._dtype = layers[0]._dtype if layers else self._dtype
 
