@@ -5,11 +5,12 @@ The one pair fused today is a ``Conv2D`` (no activation, or relu) followed by a
 ``MaxPooling2D`` whose windows tile its input (padding 'valid', strides equal
 to pool_size): one ``ops.conv2d(..., pool_size=...)`` node does the convolution,
 the relu and the pooling block by block while the full-size convolution output
-is in the cache, and never stores it. Outputs and gradients are bit-identical to
-the two layers run one after the other (the layers keep their own weights,
-names and ``summary()`` rows); the graph shows one ``Conv2D`` node instead of a
-``Conv2D`` and a ``MaxPool2D``. A model with ``fuse_layers = False`` runs every
-layer on its own.
+is in the cache, and never stores it (nor computes the pixels no window
+covers). Outputs are bit-identical to the two layers run one after the other,
+gradients equal but for the order of their float sums; the layers keep their own
+weights, names and ``summary()`` rows, and the graph shows one ``Conv2D`` node
+instead of a ``Conv2D`` and a ``MaxPool2D``. A model with ``fuse_layers = False``
+runs every layer on its own.
 """
 
 from __future__ import annotations

@@ -76,12 +76,23 @@ def single_threaded_blas():
                     controller.set_num_threads(threads)
 
 
+def workers_for(n: int, elements: int) -> int:
+    """How many threads share ``n`` samples of ``elements`` work in all: one per
+    core BLAS may use, or one when the work is too small to share."""
+    return min(WORKERS, n, blas_threads()) if elements >= MIN_ELEMENTS else 1
+
+
+def split(n: int, parts: int) -> list[tuple[int, int]]:
+    """(lo, hi) ranges splitting ``range(n)`` into ``parts`` near-equal ones."""
+    parts = max(min(parts, n), 1)
+    bounds = [n * k // parts for k in range(parts + 1)]
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
 def chunks(n: int, elements: int) -> list[tuple[int, int]]:
     """(lo, hi) ranges splitting ``n`` samples into one chunk per worker, or one
     chunk when the work (``elements`` in all) is too small to share."""
-    parts = min(WORKERS, n, blas_threads()) if elements >= MIN_ELEMENTS else 1
-    bounds = [n * k // parts for k in range(parts + 1)]
-    return list(zip(bounds[:-1], bounds[1:]))
+    return split(n, workers_for(n, elements))
 
 
 def over_batch(fn, n: int, elements: int, blas: bool = False) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.autograd import Function
-from glassnet.ops._parallel import over_batch
+from glassnet.ops._parallel import over_batch, split, workers_for
 
 _as_strided = np.lib.stride_tricks.as_strided
 
@@ -133,36 +133,42 @@ class Conv2D(Function):
 
     ``x`` (N, H, W, C), ``w`` (kh, kw, C, F), ``b`` (F,) or omitted; output
     (N, Ho, Wo, F). Keyword settings: ``strides``, ``dilation_rate`` (pairs),
-    ``padding`` ('valid', 'same', or explicit ``((top, bottom), (left, right))``)
-    and ``activation`` (None or 'relu': y = relu(conv + b) in place, and
-    dL/d(conv) = g * (y > 0)).
+    ``padding`` ('valid', 'same', or explicit ``((top, bottom), (left, right))``),
+    ``activation`` (None or 'relu': y = relu(conv + b) in place, and
+    dL/d(conv) = g * (y > 0)) and ``pool`` (None or (ph, pw): a max pool over
+    windows that tile the output follows; output (N, Ho // ph, Wo // pw, F), and
+    dL/d(conv) is dL/dy at each window's arg-max, zero elsewhere).
 
-    The batch is split into one chunk per core, and each chunk is taken a block
-    of samples at a time (about ``block_bytes`` of im2col rows), so that the
-    block's im2col rows, its product and its relu are near the core's cache.
-    With many channels the im2col rows are not kept for backward, which lays
-    them out again block by block (cheaper than a round trip of the whole
-    matrix through memory, and 9x less memory for 3x3); with few (K + 1 <= F)
-    the matrix is no larger than the output and is kept.
+    With a pool, the output pixels are taken in ph*pw *groups*, one per window
+    offset (i, j): the pixels (ph*r + i, pw*q + j), themselves a convolution
+    with strides (ph*sh, pw*sw) of the input shifted by (i*sh, j*sw). The im2col
+    rows are laid out group after group, so the pool is the maximum of ph*pw
+    contiguous blocks of the product, and pixels that no window covers are
+    never computed. Without a pool there is one group: all output pixels.
 
-    Peak extra memory, in elements (M = N*Ho*Wo output pixels, K = kh*kw*C,
-    B = ``block_bytes`` / itemsize): forward allocates the output, M*F (a fused
-    relu works in place), the kept im2col matrix, M*(K+1), if K + 1 <= F, with
-    'same' padding the padded input, N*Hp*Wp*C (kept for backward), and per
-    core one im2col block of at most B elements (or one sample's rows).
-    Backward allocates N*Hp*Wp*C for the input gradient, per core (K+1)*F for
-    partial kernel and bias gradients, one im2col block and one block of
-    relu-masked gradient, and with an input gradient the chunk's relu-masked
-    gradient (M*F in all) and one col2im block of C columns.
+    The batch is cut into blocks of samples (about ``block_bytes`` of im2col
+    rows each) that stay near a core's cache through im2col, product, relu and
+    pool; the cores share out the blocks. With many channels the im2col rows
+    are not kept for backward, which lays them out again block by block
+    (cheaper than a round trip of the whole matrix through memory, and 9x less
+    memory for 3x3); with few (K + 1 <= F) they are no larger than the output
+    and are kept.
+
+    Peak extra memory, in elements (M = N * the computed output pixels,
+    K = kh*kw*C, B = ``block_bytes`` / itemsize): forward allocates the output
+    (M*F without a pool, M*F/(ph*pw) and as many one-byte window offsets with
+    one), the kept im2col matrix, M*(K+1), if K + 1 <= F, with 'same' padding
+    the padded input (kept for backward), and per core one block of im2col rows
+    (at most B elements, or one sample's rows) and, with a pool, of products.
+    Backward allocates the padded input's gradient, and per core (K+1)*F for
+    partial kernel and bias gradients and one block each of im2col rows, of
+    dL/d(conv) and of col2im products (C columns).
     """
 
     # Bytes of im2col rows (or of output) per block: near the cache, yet few
     # blocks (bench_conv epoch, best of 4: 1.51 s at 512 KB, 1.43 at 1 MB, 1.41
     # at 2 MB, 1.44 at 4 MB, 1.53 at 8 MB; 1.86 at 64 KB).
     block_bytes = 1 << 21
-    # col2im's kh*kw products are only C wide and run faster on long blocks
-    # (conv2 of bench_conv: 2 MB of gradient per block).
-    col2im_bytes = 1 << 21
 
     def forward(
         self,
@@ -194,8 +200,8 @@ class Conv2D(Function):
                 f"{(kw - 1) * dilation_rate[1] + 1}) is larger than the padded "
                 f"input. Received: x.shape={x.shape}, padding={padding!r}"
             )
-        n, pixels = x.shape[0], out_hw[0] * out_hw[1]
-        if pool is not None and (out_hw[0] < pool[0] or out_hw[1] < pool[1]):
+        ph, pw = pool or (1, 1)
+        if out_hw[0] < ph or out_hw[1] < pw:
             raise ValueError(
                 f"conv2d output {out_hw} is smaller than the fused pool {pool}. "
                 f"Received: x.shape={x.shape}, kernel.shape={w.shape}"
@@ -205,170 +211,173 @@ class Conv2D(Function):
             matrix = np.concatenate([matrix, b.reshape(1, f).astype(matrix.dtype)])
         self.xp, self.w, self.pads, self.bias = xp, w, pads, b is not None
         self.out_hw, self.strides, self.dilations = out_hw, strides, dilation_rate
-        self.pool = pool
+        self.groups = [
+            (i * strides[0], j * strides[1]) for i in range(ph) for j in range(pw)
+        ]
+        self.grid = (out_hw[0] // ph, out_hw[1] // pw)  # each group's pixels
+        self.grid_strides = (strides[0] * ph, strides[1] * pw)
+        n, count = x.shape[0], len(self.groups)
         dtype = np.result_type(xp, matrix, np.float32)
-        if pool is None:
-            out = np.empty((n * pixels, f), dtype=dtype)
-        else:
-            pooled_hw = (out_hw[0] // pool[0], out_hw[1] // pool[1])
-            out = np.empty((n, *pooled_hw, f), dtype=dtype)
-            self.code = offsets_array(out.shape, pool[0] * pool[1])
-        # relu: dL/d(conv) = g * (y > 0), y this node's output (pooled or not)
-        self.relu = out if activation == "relu" else None
+        out = np.empty((n, *self.grid, f), dtype=dtype)
+        self.code = None if count == 1 else offsets_array(out.shape, count)
+        self.relu = out if activation == "relu" else None  # dL/d(conv) = g * (y > 0)
+        self.blocks = self._blocks(n, dtype)
         # Few channels (K + 1 <= F): the im2col matrix is no larger than the
         # output, and laying it out again would cost more than keeping it.
         keep = kh * kw * c + 1 <= f
         self.cols = None
         if keep:
-            self.cols = im2col_buffer(n * pixels, kh * kw * c, self.bias, dtype, c < 8)
+            rows = n * self.rows_per_sample
+            self.cols = im2col_buffer(rows, kh * kw * c, self.bias, dtype, c < 8)
 
-        def run(lo, hi):  # one chunk of samples: im2col, matmul, relu, pool
-            scratch = None if keep else self._im2col_block(dtype)
-            conv = None if pool is None else self._block_buffer(f, dtype)
-            for a, z in self._blocks(lo, hi, dtype):
-                rows = slice(a * pixels, z * pixels)
-                y = out[rows] if pool is None else conv[: (z - a) * pixels]
-                np.matmul(self._im2col(scratch, a, z), matrix, out=y)
+        def run(first, last):  # blocks of samples: im2col, matmul, relu, pool
+            scratch = None if keep else self._block_buffer(kh * kw * c, dtype)
+            products = None if count == 1 else self._block_buffer(f, dtype)
+            for a, z in self.blocks[first:last]:
+                cols = self._im2col(scratch, a, z)
+                y = out[a:z].reshape(-1, f) if count == 1 else products[: len(cols)]
+                np.matmul(cols, matrix, out=y)
                 if activation == "relu":  # in place: no second array
                     np.maximum(y, 0, out=y)
-                if pool is not None:
-                    views = self._pool_views(y.reshape(z - a, *out_hw, f))
-                    max_with_offsets(views, out[a:z], self.code[a:z])
+                if count > 1:
+                    groups = y.reshape(count, z - a, *self.grid, f)
+                    max_with_offsets(list(groups), out[a:z], self.code[a:z])
 
-        over_batch(run, n, n * pixels * matrix.size, blas=True)
-        return out.reshape(n, *out_hw, f) if pool is None else out
+        over_batch(run, len(self.blocks), cols_work(n, self), blas=True)
+        return out
 
-    def _pool_views(self, image):
-        """The fused pool's window offsets as views of ``image`` (n, Ho, Wo, F),
-        each (n, Ho // ph, Wo // pw, F), in row-major window order."""
-        (ph, pw), (ho, wo) = self.pool, self.out_hw
-        rows, cols = ho // ph * ph, wo // pw * pw
-        return [image[:, i:rows:ph, j:cols:pw] for i in range(ph) for j in range(pw)]
+    @property
+    def rows_per_sample(self):
+        """im2col rows (computed output pixels) per sample, over all groups."""
+        return len(self.groups) * self.grid[0] * self.grid[1]
+
+    def _blocks(self, n, dtype):
+        """(a, z) sample ranges of near-equal size covering ``range(n)``, each
+        with about ``block_bytes`` of im2col rows and of output (at least one
+        sample), as many as a multiple of the cores that will share them."""
+        kh, kw, c, f = self.w.shape
+        per_sample = self.rows_per_sample * max(kh * kw * c + 1, f)
+        total = n * per_sample * np.dtype(dtype).itemsize
+        cores = workers_for(n, cols_work(n, self))
+        count = min(-(-total // (self.block_bytes * cores)) * cores, n)
+        return split(n, count)
 
     def _block_buffer(self, columns, dtype):
-        """A (rows, columns) buffer for the largest block's output pixels."""
-        a, z = self._blocks(0, self.xp.shape[0], dtype)[0]
-        return np.empty(((z - a) * self.out_hw[0] * self.out_hw[1], columns), dtype)
-
-    def _blocks(self, lo, hi, dtype):
-        """(a, z) sample ranges covering ``range(lo, hi)``, each with at most
-        ``block_bytes`` of im2col rows and of output (at least one sample)."""
-        kh, kw, c, f = self.w.shape
-        per_sample = self.out_hw[0] * self.out_hw[1] * max(kh * kw * c + 1, f)
-        step = max(self.block_bytes // (per_sample * np.dtype(dtype).itemsize), 1)
-        return [(a, min(a + step, hi)) for a in range(lo, hi, step)]
-
-    def _im2col_block(self, dtype):
-        """An im2col buffer for the largest block (reused by every block)."""
+        """An empty buffer for the largest block: an im2col buffer when
+        ``columns`` is K, else (rows, columns)."""
         kh, kw, c, _ = self.w.shape
-        a, z = self._blocks(0, self.xp.shape[0], dtype)[0]
-        rows = (z - a) * self.out_hw[0] * self.out_hw[1]
-        return im2col_buffer(rows, kh * kw * c, self.bias, dtype, few=c < 8)
+        rows = max(z - a for a, z in self.blocks) * self.rows_per_sample
+        if columns == kh * kw * c:
+            return im2col_buffer(rows, columns, self.bias, dtype, few=c < 8)
+        return np.empty((rows, columns), dtype)
 
     def _im2col(self, scratch, a, z):
-        """Lay out the im2col rows of samples ``a:z`` in ``scratch``, or in the
-        kept matrix where ``scratch`` is None; returns them."""
-        pixels = self.out_hw[0] * self.out_hw[1]
+        """Lay out the im2col rows of samples ``a:z``, group after group, in
+        ``scratch``, or in the kept matrix where ``scratch`` is None; returns
+        them."""
+        rows = (z - a) * self.rows_per_sample
         if scratch is None:
-            block = self.cols[a * pixels : z * pixels]
+            block = self.cols[a * self.rows_per_sample :][:rows]
         else:
-            block = scratch[: (z - a) * pixels]
-        geometry = (self.out_hw, self.strides, self.dilations, self.w.shape[2] < 8)
-        fill_im2col(block, self.xp[a:z], self.w.shape, *geometry)
+            block = scratch[:rows]
+        few, size = self.w.shape[2] < 8, rows // len(self.groups)
+        for k, (top, left) in enumerate(self.groups):
+            fill_im2col(
+                block[k * size : (k + 1) * size],
+                self.xp[a:z, top:, left:],
+                self.w.shape,
+                self.grid,
+                self.grid_strides,
+                self.dilations,
+                few,
+            )
         return block
 
     def backward(self, grad_output):
         need = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
         kh, kw, c, f = self.w.shape
-        n, pixels = grad_output.shape[0], self.out_hw[0] * self.out_hw[1]
+        n = grad_output.shape[0]
         dtype = np.result_type(grad_output, self.w)
-        plain = self.relu is None and self.pool is None  # g is dL/d(conv) as is
+        plain = self.relu is None and self.code is None  # g is dL/d(conv) as is
         partials = {}
         if need[0]:
             dxp = np.empty(self.xp.shape, dtype=dtype)
 
-        def run(lo, hi):  # one chunk of samples
-            grads, chunk, block = None, None, None
-            kept = self.cols is not None
-            scratch = None if kept else self._im2col_block(dtype)
-            if need[0] and not plain:  # col2im takes the whole chunk at once
-                chunk = np.empty(((hi - lo) * pixels, f), dtype=dtype)
-            elif not plain:
-                block = self._block_buffer(f, dtype)
-            for a, z in self._blocks(lo, hi, dtype):  # blocks that stay in cache
-                rows = slice(a * pixels, z * pixels)
+        def run(first, last):  # blocks of samples
+            grads, kept = None, self.cols is not None
+            scratch = None if kept else self._block_buffer(kh * kw * c, dtype)
+            conv_grads = None if plain else self._block_buffer(f, dtype)
+            for a, z in self.blocks[first:last]:
                 if plain:
-                    g = grad_output.reshape(-1, f)[rows]
-                elif chunk is not None:
-                    into = chunk[(a - lo) * pixels : (z - lo) * pixels]
-                    g = self._conv_grad(grad_output, a, z, into)
+                    g = grad_output[a:z].reshape(-1, f)
                 else:
-                    g = self._conv_grad(grad_output, a, z, block[: (z - a) * pixels])
+                    g = self._conv_grad(grad_output, a, z, conv_grads)
                 if need[1] or need[2]:
                     # The bias column of ones makes grad_b the last row of this
                     # product. NOTE: BLAS is fastest with the long M axis inner in
                     # both operands.
-                    cols = self.cols[rows] if kept else self._im2col(scratch, a, z)
+                    cols = self._kept(a, z) if kept else self._im2col(scratch, a, z)
                     part = cols.T @ g if c < 8 else (g.T @ cols).T
                     grads = part if grads is None else np.add(grads, part, out=grads)
-            if need[0]:
-                rows = slice(lo * pixels, hi * pixels)
-                g = grad_output.reshape(-1, f)[rows] if plain else chunk
-                self._col2im(g, dxp[lo:hi])
-            partials[lo] = grads
+                if need[0]:
+                    self._col2im(g, dxp[a:z])
+            partials[first] = grads
 
-        over_batch(run, n, n * pixels * f * (kh * kw * c + 1), blas=True)
+        over_batch(run, len(self.blocks), cols_work(n, self), blas=True)
         grads = None
-        for lo in sorted(partials):  # a fixed order: the same sum every run
-            part = partials[lo]
+        for first in sorted(partials):  # a fixed order: the same sum every run
+            part = partials[first]
             grads = part if grads is None else grads + part
         grad_x = crop2d(dxp, self.pads) if need[0] else None
         grad_w = grads[: kh * kw * c].reshape(self.w.shape) if need[1] else None
         grad_b = grads[-1] if need[2] else None
         return (grad_x, grad_w, grad_b)[: len(self.needs_input_grad)]
 
-    def _conv_grad(self, grad_output, a, z, into):
-        """dL/d(conv + b) of samples ``a:z``, written into ``into`` (rows, F):
-        the output gradient through the relu mask and, with a fused pool, routed
-        to each window's arg-max (zero elsewhere)."""
+    def _kept(self, a, z):
+        """The kept im2col rows of samples ``a:z``."""
+        return self.cols[a * self.rows_per_sample : z * self.rows_per_sample]
+
+    def _conv_grad(self, grad_output, a, z, buffer):
+        """dL/d(conv + b) of samples ``a:z``, as im2col-ordered rows in
+        ``buffer``: dL/dy through the relu mask and, with a pool, routed to each
+        window's arg-max (the other pixels of the window get zero)."""
         f = self.w.shape[3]
-        if self.pool is None:
-            pixels = self.out_hw[0] * self.out_hw[1]
-            rows = slice(a * pixels, z * pixels)
-            g = grad_output.reshape(-1, f)[rows]
-            return np.multiply(g, self.relu[rows] > 0, out=into)
+        into = buffer[: (z - a) * self.rows_per_sample]
         g = grad_output[a:z]
+        if self.code is None:
+            return np.multiply(
+                g.reshape(-1, f), self.relu[a:z].reshape(-1, f) > 0, out=into
+            )
         if self.relu is not None:
             g = g * (self.relu[a:z] > 0)
-        image = into.reshape(z - a, *self.out_hw, f)
-        (ph, pw), (ho, wo) = self.pool, self.out_hw
-        if ho % ph or wo % pw:  # the rows / columns no window covers
-            image[:, ho // ph * ph :] = 0
-            image[:, :, wo // pw * pw :] = 0
-        route_to_offsets(g, self.code[a:z], self._pool_views(image))
+        groups = into.reshape(len(self.groups), z - a, *self.grid, f)
+        route_to_offsets(g, self.code[a:z], list(groups))
         return into
 
     def _col2im(self, g, dxp):
-        """dxp = col2im(g @ w.T) for one chunk of samples: per kernel offset, the
-        product g @ w[i, j].T is added into its shifted, strided slice of dxp
-        (in blocks of ``col2im_bytes`` of g: these products, only C wide, run
-        faster on long blocks)."""
+        """dxp = col2im(g @ w.T) for one block of samples: per group and kernel
+        offset, the product of the group's rows of g with w[i, j].T is added
+        into its shifted, strided slice of dxp (which it zeroes first)."""
         kh, kw, c, f = self.w.shape
         w_t = self.w.transpose(0, 1, 3, 2)
         dxp[...] = 0
-        per_sample = self.out_hw[0] * self.out_hw[1]
-        step = max(self.col2im_bytes // (per_sample * f * g.itemsize), 1)
-        for a in range(0, len(dxp), step):
-            z = min(a + step, len(dxp))
-            g_block = g[a * per_sample : z * per_sample]
-            image = np.empty((z - a, *self.out_hw, c), dtype=dxp.dtype)
+        size = len(g) // len(self.groups)
+        image = np.empty((len(dxp), *self.grid, c), dtype=dxp.dtype)
+        for k, (top, left) in enumerate(self.groups):
+            g_group, target = g[k * size : (k + 1) * size], dxp[:, top:, left:]
             for i in range(kh):
                 for j in range(kw):
-                    np.matmul(g_block, w_t[i, j], out=image.reshape(-1, c))
+                    np.matmul(g_group, w_t[i, j], out=image.reshape(-1, c))
                     _, rows_h, rows_w = offset_slice(
-                        i, j, self.out_hw, self.strides, self.dilations
+                        i, j, self.grid, self.grid_strides, self.dilations
                     )
-                    dxp[a:z, rows_h, rows_w] += image
+                    target[:, rows_h, rows_w] += image
+
+
+def cols_work(n, conv):
+    """The multiply-adds of one product over the batch (decides threading)."""
+    kh, kw, c, f = conv.w.shape
+    return n * conv.rows_per_sample * (kh * kw * c + 1) * f
 
 
 def offsets_array(shape, count):
