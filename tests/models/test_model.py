@@ -409,3 +409,21 @@ def test_one_dimensional_x_is_one_feature_per_sample():
     assert out.shape == (5, 1) and model.layers[0].kernel.data.shape == (1, 1)
     with pytest.raises(ValueError, match=r"one feature per sample.*\(3,\)"):
         _small_model().predict(np.ones(3), verbose=0)
+
+
+def test_shuffled_batches_gathered_in_groups_visit_every_sample_once():
+    # x is one-hot in its first 7 of 2**17 features, so fit gathers shuffled
+    # batches two at a time (about 1 MB a group) and the last group is short.
+    # With batch_size=1, mse and SGD lr=0.5, a visit sets the sample's weight
+    # to its target exactly (w -= 0.5 * 2 * (w - y)); untouched weights stay 0.
+    n, features = 7, 1 << 17
+    x = np.zeros((n, features), dtype=np.float32)
+    x[np.arange(n), np.arange(n)] = 1.0
+    y = np.arange(1.0, n + 1.0)
+    model = Sequential([Dense(1, use_bias=False, kernel_initializer="zeros")])
+    model.compile(optimizers.SGD(0.5), "mse")
+    np.random.seed(0)
+    model.fit(x, y, batch_size=1, epochs=1, verbose=0)
+    kernel = model.layers[0].kernel.data[:, 0]
+    np.testing.assert_array_equal(kernel[:n], y)
+    assert not kernel[n:].any()

@@ -412,6 +412,7 @@ class Trainer:
             cb_list, model=self, epochs=epochs, steps=steps, verbose=verbose
         )
         batch_hooks = cbs.wants_batch_hooks
+        group = max(1, (1 << 18) // max(1, batch_size * (x.size // max(n, 1))))
         params = self.trainable_weights
         val_batch = validation_batch_size or batch_size
         self.stop_training = False
@@ -424,12 +425,23 @@ class Trainer:
             total, seen = 0.0, 0
             for step in range(steps):
                 lo = step * batch_size
-                # NOTE: gather each batch; a shuffled copy of all of x costs memory
-                rows = slice(lo, lo + batch_size)
-                if order is not None:
-                    rows = order[rows]
-                xb, yb = x[rows], y[rows]
-                sb = None if sw is None else sw[rows]
+                if order is None:
+                    rows = slice(lo, lo + batch_size)
+                    xb, yb = x[rows], y[rows]
+                    sb = None if sw is None else sw[rows]
+                else:
+                    # NOTE: shuffled batches are gathered `group` at a time (about
+                    # 1 MB): one gather of scattered rows overlaps its cache
+                    # misses better than many small ones, and a shuffled copy of
+                    # all of x would cost its memory.
+                    k = step % group
+                    if k == 0:
+                        rows = order[lo : lo + group * batch_size]
+                        xs, ys = x[rows], y[rows]
+                        ss = None if sw is None else sw[rows]
+                    rows = slice(k * batch_size, (k + 1) * batch_size)
+                    xb, yb = xs[rows], ys[rows]
+                    sb = None if ss is None else ss[rows]
                 if batch_hooks:
                     cbs.on_train_batch_begin(step)
                 value, out = self._train_step(xb, yb, sb, params)
