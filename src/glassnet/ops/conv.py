@@ -99,22 +99,23 @@ def crop2d(x: np.ndarray, pads) -> np.ndarray:
     return x[:, top : x.shape[1] - bottom, left : x.shape[2] - right]
 
 
-def windows(xp, out_hw, sizes, strides, dilations):
-    """Strided view (N, Ho, Wo, kh, kw, C) of every receptive field; no copy."""
+def receptive_fields(xp, kernel_shape, out_hw, strides, dilations, few=False):
+    """A strided view (no copy) of every receptive field of the padded images
+    ``xp`` (N, Hp, Wp, C): (N, Ho, Wo, kh, kw, C), the im2col rows' order; with
+    ``few`` (the (K, rows) im2col layout) transposed to (kh, kw, C, N, Ho, Wo)."""
+    kh, kw, c, _ = kernel_shape
     sn, sh, sw, sc = xp.strides
-    return _as_strided(
-        xp,
-        shape=(xp.shape[0], *out_hw, *sizes, xp.shape[3]),
-        strides=(
-            sn,
-            sh * strides[0],
-            sw * strides[1],
-            sh * dilations[0],
-            sw * dilations[1],
-            sc,
-        ),
-        writeable=False,
+    shape = (xp.shape[0], *out_hw, kh, kw, c)
+    steps = (
+        sn,
+        sh * strides[0],
+        sw * strides[1],
+        sh * dilations[0],
+        sw * dilations[1],
+        sc,
     )
+    fields = _as_strided(xp, shape=shape, strides=steps, writeable=False)
+    return fields.transpose(3, 4, 5, 0, 1, 2) if few else fields
 
 
 def offset_slice(i, j, out_hw, strides, dilations):
@@ -222,6 +223,17 @@ class Conv2D(Function):
         self.code = None if count == 1 else offsets_array(out.shape, count)
         self.relu = out if activation == "relu" else None  # dL/d(conv) = g * (y > 0)
         self.blocks = self._blocks(n, dtype)
+        self.fields = [
+            receptive_fields(
+                xp[:, top:, left:],
+                w.shape,
+                self.grid,
+                self.grid_strides,
+                dilation_rate,
+                few=c < 8,
+            )
+            for top, left in self.groups
+        ]
         # Few channels (K + 1 <= F): the im2col matrix is no larger than the
         # output, and laying it out again would cost more than keeping it.
         keep = kh * kw * c + 1 <= f
@@ -231,7 +243,9 @@ class Conv2D(Function):
             self.cols = im2col_buffer(rows, kh * kw * c, self.bias, dtype, c < 8)
 
         def run(first, last):  # blocks of samples: im2col, matmul, relu, pool
-            scratch = None if keep else self._block_buffer(kh * kw * c, dtype)
+            scratch = (
+                None if keep else self._block_buffer(kh * kw * c, dtype, im2col=True)
+            )
             products = None if count == 1 else self._block_buffer(f, dtype)
             for a, z in self.blocks[first:last]:
                 cols = self._im2col(scratch, a, z)
@@ -262,35 +276,34 @@ class Conv2D(Function):
         count = min(-(-total // (self.block_bytes * cores)) * cores, n)
         return split(n, count)
 
-    def _block_buffer(self, columns, dtype):
-        """An empty buffer for the largest block: an im2col buffer when
-        ``columns`` is K, else (rows, columns)."""
-        kh, kw, c, _ = self.w.shape
+    def _block_buffer(self, columns, dtype, im2col=False):
+        """An empty (rows, columns) buffer for the largest block; with
+        ``im2col``, an :func:`im2col_buffer` of K = ``columns``."""
         rows = max(z - a for a, z in self.blocks) * self.rows_per_sample
-        if columns == kh * kw * c:
-            return im2col_buffer(rows, columns, self.bias, dtype, few=c < 8)
+        if im2col:
+            few = self.w.shape[2] < 8
+            return im2col_buffer(rows, columns, self.bias, dtype, few=few)
         return np.empty((rows, columns), dtype)
 
     def _im2col(self, scratch, a, z):
         """Lay out the im2col rows of samples ``a:z``, group after group, in
         ``scratch``, or in the kept matrix where ``scratch`` is None; returns
-        them."""
+        them (one copy per group, from the views made by forward)."""
         rows = (z - a) * self.rows_per_sample
         if scratch is None:
             block = self.cols[a * self.rows_per_sample :][:rows]
         else:
             block = scratch[:rows]
-        few, size = self.w.shape[2] < 8, rows // len(self.groups)
-        for k, (top, left) in enumerate(self.groups):
-            fill_im2col(
-                block[k * size : (k + 1) * size],
-                self.xp[a:z, top:, left:],
-                self.w.shape,
-                self.grid,
-                self.grid_strides,
-                self.dilations,
-                few,
-            )
+        kh, kw, c, _ = self.w.shape
+        size, few = rows // len(self.groups), c < 8
+        for k, fields in enumerate(self.fields):
+            group = block[k * size : (k + 1) * size, : kh * kw * c]
+            if few:  # fields (kh, kw, C, N, h, w) into the (K, rows) layout
+                shape = (kh, kw, c, z - a, *self.grid)
+                np.copyto(np.reshape(group.T, shape, copy=False), fields[:, :, :, a:z])
+            else:
+                shape = (z - a, *self.grid, kh, kw, c)
+                np.copyto(np.reshape(group, shape, copy=False), fields[a:z])
         return block
 
     def backward(self, grad_output):
@@ -305,8 +318,11 @@ class Conv2D(Function):
 
         def run(first, last):  # blocks of samples
             grads, kept = None, self.cols is not None
-            scratch = None if kept else self._block_buffer(kh * kw * c, dtype)
+            scratch = (
+                None if kept else self._block_buffer(kh * kw * c, dtype, im2col=True)
+            )
             conv_grads = None if plain else self._block_buffer(f, dtype)
+            dcols = self._block_buffer(kh * kw * c, dtype) if need[0] else None
             for a, z in self.blocks[first:last]:
                 if plain:
                     g = grad_output[a:z].reshape(-1, f)
@@ -320,7 +336,7 @@ class Conv2D(Function):
                     part = cols.T @ g if c < 8 else (g.T @ cols).T
                     grads = part if grads is None else np.add(grads, part, out=grads)
                 if need[0]:
-                    self._col2im(g, dxp[a:z])
+                    self._col2im(g, dxp[a:z], dcols)
             partials[first] = grads
 
         over_batch(run, len(self.blocks), cols_work(n, self), blas=True)
@@ -354,24 +370,23 @@ class Conv2D(Function):
         route_to_offsets(g, self.code[a:z], list(groups))
         return into
 
-    def _col2im(self, g, dxp):
-        """dxp = col2im(g @ w.T) for one block of samples: per group and kernel
-        offset, the product of the group's rows of g with w[i, j].T is added
-        into its shifted, strided slice of dxp (which it zeroes first)."""
+    def _col2im(self, g, dxp, buffer):
+        """dxp = col2im(g @ w.T) for one block of samples: one product gives every
+        kernel offset's contribution (its C columns of ``buffer``, rows by K),
+        added per group and kernel offset into its shifted, strided slice of
+        dxp (which it zeroes first)."""
         kh, kw, c, f = self.w.shape
-        w_t = self.w.transpose(0, 1, 3, 2)
+        dcols = np.matmul(g, self.w.reshape(-1, f).T, out=buffer[: len(g)])
+        dcols = dcols.reshape(len(self.groups), len(dxp), *self.grid, kh, kw, c)
         dxp[...] = 0
-        size = len(g) // len(self.groups)
-        image = np.empty((len(dxp), *self.grid, c), dtype=dxp.dtype)
         for k, (top, left) in enumerate(self.groups):
-            g_group, target = g[k * size : (k + 1) * size], dxp[:, top:, left:]
+            target = dxp[:, top:, left:]
             for i in range(kh):
                 for j in range(kw):
-                    np.matmul(g_group, w_t[i, j], out=image.reshape(-1, c))
                     _, rows_h, rows_w = offset_slice(
                         i, j, self.grid, self.grid_strides, self.dilations
                     )
-                    target[:, rows_h, rows_w] += image
+                    target[:, rows_h, rows_w] += dcols[k, :, :, :, i, j]
 
 
 def cols_work(n, conv):
@@ -416,9 +431,9 @@ def im2col_buffer(m, k, bias, dtype, few=False):
     """An empty (M, K) im2col matrix (M, K + 1 with ``bias``: its last column is
     ones, which carries the bias through the product).
 
-    ``few`` channels: laid out (K, M), so that :func:`fill_im2col` copies one long
-    contiguous run per kernel offset (2.5x faster for C = 1), and returned
-    transposed; else C-ordered (M, K).
+    ``few`` channels: laid out (K, M), so that each row of the layout is a long
+    run of one input channel at one kernel offset (copies 2.5x faster for
+    C = 1), and returned transposed; else C-ordered (M, K).
     """
     dtype = np.result_type(dtype, np.float32)
     if few:
@@ -428,26 +443,6 @@ def im2col_buffer(m, k, bias, dtype, few=False):
     if bias:
         cols[:, k] = 1
     return cols
-
-
-def fill_im2col(cols, xp, kernel_shape, out_hw, strides, dilations, few=False):
-    """Write the receptive fields of the padded images ``xp`` (n, Hp, Wp, C) into
-    the first K columns of ``cols`` (n*Ho*Wo rows, a block of rows of an
-    :func:`im2col_buffer` made with the same ``few``), in the kernel's
-    (kh, kw, C) order."""
-    kh, kw, c, _ = kernel_shape
-    n, k = xp.shape[0], kh * kw * c
-    if few:
-        blocks = np.reshape(cols[:, :k].T, (kh, kw, c, n, *out_hw), copy=False)
-        for i in range(kh):
-            for j in range(kw):
-                view = xp[offset_slice(i, j, out_hw, strides, dilations)]
-                np.copyto(blocks[i, j], view.transpose(3, 0, 1, 2))
-    else:
-        np.copyto(
-            np.reshape(cols[:, :k], (n, *out_hw, kh, kw, c), copy=False),
-            windows(xp, out_hw, (kh, kw), strides, dilations),
-        )
 
 
 class Conv1D(Conv2D):
