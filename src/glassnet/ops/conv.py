@@ -212,6 +212,7 @@ class Conv2D(Function):
             matrix = np.concatenate([matrix, b.reshape(1, f).astype(matrix.dtype)])
         self.xp, self.w, self.pads, self.bias = xp, w, pads, b is not None
         self.out_hw, self.strides, self.dilations = out_hw, strides, dilation_rate
+        self.pool = (ph, pw)
         self.groups = [
             (i * strides[0], j * strides[1]) for i in range(ph) for j in range(pw)
         ]
@@ -371,22 +372,24 @@ class Conv2D(Function):
         return into
 
     def _col2im(self, g, dxp, buffer):
-        """dxp = col2im(g @ w.T) for one block of samples: one product gives every
-        kernel offset's contribution (its C columns of ``buffer``, rows by K),
-        added per group and kernel offset into its shifted, strided slice of
-        dxp (which it zeroes first)."""
+        """dxp = col2im(g @ w.T) for one block of samples (zeroing dxp first):
+        one product gives every kernel offset's contribution (its C columns of
+        ``buffer``), added per kernel offset into the shifted, strided slice of
+        dxp under the computed output pixels, every group at once."""
         kh, kw, c, f = self.w.shape
+        (ph, pw), (h, w), n = self.pool, self.grid, len(dxp)
         dcols = np.matmul(g, self.w.reshape(-1, f).T, out=buffer[: len(g)])
-        dcols = dcols.reshape(len(self.groups), len(dxp), *self.grid, kh, kw, c)
+        # rows (group i, group j, sample, r, q) -> (sample, r, group i, q, group j)
+        dcols = dcols.reshape(ph, pw, n, h, w, kh, kw, c).transpose(
+            2, 3, 0, 4, 1, 5, 6, 7
+        )
+        covered = (h * ph, w * pw)  # the output pixels some group computes
         dxp[...] = 0
-        for k, (top, left) in enumerate(self.groups):
-            target = dxp[:, top:, left:]
-            for i in range(kh):
-                for j in range(kw):
-                    _, rows_h, rows_w = offset_slice(
-                        i, j, self.grid, self.grid_strides, self.dilations
-                    )
-                    target[:, rows_h, rows_w] += dcols[k, :, :, :, i, j]
+        for i in range(kh):
+            for j in range(kw):
+                index = offset_slice(i, j, covered, self.strides, self.dilations)
+                target = np.reshape(dxp[index], (n, h, ph, w, pw, c), copy=False)
+                target += dcols[..., i, j, :]
 
 
 def cols_work(n, conv):
