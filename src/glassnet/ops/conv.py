@@ -99,23 +99,17 @@ def crop2d(x: np.ndarray, pads) -> np.ndarray:
     return x[:, top : x.shape[1] - bottom, left : x.shape[2] - right]
 
 
-def receptive_fields(xp, kernel_shape, out_hw, strides, dilations, few=False):
-    """A strided view (no copy) of every receptive field of the padded images
-    ``xp`` (N, Hp, Wp, C): (N, Ho, Wo, kh, kw, C), the im2col rows' order; with
-    ``few`` (the (K, rows) im2col layout) transposed to (kh, kw, C, N, Ho, Wo)."""
+def receptive_fields(xp, kernel_shape, grid, strides, dilations, pool=(1, 1)):
+    """A strided view (no copy) of the receptive field of every output pixel of
+    a convolution of the padded images ``xp`` (N, Hp, Wp, C), with the pixels
+    in ``pool`` groups (see :class:`Conv2D`): shape (ph, pw, N, h, w, kh, kw, C)
+    for the pixel (ph*r + i, pw*q + j) at [i, j, n, r, q], ``grid`` = (h, w)."""
     kh, kw, c, _ = kernel_shape
     sn, sh, sw, sc = xp.strides
-    shape = (xp.shape[0], *out_hw, kh, kw, c)
-    steps = (
-        sn,
-        sh * strides[0],
-        sw * strides[1],
-        sh * dilations[0],
-        sw * dilations[1],
-        sc,
-    )
-    fields = _as_strided(xp, shape=shape, strides=steps, writeable=False)
-    return fields.transpose(3, 4, 5, 0, 1, 2) if few else fields
+    (ph, pw), (s0, s1), (d0, d1) = pool, strides, dilations
+    shape = (ph, pw, xp.shape[0], *grid, kh, kw, c)
+    steps = (sh * s0, sw * s1, sn, sh * s0 * ph, sw * s1 * pw, sh * d0, sw * d1, sc)
+    return _as_strided(xp, shape=shape, strides=steps, writeable=False)
 
 
 def offset_slice(i, j, out_hw, strides, dilations):
@@ -212,29 +206,17 @@ class Conv2D(Function):
             matrix = np.concatenate([matrix, b.reshape(1, f).astype(matrix.dtype)])
         self.xp, self.w, self.pads, self.bias = xp, w, pads, b is not None
         self.out_hw, self.strides, self.dilations = out_hw, strides, dilation_rate
-        self.pool = (ph, pw)
-        self.groups = [
-            (i * strides[0], j * strides[1]) for i in range(ph) for j in range(pw)
-        ]
+        self.pool = (ph, pw)  # the output pixels in ph*pw groups
         self.grid = (out_hw[0] // ph, out_hw[1] // pw)  # each group's pixels
-        self.grid_strides = (strides[0] * ph, strides[1] * pw)
-        n, count = x.shape[0], len(self.groups)
+        n, count = x.shape[0], ph * pw
         dtype = np.result_type(xp, matrix, np.float32)
         out = np.empty((n, *self.grid, f), dtype=dtype)
         self.code = None if count == 1 else offsets_array(out.shape, count)
         self.relu = out if activation == "relu" else None  # dL/d(conv) = g * (y > 0)
         self.blocks = self._blocks(n, dtype)
-        self.fields = [
-            receptive_fields(
-                xp[:, top:, left:],
-                w.shape,
-                self.grid,
-                self.grid_strides,
-                dilation_rate,
-                few=c < 8,
-            )
-            for top, left in self.groups
-        ]
+        self.fields = receptive_fields(
+            xp, w.shape, self.grid, strides, dilation_rate, self.pool
+        )
         # Few channels (K + 1 <= F): the im2col matrix is no larger than the
         # output, and laying it out again would cost more than keeping it.
         keep = kh * kw * c + 1 <= f
@@ -264,7 +246,7 @@ class Conv2D(Function):
     @property
     def rows_per_sample(self):
         """im2col rows (computed output pixels) per sample, over all groups."""
-        return len(self.groups) * self.grid[0] * self.grid[1]
+        return self.pool[0] * self.pool[1] * self.grid[0] * self.grid[1]
 
     def _blocks(self, n, dtype):
         """(a, z) sample ranges of near-equal size covering ``range(n)``, each
@@ -289,22 +271,24 @@ class Conv2D(Function):
     def _im2col(self, scratch, a, z):
         """Lay out the im2col rows of samples ``a:z``, group after group, in
         ``scratch``, or in the kept matrix where ``scratch`` is None; returns
-        them (one copy per group, from the views made by forward)."""
+        them (one copy from the view made by forward)."""
         rows = (z - a) * self.rows_per_sample
         if scratch is None:
             block = self.cols[a * self.rows_per_sample :][:rows]
         else:
             block = scratch[:rows]
         kh, kw, c, _ = self.w.shape
-        size, few = rows // len(self.groups), c < 8
-        for k, fields in enumerate(self.fields):
-            group = block[k * size : (k + 1) * size, : kh * kw * c]
-            if few:  # fields (kh, kw, C, N, h, w) into the (K, rows) layout
-                shape = (kh, kw, c, z - a, *self.grid)
-                np.copyto(np.reshape(group.T, shape, copy=False), fields[:, :, :, a:z])
-            else:
-                shape = (z - a, *self.grid, kh, kw, c)
-                np.copyto(np.reshape(group, shape, copy=False), fields[a:z])
+        shape = (*self.pool, z - a, *self.grid)
+        if c < 8:  # the (K, rows) layout: fields moved to (kh, kw, C, ...rows)
+            target = np.reshape(
+                block[:, : kh * kw * c].T, (kh, kw, c, *shape), copy=False
+            )
+            np.copyto(target, self.fields[:, :, a:z].transpose(5, 6, 7, 0, 1, 2, 3, 4))
+        else:
+            target = np.reshape(
+                block[:, : kh * kw * c], (*shape, kh, kw, c), copy=False
+            )
+            np.copyto(target, self.fields[:, :, a:z])
         return block
 
     def backward(self, grad_output):
@@ -367,7 +351,7 @@ class Conv2D(Function):
             )
         if self.relu is not None:
             g = g * (self.relu[a:z] > 0)
-        groups = into.reshape(len(self.groups), z - a, *self.grid, f)
+        groups = into.reshape(self.pool[0] * self.pool[1], z - a, *self.grid, f)
         route_to_offsets(g, self.code[a:z], list(groups))
         return into
 
