@@ -300,6 +300,7 @@ class Conv2D(Function):
         partials = {}
         if need[0]:
             dxp = np.empty(self.xp.shape, dtype=dtype)
+            targets = self._col2im_targets(dxp)
 
         def run(first, last):  # blocks of samples
             grads, kept = None, self.cols is not None
@@ -321,7 +322,7 @@ class Conv2D(Function):
                     part = cols.T @ g if c < 8 else (g.T @ cols).T
                     grads = part if grads is None else np.add(grads, part, out=grads)
                 if need[0]:
-                    self._col2im(g, dxp[a:z], dcols)
+                    self._col2im(g, a, z, dxp, targets, dcols)
             partials[first] = grads
 
         over_batch(run, len(self.blocks), cols_work(n, self), blas=True)
@@ -352,28 +353,43 @@ class Conv2D(Function):
         if self.relu is not None:
             g = g * (self.relu[a:z] > 0)
         groups = into.reshape(self.pool[0] * self.pool[1], z - a, *self.grid, f)
-        route_to_offsets(g, self.code[a:z], list(groups))
+        route_to_offsets(g, self.code[a:z], groups)
         return into
 
-    def _col2im(self, g, dxp, buffer):
-        """dxp = col2im(g @ w.T) for one block of samples (zeroing dxp first):
-        one product gives every kernel offset's contribution (its C columns of
-        ``buffer``), added per kernel offset into the shifted, strided slice of
-        dxp under the computed output pixels, every group at once."""
-        kh, kw, c, f = self.w.shape
+    def _col2im_targets(self, dxp):
+        """Per kernel offset (i, j), the strided slice of the padded input's
+        gradient ``dxp`` under the computed output pixels, as (N, h, ph, w, pw, C):
+        the output pixel (ph*r + gi, pw*q + gj) of group (gi, gj) at
+        [n, r, gi, q, gj]."""
+        kh, kw, c, _ = self.w.shape
         (ph, pw), (h, w), n = self.pool, self.grid, len(dxp)
+        covered = (h * ph, w * pw)  # the output pixels some group computes
+        shape = (n, h, ph, w, pw, c)
+        return [
+            np.reshape(
+                dxp[offset_slice(i, j, covered, self.strides, self.dilations)],
+                shape,
+                copy=False,
+            )
+            for i in range(kh)
+            for j in range(kw)
+        ]
+
+    def _col2im(self, g, a, z, dxp, targets, buffer):
+        """dxp[a:z] = col2im(g @ w.T) for the block of samples ``a:z`` (zeroing
+        it first): one product gives every kernel offset's contribution (its C
+        columns of ``buffer``), added into that offset's slice of
+        :meth:`_col2im_targets`, every group at once."""
+        kh, kw, c, f = self.w.shape
+        (ph, pw), (h, w) = self.pool, self.grid
         dcols = np.matmul(g, self.w.reshape(-1, f).T, out=buffer[: len(g)])
         # rows (group i, group j, sample, r, q) -> (sample, r, group i, q, group j)
-        dcols = dcols.reshape(ph, pw, n, h, w, kh, kw, c).transpose(
-            2, 3, 0, 4, 1, 5, 6, 7
+        dcols = dcols.reshape(ph, pw, z - a, h, w, kh * kw, c).transpose(
+            2, 3, 0, 4, 1, 5, 6
         )
-        covered = (h * ph, w * pw)  # the output pixels some group computes
-        dxp[...] = 0
-        for i in range(kh):
-            for j in range(kw):
-                index = offset_slice(i, j, covered, self.strides, self.dilations)
-                target = np.reshape(dxp[index], (n, h, ph, w, pw, c), copy=False)
-                target += dcols[..., i, j, :]
+        dxp[a:z] = 0
+        for offset, target in enumerate(targets):
+            target[a:z] += dcols[..., offset, :]
 
 
 def cols_work(n, conv):
@@ -404,7 +420,14 @@ def max_with_offsets(views, best, where):
 
 def route_to_offsets(grad, where, targets, accumulate=False):
     """``targets[k] = grad`` where ``where == k``, else 0 (``+=`` with
-    ``accumulate``, for windows that overlap): the max pool's local gradient."""
+    ``accumulate``, for windows that overlap): the max pool's local gradient.
+    ``targets`` is a list of arrays shaped like ``grad``, or one array that
+    stacks them (then two broadcast operations do it all)."""
+    if isinstance(targets, np.ndarray):
+        offsets = np.arange(len(targets), dtype=where.dtype)
+        hit = np.equal(where, offsets.reshape(-1, *(1,) * where.ndim))
+        np.multiply(grad, hit, out=targets)
+        return
     hit = np.empty(where.shape, dtype=bool)
     for k, target in enumerate(targets):
         np.equal(where, k, out=hit)
