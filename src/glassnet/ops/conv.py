@@ -234,11 +234,11 @@ class Conv2D(Function):
                 cols = self._im2col(scratch, a, z)
                 y = out[a:z].reshape(-1, f) if count == 1 else products[: len(cols)]
                 np.matmul(cols, matrix, out=y)
-                if activation == "relu":  # in place: no second array
-                    np.maximum(y, 0, out=y)
                 if count > 1:
                     groups = y.reshape(count, z - a, *self.grid, f)
                     max_with_offsets(list(groups), out[a:z], self.code[a:z])
+                if activation == "relu":  # in place; after the pool, on fewer
+                    np.maximum(out[a:z], 0, out=out[a:z])  # (relu, max commute)
 
         over_batch(run, len(self.blocks), cols_work(n, self), blas=True)
         return out
