@@ -138,8 +138,9 @@ class Conv2D(Function):
     offset (i, j): the pixels (ph*r + i, pw*q + j), themselves a convolution
     with strides (ph*sh, pw*sw) of the input shifted by (i*sh, j*sw). The im2col
     rows are laid out group after group, so the pool is the maximum of ph*pw
-    contiguous blocks of the product, and pixels that no window covers are
-    never computed. Without a pool there is one group: all output pixels.
+    contiguous blocks of the product (relu comes after it: relu and max
+    commute), and pixels that no window covers are never computed. Without a
+    pool there is one group: all output pixels.
 
     The batch is cut into blocks of samples (about ``block_bytes`` of im2col
     rows each) that stay near a core's cache through im2col, product, relu and
@@ -161,8 +162,8 @@ class Conv2D(Function):
     """
 
     # Bytes of im2col rows (or of output) per block: near the cache, yet few
-    # blocks (bench_conv epoch, best of 4: 1.51 s at 512 KB, 1.43 at 1 MB, 1.41
-    # at 2 MB, 1.44 at 4 MB, 1.53 at 8 MB; 1.86 at 64 KB).
+    # blocks (bench_conv epoch, best of 4: 1.22 s at 1 MB, 1.14 at 2 MB, 1.15
+    # at 3 MB, 1.17 at 4 MB; before the pool fusion, 1.86 s at 64 KB).
     block_bytes = 1 << 21
 
     def forward(
