@@ -411,12 +411,16 @@ def max_with_offsets(views, best, where):
     np.copyto(best, views[0])
     for view in views[1:]:
         np.maximum(best, view, out=best)
-    # where = how many views come before the first that holds the maximum
-    hit, found = np.empty(best.shape, bool), np.zeros(best.shape, bool)
+    # where = how many views come before the first that holds the maximum:
+    # the sum over k < len(views) - 1 of "none of views 0..k holds it"
     where[...] = 0
+    missed, hit = None, np.empty(best.shape, dtype=bool)
     for view in views[:-1]:
-        found |= np.equal(view, best, out=hit)
-        np.add(where, np.logical_not(found, out=hit), out=where)
+        if missed is None:
+            missed = np.not_equal(view, best)
+        else:
+            missed &= np.not_equal(view, best, out=hit)
+        where += missed
 
 
 def route_to_offsets(grad, where, targets, accumulate=False):
