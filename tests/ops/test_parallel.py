@@ -20,7 +20,7 @@ def test_single_threaded_blas_restores_the_counts_after_nested_use():
         with _parallel.single_threaded_blas():
             assert set(_blas_counts()) <= {1}
         assert set(_blas_counts()) <= {1}  # the outer user is still inside
-        assert _parallel.blas_threads() == max(before, default=_parallel.WORKERS)
+        assert _parallel.blas_threads() == min(before, default=_parallel.WORKERS)
     assert _blas_counts() == before
 
 
@@ -63,3 +63,17 @@ def test_over_batch_waits_for_every_chunk_and_raises_the_first_error(monkeypatch
         _parallel.over_batch(fn, 10, 10**9, blas=True)
     assert done == [(5, 10)]
     assert _parallel._blas_users == 0
+
+
+def test_one_limited_blas_library_makes_the_kernels_serial():
+    # numpy's BLAS limited to one thread while SciPy's copy still allows more
+    controllers = _parallel._controllers()
+    if len(controllers) < 2:
+        pytest.skip("needs two BLAS libraries loaded")
+    before = [c.num_threads for c in controllers]
+    controllers[0].set_num_threads(1)
+    try:
+        assert _parallel.blas_threads() == 1
+        assert _parallel.workers_for(100, 10**9) == 1
+    finally:
+        controllers[0].set_num_threads(before[0])

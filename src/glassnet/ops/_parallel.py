@@ -45,13 +45,14 @@ def _controllers() -> list:
 
 
 def blas_threads() -> int:
-    """How many threads BLAS may use outside glassnet's kernels (``WORKERS``
-    when that cannot be found out)."""
+    """How many threads BLAS may use outside glassnet's kernels: the fewest any
+    loaded BLAS library allows (a limit set before SciPy loaded its own copy
+    counts), ``WORKERS`` when that cannot be found out."""
     with _blas_lock:
         if _blas_users:
-            return max(threads for _, threads in _blas_saved)
+            return min((threads for _, threads in _blas_saved), default=WORKERS)
     controllers = _controllers()
-    return max(c.num_threads for c in controllers) if controllers else WORKERS
+    return min(c.num_threads for c in controllers) if controllers else WORKERS
 
 
 @contextmanager
