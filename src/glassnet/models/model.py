@@ -40,9 +40,10 @@ class Model(Trainer, Layer):
     >>> model = Model(inputs, outputs)
 
     A ``Conv2D`` (relu or no activation) followed by a ``MaxPooling2D`` whose
-    windows tile runs as one engine node, with the same numbers
-    (:mod:`glassnet.layers.fusion`); set ``fuse_layers = False`` before the
-    model is built to run every layer on its own.
+    windows tile runs as one engine node: the same outputs, gradients equal up
+    to the order of float sums (:mod:`glassnet.layers.fusion`); set
+    ``fuse_layers = False`` before the model is built to run every layer on its
+    own.
     """
 
     fuse_layers = True

@@ -532,8 +532,9 @@ def conv2d(
 
     ``pool_size`` (int or pair): a max pool over non-overlapping windows of that
     size ('valid', as :func:`max_pool2d` with its defaults) follows, in the same
-    node; returns (N, Ho // ph, Wo // pw, F). The same numbers as the two ops
-    one after the other, without the full-size output ever leaving the cache.
+    node; returns (N, Ho // ph, Wo // pw, F). The same outputs as the two ops
+    one after the other (gradients up to the order of float sums), without the
+    full-size output ever leaving the cache.
     """
     params = dict(
         strides=normalize_tuple(strides, 2, "strides"),
