@@ -338,6 +338,16 @@ class Trainer:
         return logs
 
     # --- fit ------------------------------------------------------------------------
+    def _callback_list(self, callbacks, verbose, steps, epochs=None) -> CallbackList:
+        """The callbacks of one fit / evaluate / predict call, with Keras's
+        progress bar last when ``verbose``."""
+        if verbose:
+            callbacks = [*callbacks, ProgbarLogger(verbose)]
+        params = dict(steps=steps, verbose=verbose)
+        if epochs is not None:
+            params["epochs"] = epochs
+        return CallbackList(callbacks, model=self, **params)
+
     def fit(
         self,
         x: Any = None,
@@ -405,12 +415,7 @@ class Trainer:
         if steps_per_epoch is not None:
             steps = min(steps, int(steps_per_epoch))
         history = History()
-        cb_list = [history, *(callbacks or [])]
-        if verbose:
-            cb_list.append(ProgbarLogger(verbose))
-        cbs = CallbackList(
-            cb_list, model=self, epochs=epochs, steps=steps, verbose=verbose
-        )
+        cbs = self._callback_list([history, *(callbacks or [])], verbose, steps, epochs)
         batch_hooks = cbs.wants_batch_hooks
         group = max(1, (1 << 18) // max(1, batch_size * (x.size // max(n, 1))))
         params = self.trainable_weights
@@ -536,12 +541,8 @@ class Trainer:
         y = self._as_y(y, len(x))
         sw = self._sample_weights(y, len(x), sample_weight, None)
         verbose = _verbosity(verbose)
-        cb_list = list(callbacks or [])
-        if verbose:
-            cb_list.append(ProgbarLogger(verbose))
-        cbs = CallbackList(
-            cb_list, model=self, steps=math.ceil(len(x) / batch_size), verbose=verbose
-        )
+        batches = math.ceil(len(x) / batch_size)
+        cbs = self._callback_list(list(callbacks or []), verbose, batches)
         cbs.on_test_begin()
         logs = self._evaluate_arrays(
             x, y, sw, batch_size, cbs=cbs if cbs.callbacks else None
@@ -564,12 +565,8 @@ class Trainer:
         batch_size = 32 if batch_size is None else int(batch_size)
         x = self._as_x(x)
         verbose = _verbosity(verbose)
-        cb_list = list(callbacks or [])
-        if verbose:
-            cb_list.append(ProgbarLogger(verbose))
-        cbs = CallbackList(
-            cb_list, model=self, steps=math.ceil(len(x) / batch_size), verbose=verbose
-        )
+        batches = math.ceil(len(x) / batch_size)
+        cbs = self._callback_list(list(callbacks or []), verbose, batches)
         cbs.on_predict_begin()
         outputs = []
         with no_grad(), self._kernel_threads():
