@@ -1,0 +1,28 @@
+"""glassnet's user-facing settings: plain or fast kernels, kernel threads.
+
+>>> import glassnet
+>>> glassnet.config.set_fast_kernels(False)   # only the plain, readable ops
+>>> with glassnet.config.overrides(kernel_threads=1):  # this thread, this block
+...     pass
+
+The same switches come from the environment: ``GLASSNET_FAST_KERNELS=0`` and
+``GLASSNET_KERNEL_THREADS=n`` (read when glassnet is imported).
+"""
+
+from __future__ import annotations
+
+from glassnet.runtime.settings import (
+    fast_kernels,
+    kernel_threads,
+    overrides,
+    set_fast_kernels,
+    set_kernel_threads,
+)
+
+__all__ = [
+    "fast_kernels",
+    "kernel_threads",
+    "overrides",
+    "set_fast_kernels",
+    "set_kernel_threads",
+]
