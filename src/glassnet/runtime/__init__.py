@@ -10,6 +10,9 @@ runs the plain ops only.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from glassnet.runtime.settings import (
     fast_kernels,
     kernel_threads,
@@ -18,7 +21,17 @@ from glassnet.runtime.settings import (
     set_kernel_threads,
 )
 
+
+@contextlib.contextmanager
+def kernel_scope() -> Iterator[None]:
+    """The thread and BLAS policy for one training step or one prediction: the
+    trainer enters it around each batch (placeholder until the kernels move
+    here)."""
+    yield
+
+
 __all__ = [
+    "kernel_scope",
     "fast_kernels",
     "kernel_threads",
     "overrides",
