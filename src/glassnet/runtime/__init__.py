@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from glassnet.runtime.memory import tune_malloc, tune_malloc_if_asked
 from glassnet.runtime.settings import (
     fast_kernels,
     kernel_threads,
@@ -30,8 +31,13 @@ def kernel_scope() -> Iterator[None]:
     yield
 
 
+#: Whether this process opted in to the allocator tuning (GLASSNET_TUNE_MALLOC=1).
+MALLOC_TUNED = tune_malloc_if_asked()
+
 __all__ = [
+    "MALLOC_TUNED",
     "kernel_scope",
+    "tune_malloc",
     "fast_kernels",
     "kernel_threads",
     "overrides",
