@@ -196,3 +196,53 @@ def test_numpy_conversion_shares_or_copies_on_request():
     copied[0] = 9.0
     assert t.data[0] == 0.0
     assert np.asarray(t, dtype=np.float32).dtype == np.float32
+
+
+def test_grad_mode_is_per_thread():
+    import threading
+
+    from glassnet import no_grad
+
+    inside, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def predict():
+        with no_grad():
+            inside.set()
+            release.wait(5)
+            seen["worker"] = is_grad_enabled()
+
+    worker = threading.Thread(target=predict)
+    worker.start()
+    inside.wait(5)
+    seen["main"] = is_grad_enabled()  # another thread is inside no_grad
+    x = Tensor(np.ones(2), requires_grad=True)
+    seen["records"] = (x * 2.0).requires_grad
+    release.set()
+    worker.join()
+    assert seen == {"worker": False, "main": True, "records": True}
+
+
+def test_one_no_grad_decorator_shared_by_threads_restores_each_thread():
+    import threading
+
+    from glassnet import no_grad
+
+    barrier = threading.Barrier(4)
+
+    @no_grad()
+    def work():
+        barrier.wait(5)  # all four inside at once, leaving in any order
+        return is_grad_enabled()
+
+    results = []
+    threads = [
+        threading.Thread(target=lambda: results.append((work(), is_grad_enabled())))
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [(False, True)] * 4
+    assert is_grad_enabled()

@@ -10,39 +10,53 @@ the same Function can appear many times in one graph.
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Any
 
 import numpy as np
 
 from glassnet.autograd.tensor import Tensor, next_seq
 
-_grad_enabled = True
+
+class _GradMode(threading.local):
+    """Whether graphs are recorded, per thread (as in PyTorch): ``no_grad`` in
+    one thread (a prediction, say) never turns recording off in another (a
+    training loop). Every thread starts with recording on."""
+
+    enabled = True
+
+
+_grad_mode = _GradMode()
 
 
 def is_grad_enabled() -> bool:
-    """Whether new operations record the graph needed by ``backward``."""
-    return _grad_enabled
+    """Whether new operations in this thread record the graph for ``backward``."""
+    return _grad_mode.enabled
 
 
 class no_grad(contextlib.ContextDecorator):
     """Context manager (and decorator) under which no graph is recorded.
 
     Use it for inference and for optimizer updates: outputs never require grad.
+    It affects the calling thread only.
     """
 
     _enabled = False
 
     def __init__(self) -> None:
-        self._previous: list[bool] = []  # a stack, so one instance may nest
+        # One stack per thread, so one instance (a decorator, say) may be
+        # entered by several threads and nested within each.
+        self._previous = threading.local()
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self._previous.append(_grad_enabled)
-        _grad_enabled = self._enabled
+        stack = getattr(self._previous, "stack", None)
+        if stack is None:
+            stack = self._previous.stack = []
+        stack.append(_grad_mode.enabled)
+        _grad_mode.enabled = self._enabled
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._previous.pop()
+        _grad_mode.enabled = self._previous.stack.pop()
 
 
 class enable_grad(no_grad):
@@ -61,7 +75,10 @@ class Function:
 
     After ``apply``, ``self.inputs`` holds the input tensors and
     ``self.needs_input_grad`` tells which of them want a gradient, so a backward
-    can skip work nobody needs.
+    can skip work nobody needs. An array that ``forward`` keeps on ``self`` must
+    not be changed in place before ``backward``: the backward pass raises when
+    a tensor whose array a Function kept was modified after it ran (see
+    :attr:`Tensor.version`).
     """
 
     inputs: tuple[Any, ...] = ()
@@ -86,7 +103,7 @@ class Function:
         needs = []
         for x in inputs:
             if isinstance(x, Tensor):
-                arrays.append(x.data)
+                arrays.append(x._data)
                 needs.append(x.requires_grad)
             else:
                 arrays.append(x)
@@ -95,11 +112,11 @@ class Function:
         if type(data) is not np.ndarray:
             data = np.asarray(data)
         out = Tensor.__new__(Tensor)
-        out.data = data
+        out._data = data
         out.grad = None
         out.name = None
         out._seq = next_seq()
-        if _grad_enabled and True in needs:
+        if _grad_mode.enabled and True in needs:
             fn.inputs = inputs
             fn.needs_input_grad = tuple(needs)
             out.requires_grad = True

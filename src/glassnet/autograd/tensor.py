@@ -12,14 +12,24 @@ broadcast input back to that input's shape.
 from __future__ import annotations
 
 import itertools
+import threading
+import weakref
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
 #: Creation counter: a tensor's ``_seq`` is larger than its inputs' ``_seq``.
+#: In-place changes draw from it too, so "changed after node k was made" is
+#: "changed at a number above k's".
 next_seq = itertools.count().__next__
 _by_seq = attrgetter("_seq")
+#: The number of the latest in-place change of any tensor (-1: none yet): a
+#: backward pass over nodes all made after it has nothing to check.
+_last_change = [-1]
+#: Each tensor changed in place, with the number of its latest change.
+_changed: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_changed_lock = threading.Lock()
 
 
 class Tensor:
@@ -40,17 +50,26 @@ class Tensor:
     Attributes
     ----------
     data : numpy.ndarray
+        The value itself, not a copy. Assigning a new array is always safe.
+        Changing the array in place (``t.data += 1``, or :meth:`assign`) after
+        a Function kept it for its backward pass makes that ``backward`` raise
+        instead of returning a wrong gradient; only writes through NumPy into
+        the array (``t.data[...] = v``, ``np.copyto(t.data, v)``) go unseen:
+        code that writes so calls :meth:`mark_modified` afterwards.
     grad : numpy.ndarray or None
         Filled by ``backward``; same shape as ``data``.
+    version : int
+        How many times the value was changed in place.
     """
 
     __slots__ = (
-        "data",
+        "_data",
         "grad",
         "requires_grad",
         "name",
         "_ctx",
         "_seq",
+        "_version",
         "__weakref__",
     )
     # NOTE: Tensor keeps identity hashing (no __eq__): backward keys dicts by tensor.
@@ -64,12 +83,12 @@ class Tensor:
         name: str | None = None,
     ) -> None:
         if isinstance(data, Tensor):
-            data = data.data
-        self.data = np.asarray(data, dtype=dtype)
-        if requires_grad and not np.issubdtype(self.data.dtype, np.inexact):
+            data = data._data
+        self._data = np.asarray(data, dtype=dtype)
+        if requires_grad and not np.issubdtype(self._data.dtype, np.inexact):
             raise TypeError(
                 "Only floating-point tensors can require gradients. "
-                f"Received: dtype={self.data.dtype}"
+                f"Received: dtype={self._data.dtype}"
             )
         self.grad: np.ndarray | None = None
         self.requires_grad = bool(requires_grad)
@@ -77,22 +96,66 @@ class Tensor:
         self._ctx = None
         self._seq = next_seq()
 
+    # --- the value and its in-place changes --------------------------------------
+    @property
+    def data(self) -> np.ndarray:
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        if value is self._data:  # ``t.data += x`` hands back the same array
+            self.mark_modified()
+            return
+        self._data = value if type(value) is np.ndarray else np.asarray(value)
+
+    @property
+    def version(self) -> int:
+        """How many times the value was changed in place (0 for a new tensor)."""
+        return getattr(self, "_version", 0)
+
+    def mark_modified(self) -> None:
+        """Record that ``data`` was changed in place (optimizers and
+        ``set_weights`` call it), so a backward pass over a graph that kept the
+        old values raises instead of returning a wrong gradient."""
+        self._version = self.version + 1
+        with _changed_lock:
+            _changed[self] = _last_change[0] = next_seq()
+
+    def assign(self, value: Any) -> Tensor:
+        """Write ``value`` into the tensor in place (Keras's ``Variable.assign``);
+        its shape must broadcast to the tensor's."""
+        np.copyto(self._data, getattr(value, "data", value), casting="same_kind")
+        self.mark_modified()
+        return self
+
+    def assign_add(self, value: Any) -> Tensor:
+        """``self += value`` in place (Keras's ``Variable.assign_add``)."""
+        np.add(self._data, getattr(value, "data", value), out=self._data)
+        self.mark_modified()
+        return self
+
+    def assign_sub(self, value: Any) -> Tensor:
+        """``self -= value`` in place (Keras's ``Variable.assign_sub``)."""
+        np.subtract(self._data, getattr(value, "data", value), out=self._data)
+        self.mark_modified()
+        return self
+
     # --- array-like attributes -------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._data.size
 
     @property
     def grad_fn(self) -> Any:
@@ -192,6 +255,8 @@ class Tensor:
                 node.grad = g if node.grad is None else np.asarray(node.grad + g)
             if fn is None:
                 continue
+            if _last_change[0] > node._seq:
+                _check_unchanged(node, fn)
             inputs = fn.inputs
             input_grads = fn.backward(g)
             if type(input_grads) is not tuple:
@@ -209,7 +274,7 @@ class Tensor:
                 if needed and gx is not None:
                     if type(gx) is not np.ndarray:  # a NumPy or Python scalar
                         gx = np.asarray(gx)
-                    data = x.data
+                    data = x._data
                     if gx.shape != data.shape:
                         gx = _sum_to_shape(gx, data.shape, fn)
                     if gx.dtype is not data.dtype and gx.dtype != data.dtype:
@@ -235,6 +300,25 @@ def _graph_newest_first(root: Tensor) -> list[Tensor]:
                     stack.append(x)
     nodes.sort(key=_by_seq, reverse=True)
     return nodes
+
+
+def _check_unchanged(node: Tensor, fn: Any) -> None:
+    """Raise if an array ``fn`` kept for its backward shares memory with a
+    tensor changed in place after ``fn`` ran (``node`` is its output)."""
+    kept = [v for v in vars(fn).values() if type(v) is np.ndarray]
+    if not kept:
+        return
+    with _changed_lock:
+        changed = [t for t, when in _changed.items() if when > node._seq]
+    for x in changed:
+        if any(np.may_share_memory(x._data, v) for v in kept):
+            label = repr(x.name) if x.name else f"of shape {x._data.shape}"
+            raise RuntimeError(
+                f"backward(): the tensor {label} was modified in place (it is at "
+                f"version {x.version}) after {fn.name} kept its values for the "
+                "backward pass, so its gradient would be wrong. Run the forward "
+                "pass again after changing it, or change a copy instead."
+            )
 
 
 def _sum_to_shape(grad: np.ndarray, shape: tuple[int, ...], fn: Any) -> np.ndarray:

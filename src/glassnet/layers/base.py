@@ -56,7 +56,7 @@ def assign_weights(own: list[Tensor], values: Any, owner: str) -> None:
                 f"has shape {v.shape}."
             )
     for w, v in zip(own, arrays):
-        w.data[...] = v
+        w.assign(v)
 
 
 def standardize_shape(shape: Any, what: str = "shape") -> tuple[int | None, ...]:
