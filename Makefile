@@ -15,6 +15,8 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m pytest tests
+	@echo "== the layer and model tests again, on the plain ops only =="
+	GLASSNET_FAST_KERNELS=0 $(PY) -m pytest tests/layers tests/models
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests benchmarks examples
