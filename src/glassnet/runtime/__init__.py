@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from glassnet.runtime.flat import FlatVector
 from glassnet.runtime.settings import (
     fast_kernels,
     kernel_threads,
@@ -31,6 +32,7 @@ def kernel_scope() -> Iterator[None]:
 
 
 __all__ = [
+    "FlatVector",
     "kernel_scope",
     "fast_kernels",
     "kernel_threads",
