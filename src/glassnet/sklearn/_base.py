@@ -357,14 +357,13 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 momentum=self.momentum,
                 nesterov=self.nesterovs_momentum,
             )
-        adam = Adam(
+        return Adam(
             learning_rate=self.learning_rate_init,
             beta_1=self.beta_1,
             beta_2=self.beta_2,
             epsilon=self.epsilon,
+            step_dtype="float64",  # scikit-learn's rounding of float32 weights
         )
-        adam.float64_steps = True  # scikit-learn's rounding for float32 weights
-        return adam
 
     def _split_validation(self, X, y, sample_weight):
         """scikit-learn's early-stopping split (stratified only for one output)."""
