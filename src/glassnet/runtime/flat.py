@@ -85,10 +85,11 @@ class FlatVector:
         bounds = zip(self.offsets[:-1], self.offsets[1:], self.shapes)
         return [data[start:stop].reshape(shape) for start, stop, shape in bounds]
 
-    def gather(self, arrays: Sequence[Any]) -> np.ndarray:
-        """Copy ``arrays`` (of these shapes) into ``data`` and return ``data``."""
+    def gather(self, arrays: Sequence[np.ndarray]) -> np.ndarray:
+        """Copy ``arrays`` (ndarrays of these shapes, of any dtype that casts to
+        ``dtype``) into ``data`` and return ``data``."""
         if self.shapes:
-            np.concatenate([np.ravel(a) for a in arrays], out=self.data)
+            np.concatenate([a.ravel() for a in arrays], out=self.data)
         return self.data
 
     def holds(self, arrays: Sequence[Any]) -> bool:
