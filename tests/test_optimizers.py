@@ -88,8 +88,8 @@ def test_equals_scikit_learn_bit_for_bit(kind, kwargs, dtype):
         ours = optimizers.SGD(learning_rate=0.05, **kwargs)
         theirs = so.SGDOptimizer(reference, learning_rate_init=0.05, **kwargs)
     else:
-        ours = optimizers.Adam(learning_rate=0.05, **kwargs)
-        ours.float64_steps = True  # scikit-learn's float64 rounding of float32
+        # scikit-learn's float64 rounding of float32 steps
+        ours = optimizers.Adam(learning_rate=0.05, step_dtype="float64", **kwargs)
         theirs = so.AdamOptimizer(reference, learning_rate_init=0.05, **kwargs)
     got = _run_glassnet(ours, weights, grads)
     for round_ in grads:
@@ -101,8 +101,7 @@ def test_equals_scikit_learn_bit_for_bit(kind, kwargs, dtype):
 
 def test_float32_adam_fast_path_agrees_to_rounding():
     weights, grads = _problem(np.float32)
-    exact = optimizers.Adam(0.05)
-    exact.float64_steps = True
+    exact = optimizers.Adam(0.05, step_dtype="float64")
     want = _run_glassnet(exact, weights, grads)
     for a, b in zip(_run_glassnet(optimizers.Adam(0.05), weights, grads), want):
         assert a.dtype == np.float32
@@ -315,3 +314,143 @@ def test_adam_flat_updates_survive_new_arrays_and_pickling():
         for p, q in zip(params, theirs_params):
             _assert_close(p.data, q.detach().numpy())
     assert [v.shape for v in ours.variables] == [(4, 3), (4, 3), (3,), (3,)]
+
+
+@pytest.mark.parametrize("cls", [optimizers.SGD, optimizers.Adam, optimizers.RMSprop])
+def test_build_creates_the_state_once(cls, monkeypatch):
+    weights, grads = _problem(np.float64)
+    params = [Tensor(w.copy(), requires_grad=True) for w in weights]
+    opt = cls(0.1, momentum=0.5) if cls is not optimizers.Adam else cls(0.1)
+    builds = []
+    build = cls.build
+    monkeypatch.setattr(
+        cls, "build", lambda self, v: builds.append(1) or build(self, v)
+    )
+    assert not opt.built
+    _run_glassnet_on(opt, params, grads)
+    assert opt.built and len(builds) == 1  # apply built it on the first update
+    state = opt.variables
+    per_variable = 2 if cls is not optimizers.SGD else 1
+    assert [s.shape for s in state] == [(4, 3)] * per_variable + [(3,)] * per_variable
+    _run_glassnet_on(opt, params, grads)
+    assert len(builds) == 1
+    assert all(a is b for a, b in zip(opt.variables, state))  # the same arrays
+    opt.reset()
+    assert not opt.built and opt.variables == [] and opt.iterations == 0
+
+
+def _run_glassnet_on(optimizer, params, grads):
+    for round_ in grads:
+        for p, g in zip(params, round_):
+            p.grad = g
+        optimizer.step(params)
+
+
+def test_build_by_the_user_before_the_first_update():
+    # Keras's spelling: build(variables), then apply_gradients; the state made by
+    # build is the state the updates use.
+    weights, grads = _problem(np.float32)
+    variables = [w.copy() for w in weights]
+    opt = optimizers.Adam(0.1)
+    opt.build(variables)
+    assert opt.built and opt.iterations == 0
+    assert [v.shape for v in opt.variables] == [(4, 3), (4, 3), (3,), (3,)]
+    assert all((v == 0).all() for v in opt.variables)
+    m_kernel = opt.variables[0]
+    opt.apply_gradients(zip(grads[0], variables))
+    np.testing.assert_array_equal(m_kernel, (1 - 0.9) * grads[0][0])
+    opt.build(variables)  # a second build keeps the state
+    assert opt.variables[0] is m_kernel
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("Adam", {}),
+        ("Adam", dict(step_dtype="float64")),
+        ("Adam", dict(amsgrad=True)),
+        ("AdamW", dict(weight_decay=0.05)),
+    ],
+)
+def test_flat_stepping_equals_stepping_each_variable(name, kwargs, dtype):
+    # Several variables of one dtype step as one flat vector; one variable steps
+    # alone. Elementwise arithmetic does not care: the same bits.
+    weights, grads = _problem(dtype, seed=4)
+    together = _run_glassnet(getattr(optimizers, name)(0.05, **kwargs), weights, grads)
+    for k, weight in enumerate(weights):
+        alone = _run_glassnet(
+            getattr(optimizers, name)(0.05, **kwargs),
+            [weight],
+            [[round_[k]] for round_ in grads],
+        )
+        np.testing.assert_array_equal(together[k], alone[0])
+
+
+def test_mixed_dtypes_and_gradients_of_another_dtype_step_exactly():
+    # No flat group fits: the variables step one by one, each in its own dtype.
+    weights, grads = _problem(np.float64, seed=5)
+    mixed = [weights[0].astype(np.float32), weights[1]]
+    mixed_grads = [[r[0].astype(np.float32), r[1]] for r in grads]
+    got = _run_glassnet(optimizers.Adam(0.05), mixed, mixed_grads)
+    assert [a.dtype for a in got] == [np.float32, np.float64]
+    for k in range(2):
+        alone = _run_glassnet(
+            optimizers.Adam(0.05), [mixed[k]], [[r[k]] for r in mixed_grads]
+        )
+        np.testing.assert_array_equal(got[k], alone[0])
+    # float32 weights with float64 gradients
+    narrow = [w.astype(np.float32) for w in weights]
+    got = _run_glassnet(optimizers.Adam(0.05), narrow, grads)
+    for k in range(2):
+        alone = _run_glassnet(
+            optimizers.Adam(0.05), [narrow[k]], [[r[k]] for r in grads]
+        )
+        assert got[k].dtype == np.float32
+        np.testing.assert_array_equal(got[k], alone[0])
+
+
+def test_a_new_variable_set_midway_keeps_each_variables_state():
+    # The flat group is made again for another set of variables; the moments
+    # stay with their variables.
+    weights, grads = _problem(np.float64, seed=6)
+    extra = np.ones(5)
+    params = [Tensor(w.copy(), requires_grad=True) for w in weights]
+    third = Tensor(extra.copy(), requires_grad=True)
+    opt = optimizers.Adam(0.05)
+    reference = [optimizers.Adam(0.05) for _ in range(3)]
+    ref_params = [Tensor(w.copy(), requires_grad=True) for w in [*weights, extra]]
+    for step, round_ in enumerate(grads):
+        these = params + [third] if step % 2 else params[:1] + [third]
+        gs = [*round_, np.full(5, 0.5)] if step % 2 else [round_[0], np.full(5, 0.5)]
+        for p, g in zip(these, gs):
+            p.grad = g
+        opt.step(these)
+        indices = [0, 1, 2] if step % 2 else [0, 2]
+        for i, g in zip(indices, gs):
+            ref_params[i].grad = g
+            reference[i].iterations = opt.iterations - 1
+            reference[i].step([ref_params[i]])
+    for p, q in zip([*params, third], ref_params):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_step_dtype_keyword_and_config():
+    assert optimizers.Adam().step_dtype is None
+    assert optimizers.Adam(step_dtype=np.float64).step_dtype == "float64"
+    opt = optimizers.AdamW(0.01, step_dtype="float64")
+    config = opt.get_config()
+    assert config["step_dtype"] == "float64"
+    again = optimizers.deserialize(optimizers.serialize(opt))
+    assert type(again) is optimizers.AdamW and again.step_dtype == "float64"
+    assert again.get_config() == config
+    with pytest.raises(ValueError, match="Received: step_dtype='float32'"):
+        optimizers.Adam(step_dtype="float32")
+    with pytest.raises(ValueError, match="step_dtype='bogus'"):
+        optimizers.Adam(step_dtype="bogus")
+    # float64 weights step in scikit-learn's order whatever step_dtype says
+    weights, grads = _problem(np.float64)
+    a = _run_glassnet(optimizers.Adam(0.05), weights, grads)
+    b = _run_glassnet(optimizers.Adam(0.05, step_dtype="float64"), weights, grads)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)

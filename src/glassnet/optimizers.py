@@ -10,16 +10,21 @@ estimators built on them reproduce scikit-learn to the last bit; the results
 equal Keras 3's and PyTorch's up to rounding. AdamW, RMSprop and Adagrad follow
 Keras 3's update rules.
 
-State (momenta, moments) is kept per parameter in a dict keyed by ``id`` of the
-parameter object (a :class:`~glassnet.Tensor` or an ndarray), created lazily on
-the first update with the parameter's shape and dtype.
+As in Keras 3, ``optimizer.build(variables)`` creates the state (momenta,
+moments) of its variables once; ``apply`` calls it on the first update when the
+user did not. The state is kept per variable (a :class:`~glassnet.Tensor` or an
+ndarray), so a variable met later, or given an array of a new shape, gets its
+own state on its first update.
 
-Optimizers whose update is elementwise (Adam, AdamW) step several variables of one
-dtype as one flat vector: their gradients are copied into one buffer and their
-states become views of one array each, so a step is one set of ufunc calls
-instead of one per variable (on small networks the per-call cost dominates).
-Elementwise arithmetic does not depend on the layout, so the results are the
-same to the last bit.
+``apply`` does what every optimizer shares (checks, clipping, the learning-rate
+schedule, weight decay, the iteration count) and hands the update to
+``_update_all``. Optimizers whose update is elementwise (Adam, AdamW) step
+several variables of one dtype there as one flat vector
+(:class:`glassnet.runtime.FlatVector`): their gradients are copied into one
+buffer and their states become views of one array each, so a step is one set of
+ufunc calls instead of one per variable (on small networks the per-call cost
+dominates). Elementwise arithmetic does not depend on the layout, so the results
+are the same to the last bit.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import numpy as np
 
 from glassnet._registry import Registry
 from glassnet.autograd import Tensor
+from glassnet.runtime import FlatVector
 
 _registry = Registry("optimizer")
 
@@ -49,7 +55,9 @@ def _check_nonnegative(name: str, value: Any, upper: float | None = None) -> Non
 
 
 class Optimizer:
-    """Base class. Subclasses define ``_new_state`` and ``_update``.
+    """Base class. Subclasses define ``_new_state`` (the state of one variable)
+    and ``_update`` (the update of one variable), or override ``_update_all``
+    (the update of all the variables of one step).
 
     Parameters
     ----------
@@ -69,6 +77,8 @@ class Optimizer:
     ----------
     iterations : int
         Number of updates applied so far.
+    built : bool
+        Whether :meth:`build` has run.
     """
 
     def __init__(
@@ -108,9 +118,9 @@ class Optimizer:
         self.global_clipnorm = global_clipnorm
         self.name = name or type(self).__name__.lower()
         self.iterations = 0
+        self.built = False
         self._state: dict[int, tuple[Any, list[np.ndarray]]] = {}
         self._buffers: dict[tuple[Any, ...], np.ndarray] = {}
-        self._flat: _FlatGroup | None = None
 
     # --- the old Keras spelling ------------------------------------------------------
     @property
@@ -148,6 +158,8 @@ class Optimizer:
                     f"{np.shape(array)}. Received: variable of type "
                     f"{type(var).__name__}"
                 )
+        if not self.built:
+            self.build(variables)
         grads = self._clip(grads)
         lr = self.learning_rate
         if callable(lr):
@@ -158,44 +170,33 @@ class Optimizer:
                 decay *= lr
                 array -= decay
         self.iterations += 1
-        if self._flat_updates and len(arrays) > 1:
-            group = self._flat_group(variables, arrays)
-            # NOTE: a gradient of another dtype is rounded where the per-variable
-            # path would round only its products: keep that path for it.
-            if group is not None and all(g.dtype == group.grad.dtype for g in grads):
-                flat = group.gather(grads)
-                self._update(group.params, flat, group.state, lr)
-                return
-        for array, grad, var in zip(arrays, grads, variables):
-            self._update(array, grad, self._state_of(var, array), lr)
+        self._update_all(arrays, grads, variables, lr)
 
     def build(self, variables: Iterable[Any]) -> None:
-        """Create the state of every variable now (it is otherwise made lazily)."""
+        """Create the state of ``variables`` (Tensors or ndarrays) now, as Keras's
+        ``optimizer.build``; ``apply`` calls it on the first update when the user
+        did not. A variable that already has its state keeps it."""
         for var in variables:
             self._state_of(var, _array(var))
+        self.built = True
 
     @property
     def variables(self) -> list[np.ndarray]:
         """All state arrays, in the order variables were first seen."""
         return [a for _, state in self._state.values() for a in state]
 
-    def __getstate__(self) -> dict[str, Any]:
-        # NOTE: the flat group is rebuilt from the per-variable state (pickling
-        # turns its views into copies).
-        return {**self.__dict__, "_flat": None}
-
     def __setstate__(self, state: dict[str, Any]) -> None:
         # NOTE: the per-variable state is keyed by id(), and ids change when a
         # pickle is loaded: re-key it so training resumes where it stopped.
         self.__dict__.update(state)
-        self.__dict__.setdefault("_flat", None)
+        self.__dict__.setdefault("built", bool(self._state))
         self._state = {id(entry[0]): entry for entry in self._state.values()}
 
     def reset(self) -> None:
         """Forget all state and set ``iterations`` back to 0."""
         self._state.clear()
         self._buffers.clear()
-        self._flat = None
+        self.built = False
         self.iterations = 0
 
     def get_config(self) -> dict[str, Any]:
@@ -216,12 +217,16 @@ class Optimizer:
         return f"{type(self).__name__}(learning_rate={self.learning_rate!r})"
 
     # --- for subclasses --------------------------------------------------------------
-    #: True where ``_update`` is elementwise and only does ``p += step`` to ``p``
-    #: (``p`` may then be a :class:`_FlatParams` of several variables).
-    _flat_updates = False
-
     def _new_state(self, array: np.ndarray) -> list[np.ndarray]:
         return []
+
+    def _update_all(
+        self, arrays: list[np.ndarray], grads: list[np.ndarray], variables: list, lr
+    ) -> None:
+        """One update of every variable (after clipping, weight decay and the
+        iteration count): ``_update`` variable by variable."""
+        for array, grad, var in zip(arrays, grads, variables):
+            self._update(array, grad, self._state_of(var, array), lr)
 
     def _update(
         self, p: np.ndarray, g: np.ndarray, state: list[np.ndarray], lr: Any
@@ -249,22 +254,6 @@ class Optimizer:
             self._state[id(var)] = entry
         return entry[1]
 
-    def _flat_group(self, variables: list[Any], arrays: list[Any]) -> _FlatGroup | None:
-        """The flat group of ``variables`` (made on first use, or again when the
-        variables, their shapes or their state changed); None for mixed dtypes."""
-        group = self._flat
-        if group is not None and group.matches(variables, arrays, self._state):
-            return group
-        dtype = arrays[0].dtype
-        if any(a.dtype != dtype for a in arrays):
-            return None
-        entries = []
-        for var, array in zip(variables, arrays):
-            self._state_of(var, array)
-            entries.append(self._state[id(var)])
-        self._flat = _FlatGroup(variables, arrays, entries)
-        return self._flat
-
     def _clip(self, grads: list[np.ndarray]) -> list[np.ndarray]:
         if self.clipnorm:
             return [g * (self.clipnorm / max(_norm(g), self.clipnorm)) for g in grads]
@@ -277,72 +266,118 @@ class Optimizer:
         return grads
 
 
-class _FlatParams:
-    """Several variables seen as one flat vector by ``_update``: ``p += step``
-    adds each slice of ``step`` to its variable; ``shape`` and ``dtype`` are the
-    flat vector's (for scratch buffers)."""
+class _ElementwiseOptimizer(Optimizer):
+    """Base of the optimizers whose update is elementwise: ``w += step`` with a
+    step computed entry by entry from ``g`` and the state.
 
-    def __init__(self, arrays: list[np.ndarray]) -> None:
-        self.arrays = arrays
-        self.bounds = []
-        start = 0
-        for a in arrays:
-            self.bounds.append((start, start + a.size))
-            start += a.size
-        self.shape = (start,)
-        self.dtype = arrays[0].dtype
-        self._step: np.ndarray | None = None
-        self._step_views: list[np.ndarray] = []
+    Subclasses define ``_elementwise_step(g, state, lr, like)``, which returns the
+    step (shaped like ``g``; ``like`` has the weights' shape and dtype, for
+    scratch buffers). :meth:`build` also makes a flat group of the variables
+    (several, all of one dtype), and ``_update_all`` then steps them as one flat
+    vector; it makes the group again when the variables, their arrays or their
+    state change (after set_weights, after unpickling), and steps variable by
+    variable where no group fits (mixed dtypes, gradients of another dtype).
+    """
 
-    def __iadd__(self, step: np.ndarray) -> _FlatParams:
-        # NOTE: the step is a reused scratch buffer: slice it once, not per step.
-        if step is not self._step:
-            self._step_views = [
-                step[lo:hi].reshape(a.shape)
-                for a, (lo, hi) in zip(self.arrays, self.bounds)
-            ]
-            self._step = step
-        for a, view in zip(self.arrays, self._step_views):
-            a += view
-        return self
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._flat: _FlatGroup | None = None
+
+    def build(self, variables: Iterable[Any]) -> None:
+        variables = list(variables)
+        super().build(variables)
+        arrays = [_array(v) for v in variables]
+        group = self._flat
+        if group is None or not group.matches(variables, arrays, self._state):
+            self._flat = self._new_group(variables, arrays)
+
+    def reset(self) -> None:
+        super().reset()
+        self._flat = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # NOTE: the flat group is made again from the per-variable state
+        # (pickling turns its views into copies).
+        return {**self.__dict__, "_flat": None}
+
+    def _elementwise_step(
+        self, g: np.ndarray, state: list[np.ndarray], lr: Any, like: np.ndarray
+    ) -> np.ndarray:
+        raise NotImplementedError
+
+    def _update(self, p, g, state, lr):
+        p += self._elementwise_step(g, state, lr, p)
+
+    def _update_all(self, arrays, grads, variables, lr):
+        group = self._flat
+        if group is None or not group.matches(variables, arrays, self._state):
+            group = self._flat = self._new_group(variables, arrays)
+        # NOTE: a gradient of another dtype is rounded where the per-variable
+        # path would round only its products: keep that path for it.
+        if group is None or any(g.dtype != group.dtype for g in grads):
+            super()._update_all(arrays, grads, variables, lr)
+            return
+        grad = group.grad.gather(grads)
+        group.add(self._elementwise_step(grad, group.state, lr, grad))
+
+    def _new_group(self, variables: list, arrays: list) -> _FlatGroup | None:
+        """The flat group of ``variables``; None for fewer than two or mixed
+        dtypes."""
+        if len(arrays) < 2 or any(a.dtype != arrays[0].dtype for a in arrays):
+            return None
+        for var, array in zip(variables, arrays):
+            self._state_of(var, array)
+        return _FlatGroup(variables, arrays, [self._state[id(v)] for v in variables])
 
 
 class _FlatGroup:
-    """Variables of one dtype updated as one flat vector: one gradient buffer, and
-    state arrays of which the per-variable states are views (so both paths see
-    the same moments)."""
+    """Variables of one dtype stepped as one flat vector: a gradient buffer
+    ``grad`` laid out like the variables, and one vector per state slot
+    (``state[k]``, Adam's m and v) of which the per-variable states are views, so
+    the flat and the per-variable stepping see the same moments."""
 
-    def __init__(self, variables, arrays, entries) -> None:
+    def __init__(self, variables: list, arrays: list, entries: list) -> None:
         self.variables = list(variables)
-        self.params = _FlatParams(list(arrays))
+        self.arrays = list(arrays)
         self.entries = entries
         self.shapes = [a.shape for a in arrays]
-        self.grad = np.empty(self.params.shape, self.params.dtype)
+        self.dtype = arrays[0].dtype
+        self.grad = FlatVector(self.shapes, self.dtype)
         self.state = []
         for k in range(len(entries[0][1])):
-            flat = np.concatenate([entry[1][k].ravel() for entry in entries])
-            for entry, (lo, hi), shape in zip(entries, self.params.bounds, self.shapes):
-                entry[1][k] = flat[lo:hi].reshape(shape)
-            self.state.append(flat)
+            slot = FlatVector.pack([state[k] for _, state in entries])
+            for (_, state), view in zip(entries, slot.views):
+                state[k] = view
+            self.state.append(slot.data)
+        self._step: np.ndarray | None = None
+        self._step_views: list[np.ndarray] = []
 
-    def matches(self, variables, arrays, state) -> bool:
-        mine = self.variables
-        if len(mine) != len(variables):
+    def matches(self, variables: list, arrays: list, state: dict) -> bool:
+        """Whether this group still steps ``variables``: the same variables, with
+        the same arrays (set_weights may give a Tensor a new one), shapes and
+        state."""
+        if len(variables) != len(self.variables):
             return False
-        for var, own, array, shape, entry in zip(
-            variables, mine, arrays, self.shapes, self.entries
+        for var, own, array, own_array, shape, entry in zip(
+            variables, self.variables, arrays, self.arrays, self.shapes, self.entries
         ):
             if (
                 var is not own
+                or array is not own_array
                 or array.shape != shape
                 or state.get(id(var)) is not entry
             ):
                 return False
-        # NOTE: set_weights may have given a Tensor a new array.
-        return all(a is b for a, b in zip(arrays, self.params.arrays))
+        return True
 
-    def gather(self, grads: list[np.ndarray]) -> np.ndarray:
-        return np.concatenate([g.reshape(-1) for g in grads], out=self.grad)
+    def add(self, step: np.ndarray) -> None:
+        """``w += step`` for each variable, from a flat ``step``."""
+        # NOTE: the step is usually a reused scratch buffer: slice it once.
+        if step is not self._step:
+            self._step_views = self.grad.split(step)
+            self._step = step
+        for array, view in zip(self.arrays, self._step_views):
+            array += view
 
 
 def _array(x: Any) -> Any:
@@ -403,18 +438,31 @@ class SGD(Optimizer):
 
 
 @_registry.register("adam")
-class Adam(Optimizer):
+class Adam(_ElementwiseOptimizer):
     """Adam (Kingma & Ba), with optional AMSGrad.
 
     ``t += 1; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g**2;
     lr_t = lr sqrt(1 - b2**t) / (1 - b1**t); w += -lr_t m / (sqrt(v) + eps)``.
 
-    float64 weights: exactly scikit-learn's order of operations (bit for bit).
-    float32 weights: the last step as ``m / (sqrt(v) + eps) * -lr_t`` in float32,
-    ~2x faster; scikit-learn rounds it through float64, which the attribute
-    ``float64_steps = True`` reproduces bit for bit (the estimators set it).
-    Keras 3 and PyTorch agree up to rounding (PyTorch scales ``eps`` slightly
+    float64 weights step in exactly scikit-learn's order (bit for bit). Keras 3
+    and PyTorch agree up to rounding (PyTorch scales ``eps`` slightly
     differently).
+
+    Parameters
+    ----------
+    learning_rate, beta_1, beta_2, epsilon, amsgrad :
+        As in Keras 3 (``epsilon`` is added to ``sqrt(v)``).
+    step_dtype : {None, "float64"}, default None
+        Where the last step of weights narrower than float64 (float32) is
+        rounded. None: in the weights' dtype, as ``m / (sqrt(v) + eps) * -lr_t``
+        (no float64 temporaries). ``"float64"``: as scikit-learn does,
+        ``-lr_t m / (sqrt(v) + eps)`` in float64, rounded to the weights' dtype
+        when added, which reproduces scikit-learn's float32 fits bit for bit
+        (the scikit-learn estimators pass it). The two agree to float32
+        rounding.
+    **kwargs :
+        The base class's (weight_decay, clipnorm, clipvalue, global_clipnorm,
+        name, ``lr``).
     """
 
     def __init__(
@@ -424,27 +472,29 @@ class Adam(Optimizer):
         beta_2: float = 0.999,
         epsilon: float = 1e-7,
         amsgrad: bool = False,
+        step_dtype: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(learning_rate=learning_rate, **kwargs)
         _check_nonnegative("beta_1", beta_1, upper=1.0)
         _check_nonnegative("beta_2", beta_2, upper=1.0)
         _check_nonnegative("epsilon", epsilon)
+        if step_dtype is not None and not _is_float64(step_dtype):
+            raise ValueError(
+                "`step_dtype` must be None (the weights' dtype) or 'float64' "
+                f"(scikit-learn's rounding). Received: step_dtype={step_dtype!r}"
+            )
         self.beta_1, self.beta_2 = beta_1, beta_2
         self.epsilon, self.amsgrad = epsilon, bool(amsgrad)
-        # True: float32 weights step through float64 as in scikit-learn (bit for
-        # bit; the scikit-learn estimators set it), at some cost in speed.
-        self.float64_steps = False
-
-    _flat_updates = True
+        self.step_dtype = None if step_dtype is None else "float64"
 
     def _new_state(self, array):
         return [np.zeros_like(array) for _ in range(3 if self.amsgrad else 2)]
 
-    def _update(self, p, g, state, lr):
-        # NOTE: ufuncs get ``out`` positionally (a keyword costs ~1 µs a call,
-        # which adds up over 11 calls per weight on small networks).
-        m, v, buffer = state[0], state[1], self._scratch(p)
+    def _elementwise_step(self, g, state, lr, like):
+        # NOTE: ufuncs get ``out`` positionally: the keyword is parsed on every
+        # call, and there are 11 calls per step.
+        m, v, buffer = state[0], state[1], self._scratch(like)
         t = self.iterations
         beta_1, beta_2 = self.beta_1, self.beta_2
         m *= beta_1
@@ -459,16 +509,16 @@ class Adam(Optimizer):
         lr_t = lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
         denominator = np.sqrt(v, buffer)
         denominator += self.epsilon
-        if p.dtype == np.float64:
-            step = np.multiply(m, -lr_t, self._scratch(p, 1))
+        if like.dtype == np.float64:
+            step = np.multiply(m, -lr_t, self._scratch(like, 1))
             step /= denominator
-        elif self.float64_steps:
-            step = m * -lr_t  # a float64 array, as in scikit-learn
+        elif self.step_dtype is not None:
+            step = m * -lr_t  # a float64 array (lr_t is a float64), as in scikit-learn
             step /= denominator
         else:
             step = np.divide(m, denominator, buffer)
             step *= -float(lr_t)
-        p += step
+        return step
 
     def get_config(self):
         return {
@@ -477,7 +527,15 @@ class Adam(Optimizer):
             "beta_2": self.beta_2,
             "epsilon": self.epsilon,
             "amsgrad": self.amsgrad,
+            "step_dtype": self.step_dtype,
         }
+
+
+def _is_float64(dtype: Any) -> bool:
+    try:
+        return np.dtype(dtype) == np.float64
+    except TypeError:
+        return False
 
 
 @_registry.register("adamw", "adam_w")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from glassnet.runtime.flat import FlatVector
 from glassnet.runtime.memory import tune_malloc, tune_malloc_if_asked
 from glassnet.runtime.settings import (
     fast_kernels,
@@ -35,6 +36,7 @@ def kernel_scope() -> Iterator[None]:
 MALLOC_TUNED = tune_malloc_if_asked()
 
 __all__ = [
+    "FlatVector",
     "MALLOC_TUNED",
     "kernel_scope",
     "tune_malloc",

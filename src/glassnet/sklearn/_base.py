@@ -1,33 +1,30 @@
-"""The shared machinery of MLPRegressor and MLPClassifier.
+"""The shared machinery of MLPRegressor and MLPClassifier: the estimator base,
+its validation and its network.
 
 The network is a stack of ``glassnet.layers.Dense`` layers whose kernels and
 biases *are* the arrays exposed as ``coefs_`` and ``intercepts_`` (no copies;
-all of them views of one packed parameter vector), initialised by
-``glassnet.initializers.RandomUniform`` drawing from the estimator's
-``RandomState`` in scikit-learn's order, trained by ``glassnet.optimizers.SGD`` /
-``Adam`` (scikit-learn's arithmetic order) from the gradients of
-``Tensor.backward``, or by scipy's L-BFGS-B. A training step builds one graph
-node per layer (``ops.linear``, the hidden activation fused into it) and one
-fused output/loss node (:mod:`glassnet.sklearn._network`, :mod:`._losses`).
+all of them views of one packed parameter vector, a
+:class:`glassnet.runtime.FlatVector`), initialised by the overridable
+``_init_coef`` hook (scikit-learn's: ``glassnet.initializers.RandomUniform``
+drawing from the estimator's ``RandomState`` in scikit-learn's order). The
+solvers (:mod:`glassnet.sklearn._solvers`) train it with
+``glassnet.optimizers.SGD`` / ``Adam`` (scikit-learn's arithmetic order) or
+scipy's L-BFGS-B. A training step builds one graph node per layer
+(``ops.linear``, the hidden activation fused into it) and one fused output/loss
+node (:mod:`glassnet.sklearn._network`, :mod:`._losses`).
 
-Everything around the step -- validation, weight initialisation, batching,
-per-epoch shuffling, early stopping, learning-rate schedules, stopping rules,
-warnings and verbose lines -- follows scikit-learn 1.9's MLP estimators, so that
-the same ``random_state`` gives the same numbers.
+Everything follows scikit-learn 1.9's MLP estimators, so that the same
+``random_state`` gives the same numbers.
 """
 
 from __future__ import annotations
 
-import warnings
 from abc import ABC, abstractmethod
 from itertools import chain, pairwise
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.optimize
 from sklearn.base import BaseEstimator, _fit_context, is_classifier
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
@@ -35,32 +32,10 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from glassnet.autograd import Tensor, no_grad
 from glassnet.initializers import RandomUniform
 from glassnet.layers import Dense
-from glassnet.optimizers import SGD, Adam
+from glassnet.runtime import FlatVector
+from glassnet.sklearn import _solvers
 from glassnet.sklearn._losses import OUTPUT_ACTIVATIONS
-from glassnet.sklearn._network import HIDDEN_ACTIVATIONS, TrainingStep, network_output
-
-_STOCHASTIC_SOLVERS = ("sgd", "adam")
-
-
-def _check_lbfgs_result(result, max_iter: int) -> int:
-    """Number of L-BFGS iterations; warns as scikit-learn does when not converged."""
-    n_iter = min(result.nit, max_iter)
-    if result.status != 0:
-        message = (
-            f"lbfgs failed to converge after {n_iter} iteration(s) "
-            f"(status={result.status}):\n{result.message}\n"
-        )
-        if n_iter == max_iter:
-            message += (
-                "\nIncrease the number of iterations to improve the "
-                f"convergence (max_iter={max_iter})."
-            )
-        message += (
-            "\nYou might also want to scale the data as shown in:\n"
-            "    https://scikit-learn.org/stable/modules/preprocessing.html"
-        )
-        warnings.warn(message, ConvergenceWarning, stacklevel=3)
-    return n_iter
+from glassnet.sklearn._network import HIDDEN_ACTIVATIONS, network_output
 
 
 class BaseMultilayerPerceptron(BaseEstimator, ABC):
@@ -156,7 +131,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
     # --- the network ----------------------------------------------------------------
     def _initialize(self, y: np.ndarray, layer_units: list[int], dtype) -> None:
-        """First fit: reset the counters, pick the output activation, draw weights."""
+        """First fit: reset the counters, pick the output activation, draw the
+        weights with ``_init_coef``, one layer at a time."""
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = y.shape[1]
@@ -168,28 +144,17 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         else:
             self.out_activation_ = "logistic"
 
-        # Glorot uniform (factor 2 for the logistic), kernel then bias per layer,
-        # all from the one RandomState, exactly scikit-learn's sequence of draws.
-        factor = 2.0 if self.activation == "logistic" else 6.0
-        self._layers = []
-        for i, (fan_in, fan_out) in enumerate(pairwise(layer_units)):
-            bound = np.sqrt(factor / (fan_in + fan_out))
-            init = RandomUniform(-bound, bound, seed=self._random_state)
-            layer = Dense(
-                fan_out,
-                kernel_initializer=init,
-                bias_initializer=init,
-                dtype=np.dtype(dtype).name,
-                name=f"mlp_layer_{i}",
-            )
-            layer.build_for((None, fan_in))
-            self._layers.append(layer)
-        self.coefs_ = [layer.kernel.data for layer in self._layers]
-        self.intercepts_ = [layer.bias.data for layer in self._layers]
+        self.coefs_ = []
+        self.intercepts_ = []
+        for fan_in, fan_out in pairwise(layer_units):
+            coef_init, intercept_init = self._init_coef(fan_in, fan_out, dtype)
+            self.coefs_.append(coef_init)
+            self.intercepts_.append(intercept_init)
+        self._layers = None  # made again by _network, for these arrays
         self._best_coefs = [c.copy() for c in self.coefs_]
         self._best_intercepts = [i.copy() for i in self.intercepts_]
 
-        if self.solver in _STOCHASTIC_SOLVERS:
+        if self.solver in _solvers.STOCHASTIC_SOLVERS:
             self.loss_curve_ = []
             self._no_improvement_count = 0
             if self.early_stopping:
@@ -200,6 +165,23 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 self.best_loss_ = np.inf
                 self.validation_scores_ = None
                 self.best_validation_score_ = None
+
+    def _init_coef(self, fan_in: int, fan_out: int, dtype):
+        """The initial weights of one layer, ``(coef_init, intercept_init)`` of
+        shapes (fan_in, fan_out) and (fan_out,), of dtype ``dtype``.
+
+        scikit-learn's hook, with its signature and contract: ``_initialize``
+        calls it once per layer, input layer first, so a subclass may override
+        it (a subclass written for scikit-learn's estimators keeps working).
+        This one is Glorot uniform, ``U(-b, b)`` with
+        ``b = sqrt(6 / (fan_in + fan_out))`` (2 instead of 6 for the logistic
+        activation), the kernel then the bias drawn from ``self._random_state``:
+        exactly scikit-learn 1.9's draws.
+        """
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        init = RandomUniform(-bound, bound, seed=self._random_state)
+        return init((fan_in, fan_out), dtype), init((fan_out,), dtype)
 
     def _network(self) -> list[Dense]:
         """The Dense layers, their weights bound to the current ``coefs_`` and
@@ -223,51 +205,38 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         return layers
 
     def _packed_parameters(self, dtype=None) -> Tensor:
-        """All weights as one flat vector (coefs, then intercepts: scikit-learn's
-        packing for L-BFGS) of which ``coefs_`` and ``intercepts_`` are views.
+        """All weights as one flat vector, shape (n_weights,), of which
+        ``coefs_`` and ``intercepts_`` are views (coefs, then intercepts:
+        scikit-learn's packing for L-BFGS).
 
         The optimizer then updates every weight with one call per step (tiny
         networks take tens of thousands of steps), and L-BFGS works on it
-        directly. Repacked (one copy) when ``coefs_``/``intercepts_`` are not its
-        views: on the first fit, after unpickling, after early stopping restored
-        the best weights, or after a user replaced them. The list objects are
-        updated in place, so aliases of them (scikit-learn's ``_best_coefs``
-        after a restore) keep seeing the trained arrays, as in scikit-learn.
+        directly. Packed again (one copy) when ``coefs_``/``intercepts_`` are
+        not its views -- on the first fit, after unpickling, after early
+        stopping restored the best weights, or after a user replaced them --
+        and when ``dtype`` (by default the weights' own) changes. The list
+        objects are updated in place, so aliases of them (scikit-learn's
+        ``_best_coefs`` after a restore) keep seeing the trained arrays, as in
+        scikit-learn.
         """
         arrays = self.coefs_ + self.intercepts_
-        packed = getattr(self, "_packed", None)
-        views = getattr(self, "_packed_views", ())
-        dtype = np.result_type(*arrays) if dtype is None else np.dtype(dtype)
+        packing = getattr(self, "_packing", None)
         if (
-            packed is None
-            or packed.data.dtype != dtype
-            or len(views) != len(arrays)
-            or any(a is not v for a, v in zip(arrays, views))
+            packing is None
+            or not packing.holds(arrays)
+            or (dtype is not None and packing.dtype != dtype)
         ):
-            data = np.concatenate([np.ravel(a) for a in arrays]).astype(dtype)
+            packing = self._packing = FlatVector.pack(arrays, dtype)
+            packed = getattr(self, "_packed", None)
             if packed is None:
                 # NOTE: one Tensor for the life of the estimator: the optimizer
                 # keeps its state (momentum, moments) per variable object.
-                packed = self._packed = Tensor(data, name="mlp_parameters")
-            packed.data = data
-            views, start = [], 0
-            for a in arrays:
-                stop = start + np.size(a)
-                views.append(data[start:stop].reshape(np.shape(a)))
-                start = stop
+                packed = self._packed = Tensor(packing.data, name="mlp_parameters")
+            packed.data = packing.data
             n = len(self.coefs_)
-            self.coefs_[:] = views[:n]
-            self.intercepts_[:] = views[n:]
-            self._packed_views = views
-        return packed
-
-    def __getstate__(self):
-        # NOTE: pickling turns views into copies; without the record of the views
-        # the next fit repacks, and the packed Tensor (which the optimizer's
-        # state refers to) survives.
-        state = dict(super().__getstate__())
-        state.pop("_packed_views", None)
-        return state
+            self.coefs_[:] = packing.views[:n]
+            self.intercepts_[:] = packing.views[n:]
+        return self._packed
 
     def _forward_pass_fast(self, X, check_input: bool = True) -> np.ndarray:
         """Output-layer activations of ``X``, shape (n_samples, n_outputs)."""
@@ -306,10 +275,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         if first_pass:
             self._initialize(y, layer_units, X.dtype)
 
-        if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(X, y, sample_weight, incremental)
+        if self.solver in _solvers.STOCHASTIC_SOLVERS:
+            _solvers.fit_stochastic(self, X, y, sample_weight, incremental)
         else:
-            self._fit_lbfgs(X, y, sample_weight)
+            _solvers.fit_lbfgs(self, X, y, sample_weight)
 
         weights = chain(self.coefs_, self.intercepts_)
         if not all(np.isfinite(w).all() for w in weights):
@@ -318,224 +287,6 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 " contain large values and need to be preprocessed."
             )
         return self
-
-    def _fit_lbfgs(self, X, y, sample_weight):
-        """Full-batch L-BFGS-B through ``scipy.optimize.minimize`` on the packed
-        parameters.
-
-        As in scikit-learn, scipy evaluates the loss at points of the weights'
-        dtype (float32 weights give float32 passes) and returns a float64
-        solution, which the weights then become.
-        """
-        packed = self._packed_parameters()
-        step = TrainingStep(self, self._network())
-
-        def loss_and_grad(x):
-            np.copyto(packed.data, x)
-            loss = step(X, y, sample_weight)
-            return loss, step.grad.copy()
-
-        result = scipy.optimize.minimize(
-            loss_and_grad,
-            packed.data.copy(),
-            method="L-BFGS-B",
-            jac=True,
-            options={
-                "maxfun": self.max_fun,
-                "maxiter": self.max_iter,
-                "gtol": self.tol,
-            },
-        )
-        self.n_iter_ = _check_lbfgs_result(result, self.max_iter)
-        self.loss_ = result.fun
-        np.copyto(self._packed_parameters(dtype=result.x.dtype).data, result.x)
-
-    def _make_optimizer(self):
-        if self.solver == "sgd":
-            return SGD(
-                learning_rate=float(self.learning_rate_init),
-                momentum=self.momentum,
-                nesterov=self.nesterovs_momentum,
-            )
-        adam = Adam(
-            learning_rate=self.learning_rate_init,
-            beta_1=self.beta_1,
-            beta_2=self.beta_2,
-            epsilon=self.epsilon,
-        )
-        adam.float64_steps = True  # scikit-learn's rounding for float32 weights
-        return adam
-
-    def _split_validation(self, X, y, sample_weight):
-        """scikit-learn's early-stopping split (stratified only for one output)."""
-        stratify = y if is_classifier(self) and self.n_outputs_ == 1 else None
-        arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
-        parts = train_test_split(
-            *arrays,
-            random_state=self._random_state,
-            test_size=self.validation_fraction,
-            stratify=stratify,
-        )
-        X_train, X_val, y_train, y_val = parts[:4]
-        sw_train = sw_val = None
-        if sample_weight is not None:
-            sw_train, sw_val = parts[4:]
-        if X_val.shape[0] < 2:
-            raise ValueError(
-                "The validation set is too small. Increase 'validation_fraction' "
-                "or the size of your dataset."
-            )
-        if is_classifier(self):
-            y_val = self._label_binarizer.inverse_transform(y_val)
-        return X_train, y_train, sw_train, X_val, y_val, sw_val
-
-    def _fit_stochastic(self, X, y, sample_weight, incremental):
-        packed = self._packed_parameters()
-        step = TrainingStep(self, self._network())
-        if not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = self._make_optimizer()
-        optimizer = self._optimizer
-
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True")
-        early_stopping = self.early_stopping
-        if early_stopping:
-            X_train, y_train, sw_train, X_val, y_val, sw_val = self._split_validation(
-                X, y, sample_weight
-            )
-        else:
-            X_train, y_train, sw_train = X, y, sample_weight
-            X_val = y_val = sw_val = None
-
-        n_samples = X_train.shape[0]
-        sample_idx = np.arange(n_samples, dtype=int)
-        if self.batch_size == "auto":
-            batch_size = min(200, n_samples)
-        else:
-            if self.batch_size > n_samples:
-                warnings.warn(
-                    "Got `batch_size` less than 1 or larger than "
-                    "sample size. It is going to be clipped",
-                    stacklevel=2,
-                )
-            batch_size = int(np.clip(self.batch_size, 1, n_samples))
-        bounds = [
-            (start, min(start + batch_size, n_samples))
-            for start in range(0, n_samples, batch_size)
-        ]
-        rng = self._random_state
-
-        try:
-            self.n_iter_ = 0
-            for _ in range(self.max_iter):
-                if self.shuffle:
-                    # NOTE: the new order is the previous order permuted again
-                    # (scikit-learn shuffles sample_idx, not arange), and the
-                    # rows are gathered once per epoch, then sliced per batch.
-                    permutation = np.arange(n_samples)
-                    rng.shuffle(permutation)
-                    sample_idx = sample_idx[permutation]
-                    X_epoch = X_train[sample_idx]
-                    y_epoch = y_train[sample_idx]
-                    sw_epoch = None if sw_train is None else sw_train[sample_idx]
-                else:
-                    X_epoch, y_epoch, sw_epoch = X_train, y_train, sw_train
-
-                accumulated_loss = 0.0
-                for start, stop in bounds:
-                    batch_loss = step(
-                        X_epoch[start:stop],
-                        y_epoch[start:stop],
-                        None if sw_epoch is None else sw_epoch[start:stop],
-                    )
-                    accumulated_loss += batch_loss * (stop - start)
-                    optimizer.apply([step.grad], [packed])
-
-                self.n_iter_ += 1
-                self.loss_ = accumulated_loss / X_train.shape[0]
-                self.t_ += n_samples
-                self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-
-                self._update_no_improvement_count(early_stopping, X_val, y_val, sw_val)
-                if self.solver == "sgd" and self.learning_rate == "invscaling":
-                    optimizer.learning_rate = (
-                        float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
-                    )
-
-                if self._no_improvement_count > self.n_iter_no_change:
-                    if early_stopping:
-                        msg = (
-                            "Validation score did not improve more than "
-                            f"tol={self.tol:f} for {int(self.n_iter_no_change)} "
-                            "consecutive epochs."
-                        )
-                    else:
-                        msg = (
-                            "Training loss did not improve more than "
-                            f"tol={self.tol:f} for {int(self.n_iter_no_change)} "
-                            "consecutive epochs."
-                        )
-                    if self._trigger_stopping(msg):
-                        break
-                    self._no_improvement_count = 0
-
-                if incremental:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                        "reached and the optimization hasn't converged yet.",
-                        ConvergenceWarning,
-                        stacklevel=2,
-                    )
-        except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.", stacklevel=2)
-
-        if early_stopping:
-            # Restore the best weights (the lists themselves, as scikit-learn does).
-            self.coefs_ = self._best_coefs
-            self.intercepts_ = self._best_intercepts
-
-    def _trigger_stopping(self, msg: str) -> bool:
-        """Stop, or (sgd with the adaptive schedule) divide the rate by 5."""
-        optimizer = self._optimizer
-        if self.solver != "sgd" or self.learning_rate != "adaptive":
-            if self.verbose:
-                print(msg + " Stopping.")
-            return True
-        if optimizer.learning_rate <= 1e-6:
-            if self.verbose:
-                print(msg + " Learning rate too small. Stopping.")
-            return True
-        optimizer.learning_rate /= 5.0
-        if self.verbose:
-            print(f"{msg} Setting learning rate to {optimizer.learning_rate:f}")
-        return False
-
-    def _update_no_improvement_count(self, early_stopping, X_val, y_val, sw_val):
-        if early_stopping:
-            score = self._score(X_val, y_val, sample_weight=sw_val)
-            self.validation_scores_.append(score)
-            if self.verbose:
-                print(f"Validation score: {self.validation_scores_[-1]:f}")
-            last = self.validation_scores_[-1]
-            if last < self.best_validation_score_ + self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if last > self.best_validation_score_:
-                self.best_validation_score_ = last
-                self._best_coefs = [c.copy() for c in self.coefs_]
-                self._best_intercepts = [i.copy() for i in self.intercepts_]
-        else:
-            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if self.loss_curve_[-1] < self.best_loss_:
-                self.best_loss_ = self.loss_curve_[-1]
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -559,7 +310,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     def _check_solver(self) -> bool:
-        if self.solver not in _STOCHASTIC_SOLVERS:
+        if self.solver not in _solvers.STOCHASTIC_SOLVERS:
             raise AttributeError(
                 "partial_fit is only available for stochastic optimizers. "
                 f"{self.solver} is not stochastic."

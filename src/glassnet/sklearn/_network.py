@@ -16,6 +16,7 @@ import numpy as np
 from glassnet import ops
 from glassnet.autograd import Tensor
 from glassnet.layers import Dense
+from glassnet.runtime import FlatVector
 from glassnet.sklearn._losses import MLPLoss
 
 #: Hidden-layer activations: scikit-learn's names -> the names ``ops.linear``
@@ -56,15 +57,11 @@ class TrainingStep:
         self.params = self.kernels + [layer.bias for layer in layers]
         for p in self.params:
             p.grad = None  # e.g. left over from an interrupted fit
-        self.grad = np.empty(
-            sum(p.data.size for p in self.params),
+        layout = FlatVector(
+            [p.data.shape for p in self.params],
             np.result_type(*[p.data for p in self.params]),
         )
-        self.grad_views, start = [], 0
-        for p in self.params:
-            stop = start + p.data.size
-            self.grad_views.append(self.grad[start:stop].reshape(p.data.shape))
-            start = stop
+        self.grad, self.grad_views = layout.data, layout.views
         self.activation = HIDDEN_ACTIVATIONS[estimator.activation]
         loss = estimator.loss
         if loss == "log_loss" and estimator.out_activation_ == "logistic":
