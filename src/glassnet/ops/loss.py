@@ -122,6 +122,8 @@ class WeightedSum(Function):
     ``w`` (optional) is data."""
 
     def forward(self, values, weight=None, divide_by_size=False):
+        if weight is not None:
+            weight = np.asarray(weight, dtype=values.dtype)
         self.shape, self.weight = values.shape, weight
         self.count = max(values.size, 1) if divide_by_size else 1
         if weight is not None:
