@@ -115,7 +115,12 @@ class BatchNormalization(Layer):
         gamma, beta = self._affine()
         if training:
             y, mean, var = ops.batch_norm(
-                x, gamma, beta, self._reduce, self.epsilon, return_moments=True
+                x,
+                gamma,
+                beta,
+                axes=self._reduce,
+                epsilon=self.epsilon,
+                return_moments=True,
             )
             m, shape = self.momentum, self.moving_mean.data.shape
             mm, mv = self.moving_mean, self.moving_variance
