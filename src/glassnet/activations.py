@@ -1,74 +1,19 @@
 """Activation functions: Tensor -> Tensor, by name or as functions (Keras 3 names).
 
-Most are one op from :mod:`glassnet.ops` or a composition of ops. ``gelu``,
-``swish``/``silu`` and ``softsign`` are fused Functions defined here: one graph
-node each, with the local gradient written out (cheaper than the composition,
-and ``gelu`` needs ``erf``, which has no primitive op).
+Each is one op from :mod:`glassnet.ops` or a composition of ops.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-from scipy.special import erf
-
 from glassnet import ops
 from glassnet._registry import Registry
-from glassnet.autograd import Function, Tensor
+from glassnet.autograd import Tensor
 
 _registry = Registry("activation", instantiate=False)
 register = _registry.register
-
-
-class GELU(Function):
-    """y = x Phi(x) (erf form) or its tanh approximation;  dy/dx = Phi + x phi."""
-
-    def forward(self, x, approximate=False):
-        self.x, self.approximate = x, approximate
-        if approximate:
-            c = math.sqrt(2.0 / math.pi)
-            inner = c * (x + 0.044715 * x**3)
-            self.t = np.tanh(inner)
-            self.c_prime = c * (1.0 + 3 * 0.044715 * x * x)
-            return 0.5 * x * (1.0 + self.t)
-        self.cdf = 0.5 * (1.0 + erf(x / math.sqrt(2.0)))
-        return x * self.cdf
-
-    def backward(self, grad_output):
-        x = self.x
-        if self.approximate:
-            local = 0.5 * (1.0 + self.t) + 0.5 * x * (1.0 - self.t**2) * self.c_prime
-        else:
-            pdf = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
-            local = self.cdf + x * pdf
-        return (grad_output * local.astype(grad_output.dtype, copy=False),)
-
-
-class Swish(Function):
-    """y = x sigmoid(x);  dy/dx = s (1 + x (1 - s)) with s = sigmoid(x)."""
-
-    def forward(self, x):
-        self.x = x
-        self.s = 0.5 * (np.tanh(0.5 * x) + 1.0)
-        return x * self.s
-
-    def backward(self, grad_output):
-        s = self.s
-        return (grad_output * (s * (1.0 + self.x * (1.0 - s))),)
-
-
-class Softsign(Function):
-    """y = x / (1 + |x|);  dy/dx = 1 / (1 + |x|)**2."""
-
-    def forward(self, x):
-        self.d = 1.0 + np.abs(x)
-        return x / self.d
-
-    def backward(self, grad_output):
-        return (grad_output / (self.d * self.d),)
 
 
 @register()
@@ -142,7 +87,7 @@ def softplus(x: Tensor) -> Tensor:
 
 @register()
 def softsign(x: Tensor) -> Tensor:
-    return Softsign.apply(x)
+    return ops.softsign(x)
 
 
 @register()
@@ -154,13 +99,13 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.2) -> Tensor:
 @register()
 def gelu(x: Tensor, approximate: bool = False) -> Tensor:
     """x Phi(x), Phi the normal CDF via erf; ``approximate`` uses the tanh form."""
-    return GELU.apply(x, approximate=approximate)
+    return ops.gelu(x, approximate=approximate)
 
 
 @register("swish", "silu")
 def silu(x: Tensor) -> Tensor:
     """x sigmoid(x)."""
-    return Swish.apply(x)
+    return ops.silu(x)
 
 
 swish = silu

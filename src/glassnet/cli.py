@@ -18,6 +18,7 @@ import glassnet
 from glassnet.autograd import Function, Tensor
 
 
+# Not in ops/ on purpose: the seed's hand-written Multiply, shown as a user's Function.
 class _Multiply(Function):
     """z = x * y;  dz/dx = y, dz/dy = x (the seed's Multiply, as a Function)."""
 

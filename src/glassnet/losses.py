@@ -13,9 +13,9 @@ as Keras does, instead of being broadcast to ``(batch, batch)``.
 
 Stability: ``from_logits=True`` goes through the fused log-sum-exp ops
 (``ops.softmax_cross_entropy``, ``ops.sigmoid_cross_entropy``); probabilities
-are clipped to ``[1e-7, 1 - 1e-7]`` as in Keras. Mean squared error and the
-cross-entropies on probabilities are fused Functions here (one graph node each;
-they are the hot path of small models).
+are clipped to ``[1e-7, 1 - 1e-7]`` as in Keras. Mean squared error, the
+cross-entropies on probabilities and the weighted reduction are fused ops too
+(one graph node each: they are the hot path of small models).
 """
 
 from __future__ import annotations
@@ -27,81 +27,11 @@ import numpy as np
 
 from glassnet import ops
 from glassnet._registry import Registry
-from glassnet.autograd import Function, Tensor
+from glassnet.autograd import Tensor
+from glassnet.ops.loss import EPSILON  # noqa: F401  (Keras's clip, kept public here)
 
-EPSILON = 1e-7
 _registry = Registry("loss")
 _REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "none", None)
-
-
-class SquaredError(Function):
-    """l = mean((p - t)**2, axis=-1);  dl/dp = 2 (p - t) / k."""
-
-    def forward(self, p, target=None):
-        self.diff = p - target
-        squares = self.diff * self.diff
-        if squares.shape[-1] == 1:  # NOTE: one output: no reduction needed (fast)
-            return squares[..., 0]
-        return np.add.reduce(squares, axis=-1) / squares.shape[-1]
-
-    def backward(self, grad_output):
-        scale = 2.0 / self.diff.shape[-1]
-        return (np.expand_dims(grad_output * scale, -1) * self.diff,)
-
-
-class BinaryCrossentropyProbs(Function):
-    """l = -mean(t log q + (1 - t) log(1 - q)), q = clip(p, eps, 1 - eps);
-    dl/dp = (q - t) / (q (1 - q)) / k inside the clip range, 0 outside."""
-
-    def forward(self, p, target=None):
-        self.q = np.clip(p, EPSILON, 1.0 - EPSILON)
-        self.inside = (p >= EPSILON) & (p <= 1.0 - EPSILON)
-        self.target = target
-        elementwise = target * np.log(self.q) + (1.0 - target) * np.log1p(-self.q)
-        return -np.mean(elementwise, axis=-1)
-
-    def backward(self, grad_output):
-        q, k = self.q, self.q.shape[-1]
-        local = (q - self.target) / (q * (1.0 - q)) * self.inside
-        return (np.expand_dims(grad_output / k, -1) * local,)
-
-
-class CategoricalCrossentropyProbs(Function):
-    """l = -sum(t log q), q = clip(p / sum(p), eps, 1 - eps) along the last axis;
-    dl/dp = (d - sum(d q)) / sum(p) with d = -t / q inside the clip range, else 0."""
-
-    def forward(self, p, target=None):
-        self.total = p.sum(axis=-1, keepdims=True)
-        self.q = p / self.total
-        self.inside = (self.q >= EPSILON) & (self.q <= 1.0 - EPSILON)
-        self.target = target
-        clipped = np.clip(self.q, EPSILON, 1.0 - EPSILON)
-        self.clipped = clipped
-        return -(target * np.log(clipped)).sum(axis=-1)
-
-    def backward(self, grad_output):
-        d = -self.target / self.clipped * self.inside
-        d -= (d * self.q).sum(axis=-1, keepdims=True)
-        return (d * (np.expand_dims(grad_output, -1) / self.total),)
-
-
-class Reduction(Function):
-    """r = sum(w l) / n ("sum_over_batch_size") or sum(w l) ("sum");
-    dr/dl = w / n (or w). One node for weighting and reducing the per-sample
-    losses; ``w`` (optional) is data."""
-
-    def forward(self, values, weight=None, divide=True):
-        self.shape, self.weight = values.shape, weight
-        self.count = max(values.size, 1) if divide else 1
-        if weight is not None:
-            values = values * weight
-        return np.asarray(np.add.reduce(values, axis=None) / self.count)
-
-    def backward(self, grad_output):
-        scale = grad_output / self.count
-        if self.weight is None:
-            return (np.broadcast_to(scale, self.shape),)
-        return (np.broadcast_to(self.weight * scale, self.shape),)
 
 
 def _prepare(y_true: Any, y_pred: Any, align: bool = True) -> tuple[Any, Tensor]:
@@ -135,7 +65,7 @@ def mean_squared_error(y_true: Any, y_pred: Any) -> Tensor:
     y_true, y_pred = _prepare(y_true, y_pred)
     if y_true.shape != y_pred.shape:
         y_true = np.broadcast_to(y_true, y_pred.shape)
-    return SquaredError.apply(y_pred, target=y_true)
+    return ops.mean_squared_error(y_pred, y_true)
 
 
 @_registry.register("mean_absolute_error", "mae", "MAE")
@@ -167,7 +97,7 @@ def binary_crossentropy(
         y_true = np.broadcast_to(y_true, y_pred.shape)
     if from_logits:
         return ops.mean(ops.sigmoid_cross_entropy(y_pred, y_true), axis=-1)
-    return BinaryCrossentropyProbs.apply(y_pred, target=y_true)
+    return ops.binary_cross_entropy(y_pred, y_true)
 
 
 @_registry.register("categorical_crossentropy", "cce")
@@ -189,7 +119,7 @@ def categorical_crossentropy(
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / k
     if from_logits:
         return ops.softmax_cross_entropy(y_pred, y_true)
-    return CategoricalCrossentropyProbs.apply(y_pred, target=y_true)
+    return ops.categorical_cross_entropy(y_pred, y_true)
 
 
 @_registry.register("sparse_categorical_crossentropy", "scce")
@@ -261,8 +191,8 @@ class Loss:
                 weight = np.broadcast_to(weight, values.shape)
         if self.reduction in ("none", None):
             return values if weight is None else values * weight
-        divide = self.reduction != "sum"
-        return Reduction.apply(values, weight=weight, divide=divide)
+        divide_by_size = self.reduction != "sum"
+        return ops.weighted_sum(values, weight, divide_by_size=divide_by_size)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "reduction": self.reduction}

@@ -2,8 +2,7 @@
 
 ``L1(l1)``: ``l1 * sum(|w|)``; ``L2(l2)``: ``l2 * sum(w**2)``; ``L1L2`` both
 (Keras 3 defaults: ``L1(0.01)``, ``L2(0.01)``, ``L1L2(0.0, 0.0)``). The penalty
-is one fused Function (one graph node per weight, which matters when every
-training step adds the penalties of every layer).
+is one fused op, ``ops.l1_l2_penalty`` (one graph node per weight).
 """
 
 from __future__ import annotations
@@ -13,31 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from glassnet import ops
 from glassnet._registry import Registry
-from glassnet.autograd import Function, Tensor
+from glassnet.autograd import Tensor
 
 _registry = Registry("regularizer")
-
-
-class Penalty(Function):
-    """r = l1 sum|w| + l2 sum w**2;  dr/dw = l1 sign(w) + 2 l2 w."""
-
-    def forward(self, w, l1=0.0, l2=0.0):
-        self.w, self.l1, self.l2 = w, l1, l2
-        total = 0.0
-        if l1:
-            total += l1 * np.abs(w).sum()
-        if l2:
-            total += l2 * np.vdot(w, w)
-        return np.asarray(total, dtype=w.dtype)
-
-    def backward(self, grad_output):
-        grad = np.zeros_like(self.w)
-        if self.l1:
-            grad += self.l1 * np.sign(self.w)
-        if self.l2:
-            grad += (2.0 * self.l2) * self.w
-        return (grad * grad_output,)
 
 
 def _check(value: Any, name: str) -> float:
@@ -79,7 +58,7 @@ class L1L2(Regularizer):
         self.l2 = _check(0.0 if l2 is None else l2, "l2")
 
     def __call__(self, x: Tensor) -> Tensor:
-        return Penalty.apply(x, l1=self.l1, l2=self.l2)
+        return ops.l1_l2_penalty(x, l1=self.l1, l2=self.l2)
 
     def get_config(self) -> dict[str, Any]:
         return {"l1": self.l1, "l2": self.l2}

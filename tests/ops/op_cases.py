@@ -1,9 +1,13 @@
-"""The table of ops that drives gradcheck, PyTorch parity and dtype tests.
+"""The table of ops that drives gradcheck, forward references, PyTorch parity
+and dtype tests.
 
-Each :class:`OpCase` says how to call the op on glassnet Tensors (``fn``) and on
-torch tensors (``torch_fn``), how hypothesis draws input shapes and keyword
-parameters (``draw``), and how input values are sampled (``values``), always
-away from kinks (relu at 0, max ties, clip bounds) so finite differences hold.
+Each :class:`OpCase` says how to call the op on glassnet Tensors (``fn``), what
+it should compute in plain NumPy/SciPy on the input arrays
+(``forward_expected``, Chainer's pattern: checked without PyTorch), how to call
+it on torch tensors (``torch_fn``), how hypothesis draws input shapes and
+keyword parameters (``draw``), and how input values are sampled (``values``),
+always away from kinks (relu at 0, max ties, clip bounds) so finite differences
+hold.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from scipy import special
 
 from glassnet import ops
 
@@ -227,10 +232,46 @@ def classes_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
     return [lead + (classes,)], {"target": target}
 
 
-def binary_target_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
+def with_target(low: float, high: float, min_dims: int = 1) -> Callable:
+    """One input and a ``target`` of its shape with values in [low, high]."""
+
+    def draw(data: st.DataObject) -> tuple[Shapes, dict]:
+        shape = data.draw(small_shape(min_dims=min_dims))
+        elements = st.floats(low, high)
+        target = data.draw(hnp.arrays(np.float64, shape, elements=elements))
+        return [shape], {"target": target}
+
+    return draw
+
+
+def class_probabilities(data: st.DataObject) -> tuple[Shapes, dict]:
+    """Probabilities (..., classes) against one-hot rows or soft targets."""
+    shapes, params = classes_shapes(data)
+    target = params["target"]
+    if np.issubdtype(target.dtype, np.integer):
+        params["target"] = np.eye(shapes[0][-1])[target]
+    return shapes, params
+
+
+def weighted_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
     shape = data.draw(small_shape())
-    target = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(0.0, 1.0)))
-    return [shape], {"target": target}
+    weight = data.draw(
+        st.none() | hnp.arrays(np.float64, shape, elements=st.floats(0.0, 2.0))
+    )
+    return [shape], {"weight": weight, "divide_by_size": data.draw(st.booleans())}
+
+
+def penalty_params(data: st.DataObject) -> tuple[Shapes, dict]:
+    l1, l2 = (data.draw(st.sampled_from([0.0, 0.3])) for _ in range(2))
+    return [data.draw(small_shape())], {"l1": l1, "l2": l2}
+
+
+def batch_norm_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
+    """(batch, channels) or (batch, steps, channels), channels last; the
+    statistics are over every other axis, so each channel sees >= 2 values."""
+    n, c = data.draw(st.integers(2, 4)), data.draw(st.integers(1, 3))
+    lead = data.draw(st.sampled_from([(n,), (n, data.draw(st.integers(1, 3)))]))
+    return [lead + (c,), (c,), (c,)], {"axes": tuple(range(len(lead)))}
 
 
 # --- torch equivalents ----------------------------------------------------------
@@ -244,6 +285,14 @@ def _torch():
     import torch
 
     return torch
+
+
+def _t(array: Any) -> Any:
+    return _torch().as_tensor(array)
+
+
+def _f():
+    return _torch().nn.functional
 
 
 def _torch_index(index: Any) -> Any:
@@ -271,11 +320,53 @@ def _torch_transpose(x: Any, axes: Any) -> Any:
     return x.permute(*(axes if axes is not None else range(x.ndim)[::-1]))
 
 
+def _torch_batch_norm(x: Any, gamma: Any, beta: Any, axes: Any) -> Any:
+    # NOTE: torch keeps the channels on axis 1 and reduces over the others.
+    f = _f()
+    y = f.batch_norm(x.movedim(-1, 1), None, None, gamma, beta, True, eps=1e-3)
+    return y.movedim(1, -1)
+
+
+def _torch_weighted_sum(x: Any, weight: Any, divide_by_size: bool) -> Any:
+    total = (x if weight is None else x * _t(weight)).sum()
+    return total / x.numel() if divide_by_size else total
+
+
+# --- NumPy/SciPy references: what each op computes, written plainly -------------
+def _np_softmax_ce(x: np.ndarray, target: np.ndarray) -> np.ndarray:
+    if target.shape != x.shape:  # integer labels: their one-hot rows
+        target = np.eye(x.shape[-1])[target]
+    return -(target * special.log_softmax(x, axis=-1)).sum(axis=-1)
+
+
+def _np_sigmoid_ce(x: np.ndarray, target: np.ndarray) -> np.ndarray:
+    # -t log(sigmoid(x)) - (1 - t) log(1 - sigmoid(x)), as log(1 + exp(-+x))
+    return target * np.logaddexp(0, -x) + (1 - target) * np.logaddexp(0, x)
+
+
+def _np_gelu_tanh(x: np.ndarray) -> np.ndarray:
+    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+
+
+def _np_weighted_sum(x, weight, divide_by_size):
+    total = (x if weight is None else x * weight).sum()
+    return total / x.size if divide_by_size else total
+
+
+def _np_batch_norm(x, gamma, beta, axes):
+    mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(var + 1e-3) * gamma + beta
+
+
 # --- the table --------------------------------------------------------------------
 @dataclass
 class OpCase:
+    """``fn``, ``forward_expected`` and ``torch_fn`` take the inputs (Tensors,
+    arrays, torch tensors) positionally and the drawn parameters by keyword."""
+
     name: str
     fn: Callable[..., Any]
+    forward_expected: Callable[..., Any]
     torch_fn: Callable[..., Any]
     draw: Callable[[st.DataObject], tuple[Shapes, dict]] = unary
     values: Callable[..., list] = field(default_factory=symmetric)
@@ -284,27 +375,39 @@ class OpCase:
         return self.name
 
 
-def _f():
-    return _torch().nn.functional
+def _reduction(op: Callable, ref: Callable, torch_name: str) -> OpCase:
+    def torch_fn(x, axis, keepdims):
+        return getattr(x, torch_name)(dim=_dims(x, axis), keepdim=keepdims)
+
+    values = distinct if torch_name in ("amax", "amin") else symmetric()
+    return OpCase(op.__name__, op, ref, torch_fn, axis_and_keepdims, values)
 
 
 OPS: list[OpCase] = [
     # arithmetic
-    OpCase("add", ops.add, lambda x, y: x + y, binary),
-    OpCase("sub", ops.sub, lambda x, y: x - y, binary),
-    OpCase("mul", ops.mul, lambda x, y: x * y, binary),
-    OpCase("div", ops.div, lambda x, y: x / y, binary, symmetric(0.5, 2.0)),
-    OpCase("neg", ops.neg, lambda x: -x),
-    OpCase("pow", ops.pow, lambda x, p: x**p, binary, mixed(positive(), symmetric())),
-    OpCase("pow_scalar", lambda x: x**3, lambda x: x**3),
-    OpCase("rpow_scalar", lambda x: 2.0**x, lambda x: 2.0**x),
-    OpCase("exp", ops.exp, lambda x: x.exp()),
-    OpCase("log", ops.log, lambda x: x.log(), unary, positive()),
-    OpCase("sqrt", ops.sqrt, lambda x: x.sqrt(), unary, positive()),
-    OpCase("abs", ops.abs, lambda x: x.abs()),
+    OpCase("add", ops.add, np.add, lambda x, y: x + y, binary),
+    OpCase("sub", ops.sub, np.subtract, lambda x, y: x - y, binary),
+    OpCase("mul", ops.mul, np.multiply, lambda x, y: x * y, binary),
+    OpCase("div", ops.div, np.divide, lambda x, y: x / y, binary, symmetric(0.5)),
+    OpCase("neg", ops.neg, np.negative, lambda x: -x),
+    OpCase(
+        "pow",
+        ops.pow,
+        np.power,
+        lambda x, p: x**p,
+        binary,
+        mixed(positive(), symmetric()),
+    ),
+    OpCase("pow_scalar", lambda x: x**3, lambda x: x * x * x, lambda x: x**3),
+    OpCase("rpow_scalar", lambda x: 2.0**x, np.exp2, lambda x: 2.0**x),
+    OpCase("exp", ops.exp, np.exp, lambda x: x.exp()),
+    OpCase("log", ops.log, np.log, lambda x: x.log(), unary, positive()),
+    OpCase("sqrt", ops.sqrt, np.sqrt, lambda x: x.sqrt(), unary, positive()),
+    OpCase("abs", ops.abs, np.abs, lambda x: x.abs()),
     OpCase(
         "maximum",
         ops.maximum,
+        np.maximum,
         lambda x, y: _torch().maximum(x, y),
         binary,
         mixed(off_grid(0.0), off_grid(0.5)),
@@ -312,6 +415,7 @@ OPS: list[OpCase] = [
     OpCase(
         "minimum",
         ops.minimum,
+        np.minimum,
         lambda x, y: _torch().minimum(x, y),
         binary,
         mixed(off_grid(0.0), off_grid(0.5)),
@@ -319,6 +423,7 @@ OPS: list[OpCase] = [
     OpCase(
         "clip",
         lambda x: ops.clip(x, -0.5, 0.5),
+        lambda x: np.clip(x, -0.5, 0.5),
         lambda x: x.clamp(-0.5, 0.5),
         unary,
         away_from((-0.5, 0.5)),
@@ -326,47 +431,43 @@ OPS: list[OpCase] = [
     OpCase(
         "where",
         lambda x, y, condition: ops.where(condition, x, y),
-        lambda x, y, condition: _torch().where(_torch().as_tensor(condition), x, y),
+        lambda x, y, condition: np.where(condition, x, y),
+        lambda x, y, condition: _torch().where(_t(condition), x, y),
         where_shapes,
     ),
     # reductions
+    _reduction(ops.sum, np.sum, "sum"),
+    _reduction(ops.mean, np.mean, "mean"),
+    _reduction(ops.max, np.max, "amax"),
+    _reduction(ops.min, np.min, "amin"),
     OpCase(
-        "sum",
-        ops.sum,
-        lambda x, axis, keepdims: x.sum(dim=_dims(x, axis), keepdim=keepdims),
-        axis_and_keepdims,
-    ),
-    OpCase(
-        "mean",
-        ops.mean,
-        lambda x, axis, keepdims: x.mean(dim=_dims(x, axis), keepdim=keepdims),
-        axis_and_keepdims,
-    ),
-    OpCase(
-        "max",
-        ops.max,
-        lambda x, axis, keepdims: x.amax(dim=_dims(x, axis), keepdim=keepdims),
-        axis_and_keepdims,
-        distinct,
-    ),
-    OpCase(
-        "min",
-        ops.min,
-        lambda x, axis, keepdims: x.amin(dim=_dims(x, axis), keepdim=keepdims),
-        axis_and_keepdims,
-        distinct,
+        "l1_l2_penalty",
+        ops.l1_l2_penalty,
+        lambda w, l1, l2: l1 * np.abs(w).sum() + l2 * (w * w).sum(),
+        lambda w, l1, l2: l1 * w.abs().sum() + l2 * (w * w).sum(),
+        penalty_params,
     ),
     # shape
-    OpCase("reshape", ops.reshape, lambda x, shape: x.reshape(shape), reshape_shapes),
-    OpCase("transpose", ops.transpose, _torch_transpose, transpose_shapes),
+    OpCase(
+        "reshape",
+        ops.reshape,
+        np.reshape,
+        lambda x, shape: x.reshape(shape),
+        reshape_shapes,
+    ),
+    OpCase(
+        "transpose", ops.transpose, np.transpose, _torch_transpose, transpose_shapes
+    ),
     OpCase(
         "broadcast_to",
         ops.broadcast_to,
+        np.broadcast_to,
         lambda x, shape: x.broadcast_to(shape),
         broadcast_shapes,
     ),
     OpCase(
         "getitem",
+        lambda x, index: x[index],
         lambda x, index: x[index],
         lambda x, index: x[_torch_index(index)],
         index_shapes,
@@ -374,55 +475,147 @@ OPS: list[OpCase] = [
     OpCase(
         "concatenate",
         lambda *xs, axis: ops.concatenate(xs, axis=axis),
+        lambda *xs, axis: np.concatenate(xs, axis=axis),
         lambda *xs, axis: _torch().cat(xs, dim=axis),
         join_shapes,
     ),
     OpCase(
         "stack",
         lambda *xs, axis: ops.stack(xs, axis=axis),
+        lambda *xs, axis: np.stack(xs, axis=axis),
         lambda *xs, axis: _torch().stack(xs, dim=axis),
         stack_shapes,
     ),
     # nonlinearities
-    OpCase("tanh", ops.tanh, lambda x: x.tanh()),
-    OpCase("sigmoid", ops.sigmoid, lambda x: x.sigmoid()),
-    OpCase("relu", ops.relu, lambda x: x.relu()),
+    OpCase("tanh", ops.tanh, np.tanh, lambda x: x.tanh()),
+    OpCase(
+        "sigmoid", ops.sigmoid, lambda x: 1 / (1 + np.exp(-x)), lambda x: x.sigmoid()
+    ),
+    OpCase("relu", ops.relu, lambda x: np.where(x > 0, x, 0.0), lambda x: x.relu()),
     OpCase(
         "leaky_relu",
         lambda x: ops.leaky_relu(x, 0.2),
+        lambda x: np.where(x > 0, x, 0.2 * x),
         lambda x: _f().leaky_relu(x, 0.2),
     ),
-    OpCase("elu", lambda x: ops.elu(x, 0.7), lambda x: _f().elu(x, 0.7)),
-    OpCase("softplus", ops.softplus, lambda x: _f().softplus(x)),
-    OpCase("softmax", ops.softmax, lambda x, axis: x.softmax(axis), one_axis),
     OpCase(
-        "log_softmax", ops.log_softmax, lambda x, axis: x.log_softmax(axis), one_axis
+        "elu",
+        lambda x: ops.elu(x, 0.7),
+        lambda x: np.where(x > 0, x, 0.7 * np.expm1(x)),
+        lambda x: _f().elu(x, 0.7),
+    ),
+    OpCase(
+        "softplus",
+        ops.softplus,
+        lambda x: np.log1p(np.exp(x)),
+        lambda x: _f().softplus(x),
+    ),
+    OpCase(
+        "softmax",
+        ops.softmax,
+        special.softmax,
+        lambda x, axis: x.softmax(axis),
+        one_axis,
+    ),
+    OpCase(
+        "log_softmax",
+        ops.log_softmax,
+        special.log_softmax,
+        lambda x, axis: x.log_softmax(axis),
+        one_axis,
+    ),
+    OpCase("gelu", ops.gelu, lambda x: x * special.ndtr(x), lambda x: _f().gelu(x)),
+    OpCase(
+        "gelu_tanh",
+        lambda x: ops.gelu(x, approximate=True),
+        _np_gelu_tanh,
+        lambda x: _f().gelu(x, approximate="tanh"),
+    ),
+    OpCase("silu", ops.silu, lambda x: x * special.expit(x), lambda x: _f().silu(x)),
+    OpCase(
+        "softsign",
+        ops.softsign,
+        lambda x: x / (1 + np.abs(x)),
+        lambda x: _f().softsign(x),
     ),
     # linear algebra
-    OpCase("matmul", ops.matmul, lambda x, y: x @ y, matmul_shapes),
-    OpCase("linear", ops.linear, _torch_linear, linear_shapes),
+    OpCase("matmul", ops.matmul, np.matmul, lambda x, y: x @ y, matmul_shapes),
+    OpCase(
+        "linear",
+        ops.linear,
+        lambda x, w, b: x @ w + b,
+        _torch_linear,
+        linear_shapes,
+    ),
     *[
         OpCase(
             f"linear_{name}",
             lambda x, w, b, name=name: ops.linear(x, w, b, activation=name),
+            lambda x, w, b, f=f: f(x @ w + b),
             lambda x, w, b, name=name: getattr(_torch_linear(x, w, b), name)(),
             linear_shapes,
         )
-        for name in ("relu", "tanh", "sigmoid")
+        for name, f in (
+            ("relu", lambda z: np.where(z > 0, z, 0.0)),
+            ("tanh", np.tanh),
+            ("sigmoid", special.expit),
+        )
     ],
+    # normalization
+    OpCase(
+        "batch_norm",
+        lambda x, gamma, beta, axes: ops.batch_norm(x, gamma, beta, axes),
+        _np_batch_norm,
+        _torch_batch_norm,
+        batch_norm_shapes,
+    ),
     # fused losses
     OpCase(
         "softmax_cross_entropy",
         ops.softmax_cross_entropy,
+        _np_softmax_ce,
         _torch_ce,
         classes_shapes,
     ),
     OpCase(
         "sigmoid_cross_entropy",
         ops.sigmoid_cross_entropy,
+        _np_sigmoid_ce,
         lambda x, target: _f().binary_cross_entropy_with_logits(
-            x, _torch().as_tensor(target), reduction="none"
+            x, _t(target), reduction="none"
         ),
-        binary_target_shapes,
+        with_target(0.0, 1.0, min_dims=0),
+    ),
+    OpCase(
+        "mean_squared_error",
+        ops.mean_squared_error,
+        lambda x, target: ((x - target) ** 2).mean(axis=-1),
+        lambda x, target: _f().mse_loss(x, _t(target), reduction="none").mean(-1),
+        with_target(-2.0, 2.0),
+    ),
+    OpCase(
+        "binary_cross_entropy",
+        ops.binary_cross_entropy,
+        lambda p, target: -(target * np.log(p) + (1 - target) * np.log1p(-p)).mean(-1),
+        lambda p, target: (
+            _f().binary_cross_entropy(p, _t(target), reduction="none").mean(-1)
+        ),
+        with_target(0.0, 1.0),
+        positive(0.05, 0.95),
+    ),
+    OpCase(
+        "categorical_cross_entropy",
+        ops.categorical_cross_entropy,
+        lambda p, target: -(target * np.log(p / p.sum(-1, keepdims=True))).sum(-1),
+        lambda p, target: -(_t(target) * (p / p.sum(-1, keepdim=True)).log()).sum(-1),
+        class_probabilities,
+        positive(),
+    ),
+    OpCase(
+        "weighted_sum",
+        ops.weighted_sum,
+        _np_weighted_sum,
+        _torch_weighted_sum,
+        weighted_shapes,
     ),
 ]

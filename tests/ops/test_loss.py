@@ -76,3 +76,14 @@ def test_softmax_cross_entropy_labels_match_torch_on_3d_and_transposed_logits(dt
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(loss.data, want.detach().numpy(), rtol=rtol)
     np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=rtol, atol=rtol)
+
+
+def test_weighted_sum_divides_by_the_count_not_by_the_weights():
+    # Keras's "sum_over_batch_size": (0*1 + 1*2 + 1*3 + 0*4) / 4 values
+    values = Tensor(np.array([1.0, 2.0, 3.0, 4.0]), requires_grad=True)
+    weight = np.array([0.0, 1.0, 1.0, 0.0])
+    total = ops.weighted_sum(values, weight, divide_by_size=True)
+    assert total.item() == 5.0 / 4
+    total.backward()
+    np.testing.assert_array_equal(values.grad, weight / 4)
+    assert ops.weighted_sum(values, weight).item() == 5.0

@@ -2,6 +2,7 @@
 
 For random shapes (broadcasting included) drawn by hypothesis:
 gradcheck against central differences in float64 (relative error < 1e-6),
+values against the case's NumPy/SciPy reference (float64, without PyTorch),
 values and gradients against PyTorch autograd (where torch is installed), and
 float32 in -> float32 out and float32 gradients (matching torch in float32).
 """
@@ -39,6 +40,17 @@ def test_gradcheck(case, data):
     arrays, params = _example(case, data)
     worst = gradcheck(lambda *xs: case.fn(*xs, **params), *arrays, name=case.name)
     assert worst < 1e-6
+
+
+@pytest.mark.parametrize("case", OPS, ids=repr)
+@SETTINGS
+@given(data=st.data())
+def test_forward_matches_numpy_reference(case, data):
+    arrays, params = _example(case, data)
+    out = case.fn(*[Tensor(a) for a in arrays], **params)
+    expected = np.asarray(case.forward_expected(*arrays, **params))
+    assert out.dtype == np.float64 and out.shape == expected.shape
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-14)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""BatchNormalization, with its training-mode backward as one fused Function."""
+"""BatchNormalization: ``ops.batch_norm`` in training, the moving statistics after."""
 
 from __future__ import annotations
 
@@ -7,37 +7,9 @@ from typing import Any
 import numpy as np
 
 from glassnet import initializers, ops, regularizers
-from glassnet.autograd import Function, Tensor
+from glassnet.autograd import Tensor
 from glassnet.layers.base import Layer
 from glassnet.layers.core import _serialize
-
-
-class BatchNorm(Function):
-    """y = gamma * xhat + beta, xhat = (x - mean) / sqrt(var + eps) with the batch's
-    mean and (biased) variance over ``axes``;  dL/dx = gamma / (n sqrt(var + eps))
-    * (n g - sum(g) - xhat sum(g xhat)), dL/dgamma = sum(g xhat), dL/dbeta = sum(g).
-    """
-
-    def forward(self, x, gamma, beta, epsilon=1e-3, axes=(0,)):
-        self.axes = axes
-        self.mean = x.mean(axis=axes, keepdims=True)
-        centered = x - self.mean
-        self.var = (centered * centered).mean(axis=axes, keepdims=True)
-        self.inv_std = 1.0 / np.sqrt(self.var + epsilon)
-        self.xhat = centered * self.inv_std
-        self.gamma = gamma
-        return self.xhat * gamma + beta
-
-    def backward(self, grad_output):
-        g, xhat, axes = grad_output, self.xhat, self.axes
-        need_x, need_gamma, need_beta = self.needs_input_grad
-        sum_g = g.sum(axis=axes, keepdims=True)
-        sum_gx = (g * xhat).sum(axis=axes, keepdims=True)
-        grad_x = None
-        if need_x:
-            n = g.size // sum_g.size
-            grad_x = (self.gamma * self.inv_std / n) * (n * g - sum_g - xhat * sum_gx)
-        return grad_x, sum_gx if need_gamma else None, sum_g if need_beta else None
 
 
 class BatchNormalization(Layer):
@@ -142,21 +114,19 @@ class BatchNormalization(Layer):
     def call(self, x: Tensor, training: bool = False) -> Tensor:
         gamma, beta = self._affine()
         if training:
-            fn_out = BatchNorm.apply(
-                x, gamma, beta, epsilon=self.epsilon, axes=self._reduce
+            y, mean, var = ops.batch_norm(
+                x,
+                gamma,
+                beta,
+                axes=self._reduce,
+                epsilon=self.epsilon,
+                return_moments=True,
             )
-            stats = fn_out._ctx if fn_out._ctx is not None else None
-            if stats is None:  # no graph recorded: recompute the statistics
-                mean = x.data.mean(axis=self._reduce)
-                var = x.data.var(axis=self._reduce)
-            else:
-                mean = stats.mean.reshape(self.moving_mean.data.shape)
-                var = stats.var.reshape(self.moving_mean.data.shape)
-            m = self.momentum
+            m, shape = self.momentum, self.moving_mean.data.shape
             mm, mv = self.moving_mean, self.moving_variance
-            mm.data[...] = mm.data * m + mean * (1.0 - m)
-            mv.data[...] = mv.data * m + var * (1.0 - m)
-            return fn_out
+            mm.data[...] = mm.data * m + mean.reshape(shape) * (1.0 - m)
+            mv.data[...] = mv.data * m + var.reshape(shape) * (1.0 - m)
+            return y
         shape = self._broadcast
         mean = self.moving_mean.data.reshape(shape)
         inv_std = 1.0 / np.sqrt(self.moving_variance.data.reshape(shape) + self.epsilon)

@@ -4,9 +4,12 @@ Primitives (one Function each): add, sub, mul, div, neg, pow, exp, log, sqrt,
 abs, maximum, minimum, clip, where; sum, mean, max, min; reshape, transpose,
 broadcast_to (alias ``expand``), getitem, concatenate, stack; matmul.
 Fused into one Function for speed or numerical stability (see each docstring):
-tanh, sigmoid, relu, leaky_relu, elu, softplus, softmax, log_softmax,
-``linear`` (x @ w + b, one node per dense layer), softmax_cross_entropy and
-sigmoid_cross_entropy (log-sum-exp: finite for logits of 1e4).
+tanh, sigmoid, relu, leaky_relu, elu, softplus, softmax, log_softmax, gelu,
+silu, softsign; ``linear`` (x @ w + b, one node per dense layer); the losses
+softmax_cross_entropy and sigmoid_cross_entropy (log-sum-exp: finite for logits
+of 1e4), mean_squared_error, binary_cross_entropy and categorical_cross_entropy
+(on probabilities) and weighted_sum (weights and reduces per-sample losses);
+l1_l2_penalty (a regularizer's term); batch_norm (with the batch's statistics).
 
 Importing this package also gives ``Tensor`` its Python operators.
 """
@@ -47,29 +50,44 @@ from glassnet.ops.arithmetic import (
 from glassnet.ops.conv import Conv1D, Conv2D, ZeroPad2D, conv1d, conv2d, zero_pad2d
 from glassnet.ops.linalg import Linear, MatMul, linear, matmul
 from glassnet.ops.loss import (
+    BinaryCrossentropyProbs,
+    CategoricalCrossentropyProbs,
     SigmoidCrossEntropy,
     SoftmaxCrossEntropy,
+    SquaredError,
+    WeightedSum,
+    binary_cross_entropy,
+    categorical_cross_entropy,
+    mean_squared_error,
     sigmoid_cross_entropy,
     softmax_cross_entropy,
+    weighted_sum,
 )
 from glassnet.ops.nonlinear import (
     ELU,
+    GELU,
     LeakyReLU,
     LogSoftmax,
     ReLU,
     Sigmoid,
+    SiLU,
     Softmax,
     Softplus,
+    Softsign,
     Tanh,
     elu,
+    gelu,
     leaky_relu,
     log_softmax,
     relu,
     sigmoid,
+    silu,
     softmax,
     softplus,
+    softsign,
     tanh,
 )
+from glassnet.ops.normalization import BatchNorm, batch_norm
 from glassnet.ops.pool import (
     AvgPool2D,
     MaxPool2D,
@@ -78,7 +96,18 @@ from glassnet.ops.pool import (
     max_pool2d,
     upsample2d,
 )
-from glassnet.ops.reduce import Max, Mean, Min, Sum, max, mean, min, sum
+from glassnet.ops.reduce import (
+    Max,
+    Mean,
+    Min,
+    Penalty,
+    Sum,
+    l1_l2_penalty,
+    max,
+    mean,
+    min,
+    sum,
+)
 from glassnet.ops.shape import (
     BroadcastTo,
     Concatenate,

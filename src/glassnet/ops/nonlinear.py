@@ -3,14 +3,17 @@
 They could be composed from exp, div and where, but one fused Function per
 nonlinearity is one graph node instead of three to five, its backward reuses the
 saved output where that is cheaper (``1 - y**2``), and the fused forms are
-written so they never overflow (sigmoid via tanh, softplus and the softmaxes via
-max-shifting).
+written so they never overflow (sigmoid via scipy's expit, silu via tanh,
+softplus and the softmaxes via max-shifting). gelu needs erf, which has no
+primitive op.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from scipy.special import expit
+from scipy.special import erf, expit
 
 from glassnet.autograd import Function
 
@@ -116,6 +119,56 @@ class LogSoftmax(Function):
         return (grad_output - np.exp(self.y) * total,)
 
 
+class GELU(Function):
+    """y = x Phi(x), Phi the normal CDF;  dy/dx = Phi(x) + x phi(x).
+    approximate: y = x (1 + t) / 2, t = tanh(c (x + a x**3));
+    dy/dx = (1 + t) / 2 + x (1 - t**2) c (1 + 3 a x**2) / 2."""
+
+    def forward(self, x, approximate=False):
+        self.x, self.approximate = x, approximate
+        if approximate:
+            c = math.sqrt(2.0 / math.pi)
+            inner = c * (x + 0.044715 * x**3)
+            self.t = np.tanh(inner)
+            self.c_prime = c * (1.0 + 3 * 0.044715 * x * x)
+            return 0.5 * x * (1.0 + self.t)
+        self.cdf = 0.5 * (1.0 + erf(x / math.sqrt(2.0)))
+        return x * self.cdf
+
+    def backward(self, grad_output):
+        x = self.x
+        if self.approximate:
+            local = 0.5 * (1.0 + self.t) + 0.5 * x * (1.0 - self.t**2) * self.c_prime
+        else:
+            pdf = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+            local = self.cdf + x * pdf
+        return (grad_output * local.astype(grad_output.dtype, copy=False),)
+
+
+class SiLU(Function):
+    """y = x sigmoid(x) (swish);  dy/dx = s (1 + x (1 - s)) with s = sigmoid(x)."""
+
+    def forward(self, x):
+        self.x = x
+        self.s = 0.5 * (np.tanh(0.5 * x) + 1.0)
+        return x * self.s
+
+    def backward(self, grad_output):
+        s = self.s
+        return (grad_output * (s * (1.0 + self.x * (1.0 - s))),)
+
+
+class Softsign(Function):
+    """y = x / (1 + |x|);  dy/dx = 1 / (1 + |x|)**2."""
+
+    def forward(self, x):
+        self.d = 1.0 + np.abs(x)
+        return x / self.d
+
+    def backward(self, grad_output):
+        return (grad_output / (self.d * self.d),)
+
+
 def tanh(x):
     return Tanh.apply(x)
 
@@ -146,3 +199,17 @@ def softmax(x, axis=-1):
 
 def log_softmax(x, axis=-1):
     return LogSoftmax.apply(x, axis=axis)
+
+
+def gelu(x, approximate=False):
+    """x Phi(x), Phi the normal CDF (via erf); ``approximate`` uses the tanh form."""
+    return GELU.apply(x, approximate=approximate)
+
+
+def silu(x):
+    """x sigmoid(x), also called swish."""
+    return SiLU.apply(x)
+
+
+def softsign(x):
+    return Softsign.apply(x)

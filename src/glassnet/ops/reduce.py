@@ -1,4 +1,6 @@
-"""Reductions over axes: sum, mean, max, min."""
+"""Reductions over axes: sum, mean, max, min; and the weight penalty
+``l1 sum|w| + l2 sum w**2`` (one node per weight: every training step adds the
+penalties of every regularized layer)."""
 
 from __future__ import annotations
 
@@ -24,8 +26,9 @@ def _expand(grad, shape, axes, keepdims):
 
 def _spread(grad, shape):
     """``grad`` copied out over ``shape`` (a fresh, writable, contiguous array)."""
-    # NOTE: empty + fill is ~3x faster than np.broadcast_to for small arrays, and
-    # the contiguous result keeps the ops downstream on NumPy's fast loops.
+    # NOTE: empty + fill, not np.broadcast_to(...).copy(): that pays Python-level
+    # checks, which dominate on small arrays; the contiguous result keeps the
+    # ops downstream on NumPy's fast loops.
     out = np.empty(shape, dtype=grad.dtype)
     out[...] = grad
     return out
@@ -54,7 +57,7 @@ class Mean(Function):
         self.keepdims = keepdims
         self.count = int(np.prod([x.shape[a] for a in self.axes]))
         # NOTE: sum / count is what ndarray.mean computes, bit for bit, without
-        # its Python-level wrapper (a few µs per call).
+        # its Python-level wrapper (which costs more than the sum on small arrays).
         return x.sum(axis=self.axes, keepdims=keepdims) / self.count
 
     def backward(self, grad_output):
@@ -87,6 +90,27 @@ class Min(Max):
         return -super().forward(-x, axis=axis, keepdims=keepdims)
 
 
+class Penalty(Function):
+    """r = l1 sum|w| + l2 sum w**2;  dr/dw = l1 sign(w) + 2 l2 w."""
+
+    def forward(self, w, l1=0.0, l2=0.0):
+        self.w, self.l1, self.l2 = w, l1, l2
+        total = 0.0
+        if l1:
+            total += l1 * np.abs(w).sum()
+        if l2:
+            total += l2 * np.vdot(w, w)
+        return np.asarray(total, dtype=w.dtype)
+
+    def backward(self, grad_output):
+        grad = np.zeros_like(self.w)
+        if self.l1:
+            grad += self.l1 * np.sign(self.w)
+        if self.l2:
+            grad += (2.0 * self.l2) * self.w
+        return (grad * grad_output,)
+
+
 def sum(x, axis=None, keepdims=False):  # noqa: A001
     return Sum.apply(x, axis=axis, keepdims=keepdims)
 
@@ -101,3 +125,8 @@ def max(x, axis=None, keepdims=False):  # noqa: A001
 
 def min(x, axis=None, keepdims=False):  # noqa: A001
     return Min.apply(x, axis=axis, keepdims=keepdims)
+
+
+def l1_l2_penalty(w, l1=0.0, l2=0.0):
+    """``l1 * sum(|w|) + l2 * sum(w**2)`` over all of ``w``: a scalar."""
+    return Penalty.apply(w, l1=l1, l2=l2)

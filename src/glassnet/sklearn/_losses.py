@@ -99,6 +99,7 @@ def l2_sum(coefs) -> float:
     return values
 
 
+# Not in ops/ on purpose: scikit-learn's exact loss is this front end's contract.
 class MLPLoss(Function):
     """l = loss(y, act(z)) + alpha/(2 s) sum_j ||W_j||^2;  dl/dz = sw (act(z) - y) / s,
     dl/dW_j = alpha W_j / s."""

@@ -1,0 +1,56 @@
+"""Batch normalization with the batch's own statistics, as one fused Function.
+
+Composed from mean, sub, mul and sqrt it would be about ten graph nodes, each
+with its own intermediate arrays; fused, the backward is the closed form in
+``BatchNorm``'s docstring.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.autograd import Function
+
+
+class BatchNorm(Function):
+    """y = gamma xhat + beta, xhat = (x - mean) / sqrt(var + eps), with the batch's
+    mean and (biased) variance over ``axes``;  dL/dx = gamma / (n sqrt(var + eps))
+    (n g - sum(g) - xhat sum(g xhat)), dL/dgamma = sum(g xhat), dL/dbeta = sum(g).
+    """
+
+    def forward(self, x, gamma, beta, axes=(0,), epsilon=1e-3, moments=None):
+        self.axes = axes
+        self.mean = x.mean(axis=axes, keepdims=True)
+        centered = x - self.mean
+        self.var = (centered * centered).mean(axis=axes, keepdims=True)
+        if moments is not None:  # the caller's list receives them (see batch_norm)
+            moments[:] = self.mean, self.var
+        self.inv_std = 1.0 / np.sqrt(self.var + epsilon)
+        self.xhat = centered * self.inv_std
+        self.gamma = gamma
+        return self.xhat * gamma + beta
+
+    def backward(self, grad_output):
+        g, xhat, axes = grad_output, self.xhat, self.axes
+        need_x, need_gamma, need_beta = self.needs_input_grad
+        sum_g = g.sum(axis=axes, keepdims=True)
+        sum_gx = (g * xhat).sum(axis=axes, keepdims=True)
+        grad_x = None
+        if need_x:
+            n = g.size // sum_g.size
+            grad_x = (self.gamma * self.inv_std / n) * (n * g - sum_g - xhat * sum_gx)
+        return grad_x, sum_gx if need_gamma else None, sum_g if need_beta else None
+
+
+def batch_norm(x, gamma, beta, axes=(0,), epsilon=1e-3, return_moments=False):
+    """Normalize ``x`` with its own mean and (biased) variance over ``axes``, then
+    scale by ``gamma`` and shift by ``beta`` (both broadcastable to ``x``).
+
+    With ``return_moments=True`` returns ``(y, mean, variance)``: the statistics
+    are arrays shaped like ``x`` with ``axes`` kept as size 1, and carry no graph
+    (a layer's moving averages follow them, with or without ``no_grad``).
+    """
+    moments = [] if return_moments else None
+    axes = (axes,) if isinstance(axes, int) else tuple(axes)
+    y = BatchNorm.apply(x, gamma, beta, axes=axes, epsilon=epsilon, moments=moments)
+    return (y, *moments) if return_moments else y
