@@ -171,6 +171,9 @@ class Optimizer:
                 array -= decay
         self.iterations += 1
         self._update_all(arrays, grads, variables, lr)
+        for var in variables:
+            if isinstance(var, Tensor):
+                var.mark_modified()  # a graph that kept the old values is stale
 
     def build(self, variables: Iterable[Any]) -> None:
         """Create the state of ``variables`` (Tensors or ndarrays) now, as Keras's

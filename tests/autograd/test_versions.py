@@ -76,3 +76,15 @@ def test_assign_rejects_what_does_not_fit():
     with pytest.raises(ValueError):
         w.assign(np.zeros(3))
     assert w.version == 0
+
+
+def test_an_optimizer_step_makes_a_second_backward_through_the_old_graph_raise():
+    from glassnet.optimizers import SGD
+
+    w = Tensor(np.array([[1.0], [2.0]]), requires_grad=True, name="kernel")
+    loss = ops.linear(Tensor(np.ones((3, 2))), w).sum()
+    loss.backward()
+    SGD(0.1).step([w])
+    assert w.version == 1
+    with pytest.raises(RuntimeError, match="'kernel'"):
+        loss.backward()

@@ -12,7 +12,6 @@ broadcast input back to that input's shape.
 from __future__ import annotations
 
 import itertools
-import threading
 import weakref
 from operator import attrgetter
 from typing import Any
@@ -29,7 +28,6 @@ _by_seq = attrgetter("_seq")
 _last_change = [-1]
 #: Each tensor changed in place, with the number of its latest change.
 _changed: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_changed_lock = threading.Lock()
 
 
 class Tensor:
@@ -118,8 +116,8 @@ class Tensor:
         ``set_weights`` call it), so a backward pass over a graph that kept the
         old values raises instead of returning a wrong gradient."""
         self._version = self.version + 1
-        with _changed_lock:
-            _changed[self] = _last_change[0] = next_seq()
+        # NOTE: no lock: one dict store is atomic, and readers copy the dict.
+        _changed[self] = _last_change[0] = next_seq()
 
     def assign(self, value: Any) -> Tensor:
         """Write ``value`` into the tensor in place (Keras's ``Variable.assign``);
@@ -308,8 +306,13 @@ def _check_unchanged(node: Tensor, fn: Any) -> None:
     kept = [v for v in vars(fn).values() if type(v) is np.ndarray]
     if not kept:
         return
-    with _changed_lock:
-        changed = [t for t, when in _changed.items() if when > node._seq]
+    while True:  # another thread may change a tensor while we copy
+        try:
+            changes = _changed.copy()
+            break
+        except RuntimeError:
+            continue
+    changed = [t for t, when in changes.items() if when > node._seq]
     for x in changed:
         if any(np.may_share_memory(x._data, v) for v in kept):
             label = repr(x.name) if x.name else f"of shape {x._data.shape}"
