@@ -10,9 +10,7 @@ runs the plain ops only.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
+from glassnet.runtime.parallel import kernel_scope
 from glassnet.runtime.settings import (
     fast_kernels,
     kernel_threads,
@@ -20,15 +18,6 @@ from glassnet.runtime.settings import (
     set_fast_kernels,
     set_kernel_threads,
 )
-
-
-@contextlib.contextmanager
-def kernel_scope() -> Iterator[None]:
-    """The thread and BLAS policy for one training step or one prediction: the
-    trainer enters it around each batch (placeholder until the kernels move
-    here)."""
-    yield
-
 
 __all__ = [
     "kernel_scope",
