@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from glassnet import _malloc, ops  # noqa: F401  (_malloc tunes glibc on import)
+# _malloc tunes glibc on import; runtime registers the fast kernels with ops.seam
+from glassnet import _malloc, ops, runtime  # noqa: F401
 from glassnet.autograd import Function, Tensor, no_grad
 
 __version__ = "0.1.0"

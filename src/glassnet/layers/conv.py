@@ -10,7 +10,7 @@ from glassnet import activations, ops
 from glassnet.autograd import Tensor
 from glassnet.layers.base import Layer
 from glassnet.layers.core import _activation_name, _get_activation, _serialize
-from glassnet.ops.conv import conv_output_length, normalize_tuple
+from glassnet.ops.geometry import conv_output_length, normalize_tuple
 
 
 def check_data_format(data_format: Any) -> str:
@@ -70,8 +70,6 @@ def _check_arguments(layer: Any, filters: Any, padding: Any) -> None:
 class _Conv(Layer):
     """Shared lifecycle of Conv1D and Conv2D; ``rank`` is the number of spatial
     axes and ``paddings`` the accepted padding names."""
-
-    batch_parallel = True  # its kernels split the batch over cores themselves
 
     rank = 2
     paddings: tuple[str, ...] = ("valid", "same")

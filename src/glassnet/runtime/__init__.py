@@ -1,15 +1,22 @@
 """Everything in glassnet that trades clarity for speed, behind one switch.
 
 The plain ops in :mod:`glassnet.ops` are the versions a learner reads; this
-package holds their faster twins (blocked, fused, threaded kernels), the thread
-and BLAS policy, flat parameter groups, opt-in allocator tuning and the
-array-module seam. Each fast path is tested equal to its plain twin.
-``glassnet.config.set_fast_kernels(False)`` (or ``GLASSNET_FAST_KERNELS=0``)
-runs the plain ops only.
+package holds their faster twins (blocked, fused, threaded kernels:
+:mod:`~glassnet.runtime.conv`, :mod:`~glassnet.runtime.pool`), the thread and
+BLAS policy (:mod:`~glassnet.runtime.parallel`, entered through
+:func:`kernel_scope`) and the array-module seam (:mod:`~glassnet.runtime.xp`).
+Each fast path is tested equal to its plain twin.
+
+Importing it registers the fast twins with :mod:`glassnet.ops.seam` (and does
+nothing else): an op with a twin asks the seam, and gets the twin whenever
+``glassnet.config.fast_kernels()`` is on. ``glassnet.config.set_fast_kernels(
+False)`` (or ``GLASSNET_FAST_KERNELS=0``) runs the plain ops only.
 """
 
 from __future__ import annotations
 
+from glassnet.ops import seam
+from glassnet.runtime import conv, pool
 from glassnet.runtime.parallel import kernel_scope
 from glassnet.runtime.settings import (
     fast_kernels,
@@ -18,6 +25,21 @@ from glassnet.runtime.settings import (
     set_fast_kernels,
     set_kernel_threads,
 )
+
+
+def _offer(kernel):
+    """A seam chooser that offers ``kernel`` whenever fast kernels are on (each
+    kernel here handles every setting of its op)."""
+
+    def chooser(**settings):
+        return kernel if fast_kernels() else None
+
+    return chooser
+
+
+seam.register("conv2d", _offer(conv.conv2d))
+seam.register("conv1d", _offer(conv.conv1d))
+seam.register("max_pool2d", _offer(pool.max_pool2d))
 
 __all__ = [
     "kernel_scope",
