@@ -189,7 +189,7 @@ class Model(Trainer, Layer):
             )
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
-        for fn in self._forward_fns:
+        for fn in self._forward_fns:  # layer(x, training), or a fused pair
             x = fn(x, training)
         return x
 
