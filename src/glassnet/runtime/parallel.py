@@ -52,8 +52,17 @@ _blas_lock = threading.Lock()
 _blas_controllers: list | None = None  # threadpoolctl's, found on first use
 _blas_saved: list[tuple[object, int]] = []  # (controller, threads) to restore
 _blas_users = 0  # kernels and scopes now holding BLAS at one thread
-_scope = threading.local()  # this thread's kernel_scope depth, and whether it pins
 _UNKNOWN = 1 << 10  # BLAS threads where no BLAS library could be asked: no cap
+
+
+class _Scope(threading.local):
+    """This thread's kernel_scope depth, and whether its scope pins BLAS."""
+
+    depth = 0
+    pinned = False
+
+
+_scope = _Scope()
 
 
 def _controllers() -> list:
@@ -113,8 +122,7 @@ def single_threaded_blas() -> Iterator[None]:
         _unpin_blas()
 
 
-@contextlib.contextmanager
-def kernel_scope() -> Iterator[None]:
+class kernel_scope:
     """The thread and BLAS policy for one training step, one evaluation batch
     or one prediction batch (the trainer enters it around each).
 
@@ -123,13 +131,18 @@ def kernel_scope() -> Iterator[None]:
     scope of this thread exits. Scopes nest, and several threads may hold
     scopes at once (the counts come back when the last one leaves).
     """
-    depth = getattr(_scope, "depth", 0)
-    _scope.depth = depth + 1
-    try:
-        yield
-    finally:
-        _scope.depth = depth
-        if depth == 0 and getattr(_scope, "pinned", False):
+
+    # NOTE: a class (named in lower case, like contextlib.nullcontext), not a
+    # generator-based contextmanager: it is entered once per training step,
+    # where a generator's overhead would show in small models.
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        _scope.depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        _scope.depth -= 1
+        if _scope.depth == 0 and _scope.pinned:
             _scope.pinned = False
             _unpin_blas()
 
@@ -137,8 +150,8 @@ def kernel_scope() -> Iterator[None]:
 def _blas_for_split() -> contextlib.AbstractContextManager:
     """The BLAS setting a kernel that splits its batch runs under: pinned for
     the rest of this thread's kernel_scope, or just around the kernel."""
-    if getattr(_scope, "depth", 0):
-        if not getattr(_scope, "pinned", False):
+    if _scope.depth:
+        if not _scope.pinned:
             _pin_blas()
             _scope.pinned = True
         return contextlib.nullcontext()
@@ -203,7 +216,7 @@ def over_blocks(worker: Callable, count: int, blas: bool = False) -> None:
         return
     claims = _Claims(count)
     pool = _executor(threads - 1)
-    pin = blas or getattr(_scope, "depth", 0)  # in a scope, any split pins BLAS
+    pin = blas or _scope.depth  # in a scope, any split pins BLAS
     with _blas_for_split() if pin else contextlib.nullcontext():
         futures = [pool.submit(worker, claims) for _ in range(threads - 1)]
         try:
