@@ -334,34 +334,3 @@ def test_conv2d_bad_input_shape():
         Conv2D(2, 3)(np.zeros((2, 8, 8), dtype=np.float32))
     with pytest.raises(ValueError, match="zero or negative"):
         Sequential([layers.Input((2, 2, 1)), Conv2D(2, 3)])
-
-
-def test_conv_model_steps_run_on_one_blas_thread_and_restore_it():
-    # conv and pooling kernels split the batch over cores themselves, so a model
-    # with them runs its matmuls (its Dense layers' too) on one BLAS thread
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-
-    def blas_counts():
-        info = threadpoolctl.threadpool_info()
-        return [lib["num_threads"] for lib in info if lib["user_api"] == "blas"]
-
-    seen = []
-
-    class Probe(layers.Layer):
-        def call(self, inputs, training=False):
-            seen.append(blas_counts())
-            return inputs
-
-    before = blas_counts()
-    model = Sequential([layers.Input((6, 6, 1)), Conv2D(2, 3), Probe(), Dense(1)])
-    model.compile("sgd", "mse")
-    x, y = np.zeros((4, 6, 6, 1)), np.zeros((4, 4, 4, 1))
-    model.fit(x, y, epochs=1, batch_size=2, verbose=0)
-    model.predict(x, verbose=0)
-    model.evaluate(x, y, verbose=0)
-    assert len(seen) == 4 and all(set(counts) <= {1} for counts in seen)
-    assert blas_counts() == before
-    dense = Sequential([layers.Input((3,)), Probe(), Dense(1)])
-    dense.compile("sgd", "mse")
-    dense.fit(np.zeros((2, 3)), np.zeros((2, 1)), verbose=0)
-    assert seen[-1] == before

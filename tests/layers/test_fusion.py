@@ -1,16 +1,16 @@
 import numpy as np
 import pytest
 
-from glassnet.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D
+from glassnet.layers import Conv2D, Dense, Flatten, Input, Layer, MaxPooling2D
 from glassnet.layers.fusion import fusable, layer_calls
 from glassnet.models import Sequential
 
 
-def _cnn(fuse, seed=0):
+def _cnn(fuse, seed=0, conv=Conv2D):
     model = Sequential(
         [
             Input((9, 8, 2)),
-            Conv2D(3, 3, activation="relu"),
+            conv(3, 3, activation="relu"),
             MaxPooling2D(),
             Conv2D(4, 2, padding="same"),
             MaxPooling2D(),
@@ -42,13 +42,31 @@ def test_fused_model_trains_like_layer_by_layer():
     )
 
 
+class _OwnCall(Conv2D):
+    def call(self, x, training=False):
+        return super().call(x, training)
+
+
+class _OwnDunderCall(MaxPooling2D):
+    def __call__(self, x, training=False):
+        return super().__call__(x, training)
+
+
+class _Renamed(Conv2D):  # a subclass that changes no behaviour
+    pass
+
+
 @pytest.mark.parametrize(
     "conv,pool,expected",
     [
         (Conv2D(2, 3, activation="relu"), MaxPooling2D(), True),
         (Conv2D(2, 3), MaxPooling2D(3), True),
+        (_Renamed(2, 3), MaxPooling2D(), True),
+        (_OwnCall(2, 3), MaxPooling2D(), False),
+        (Conv2D(2, 3), _OwnDunderCall(), False),
         (Conv2D(2, 3, activation="tanh"), MaxPooling2D(), False),
         (Conv2D(2, 3, activity_regularizer="l2"), MaxPooling2D(), False),
+        (Conv2D(2, 3, dtype="float64"), MaxPooling2D(), False),
         (Conv2D(2, 3), MaxPooling2D(padding="same"), False),
         (Conv2D(2, 3), MaxPooling2D(2, strides=1), False),
         (Conv2D(2, 3), Dense(2), False),
@@ -59,3 +77,40 @@ def test_which_pairs_fuse(conv, pool, expected):
     assert fusable(conv, pool) is expected
     calls = layer_calls([conv] if pool is None else [conv, pool])
     assert len(calls) == (1 if expected else 1 + (pool is not None))
+    if not expected:  # the layers themselves: Model.call runs layer(x, training)
+        assert calls == ([conv] if pool is None else [conv, pool])
+
+
+def test_a_subclass_with_its_own_call_runs_it_unfused():
+    model = _cnn(True, conv=_OwnCall)
+    assert len(model._forward_fns) == 5  # only the second pair fuses
+    assert model._forward_fns[0] is model.layers[0]
+
+
+def test_the_fused_pair_casts_builds_and_checks_its_input_like_the_layers():
+    conv, pool = Conv2D(2, 3, activation="relu"), MaxPooling2D()
+    (call,) = layer_calls([conv, pool])
+    x = np.random.default_rng(0).standard_normal((2, 6, 6, 1))  # float64
+    out = call(x)  # an array: cast to the layers' float32, both layers built
+    assert out.dtype == np.float32 and out.shape == (2, 2, 2, 2)
+    assert conv.built and pool.built and conv.kernel.shape == (3, 3, 1, 2)
+    assert pool._build_shape == (None, 4, 4, 2)
+    unfused = pool(conv(x))
+    np.testing.assert_array_equal(out.data, unfused.data)
+    with pytest.raises(ValueError, match="incompatible with the layer"):
+        call(np.zeros((2, 6, 6, 3), np.float32))  # 3 channels, built for 1
+
+
+def test_model_call_runs_each_layer_through_its_dunder_call():
+    calls = []
+
+    class Probe(Layer):
+        def __call__(self, x, training=False):
+            calls.append(training)
+            return super().__call__(x, training)
+
+    model = Sequential([Input((3,)), Probe(), Dense(1)])
+    model.compile("sgd", "mse")
+    model.fit(np.zeros((4, 3)), np.zeros((4, 1)), batch_size=2, verbose=0)
+    model.predict(np.zeros((2, 3)), verbose=0)
+    assert calls == [True, True, False]

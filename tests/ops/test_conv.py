@@ -1,8 +1,11 @@
-"""Conv2D / Conv1D / ZeroPad2D kernels: finite differences, PyTorch, Keras.
+"""The plain Conv2D / Conv1D / ZeroPad2D: NumPy reference, finite
+differences, PyTorch, Keras.
 
 One table of geometries (input size, kernel size, strides, padding, dilation)
-drives the float64 gradcheck and the float32 PyTorch parity of outputs and of
-all three gradients.
+drives the float64 NumPy-loop reference and gradcheck, and the float32 PyTorch
+parity of outputs and of all three gradients. These tests run the plain ops
+(fast kernels off); tests/runtime/test_conv.py proves the fast twin equal to
+them.
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ import os
 import numpy as np
 import pytest
 
-from glassnet import Tensor, ops
+from glassnet import Tensor, config, ops
 from glassnet.autograd import gradcheck
-from glassnet.ops.conv import conv_output_length, same_padding
+from glassnet.ops.geometry import conv_output_length, same_padding
 
 # (height, width, channels, kh, kw, filters, strides, padding, dilation)
 CONV2D = [
@@ -29,8 +32,15 @@ CONV2D = [
     (4, 4, 1, 4, 4, 2, (1, 1), "same", (1, 1)),  # even kernel: extra pad after
     (5, 5, 8, 3, 2, 3, (2, 1), "same", (1, 1)),  # many channels: (M, K) im2col
     (6, 5, 9, 2, 2, 2, (1, 1), "valid", (2, 1)),
+    (5, 4, 2, 2, 3, 3, (1, 2), ((1, 0), (2, 1)), (1, 1)),  # explicit padding
 ]
 IDS = [f"{h}x{w}-k{kh}x{kw}-s{s}-{p}-d{d}" for h, w, _, kh, kw, _, s, p, d in CONV2D]
+
+
+@pytest.fixture(autouse=True)
+def plain_ops():
+    with config.overrides(fast_kernels=False):
+        yield
 
 
 def _arrays(case, dtype, batch=2, seed=0):
@@ -56,12 +66,46 @@ def test_conv2d_gradcheck(case):
     assert worst < 1e-6
 
 
+def conv2d_reference(x, kernel, bias, strides, padding, dilation_rate):
+    """y[n, r, q] = sum over kernel offsets (a, b) of the input pixel that
+    offset sees, times kernel[a, b] (a direct sum, no im2col), plus bias."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel.shape[:2], strides, dilation_rate
+    if isinstance(padding, str):
+        pads = [(0, 0)] * 2
+        if padding == "same":
+            pads = [
+                same_padding(n, k, s, d)
+                for n, k, s, d in zip(x.shape[1:3], (kh, kw), strides, dilation_rate)
+            ]
+    else:
+        pads = padding
+    xp = np.pad(x, ((0, 0), *pads, (0, 0)))
+    ho = (xp.shape[1] - (kh - 1) * dh - 1) // sh + 1
+    wo = (xp.shape[2] - (kw - 1) * dw - 1) // sw + 1
+    out = np.zeros((len(x), ho, wo, kernel.shape[3])) + bias
+    for a in range(kh):
+        for b in range(kw):
+            seen = xp[:, a * dh :: sh, b * dw :: sw][:, :ho, :wo]
+            out += np.einsum("nrqc,cf->nrqf", seen, kernel[a, b])
+    return out
+
+
+@pytest.mark.parametrize("case", CONV2D, ids=IDS)
+def test_conv2d_forward_matches_a_direct_sum(case):
+    x, kernel, bias = _arrays(case, np.float64, batch=3, seed=8)
+    expected = conv2d_reference(x, kernel, bias, *case[6:])
+    got = ops.conv2d(x, kernel, bias, **_settings(case)).data
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("case", CONV2D, ids=IDS)
 def test_conv2d_output_shape_matches_keras_formula(case):
     x, kernel, bias = _arrays(case, np.float32)
     out = ops.conv2d(x, kernel, bias, **_settings(case))
     h, w = x.shape[1:3]
     (kh, kw), (sh, sw), padding, (dh, dw) = kernel.shape[:2], *case[6:]
+    if not isinstance(padding, str):  # explicit: 'valid' on the padded size
+        (h, w), padding = (h + sum(padding[0]), w + sum(padding[1])), "valid"
     expected = (
         2,
         conv_output_length(h, kh, padding, sh, dh),
@@ -108,11 +152,13 @@ def test_conv2d_matches_torch(case):
     kt = torch.tensor(kernel.transpose(3, 2, 0, 1), requires_grad=True)
     bt = torch.tensor(bias, requires_grad=True)
     xp = xt
-    if padding == "same":
-        pads = [
-            same_padding(n, k, s, d)
-            for n, k, s, d in zip(x.shape[1:3], kernel.shape[:2], strides, dilation)
-        ]
+    if padding != "valid":
+        pads = padding
+        if padding == "same":
+            pads = [
+                same_padding(n, k, s, d)
+                for n, k, s, d in zip(x.shape[1:3], kernel.shape[:2], strides, dilation)
+            ]
         xp = f_.pad(xt, (*pads[1], *pads[0]))
     expected = f_.conv2d(xp, kt, bt, stride=strides, dilation=dilation)
     expected.backward(torch.tensor(grad.transpose(0, 3, 1, 2)))
@@ -122,44 +168,6 @@ def test_conv2d_matches_torch(case):
     _close(ks.grad, kt.grad.numpy().transpose(2, 3, 1, 0))
     _close(bs.grad, bt.grad.numpy())
     assert xs.grad.dtype == ks.grad.dtype == np.float32
-
-
-@pytest.mark.parametrize("case", CONV2D[:4] + CONV2D[-2:], ids=IDS[:4] + IDS[-2:])
-def test_conv2d_fused_relu_equals_relu_of_conv(case):
-    x, kernel, bias = _arrays(case, np.float64)
-    settings = _settings(case)
-    xs, ks = Tensor(x, requires_grad=True), Tensor(kernel, requires_grad=True)
-    fused = ops.conv2d(xs, ks, bias, activation="relu", **settings)
-    grad = np.random.default_rng(6).standard_normal(fused.shape)
-    fused.backward(grad)
-    xr, kr = Tensor(x, requires_grad=True), Tensor(kernel, requires_grad=True)
-    plain = ops.relu(ops.conv2d(xr, kr, bias, **settings))
-    plain.backward(grad)
-    np.testing.assert_allclose(fused.data, plain.data, rtol=1e-12)
-    np.testing.assert_allclose(xs.grad, xr.grad, rtol=1e-12)
-    np.testing.assert_allclose(ks.grad, kr.grad, rtol=1e-12)
-    assert (fused.data == 0).any() and (fused.data > 0).any()
-
-
-@pytest.mark.parametrize("case", [CONV2D[1], CONV2D[3], CONV2D[-2]], ids=repr)
-def test_conv2d_blocks_and_thread_chunks_equal_one_block(case, monkeypatch):
-    # the batch is split into one chunk per worker thread, and each chunk into
-    # blocks of samples (forward, and backward with a fused relu)
-    from glassnet.ops import _parallel
-
-    x, kernel, bias = _arrays(case, np.float64, batch=5)
-    results = []
-    for workers, block_size in ((1, 10**9), (1, 1), (2, 10**9), (2, 1)):
-        monkeypatch.setattr(_parallel, "WORKERS", workers)
-        monkeypatch.setattr(_parallel, "MIN_ELEMENTS", 1)
-        monkeypatch.setattr(ops.Conv2D, "block_bytes", block_size)
-        xs, ks, bs = (Tensor(a, requires_grad=True) for a in (x, kernel, bias))
-        out = ops.conv2d(xs, ks, bs, activation="relu", **_settings(case))
-        out.backward(np.random.default_rng(7).standard_normal(out.shape))
-        results.append([out.data, xs.grad, ks.grad, bs.grad])
-    for other in results[1:]:
-        for got, expected in zip(other, results[0]):
-            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
 def _close(actual, expected, rtol=1e-5):
@@ -278,61 +286,20 @@ def test_conv2d_bad_settings(kwargs, match):
         ops.conv2d(np.zeros((1, 5, 5, 1)), np.zeros((3, 3, 1, 1)), **kwargs)
 
 
-FUSED_POOL = [  # (case index in CONV2D, pool_size, activation)
-    (0, 2, "relu"),  # 3x4 output: the last column is in no window
-    (1, 2, "relu"),
-    (1, (2, 3), None),
-    (3, 2, "relu"),
-    (5, 3, "relu"),
-    (9, 2, "relu"),  # many channels: im2col rows laid out again in backward
-    (10, 2, None),
-]
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("index,pool,activation", FUSED_POOL)
-@pytest.mark.parametrize("with_bias", [True, False])
-def test_conv2d_fused_pool_equals_conv_then_max_pool(
-    index, pool, activation, with_bias, dtype, monkeypatch
-):
-    # One node, the same outputs bit for bit and the same gradients but for
-    # the order of their sums, in blocks and thread chunks too.
-    from glassnet.ops import _parallel
-
-    case = CONV2D[index]
-    x, kernel, bias = _arrays(case, dtype, batch=5)
-    arrays = (x, kernel, bias) if with_bias else (x, kernel)
-    grad = None
-    for workers, block_bytes in ((1, 10**9), (2, 1)):
-        monkeypatch.setattr(_parallel, "WORKERS", workers)
-        monkeypatch.setattr(_parallel, "MIN_ELEMENTS", 1)
-        monkeypatch.setattr(ops.Conv2D, "block_bytes", block_bytes)
-        results = []
-        for fused in (False, True):
-            args = [Tensor(a, requires_grad=True) for a in arrays]
-            settings = dict(_settings(case), activation=activation)
-            if fused:
-                out = ops.conv2d(*args, pool_size=pool, **settings)
-            else:
-                out = ops.max_pool2d(ops.conv2d(*args, **settings), pool)
-            if grad is None:
-                grad = np.random.default_rng(1).standard_normal(out.shape)
-            out.backward(grad.astype(dtype))
-            results.append([out.data] + [t.grad for t in args])
-        (out, *grads), (fused_out, *fused_grads) = results
-        np.testing.assert_array_equal(fused_out, out)
-        rtol = 1e-12 if dtype == np.float64 else 1e-5
-        for fused, unfused in zip(fused_grads, grads):
-            np.testing.assert_allclose(
-                fused, unfused, rtol=rtol, atol=rtol * np.abs(unfused).max()
-            )
-
-
-def test_conv2d_fused_pool_gradcheck_and_shapes():
+@pytest.mark.parametrize("activation", [None, "relu"])
+def test_conv2d_with_relu_and_pool_is_the_three_ops(activation):
     x, kernel, bias = _arrays(CONV2D[1], np.float64, batch=2)
-    settings = dict(_settings(CONV2D[1]), activation="relu", pool_size=2)
+    settings = dict(_settings(CONV2D[1]), activation=activation, pool_size=2)
+    out = ops.conv2d(x, kernel, bias, **settings)
+    conv = ops.conv2d(x, kernel, bias, **_settings(CONV2D[1]))
+    conv = ops.relu(conv) if activation else conv
+    np.testing.assert_array_equal(out.data, ops.max_pool2d(conv, 2).data)
+    assert out.shape == (2, 2, 3, 3)
     worst = gradcheck(lambda a, k, b: ops.conv2d(a, k, b, **settings), x, kernel, bias)
     assert worst < 1e-6
-    assert ops.conv2d(x, kernel, bias, **settings).shape == (2, 2, 3, 3)
-    with pytest.raises(ValueError, match="smaller than the fused pool"):
+
+
+def test_conv2d_pool_larger_than_the_output_says_what_came():
+    x, kernel, _ = _arrays(CONV2D[1], np.float64, batch=2)
+    with pytest.raises(ValueError, match=r"Pool size \(6, 1\) is larger than"):
         ops.conv2d(x, kernel, pool_size=(6, 1))

@@ -1,4 +1,6 @@
-"""MaxPool2D / AvgPool2D / UpSample2D kernels: finite differences, PyTorch, Keras."""
+"""The plain MaxPool2D / AvgPool2D / UpSample2D: NumPy reference, finite
+differences, PyTorch, Keras (fast kernels off; tests/runtime/test_pool.py proves
+the fast max pooling equal to the plain one)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,9 @@ import os
 import numpy as np
 import pytest
 
-from glassnet import Tensor, ops
+from glassnet import Tensor, config, ops
 from glassnet.autograd import gradcheck
-from glassnet.ops.conv import same_padding
+from glassnet.ops.geometry import same_padding
 
 # (height, width, pool_size, strides, padding)
 POOLS = [
@@ -22,6 +24,43 @@ POOLS = [
 ]
 IDS = [f"{h}x{w}-p{p}-s{s}-{pad}" for h, w, p, s, pad in POOLS]
 FNS = {"max": ops.max_pool2d, "avg": ops.avg_pool2d}
+
+
+@pytest.fixture(autouse=True)
+def plain_ops():
+    with config.overrides(fast_kernels=False):
+        yield
+
+
+def pool_reference(x, kind, pool, strides, padding):
+    """A loop over the output pixels: the max or mean of the real (unpadded)
+    pixels of each window, whose top-left corner is at (r*sh - top, q*sw - left)."""
+    (h, w), (ph, pw) = x.shape[1:3], pool
+    sh, sw = strides or pool
+    pads = [(0, 0)] * 2
+    if padding == "same":
+        pads = [same_padding(n, k, s) for n, k, s in zip((h, w), pool, (sh, sw))]
+        ho, wo = -(-h // sh), -(-w // sw)
+    else:
+        ho, wo = (h - ph) // sh + 1, (w - pw) // sw + 1
+    out = np.empty((len(x), ho, wo, x.shape[3]))
+    reduce = np.max if kind == "max" else np.mean
+    for r in range(ho):
+        for q in range(wo):
+            top, left = r * sh - pads[0][0], q * sw - pads[1][0]
+            window = x[:, max(top, 0) : top + ph, max(left, 0) : left + pw]
+            out[:, r, q] = reduce(window, axis=(1, 2))
+    return out
+
+
+@pytest.mark.parametrize("kind", FNS)
+@pytest.mark.parametrize("case", POOLS, ids=IDS)
+def test_pool_forward_matches_a_loop_over_windows(case, kind):
+    h, w, pool, strides, padding = case
+    x = np.random.default_rng(5).standard_normal((2, h, w, 3))
+    expected = pool_reference(x, kind, pool, strides, padding)
+    got = FNS[kind](x, pool, strides, padding).data
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
 
 
 def _distinct(shape, seed=0):
@@ -152,23 +191,3 @@ def test_upsample2d():
 def test_pool_bad_input(x_shape, kwargs, match):
     with pytest.raises(ValueError, match=match):
         ops.max_pool2d(np.zeros(x_shape), **kwargs)
-
-
-@pytest.mark.parametrize("padding", ["valid", "same"])
-def test_max_pool_batch_chunks_in_threads_match_one_thread(monkeypatch, padding):
-    from glassnet.ops import _parallel
-
-    # relu-like input: many all-zero windows, so the first-max tie rule matters
-    x = np.maximum(np.random.default_rng(3).standard_normal((5, 9, 7, 3)), 0)
-    grad = np.random.default_rng(4).standard_normal((5, 5, 4, 3))
-    results = []
-    for workers in (1, 2):
-        monkeypatch.setattr(_parallel, "WORKERS", workers)
-        monkeypatch.setattr(_parallel, "MIN_ELEMENTS", 1)
-        xs = Tensor(x, requires_grad=True)
-        out = ops.max_pool2d(xs, padding=padding)
-        out.backward(grad[:, : out.shape[1], : out.shape[2]])
-        results.append((out.data, xs.grad))
-    assert _parallel.chunks(5, 10**6) == [(0, 2), (2, 5)]
-    np.testing.assert_array_equal(results[0][0], results[1][0])
-    np.testing.assert_array_equal(results[0][1], results[1][1])

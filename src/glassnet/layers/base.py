@@ -218,11 +218,7 @@ class Layer:
     def __call__(self, x: Any, training: bool = False) -> Any:
         if isinstance(x, KerasTensor):
             return x.apply(self)
-        if not isinstance(x, Tensor):
-            x = Tensor(np.asarray(x, dtype=self._dtype))
-        elif x.data.dtype != self._dtype and not x.requires_grad:
-            x = Tensor(x.data.astype(self._dtype))  # Keras casts inputs to the layer
-        self.build_for(x.data.shape)
+        x = self.prepare_input(x)
         out = self.call(x, training=training)
         if self.activity_regularizer is not None:
             # Keras 3 divides the activity penalty by the batch size
@@ -231,6 +227,21 @@ class Layer:
                 penalty = ops.div(penalty, float(len(out.data)))
             self._activity_losses = [penalty]
         return out
+
+    def prepare_input(self, x: Any) -> Tensor:
+        """What ``__call__`` does before ``call``: ``x`` as a Tensor of this
+        layer's dtype (Keras casts inputs to the layer; a Tensor that requires
+        grad is left as it is), the layer built for its shape on the first
+        call, and the shape checked on the next ones."""
+        if not isinstance(x, Tensor):
+            x = Tensor(np.asarray(x, dtype=self._dtype))
+        elif x.data.dtype != self._dtype and not x.requires_grad:
+            x = Tensor(x.data.astype(self._dtype))
+        if self.built:
+            self.check_input_shape(x.data.shape)
+        else:
+            self.build_for(x.data.shape)
+        return x
 
     # --- weights ----------------------------------------------------------------
     def add_weight(

@@ -10,7 +10,7 @@ from glassnet import activations, ops
 from glassnet.autograd import Tensor
 from glassnet.layers.base import Layer
 from glassnet.layers.core import _activation_name, _get_activation, _serialize
-from glassnet.ops.conv import conv_output_length, normalize_tuple
+from glassnet.ops.geometry import conv_output_length, normalize_tuple
 
 
 def check_data_format(data_format: Any) -> str:
@@ -71,8 +71,6 @@ class _Conv(Layer):
     """Shared lifecycle of Conv1D and Conv2D; ``rank`` is the number of spatial
     axes and ``paddings`` the accepted padding names."""
 
-    batch_parallel = True  # its kernels split the batch over cores themselves
-
     rank = 2
     paddings: tuple[str, ...] = ("valid", "same")
 
@@ -102,8 +100,6 @@ class _Conv(Layer):
         self.filters = int(filters)
         self.data_format = check_data_format(data_format)
         self.activation = _get_activation(activation)
-        # relu runs inside the convolution node (in place), as Keras's fused ops.
-        self._fused = "relu" if self.activation is activations.relu else None
         self._configure_kernel_and_bias(
             use_bias,
             kernel_initializer,
@@ -129,7 +125,14 @@ class _Conv(Layer):
                 "bias", (self.filters,), self.bias_initializer, self.bias_regularizer
             )
 
+    @property
+    def fused_activation(self) -> str | None:
+        """'relu' when the activation is relu, which the convolution op then
+        applies itself (in place, in the fast kernel), else None."""
+        return "relu" if self.activation is activations.relu else None
+
     def _convolve(self, op, x: Tensor, **fused) -> Tensor:
+        activation = self.fused_activation
         y = op(
             x,
             self.kernel,
@@ -137,10 +140,10 @@ class _Conv(Layer):
             strides=self.strides,
             padding=self.padding,
             dilation_rate=self.dilation_rate,
-            activation=self._fused,
+            activation=activation,
             **fused,
         )
-        return y if self.activation is None or self._fused else self.activation(y)
+        return y if self.activation is None or activation else self.activation(y)
 
     def compute_output_shape(self, input_shape):
         spatial = spatial_output_shape(

@@ -8,7 +8,7 @@ from glassnet import ops
 from glassnet.autograd import Tensor
 from glassnet.layers.base import Layer
 from glassnet.layers.conv import check_data_format, spatial_output_shape
-from glassnet.ops.conv import normalize_padding, normalize_tuple
+from glassnet.ops.geometry import normalize_padding, normalize_tuple
 
 
 def _check_images(layer: Layer, input_shape) -> None:
@@ -21,8 +21,6 @@ def _check_images(layer: Layer, input_shape) -> None:
 
 class _Pooling2D(Layer):
     """Shared arguments of MaxPooling2D and AveragePooling2D."""
-
-    batch_parallel = True  # its kernels split the batch over cores themselves
 
     def __init__(
         self,

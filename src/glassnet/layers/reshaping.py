@@ -11,7 +11,7 @@ from glassnet.autograd import Tensor
 from glassnet.layers.base import Layer
 from glassnet.layers.conv import check_data_format
 from glassnet.layers.pooling import _check_images
-from glassnet.ops.conv import normalize_tuple
+from glassnet.ops.geometry import normalize_tuple
 
 
 def _normalize_pads(padding: Any) -> tuple[tuple[int, int], tuple[int, int]]:

@@ -1,9 +1,11 @@
-"""Pooling and up-sampling kernels for channels-last (N, H, W, C) images.
+"""Pooling and up-sampling of channels-last (N, H, W, C) images.
 
 Each window offset ``(i, j)`` of a ``ph x pw`` pool sees one strided slice of the
-(padded) input, so a pool is ``ph * pw`` vectorised NumPy operations on views:
-no im2col copy, no loops over samples or pixels. Max pooling takes large batches
-in one chunk of samples per core (:mod:`glassnet.ops._parallel`).
+(padded) input (:func:`~glassnet.ops.geometry.offset_slice`), so a pool and its
+gradient are ``ph * pw`` vectorised operations on views: no loops over samples
+or pixels. A faster max pooling (blocks of samples shared out to threads) lives
+in :mod:`glassnet.runtime.pool`; :func:`max_pool2d` asks
+:func:`glassnet.ops.seam.fast` whether it applies.
 """
 
 from __future__ import annotations
@@ -11,89 +13,42 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.autograd import Function
-from glassnet.ops._parallel import over_batch
-from glassnet.ops.conv import (
-    conv_output_length,
+from glassnet.ops import seam
+from glassnet.ops.geometry import (
     crop2d,
-    max_with_offsets,
     normalize_padding,
     normalize_tuple,
     offset_slice,
-    offsets_array,
     pad2d,
-    resolve_padding,
-    route_to_offsets,
+    pool_geometry,
 )
 
-_ONE = (1, 1)
-
-
-def _pool_geometry(x, pool_size, strides, padding):
-    if x.ndim != 4:
-        raise ValueError(
-            "Pooling expects images of shape (batch, height, width, channels). "
-            f"Received: x.shape={x.shape}"
-        )
-    pads = resolve_padding(padding, x.shape[1:3], pool_size, strides)
-    out_hw = tuple(
-        conv_output_length(n, k, padding, s)
-        for n, k, s in zip(x.shape[1:3], pool_size, strides)
-    )
-    if min(out_hw) <= 0:
-        raise ValueError(
-            f"Pool size {pool_size} is larger than the input. "
-            f"Received: x.shape={x.shape}, padding={padding!r}"
-        )
-    return pads, out_hw
+_sliding_window_view = np.lib.stride_tricks.sliding_window_view
 
 
 class MaxPool2D(Function):
     """y = max over each window;  dL/dx gets dL/dy at the window's arg-max only
     (the first maximum in row-major order on ties, like PyTorch).
 
-    Forward notes which window offset held each maximum (a small integer per
-    output element), so backward routes the gradient without reading the input
-    again. Extra memory: the output and those offsets (one byte each, two for
-    windows of over 255 elements), and the padded input with 'same'; backward
-    allocates the input gradient and per core one boolean mask of a chunk's
-    output.
+    ``x`` (N, H, W, C) -> (N, Ho, Wo, C); 'same' pads with -inf, never a max.
     """
 
     def forward(self, x, pool_size=(2, 2), strides=(2, 2), padding="valid"):
-        pads, out_hw = _pool_geometry(x, pool_size, strides, padding)
+        pads, (ho, wo) = pool_geometry(x.shape, pool_size, strides, padding)
         xp = pad2d(x, pads, value=-np.inf)
-        n = x.shape[0]
-        out = np.empty((n, *out_hw, x.shape[3]), dtype=xp.dtype)
-        offsets = [(i, j) for i in range(pool_size[0]) for j in range(pool_size[1])]
-        code = offsets_array(out.shape, len(offsets))
-        views = [xp[offset_slice(i, j, out_hw, strides, _ONE)] for i, j in offsets]
-
-        def pool(lo, hi):
-            max_with_offsets([v[lo:hi] for v in views], out[lo:hi], code[lo:hi])
-
-        over_batch(pool, n, xp.size)
-        self.xp_shape, self.pads = xp.shape, pads
-        self.code, self.offsets = code, offsets
-        self.pool_size, self.strides, self.out_hw = pool_size, strides, out_hw
-        return out
+        windows = _sliding_window_view(xp, pool_size, axis=(1, 2))  # a view
+        windows = windows[:, :: strides[0], :: strides[1]][:, :ho, :wo]
+        windows = windows.reshape(*windows.shape[:4], -1)  # N,Ho,Wo,C,ph*pw
+        self.where = windows.argmax(axis=-1)  # the first maximum's window offset
+        self.xp_shape, self.pads, self.out_hw = xp.shape, pads, (ho, wo)
+        self.pool_size, self.strides = pool_size, strides
+        return np.take_along_axis(windows, self.where[..., None], axis=-1)[..., 0]
 
     def backward(self, grad_output):
-        (ph, pw), (ho, wo) = self.pool_size, self.out_hw
-        n, h, w, _ = self.xp_shape
-        # Windows that tile the input exactly: every input element gets exactly
-        # one write (no zero fill, no +=).
-        tiled = self.strides == self.pool_size and (h, w) == (ho * ph, wo * pw)
-        dxp = (np.empty if tiled else np.zeros)(self.xp_shape, grad_output.dtype)
-
-        def route(lo, hi):
-            targets = [
-                dxp[lo:hi][offset_slice(i, j, self.out_hw, self.strides, _ONE)]
-                for i, j in self.offsets
-            ]
-            g = grad_output[lo:hi]
-            route_to_offsets(g, self.code[lo:hi], targets, accumulate=not tiled)
-
-        over_batch(route, n, dxp.size)
+        dxp = np.zeros(self.xp_shape, grad_output.dtype)
+        for k, (i, j) in enumerate(np.ndindex(*self.pool_size)):
+            at = offset_slice(i, j, self.out_hw, self.strides)
+            dxp[at] += grad_output * (self.where == k)
         return (crop2d(dxp, self.pads),)
 
 
@@ -102,12 +57,12 @@ class AvgPool2D(Function):
     dL/dx spreads dL/dy / count evenly over the window."""
 
     def forward(self, x, pool_size=(2, 2), strides=(2, 2), padding="valid"):
-        pads, out_hw = _pool_geometry(x, pool_size, strides, padding)
+        pads, out_hw = pool_geometry(x.shape, pool_size, strides, padding)
         xp = pad2d(x, pads)
         out = None
         for i in range(pool_size[0]):
             for j in range(pool_size[1]):
-                view = xp[offset_slice(i, j, out_hw, strides, _ONE)]
+                view = xp[offset_slice(i, j, out_hw, strides)]
                 out = view.copy() if out is None else np.add(out, view, out=out)
         counts = [
             _window_counts(n, k, s, o, before)
@@ -126,7 +81,7 @@ class AvgPool2D(Function):
         dxp = np.zeros(self.xp_shape, dtype=g.dtype)
         for i in range(self.pool_size[0]):
             for j in range(self.pool_size[1]):
-                dxp[offset_slice(i, j, self.out_hw, self.strides, _ONE)] += g
+                dxp[offset_slice(i, j, self.out_hw, self.strides)] += g
         return (crop2d(dxp, self.pads),)
 
 
@@ -161,7 +116,11 @@ def _pool_params(pool_size, strides, padding):
 
 def max_pool2d(x, pool_size=(2, 2), strides=None, padding="valid"):
     """Max pooling of (N, H, W, C) images; ``strides`` defaults to ``pool_size``."""
-    return MaxPool2D.apply(x, **_pool_params(pool_size, strides, padding))
+    params = _pool_params(pool_size, strides, padding)
+    fast = seam.fast("max_pool2d", **params)
+    if fast is not None:
+        return fast(x, **params)
+    return MaxPool2D.apply(x, **params)
 
 
 def avg_pool2d(x, pool_size=(2, 2), strides=None, padding="valid"):

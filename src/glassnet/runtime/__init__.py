@@ -1,20 +1,28 @@
 """Everything in glassnet that trades clarity for speed, behind one switch.
 
 The plain ops in :mod:`glassnet.ops` are the versions a learner reads; this
-package holds their faster twins (blocked, fused, threaded kernels), the thread
-and BLAS policy, flat parameter groups, opt-in allocator tuning and the
-array-module seam. Each fast path is tested equal to its plain twin.
-``glassnet.config.set_fast_kernels(False)`` (or ``GLASSNET_FAST_KERNELS=0``)
-runs the plain ops only.
+package holds their faster twins (blocked, fused, threaded kernels:
+:mod:`~glassnet.runtime.conv`, :mod:`~glassnet.runtime.pool`), the thread and
+BLAS policy (:mod:`~glassnet.runtime.parallel`, entered through
+:func:`kernel_scope`), flat parameter groups (:class:`FlatVector`), opt-in
+allocator tuning (:mod:`~glassnet.runtime.memory`) and the array-module seam
+(:mod:`~glassnet.runtime.xp`).
+Each fast path is tested equal to its plain twin.
+
+Importing it registers the fast twins with :mod:`glassnet.ops.seam` (and does
+nothing else, unless ``GLASSNET_TUNE_MALLOC=1`` asks for the allocator
+tuning): an op with a twin asks the seam, and gets the twin whenever
+``glassnet.config.fast_kernels()`` is on. ``glassnet.config.set_fast_kernels(
+False)`` (or ``GLASSNET_FAST_KERNELS=0``) runs the plain ops only.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
+from glassnet.ops import seam
+from glassnet.runtime import conv, pool
 from glassnet.runtime.flat import FlatVector
 from glassnet.runtime.memory import tune_malloc, tune_malloc_if_asked
+from glassnet.runtime.parallel import kernel_scope
 from glassnet.runtime.settings import (
     fast_kernels,
     kernel_threads,
@@ -24,13 +32,19 @@ from glassnet.runtime.settings import (
 )
 
 
-@contextlib.contextmanager
-def kernel_scope() -> Iterator[None]:
-    """The thread and BLAS policy for one training step or one prediction: the
-    trainer enters it around each batch (placeholder until the kernels move
-    here)."""
-    yield
+def _offer(kernel):
+    """A seam chooser that offers ``kernel`` whenever fast kernels are on (each
+    kernel here handles every setting of its op)."""
 
+    def chooser(**settings):
+        return kernel if fast_kernels() else None
+
+    return chooser
+
+
+seam.register("conv2d", _offer(conv.conv2d))
+seam.register("conv1d", _offer(conv.conv1d))
+seam.register("max_pool2d", _offer(pool.max_pool2d))
 
 #: Whether this process opted in to the allocator tuning (GLASSNET_TUNE_MALLOC=1).
 MALLOC_TUNED = tune_malloc_if_asked()

@@ -1,0 +1,325 @@
+"""The fast twin of :class:`glassnet.ops.conv.Conv2D`: the same im2col product,
+taken block by block, shared out to threads, with relu and a tiling max pool
+fused into the same node.
+
+Read :mod:`glassnet.ops.conv` first: the arithmetic is the same (a column of
+ones in the im2col rows carries the bias; col2im adds each kernel offset's
+product into a strided slice of the input's gradient). What this version adds:
+
+- *Blocks*: the batch is cut into blocks of samples
+  (:func:`glassnet.runtime.parallel.batch_blocks`) whose im2col rows stay near
+  a core's cache through im2col, product, relu and pool; threads share the
+  blocks, and the kernel and bias gradients are summed in block order, so any
+  number of threads gives the same bits.
+- *Kept or recomputed im2col rows*: with few channels (K + 1 <= F) the rows are
+  no larger than the output and are kept for backward; with many, backward lays
+  them out again block by block, which costs less than a round trip of the
+  whole matrix through memory, and takes kh*kw times less memory.
+- *Fused relu*: in place on the output; dL/d(conv) = g * (y > 0).
+- *Fused max pool* over windows that tile the output: the output pixels are
+  taken in ph*pw *groups*, one per window offset (i, j): the pixels
+  (ph*r + i, pw*q + j), themselves a convolution with strides (ph*sh, pw*sw) of
+  the input shifted by (i*sh, j*sw). The im2col rows are laid out group after
+  group, so the pool is the maximum of ph*pw contiguous blocks of the product
+  (relu comes after it: relu and max commute), pixels that no window covers are
+  never computed, and the full-size output is never stored.
+- *Few channels* (C < 8): the im2col buffer is laid out (K, rows), so that
+  each row of the layout is a long run of one input channel at one kernel
+  offset, which copies much faster than short runs of C values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.autograd import Function
+from glassnet.ops.geometry import (
+    conv1d_as_conv2d,
+    conv1d_grads,
+    conv_geometry,
+    crop2d,
+    offset_slice,
+    pad2d,
+    pool_geometry,
+)
+from glassnet.runtime import parallel
+from glassnet.runtime.pool import max_with_offsets, offsets_array, route_to_offsets
+from glassnet.runtime.xp import as_strided
+
+
+def receptive_fields(xp, kernel_shape, grid, strides, dilations, pool=(1, 1)):
+    """A strided view (no copy) of the receptive field of every output pixel of
+    a convolution of the padded images ``xp`` (N, Hp, Wp, C), with the pixels
+    in ``pool`` groups (see the module docstring): shape
+    (ph, pw, N, h, w, kh, kw, C) for the pixel (ph*r + i, pw*q + j) at
+    [i, j, n, r, q], ``grid`` = (h, w)."""
+    kh, kw, c, _ = kernel_shape
+    sn, sh, sw, sc = xp.strides
+    (ph, pw), (s0, s1), (d0, d1) = pool, strides, dilations
+    shape = (ph, pw, xp.shape[0], *grid, kh, kw, c)
+    steps = (sh * s0, sw * s1, sn, sh * s0 * ph, sw * s1 * pw, sh * d0, sw * d1, sc)
+    return as_strided(xp, shape, steps)
+
+
+def im2col_buffer(m, k, bias, dtype, few=False):
+    """An empty (M, K) im2col matrix (M, K + 1 with ``bias``: its last column is
+    ones, which carries the bias through the product); with ``few`` channels
+    laid out (K, M) and returned transposed (see the module docstring)."""
+    dtype = np.result_type(dtype, np.float32)
+    if few:
+        cols = np.empty((k + bias, m), dtype=dtype).T
+    else:
+        cols = np.empty((m, k + bias), dtype=dtype)
+    if bias:
+        cols[:, k] = 1
+    return cols
+
+
+class Conv2D(Function):
+    """y = pool(relu(conv2d(x, w) + b)) in one node, relu and pool optional;
+    the local gradients of :class:`glassnet.ops.conv.Conv2D`, ``ReLU`` and
+    ``MaxPool2D`` one after the other: dL/d(conv) = dL/dy at each window's
+    arg-max (zero elsewhere), times (y > 0).
+
+    ``x`` (N, H, W, C), ``w`` (kh, kw, C, F), ``b`` (F,) or omitted; output
+    (N, Ho // ph, Wo // pw, F) (ph = pw = 1 without a pool). Keyword settings:
+    ``strides``, ``dilation_rate`` (pairs), ``padding`` ('valid', 'same' or
+    explicit pairs), ``activation`` (None or 'relu') and ``pool_size`` (None or
+    (ph, pw): a max pool over windows that tile the output).
+
+    Peak extra memory, in elements (M = N * the computed output pixels,
+    K = kh*kw*C, B = ``BLOCK_BYTES`` / itemsize): forward allocates the output
+    (M*F without a pool, M*F/(ph*pw) and as many one-byte window offsets with
+    one), the kept im2col matrix, M*(K+1), if K + 1 <= F, with 'same' padding
+    the padded input (kept for backward), and per thread one block of im2col
+    rows (at most B elements, or one sample's rows) and, with a pool, of
+    products. Backward allocates the padded input's gradient, (K+1)*F per block
+    whose partial kernel gradient waits for the previous blocks', and per
+    thread one block each of im2col rows, of dL/d(conv) and of col2im products
+    (C columns).
+    """
+
+    def forward(
+        self,
+        x,
+        w,
+        b=None,
+        strides=(1, 1),
+        padding="valid",
+        dilation_rate=(1, 1),
+        activation=None,
+        pool_size=None,
+    ):
+        pads, out_hw = conv_geometry(x.shape, w.shape, strides, padding, dilation_rate)
+        kh, kw, c, f = w.shape
+        ph, pw = pool_size or (1, 1)
+        if pool_size is not None:  # the plain max pool's error, if it won't fit
+            pool_geometry((x.shape[0], *out_hw, f), pool_size, pool_size, "valid")
+        xp = pad2d(x, pads)
+        matrix = w.reshape(-1, f)
+        if b is not None:
+            matrix = np.concatenate([matrix, b.reshape(1, f).astype(matrix.dtype)])
+        self.xp, self.w, self.pads, self.bias = xp, w, pads, b is not None
+        self.out_hw, self.strides, self.dilations = out_hw, strides, dilation_rate
+        self.pool = (ph, pw)  # the output pixels in ph*pw groups
+        self.grid = (out_hw[0] // ph, out_hw[1] // pw)  # each group's pixels
+        n, count, k = x.shape[0], ph * pw, kh * kw * c
+        dtype = np.result_type(xp, matrix, np.float32)
+        out = np.empty((n, *self.grid, f), dtype=dtype)
+        self.code = None if count == 1 else offsets_array(out.shape, count)
+        self.relu = out if activation == "relu" else None  # dL/d(conv) = g * (y > 0)
+        rows = self.rows_per_sample
+        self.blocks = parallel.batch_blocks(
+            n, rows * max(k + 1, f) * dtype.itemsize, rows * (k + 1) * f
+        )
+        self.fields = receptive_fields(
+            xp, w.shape, self.grid, strides, dilation_rate, self.pool
+        )
+        keep = k + 1 <= f  # see "kept or recomputed" in the module docstring
+        self.cols = (
+            im2col_buffer(n * rows, k, self.bias, dtype, c < 8) if keep else None
+        )
+
+        def run(indices):  # blocks of samples: im2col, matmul, pool, relu
+            scratch = None if keep else self._block_buffer(k, dtype, im2col=True)
+            products = None if count == 1 else self._block_buffer(f, dtype)
+            for a, z in (self.blocks[i] for i in indices):
+                cols = self._im2col(scratch, a, z)
+                y = out[a:z].reshape(-1, f) if count == 1 else products[: len(cols)]
+                np.matmul(cols, matrix, out=y)
+                if count > 1:
+                    groups = y.reshape(count, z - a, *self.grid, f)
+                    max_with_offsets(list(groups), out[a:z], self.code[a:z])
+                if activation == "relu":  # in place; after the pool, on fewer
+                    np.maximum(out[a:z], 0, out=out[a:z])  # (relu, max commute)
+
+        parallel.over_blocks(run, len(self.blocks), blas=True)
+        return out
+
+    @property
+    def rows_per_sample(self):
+        """im2col rows (computed output pixels) per sample, over all groups."""
+        return self.pool[0] * self.pool[1] * self.grid[0] * self.grid[1]
+
+    def _block_buffer(self, columns, dtype, im2col=False):
+        """An empty (rows, columns) buffer for the largest block; with
+        ``im2col``, an :func:`im2col_buffer` of K = ``columns``."""
+        rows = max(z - a for a, z in self.blocks) * self.rows_per_sample
+        if im2col:
+            few = self.w.shape[2] < 8
+            return im2col_buffer(rows, columns, self.bias, dtype, few=few)
+        return np.empty((rows, columns), dtype)
+
+    def _im2col(self, scratch, a, z):
+        """Lay out the im2col rows of samples ``a:z``, group after group, in
+        ``scratch``, or in the kept matrix where ``scratch`` is None; returns
+        them (one copy from the view made by forward)."""
+        rows = (z - a) * self.rows_per_sample
+        if scratch is None:
+            block = self.cols[a * self.rows_per_sample :][:rows]
+        else:
+            block = scratch[:rows]
+        kh, kw, c, _ = self.w.shape
+        shape = (*self.pool, z - a, *self.grid)
+        if c < 8:  # the (K, rows) layout: fields moved to (kh, kw, C, ...rows)
+            target = np.reshape(
+                block[:, : kh * kw * c].T, (kh, kw, c, *shape), copy=False
+            )
+            np.copyto(target, self.fields[:, :, a:z].transpose(5, 6, 7, 0, 1, 2, 3, 4))
+        else:
+            target = np.reshape(
+                block[:, : kh * kw * c], (*shape, kh, kw, c), copy=False
+            )
+            np.copyto(target, self.fields[:, :, a:z])
+        return block
+
+    def backward(self, grad_output):
+        need = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
+        kh, kw, c, f = self.w.shape
+        dtype = np.result_type(grad_output, self.w)
+        plain = self.relu is None and self.code is None  # g is dL/d(conv) as is
+        sums = parallel.BlockSum()  # kernel and bias gradients, in block order
+        if need[0]:
+            dxp = np.empty(self.xp.shape, dtype=dtype)
+            targets = self._col2im_targets(dxp)
+
+        def run(indices):  # blocks of samples
+            kept = self.cols is not None
+            scratch = (
+                None if kept else self._block_buffer(kh * kw * c, dtype, im2col=True)
+            )
+            conv_grads = None if plain else self._block_buffer(f, dtype)
+            dcols = self._block_buffer(kh * kw * c, dtype) if need[0] else None
+            for index in indices:
+                a, z = self.blocks[index]
+                if plain:
+                    g = grad_output[a:z].reshape(-1, f)
+                else:
+                    g = self._conv_grad(grad_output, a, z, conv_grads)
+                if need[1] or need[2]:
+                    # The bias column of ones makes grad_b the last row of this
+                    # product. NOTE: BLAS is fastest with the long M axis inner in
+                    # both operands.
+                    cols = self._kept(a, z) if kept else self._im2col(scratch, a, z)
+                    sums.add(index, cols.T @ g if c < 8 else (g.T @ cols).T)
+                if need[0]:
+                    self._col2im(g, a, z, dxp, targets, dcols)
+
+        parallel.over_blocks(run, len(self.blocks), blas=True)
+        grads = sums.total
+        grad_x = crop2d(dxp, self.pads) if need[0] else None
+        grad_w = grads[: kh * kw * c].reshape(self.w.shape) if need[1] else None
+        grad_b = grads[-1] if need[2] else None
+        return (grad_x, grad_w, grad_b)[: len(self.needs_input_grad)]
+
+    def _kept(self, a, z):
+        """The kept im2col rows of samples ``a:z``."""
+        return self.cols[a * self.rows_per_sample : z * self.rows_per_sample]
+
+    def _conv_grad(self, grad_output, a, z, buffer):
+        """dL/d(conv + b) of samples ``a:z``, as im2col-ordered rows in
+        ``buffer``: dL/dy through the relu mask and, with a pool, routed to each
+        window's arg-max (the other pixels of the window get zero)."""
+        f = self.w.shape[3]
+        into = buffer[: (z - a) * self.rows_per_sample]
+        g = grad_output[a:z]
+        if self.code is None:
+            return np.multiply(
+                g.reshape(-1, f), self.relu[a:z].reshape(-1, f) > 0, out=into
+            )
+        if self.relu is not None:
+            g = g * (self.relu[a:z] > 0)
+        groups = into.reshape(self.pool[0] * self.pool[1], z - a, *self.grid, f)
+        route_to_offsets(g, self.code[a:z], groups)
+        return into
+
+    def _col2im_targets(self, dxp):
+        """Per kernel offset (i, j), the strided slice of the padded input's
+        gradient ``dxp`` under the computed output pixels, as (N, h, ph, w, pw, C):
+        the output pixel (ph*r + gi, pw*q + gj) of group (gi, gj) at
+        [n, r, gi, q, gj]."""
+        kh, kw, c, _ = self.w.shape
+        (ph, pw), (h, w), n = self.pool, self.grid, len(dxp)
+        covered = (h * ph, w * pw)  # the output pixels some group computes
+        shape = (n, h, ph, w, pw, c)
+        return [
+            np.reshape(
+                dxp[offset_slice(i, j, covered, self.strides, self.dilations)],
+                shape,
+                copy=False,
+            )
+            for i in range(kh)
+            for j in range(kw)
+        ]
+
+    def _col2im(self, g, a, z, dxp, targets, buffer):
+        """dxp[a:z] = col2im(g @ w.T) for the block of samples ``a:z`` (zeroing
+        it first): one product gives every kernel offset's contribution (its C
+        columns of ``buffer``), added into that offset's slice of
+        :meth:`_col2im_targets`, every group at once."""
+        kh, kw, c, f = self.w.shape
+        (ph, pw), (h, w) = self.pool, self.grid
+        dcols = np.matmul(g, self.w.reshape(-1, f).T, out=buffer[: len(g)])
+        # rows (group i, group j, sample, r, q) -> (sample, r, group i, q, group j)
+        dcols = dcols.reshape(ph, pw, z - a, h, w, kh * kw, c).transpose(
+            2, 3, 0, 4, 1, 5, 6
+        )
+        dxp[a:z] = 0
+        for offset, target in enumerate(targets):
+            target[a:z] += dcols[..., offset, :]
+
+
+class Conv1D(Conv2D):
+    """y = relu(conv1d(x, w) + b) (relu optional): a Conv2D of height 1.
+
+    ``x`` (N, L, C), ``w`` (k, C, F), ``b`` (F,) or omitted; output (N, Lo, F).
+    ``padding`` is 'valid', 'same' or 'causal' (all padding on the left).
+    """
+
+    def forward(
+        self,
+        x,
+        w,
+        b=None,
+        strides=1,
+        padding="valid",
+        dilation_rate=1,
+        activation=None,
+    ):
+        x, w, settings = conv1d_as_conv2d(x, w, strides, padding, dilation_rate)
+        return super().forward(x, w, b, activation=activation, **settings)[:, 0]
+
+    def backward(self, grad_output):
+        return conv1d_grads(super().backward(grad_output[:, None]))
+
+
+def conv2d(x, kernel, bias=None, **settings):
+    """:func:`glassnet.ops.conv2d` with checked settings, as one :class:`Conv2D`
+    node."""
+    return Conv2D.apply(x, kernel, *(() if bias is None else (bias,)), **settings)
+
+
+def conv1d(x, kernel, bias=None, **settings):
+    """:func:`glassnet.ops.conv1d` with checked settings, as one :class:`Conv1D`
+    node."""
+    return Conv1D.apply(x, kernel, *(() if bias is None else (bias,)), **settings)

@@ -1,0 +1,200 @@
+"""The fast convolution (blocked, threaded, relu and max pool fused in) equals
+its plain twin, ``ops.conv2d`` with fast kernels off (Conv2D, then relu, then
+max_pool2d), over a table of geometries, dtypes and thread counts.
+
+The products are BLAS's (whose order of float sums is its own), and the kernel
+and bias gradients are summed block by block, so fast and plain agree to
+rtol 1e-12 (float64) / 1e-5 (float32) of the largest entry; the fast kernel
+with 1, 2 or 4 threads gives the same bits, since its blocks depend only on
+the sizes and their sums are added in block order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from glassnet import Tensor, config, ops
+from glassnet.ops import conv as plain_conv
+from glassnet.ops.geometry import conv_geometry
+from glassnet.runtime import conv as fast_conv
+from glassnet.runtime import parallel
+
+# (height, width, channels, kh, kw, filters, strides, padding, dilation)
+GEOMETRIES = {
+    "3x3-valid": (7, 8, 2, 3, 3, 4, (1, 1), "valid", (1, 1)),
+    "3x3-same": (7, 8, 2, 3, 3, 4, (1, 1), "same", (1, 1)),
+    "strided-same": (9, 8, 2, 3, 2, 3, (2, 1), "same", (1, 1)),
+    "dilated": (8, 9, 1, 2, 3, 2, (1, 1), "valid", (2, 2)),
+    "explicit-pads": (6, 7, 3, 2, 3, 4, (1, 2), ((1, 0), (2, 1)), (1, 1)),
+    "1x1": (5, 6, 3, 1, 1, 5, (1, 1), "valid", (1, 1)),
+    "many-channels": (7, 6, 9, 3, 2, 3, (1, 1), "same", (1, 1)),  # (M, K) im2col
+    "many-kept": (6, 6, 8, 1, 2, 20, (1, 1), "valid", (1, 1)),  # K + 1 <= F: kept
+}
+# (activation, pool_size): the fused relu and pools over tiling windows
+FUSIONS = [(None, None), ("relu", None), ("relu", 2), (None, (2, 3)), ("relu", 3)]
+THREADS = (1, 2, 4)
+
+
+def _fits(geometry, pool):
+    if pool is None:
+        return True
+    h, w, _, kh, kw, _, strides, padding, dilation = geometry
+    x_shape, w_shape = (1, h, w, geometry[2]), (kh, kw, geometry[2], 1)
+    out_hw = conv_geometry(x_shape, w_shape, strides, padding, dilation)[1]
+    pool = (pool, pool) if isinstance(pool, int) else pool
+    return out_hw[0] >= pool[0] and out_hw[1] >= pool[1]
+
+
+CASES = [
+    pytest.param(name, activation, pool, id=f"{name}-{activation}-pool{pool}")
+    for name, geometry in GEOMETRIES.items()
+    for activation, pool in FUSIONS
+    if _fits(geometry, pool)
+]
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Several blocks and threads even for tiny batches: ``use(1)`` gives
+    blocks of one sample, ``use(10**9)`` two blocks; BLAS allows 8 threads (so
+    4 kernel threads really run)."""
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
+    monkeypatch.setattr(parallel, "GRAIN", 2)
+    monkeypatch.setattr(parallel, "blas_threads", lambda: 8)
+
+    def use(block_bytes):
+        monkeypatch.setattr(parallel, "BLOCK_BYTES", block_bytes)
+
+    return use
+
+
+def _arrays(geometry, dtype, bias, batch=7, seed=0):
+    h, w, c, kh, kw, f = geometry[:6]
+    rng = np.random.default_rng(seed)
+    arrays = [
+        rng.standard_normal((batch, h, w, c)),
+        rng.standard_normal((kh, kw, c, f)),
+        rng.standard_normal(f),
+    ]
+    return [a.astype(dtype) for a in arrays[: 2 + bias]]
+
+
+def _run(arrays, settings, fast, threads=1, grad_seed=1):
+    """Output and gradients of ops.conv2d, fast or plain, with ``threads``."""
+    tensors = [Tensor(a, requires_grad=True) for a in arrays]
+    with config.overrides(fast_kernels=fast, kernel_threads=threads):
+        out = ops.conv2d(*tensors, **settings)
+        rng = np.random.default_rng(grad_seed)
+        out.backward(rng.standard_normal(out.shape).astype(out.dtype))
+    return [out.data] + [t.grad for t in tensors], out
+
+
+def _close(actual, expected, dtype):
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(
+        actual, expected, rtol=rtol, atol=rtol * np.abs(expected).max()
+    )
+
+
+@pytest.mark.parametrize("block_bytes", [1, 10**9], ids=["1-sample", "2-blocks"])
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no-bias"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name,activation,pool", CASES)
+def test_fast_conv2d_equals_plain_for_any_thread_count(
+    name, activation, pool, dtype, bias, block_bytes, small_blocks
+):
+    small_blocks(block_bytes)
+    geometry = GEOMETRIES[name]
+    arrays = _arrays(geometry, dtype, bias)
+    strides, padding, dilation = geometry[6:]
+    settings = dict(
+        strides=strides,
+        padding=padding,
+        dilation_rate=dilation,
+        activation=activation,
+        pool_size=pool,
+    )
+    plain, _ = _run(arrays, settings, fast=False)
+    fast, node = _run(arrays, settings, fast=True, threads=THREADS[0])
+    assert type(node._ctx) is fast_conv.Conv2D
+    assert len(node._ctx.blocks) > 1
+    for got, expected in zip(fast, plain):
+        assert got.dtype == expected.dtype == dtype
+        _close(got, expected, dtype)
+    if activation == "relu" and pool is None:  # both sides of relu's kink
+        assert (fast[0] == 0).any() and (fast[0] > 0).any()
+    for threads in THREADS[1:]:
+        again, _ = _run(arrays, settings, fast=True, threads=threads)
+        for got, expected in zip(again, fast):
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_a_pool_tie_goes_to_the_first_maximum_on_both_paths(small_blocks):
+    # relu makes whole windows 0: the gradient goes to each window's first pixel
+    small_blocks(1)
+    x = -np.ones((3, 6, 6, 1))
+    kernel, bias = np.ones((1, 1, 1, 2)), np.zeros(2)
+    settings = dict(activation="relu", pool_size=2)
+    plain, _ = _run([x, kernel, bias], settings, fast=False)
+    fast, _ = _run([x, kernel, bias], settings, fast=True, threads=2)
+    for got, expected in zip(fast, plain):
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("padding", ["valid", "same", "causal"])
+@pytest.mark.parametrize("activation", [None, "relu"])
+def test_fast_conv1d_equals_plain(padding, activation, small_blocks):
+    small_blocks(1)
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal(s) for s in ((5, 11, 2), (3, 2, 4), (4,))]
+    settings = dict(strides=1, padding=padding, dilation_rate=2, activation=activation)
+    results = []
+    for fast, threads in ((False, 1), (True, 1), (True, 2)):
+        tensors = [Tensor(a, requires_grad=True) for a in arrays]
+        with config.overrides(fast_kernels=fast, kernel_threads=threads):
+            out = ops.conv1d(*tensors, **settings)
+            out.backward(np.random.default_rng(4).standard_normal(out.shape))
+        results.append([out.data] + [t.grad for t in tensors])
+    (plain, fast, threaded), dtype = results, np.float64
+    for got, expected, again in zip(fast, plain, threaded):
+        _close(got, expected, dtype)
+        np.testing.assert_array_equal(again, got)
+
+
+def test_the_switch_picks_the_node_and_only_the_needed_gradients():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 5, 5, 3))
+    kernel = Tensor(rng.standard_normal((3, 3, 3, 2)), requires_grad=True)
+    for fast, kind in ((True, fast_conv.Conv2D), (False, plain_conv.Conv2D)):
+        with config.overrides(fast_kernels=fast):
+            out = ops.conv2d(x, kernel)
+            assert type(out._ctx) is kind
+            grads = out._ctx.backward(np.ones(out.shape))
+        assert grads[0] is None and grads[1].shape == kernel.shape
+
+
+def test_the_fast_kernel_raises_the_plain_errors():
+    x, kernel = np.zeros((2, 5, 6, 3)), np.zeros((3, 3, 3, 2))
+    for fast in (True, False):
+        with config.overrides(fast_kernels=fast):
+            with pytest.raises(ValueError, match=r"Pool size \(6, 1\) is larger"):
+                ops.conv2d(x, kernel, pool_size=(6, 1))
+            with pytest.raises(ValueError, match="matching channels"):
+                ops.conv2d(x, np.zeros((3, 3, 2, 2)))
+            with pytest.raises(ValueError, match="batch, steps, channels"):
+                ops.conv1d(x, kernel)
+
+
+def test_backward_twice_on_one_graph_gives_the_same_gradients(small_blocks):
+    # many channels: the im2col rows are laid out again by each backward
+    small_blocks(1)
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((3, 5, 5, 9)), requires_grad=True)
+    kernel = Tensor(rng.standard_normal((3, 3, 9, 4)), requires_grad=True)
+    loss = (ops.conv2d(x, kernel, activation="relu", pool_size=2) * 1.5).sum()
+    loss.backward()
+    first = x.grad.copy(), kernel.grad.copy()
+    loss.backward()  # leaves accumulate: twice the first gradients
+    np.testing.assert_array_equal(x.grad, 2 * first[0])
+    np.testing.assert_array_equal(kernel.grad, 2 * first[1])

@@ -1,0 +1,46 @@
+"""Importing glassnet registers the fast kernels with ops.seam, and changes no
+BLAS thread count and starts no thread."""
+
+import subprocess
+import sys
+
+import pytest
+
+from glassnet import config, ops
+from glassnet.ops import seam
+
+pytest.importorskip("threadpoolctl")
+
+_PROBE = """
+import sys
+import threading
+import numpy, scipy.linalg, threadpoolctl
+
+def blas():
+    return {i["filepath"]: i["num_threads"] for i in threadpoolctl.threadpool_info()}
+
+before, threads = blas(), threading.active_count()
+import glassnet
+from glassnet.ops import seam
+after = blas()
+assert all(after[path] == n for path, n in before.items()), (before, after)
+assert threading.active_count() == threads
+assert "glassnet.runtime" in sys.modules
+print(*sorted(seam._choosers))
+"""
+
+
+def test_import_registers_the_kernels_and_changes_no_thread_setting():
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["conv1d", "conv2d", "max_pool2d"]
+
+
+@pytest.mark.parametrize("op", ["conv2d", "conv1d", "max_pool2d"])
+def test_a_chooser_offers_its_kernel_only_while_fast_kernels_are_on(op):
+    with config.overrides(fast_kernels=True):
+        assert callable(seam.fast(op))
+    with config.overrides(fast_kernels=False):
+        assert seam.fast(op) is None
+    assert hasattr(ops, op)
