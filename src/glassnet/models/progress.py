@@ -15,7 +15,7 @@ import sys
 import time
 from typing import Any
 
-from glassnet.callbacks import Callback
+from glassnet.callbacks import Callback, CallbackList
 
 
 def _format_time_per_step(seconds: float) -> str:
@@ -167,3 +167,31 @@ class ProgbarLogger(Callback):
         if self._bar is not None:
             self._bar.update(self.params.get("steps") or 0, finalize=True)
             self._bar = None
+
+
+def verbosity(verbose: Any) -> int:
+    """Keras's ``verbose`` argument as 0 (silent), 1 (a bar) or 2 (a line per
+    epoch); ``"auto"`` and True mean 1."""
+    if verbose == "auto" or verbose is True:
+        return 1
+    if verbose is False or verbose is None:
+        return 0
+    if verbose not in (0, 1, 2):
+        raise ValueError(
+            f"verbose must be 'auto', 0, 1, 2 or a bool. Received: verbose={verbose!r}"
+        )
+    return int(verbose)
+
+
+def callback_list(
+    callbacks: list[Callback], model: Any, verbose: int, steps: int, epochs=None
+) -> CallbackList:
+    """The callbacks of one fit / evaluate / predict call, with Keras's progress
+    bar last when ``verbose``; ``params`` are ``steps``, ``verbose`` (and
+    ``epochs`` for fit)."""
+    if verbose:
+        callbacks = [*callbacks, ProgbarLogger(verbose)]
+    params = dict(steps=steps, verbose=verbose)
+    if epochs is not None:
+        params["epochs"] = epochs
+    return CallbackList(callbacks, model=model, **params)

@@ -1,90 +1,59 @@
-"""Trainer: compile / fit / evaluate / predict, mixed into :class:`Model`.
+"""Trainer: compile / fit / evaluate / predict and their loops, mixed into
+:class:`~glassnet.models.Model` (Keras 3's ``Trainer``).
 
-Training is one lean loop: per batch one forward through the ops, one backward
-pass seeded with the gradient of the batch-mean loss, and ``optimizer.step``;
-inputs are cast to the model's dtype once per ``fit``, batches are views of an
-array shuffled once per epoch, and callbacks are only called per batch when one
-of them asks for it. A NaN or infinite loss stops training before that batch
-touches the weights.
+The loops only loop: checked arrays, the validation split, weights and batches
+come from :mod:`~glassnet.models.data_adapter`; the loss and the metrics from
+:mod:`~glassnet.models.compile_utils`. A training step is one forward pass, one
+backward pass seeded with the gradient of the batch's loss, and
+``optimizer.step``; it runs inside :func:`glassnet.runtime.kernel_scope` (the
+thread and BLAS policy), as does every evaluate and predict batch. Callbacks
+are called per batch only when one of them overrides a batch hook. A NaN or
+infinite loss stops training before that batch touches the weights.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
-from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
 
-from glassnet import losses, optimizers
-from glassnet import metrics as metrics_module
+from glassnet import optimizers
 from glassnet.autograd import Tensor, no_grad
 from glassnet.callbacks import Callback, CallbackList, History
-from glassnet.models.progress import ProgbarLogger
-from glassnet.ops._parallel import single_threaded_blas
+from glassnet.models import data_adapter
+from glassnet.models.compile_utils import CompileLoss, CompileMetrics
+from glassnet.models.data_adapter import EpochIterator
+from glassnet.models.progress import callback_list, verbosity
+from glassnet.runtime import kernel_scope
+
+Arrays = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
 
 
-def _verbosity(verbose: Any) -> int:
-    if verbose == "auto" or verbose is True:
-        return 1
-    if verbose is False or verbose is None:
-        return 0
-    if verbose not in (0, 1, 2):
-        raise ValueError(
-            f"verbose must be 'auto', 0, 1, 2 or a bool. Received: verbose={verbose!r}"
-        )
-    return int(verbose)
+def _as_result(logs: dict[str, float], return_dict: bool) -> Any:
+    """Keras's return value: the logs, the loss alone, or ``[loss, *metrics]``."""
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
 
 
-def _name_of(obj: Any) -> str:
-    if isinstance(obj, str):
-        return obj
-    return getattr(obj, "name", None) or getattr(obj, "__name__", type(obj).__name__)
-
-
-class _MetricSlot:
-    """One compiled metric: a name, and a per-sample function or a stateful Metric."""
-
-    def __init__(self, name: str, fn: Any) -> None:
-        self.name = name
-        self.fn = fn
-        self.stateful = hasattr(fn, "update_state") and hasattr(fn, "result")
-        self.total = 0.0
-        self.count = 0
-
-    def reset(self) -> None:
-        self.total, self.count = 0.0, 0
-        if self.stateful:
-            self.fn.reset_state()
-
-    def update(self, y: np.ndarray, p: np.ndarray) -> None:
-        """Add one batch (unweighted, like Keras's ``compile(metrics=...)``)."""
-        if self.stateful:
-            self.fn.update_state(y, p)
-            return
-        with no_grad():
-            values = self.fn(y, p)
-        values = np.asarray(getattr(values, "data", values), dtype=np.float64)
-        if values.ndim == 0:
-            self.total += float(values) * len(p)
-        else:
-            self.total += float(values.reshape(len(p), -1).mean(axis=1).sum())
-        self.count += len(p)
-
-    def result(self) -> float:
-        if self.stateful:
-            return float(np.asarray(getattr(r := self.fn.result(), "data", r)))
-        return self.total / self.count if self.count else 0.0
+def _warn_not_finite(value: float, where: str) -> None:
+    """The one warning for a NaN or infinite training loss (the step that
+    produced it left the weights alone)."""
+    warnings.warn(
+        f"{where}: the loss is {value}; training stopped before this batch changed "
+        "the weights. Try a lower learning rate, scaled inputs, or check the data.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
 
 
 class Trainer:
-    """The training API of :class:`~glassnet.models.Model` (Keras's ``Trainer``).
-
-    Relies on the model for ``call``, ``build``, ``_check_input``, ``_dtype``,
-    ``output_shape``, ``losses``, ``trainable_weights`` and ``get_weights``.
-    """
+    """The training API of :class:`~glassnet.models.Model`; relies on the model
+    for ``call``, ``build``, ``_check_input``, ``_dtype``, ``_build_shape``,
+    ``output_shape``, ``losses`` and ``trainable_weights``."""
 
     # --- compile ------------------------------------------------------------------
     def compile(
@@ -114,162 +83,9 @@ class Trainer:
             )
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
-        self._loss_fn = loss
-        if loss is not None and (isinstance(loss, (str, dict)) or not callable(loss)):
-            self._loss_fn = losses.get(loss)
-        if metrics is None:
-            metrics = []
-        elif isinstance(metrics, (str, Callable)) and not isinstance(metrics, list):
-            metrics = [metrics]
-        if isinstance(metrics, dict) or not isinstance(metrics, (list, tuple)):
-            raise TypeError(
-                "metrics must be a list of names, functions or Metric objects. "
-                f"Received: metrics={metrics!r}"
-            )
-        self._metric_specs = list(metrics)
-        self._metrics: list[_MetricSlot] | None = None
+        self._compile_loss = CompileLoss(loss)
+        self._compile_metrics = CompileMetrics(metrics)
         self.compiled = True
-
-    def _resolve_metrics(self, y: np.ndarray, out_shape: tuple) -> list[_MetricSlot]:
-        """Turn names into functions; "accuracy" picks binary / sparse /
-        categorical accuracy from the loss and the shapes, as Keras does."""
-        if not self._metric_specs:
-            return []
-        slots = []
-        for spec in self._metric_specs:
-            if isinstance(spec, str) and spec in ("accuracy", "acc"):
-                fn = metrics_module.resolve_accuracy(self.loss, y.shape, out_shape)
-            else:
-                fn = metrics_module.get(spec)
-            slots.append(_MetricSlot(_name_of(spec), fn))
-        return slots
-
-    # --- data ---------------------------------------------------------------------
-    def _as_x(self, x: Any) -> np.ndarray:
-        if isinstance(x, Tensor):
-            x = x.data
-        if isinstance(x, (list, tuple)) and len(x) == 1 and np.ndim(x[0]) >= 2:
-            x = x[0]
-        x = np.asarray(x)
-        if not np.issubdtype(x.dtype, np.number) and x.dtype != bool:
-            raise TypeError(
-                f"Model {self.name!r} needs numeric input. Received: x of dtype "
-                f"{x.dtype}"
-            )
-        x = np.ascontiguousarray(x, dtype=self._dtype)
-        if x.ndim == 0:
-            raise ValueError(
-                f"Model {self.name!r} needs a batch of samples. Received: a scalar x."
-            )
-        if x.ndim == 1:
-            expected = self._build_shape
-            if expected is not None and (len(expected) != 2 or expected[1] != 1):
-                raise ValueError(
-                    f"Model {self.name!r} expects input of shape {expected}; a 1-D "
-                    f"x is read as one feature per sample. Received: x of shape "
-                    f"{x.shape}"
-                )
-            x = x[:, None]
-        if not np.isfinite(x).all():
-            raise ValueError("Input x contains NaN or infinity.")
-        if not self.built:
-            self.build(x.shape)
-        else:
-            self._check_input(x.shape)
-        return x
-
-    def _as_y(self, y: Any, n: int) -> np.ndarray:
-        y = np.asarray(getattr(y, "data", y))
-        if y.ndim == 0 or len(y) != n:
-            raise ValueError(
-                "x and y must have the same number of samples. Received: "
-                f"x with {n} samples, y with "
-                f"{'no samples (a scalar)' if y.ndim == 0 else len(y)}."
-            )
-        out = self.output_shape
-        if out is not None and y.ndim == len(out) - 1 and out[-1] == 1:
-            y = y[..., None]
-        if np.issubdtype(y.dtype, np.floating) or (
-            out is not None and y.ndim == len(out)
-        ):
-            y = np.ascontiguousarray(y, dtype=self._dtype)
-            if not np.isfinite(y).all():
-                raise ValueError("Target y contains NaN or infinity.")
-        return y
-
-    def _sample_weights(
-        self, y: np.ndarray, n: int, sample_weight: Any, class_weight: Any
-    ) -> np.ndarray | None:
-        sw = None
-        if sample_weight is not None:
-            sw = np.asarray(sample_weight, dtype=self._dtype).reshape(-1)
-            if len(sw) != n:
-                raise ValueError(
-                    f"sample_weight needs one weight per sample ({n}). Received: "
-                    f"sample_weight of shape {np.shape(sample_weight)}"
-                )
-        if class_weight:
-            if y.ndim > 1 and y.shape[-1] > 1:
-                labels = y.argmax(axis=-1)
-            else:
-                labels = np.round(y.reshape(n, -1)[:, 0]).astype(int)
-            missing = set(np.unique(labels).tolist()) - set(class_weight)
-            if missing:
-                raise ValueError(
-                    f"class_weight has no weight for classes {sorted(missing)}. "
-                    f"Received: class_weight={class_weight!r}"
-                )
-            table = np.vectorize(lambda c: class_weight[c])(labels)
-            cw = table.astype(self._dtype)
-            sw = cw if sw is None else sw * cw
-        return sw
-
-    # --- one step -----------------------------------------------------------------
-    def _loss_terms(
-        self, y: np.ndarray, out: Tensor, sw: np.ndarray | None
-    ) -> tuple[Tensor, np.ndarray | None, float]:
-        """The loss as ``(root, seed, value)``: ``root.backward(seed)`` gives the
-        gradients of the scalar loss ``value``.
-
-        NOTE: for a per-sample loss the mean over the batch is not a graph node:
-        its gradient, ``sample_weight / n`` (or ``1 / n``), seeds the backward pass
-        directly, one op fewer per step.
-        """
-        fn, reduction = self._loss_fn, self._loss_reduction
-        if reduction is None:
-            values = fn(y, out)
-        elif reduction in ("sum_over_batch_size", "mean", "sum"):
-            values = fn.call(y, out)
-        else:
-            values = fn(y, out, sample_weight=sw)
-            sw = None
-        data = values.data
-        if data.ndim == 0:
-            if sw is not None:
-                raise ValueError(
-                    "sample_weight / class_weight need a loss that returns one "
-                    f"value per sample; {_name_of(self.loss)!r} returned a scalar."
-                )
-            return values, None, float(data)
-        count = 1 if reduction == "sum" else data.size
-        if sw is None:
-            seed = self._seeds.get(data.shape)
-            if seed is None:
-                seed = np.full(data.shape, 1.0 / count, dtype=data.dtype)
-                self._seeds[data.shape] = seed
-            value = float(data.sum() / count)
-        else:
-            weights = sw.reshape((len(sw),) + (1,) * (data.ndim - 1))
-            seed = np.broadcast_to(weights / count, data.shape).astype(data.dtype)
-            value = float((data * weights).sum() / count)
-        return values, seed, value
-
-    def _loss_value(self, y: np.ndarray, out: Tensor, sw: np.ndarray | None) -> float:
-        """The scalar loss (with regularization penalties), no gradients."""
-        value = self._loss_terms(y, out, sw)[2]
-        if self._regularized:
-            value += sum(float(p.data) for p in self.losses)
-        return value
 
     def _prepare_training(self) -> None:
         if not self.compiled:
@@ -277,46 +93,44 @@ class Trainer:
                 "You must call compile() before using the model for training or "
                 "evaluation: model.compile(optimizer=..., loss=...)."
             )
-        if self._loss_fn is None:
-            raise ValueError(
-                "The model was compiled without a loss. "
-                "Pass one to compile(), e.g. loss='mse'. Received: loss=None"
-            )
-        reduction = getattr(self._loss_fn, "reduction", None)
-        if reduction is not None and not hasattr(self._loss_fn, "call"):
-            reduction = "object"
-        self._loss_reduction = reduction
-        self._seeds: dict[tuple[int, ...], np.ndarray] = {}
-        self._regularized = any(
-            layer._regularizers or layer.activity_regularizer is not None
-            for layer in self._layers
-        )
+        self._compile_loss.build(self)
 
-    def _kernel_threads(self):
-        """The BLAS threading for one batch: models with batch-parallel kernels
-        (convolutions, pooling: layers with ``batch_parallel = True``) split
-        every batch over cores themselves, so their matmuls run on one BLAS
-        thread, also in the other layers (BLAS's idle threads would spin on the
-        cores the kernels need)."""
-        if any(getattr(layer, "batch_parallel", False) for layer in self._layers):
-            return single_threaded_blas()
-        return nullcontext()
+    def _metrics_for(self, y: np.ndarray) -> CompileMetrics:
+        """The compiled metrics, resolved against the first targets seen."""
+        if not self._compile_metrics.built:
+            self._compile_metrics.build(self.loss, y.shape, self.output_shape)
+        return self._compile_metrics
 
-    def _train_step(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        sw: np.ndarray | None,
-        params: list[Tensor],
-    ) -> tuple[float, np.ndarray]:
-        with self._kernel_threads():
-            out = self.call(Tensor(x), True)
-            root, seed, value = self._loss_terms(y, out, sw)
-            penalties = self.losses if self._regularized else ()
-            for penalty in penalties:
-                value += float(penalty.data)
-            if value != value or value in (math.inf, -math.inf):
-                return value, out.data
+    # --- data ---------------------------------------------------------------------
+    def _as_x(self, x: Any) -> np.ndarray:
+        """``x`` checked and cast to the model's dtype; the first data seen
+        builds the model."""
+        x = data_adapter.standardize_x(x, self._dtype, self._build_shape, self.name)
+        if not self.built:
+            self.build(x.shape)
+        else:
+            self._check_input(x.shape)
+        return x
+
+    def _as_arrays(self, x, y, sample_weight=None, class_weight=None) -> Arrays:
+        """``(x, y, sample_weight)`` checked against each other and the model."""
+        x = self._as_x(x)
+        y = data_adapter.standardize_y(y, len(x), self.output_shape, self._dtype)
+        sw = data_adapter.sample_weights(y, sample_weight, class_weight, self._dtype)
+        return x, y, sw
+
+    # --- one batch ----------------------------------------------------------------
+    def _train_step(self, batch: Arrays, params: list[Tensor]) -> tuple[float, Any]:
+        """One optimizer step on ``(x, y, sample_weight)``; returns the batch's
+        loss and the model's output. A NaN or infinite loss changes nothing."""
+        x, y, sample_weight = batch
+        loss = self._compile_loss
+        with kernel_scope():
+            y_pred = self.call(Tensor(x), True)
+            penalties = loss.penalties(self)
+            root, seed, value = loss(y, y_pred, sample_weight, penalties)
+            if not math.isfinite(value):
+                return value, y_pred.data
             root.backward(seed)
             for penalty in penalties:
                 if penalty.requires_grad:
@@ -324,30 +138,27 @@ class Trainer:
             self.optimizer.step(params)
         for p in params:
             p.grad = None
-        return value, out.data
+        return value, y_pred.data
 
-    def _ensure_metrics(self, y: np.ndarray) -> list[_MetricSlot]:
-        if self._metrics is None:
-            self._metrics = self._resolve_metrics(y, self.output_shape)
-        return self._metrics
+    def _test_step(self, batch: Arrays) -> tuple[float, np.ndarray]:
+        """The loss (penalties included) and the output on one batch."""
+        x, y, sample_weight = batch
+        loss = self._compile_loss
+        with kernel_scope():
+            y_pred = self.call(Tensor(x), False)
+            value = loss(y, y_pred, sample_weight, loss.penalties(self))[2]
+        return value, y_pred.data
+
+    def _predict_step(self, x: np.ndarray) -> np.ndarray:
+        with kernel_scope():
+            return self.call(Tensor(x), False).data
 
     def _logs(self, loss_total: float, count: int, prefix: str = "") -> dict:
         logs = {prefix + "loss": loss_total / count if count else float("nan")}
-        for slot in self._metrics or []:
-            logs[prefix + slot.name] = slot.result()
+        logs.update(self._compile_metrics.result(prefix))
         return logs
 
     # --- fit ------------------------------------------------------------------------
-    def _callback_list(self, callbacks, verbose, steps, epochs=None) -> CallbackList:
-        """The callbacks of one fit / evaluate / predict call, with Keras's
-        progress bar last when ``verbose``."""
-        if verbose:
-            callbacks = [*callbacks, ProgbarLogger(verbose)]
-        params = dict(steps=steps, verbose=verbose)
-        if epochs is not None:
-            params["epochs"] = epochs
-        return CallbackList(callbacks, model=self, **params)
-
     def fit(
         self,
         x: Any = None,
@@ -367,16 +178,17 @@ class Trainer:
         validation_batch_size: int | None = None,
         validation_freq: int = 1,
     ) -> History:
-        """Train for ``epochs`` passes over ``(x, y)`` in batches of ``batch_size``.
+        """Train for ``epochs`` passes over ``x`` ``(n, ...)`` and ``y`` ``(n, ...)``
+        (or ``(n,)`` labels) in batches of ``batch_size``; returns a
+        :class:`History` (``.history``: one value per epoch for ``"loss"``,
+        ``"val_loss"`` and each metric).
 
         ``validation_split`` holds out the *last* fraction of the samples (before
-        shuffling), as Keras does. Returns a :class:`History` whose ``.history``
-        maps ``"loss"``, ``"val_loss"`` and each metric to one value per epoch.
-        A NaN or infinite loss stops training (with a warning) before that batch
-        touches the weights.
+        shuffling), as Keras does. A NaN or infinite loss stops training (with
+        a warning) before that batch touches the weights.
         """
         self._prepare_training()
-        verbose = _verbosity(verbose)
+        verbose = verbosity(verbose)
         if x is None or y is None:
             raise ValueError("fit() needs both x and y.")
         batch_size = 32 if batch_size is None else int(batch_size)
@@ -385,143 +197,77 @@ class Trainer:
                 "fit() needs batch_size > 0 and epochs >= 0. Received: "
                 f"batch_size={batch_size}, epochs={epochs}"
             )
-        x = self._as_x(x)
-        n = len(x)
-        y = self._as_y(y, n)
-        sw = self._sample_weights(y, n, sample_weight, class_weight)
-        val = None
+        train, val = self._as_arrays(x, y, sample_weight, class_weight), None
         if validation_data is not None:
-            val = self._validation_tuple(validation_data)
+            val = self._as_arrays(
+                *data_adapter.unpack_x_y_sample_weight(validation_data)
+            )
         elif validation_split:
-            if not 0 < validation_split < 1:
-                raise ValueError(
-                    "validation_split must be between 0 and 1. "
-                    f"Received: validation_split={validation_split}"
-                )
-            split = int(math.floor(n * (1.0 - validation_split)))
-            if split == 0 or split == n:
-                raise ValueError(
-                    f"validation_split={validation_split} leaves no samples for "
-                    f"{'training' if split == 0 else 'validation'} ({n} samples)."
-                )
-            val = (x[split:], y[split:], None if sw is None else sw[split:])
-            x, y = x[:split], y[:split]
-            sw = None if sw is None else sw[:split]
-            n = split
-        if n == 0:
+            train, val = data_adapter.train_validation_split(train, validation_split)
+        if len(train[0]) == 0:
             raise ValueError("fit() received no training samples.")
-        metrics = self._ensure_metrics(y)
-        steps = math.ceil(n / batch_size)
-        if steps_per_epoch is not None:
-            steps = min(steps, int(steps_per_epoch))
+        iterator = EpochIterator(*train, batch_size, shuffle, steps_per_epoch)
+        metrics = self._metrics_for(train[1])
         history = History()
-        cbs = self._callback_list([history, *(callbacks or [])], verbose, steps, epochs)
-        batch_hooks = cbs.wants_batch_hooks
-        group = max(1, (1 << 18) // max(1, batch_size * (x.size // max(n, 1))))
-        params = self.trainable_weights
-        val_batch = validation_batch_size or batch_size
+        cbs = callback_list(
+            [history, *(callbacks or [])], self, verbose, iterator.num_batches, epochs
+        )
+        batch_hooks, params = cbs.wants_batch_hooks, self.trainable_weights
+        isfinite, logs = math.isfinite, None
         self.stop_training = False
         cbs.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             cbs.on_epoch_begin(epoch)
-            for slot in metrics:
-                slot.reset()
-            order = np.random.permutation(n) if shuffle else None
+            metrics.reset()
             total, seen = 0.0, 0
-            for step in range(steps):
-                lo = step * batch_size
-                if order is None:
-                    rows = slice(lo, lo + batch_size)
-                    xb, yb = x[rows], y[rows]
-                    sb = None if sw is None else sw[rows]
-                else:
-                    # NOTE: shuffled batches are gathered `group` at a time (about
-                    # 1 MB): one gather of scattered rows overlaps its cache
-                    # misses better than many small ones, and a shuffled copy of
-                    # all of x would cost its memory.
-                    k = step % group
-                    if k == 0:
-                        rows = order[lo : lo + group * batch_size]
-                        xs, ys = x[rows], y[rows]
-                        ss = None if sw is None else sw[rows]
-                    rows = slice(k * batch_size, (k + 1) * batch_size)
-                    xb, yb = xs[rows], ys[rows]
-                    sb = None if ss is None else ss[rows]
+            for step, batch in iterator:
                 if batch_hooks:
                     cbs.on_train_batch_begin(step)
-                value, out = self._train_step(xb, yb, sb, params)
-                if value != value or value in (math.inf, -math.inf):
-                    warnings.warn(
-                        f"Epoch {epoch + 1}, batch {step}: the loss is {value}; "
-                        "training stopped before this batch changed the weights. "
-                        "Try a lower learning rate, scaled inputs, or check the "
-                        "data.",
-                        RuntimeWarning,
-                        stacklevel=2,
-                    )
+                value, y_pred = self._train_step(batch, params)
+                if not isfinite(value):
+                    _warn_not_finite(value, f"Epoch {epoch + 1}, batch {step}")
                     self.stop_training = True
                     total, seen = value, 1
                     break
-                m = len(xb)
-                total += value * m
-                seen += m
-                for slot in metrics:
-                    slot.update(yb, out)
+                total += value * len(y_pred)
+                seen += len(y_pred)
+                metrics.update(batch[1], y_pred)
                 if batch_hooks:
                     cbs.on_train_batch_end(step, self._logs(total, seen))
             logs = self._logs(total, seen)
-            if (
-                val is not None
-                and not self.stop_training
-                and (epoch + 1) % validation_freq == 0
-            ):
-                logs.update(self._evaluate_arrays(*val, val_batch, prefix="val_"))
+            validate = val is not None and (epoch + 1) % validation_freq == 0
+            if validate and not self.stop_training:
+                size = validation_batch_size or batch_size
+                logs.update(self._test_loop(val, size, prefix="val_"))
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
-        cbs.on_train_end(logs if epochs > initial_epoch else None)
+        cbs.on_train_end(logs)
         self.history = history
         return history
 
-    def _validation_tuple(self, data: Any) -> tuple:
-        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
-            raise ValueError(
-                "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-                f"sample_weight). Received: {type(data).__name__}"
-            )
-        xv = self._as_x(data[0])
-        yv = self._as_y(data[1], len(xv))
-        swv = None
-        if len(data) == 3 and data[2] is not None:
-            swv = np.asarray(data[2], dtype=self._dtype).reshape(-1)
-        return xv, yv, swv
-
     # --- evaluate / predict ---------------------------------------------------------
-    def _evaluate_arrays(
+    def _test_loop(
         self,
-        x: np.ndarray,
-        y: np.ndarray,
-        sw: np.ndarray | None,
+        data: Arrays,
         batch_size: int,
         prefix: str = "",
         cbs: CallbackList | None = None,
     ) -> dict[str, float]:
-        metrics = self._ensure_metrics(y)
-        for slot in metrics:
-            slot.reset()
-        total = 0.0
-        n = len(x)
-        with no_grad(), self._kernel_threads():
-            for step, lo in enumerate(range(0, n, batch_size)):
-                xb, yb = x[lo : lo + batch_size], y[lo : lo + batch_size]
-                sb = None if sw is None else sw[lo : lo + batch_size]
-                out = self.call(Tensor(xb), False)
-                total += self._loss_value(yb, out, sb) * len(xb)
-                for slot in metrics:
-                    slot.update(yb, out.data)
+        """Loss and metrics over ``(x, y, sample_weight)`` in batches; the logs
+        are keyed ``prefix + name``."""
+        metrics = self._metrics_for(data[1])
+        metrics.reset()
+        total, seen = 0.0, 0
+        with no_grad():
+            for step, batch in EpochIterator(*data, batch_size):
+                value, y_pred = self._test_step(batch)
+                total += value * len(y_pred)
+                seen += len(y_pred)
+                metrics.update(batch[1], y_pred)
                 if cbs is not None:
-                    cbs.on_test_batch_end(step, self._logs(total, lo + len(xb)))
-        return self._logs(total, n, prefix)
+                    cbs.on_test_batch_end(step, self._logs(total, seen))
+        return self._logs(total, seen, prefix)
 
     def evaluate(
         self,
@@ -537,21 +283,15 @@ class Trainer:
         """Loss (and metrics) on ``(x, y)``: a float, ``[loss, *metrics]`` or a dict."""
         self._prepare_training()
         batch_size = 32 if batch_size is None else int(batch_size)
-        x = self._as_x(x)
-        y = self._as_y(y, len(x))
-        sw = self._sample_weights(y, len(x), sample_weight, None)
-        verbose = _verbosity(verbose)
-        batches = math.ceil(len(x) / batch_size)
-        cbs = self._callback_list(list(callbacks or []), verbose, batches)
+        data = self._as_arrays(x, y, sample_weight)
+        verbose = verbosity(verbose)
+        steps = math.ceil(len(data[0]) / batch_size)
+        cbs = callback_list(list(callbacks or []), self, verbose, steps)
         cbs.on_test_begin()
-        logs = self._evaluate_arrays(
-            x, y, sw, batch_size, cbs=cbs if cbs.callbacks else None
-        )
+        batch_cbs = cbs if cbs.wants_batch_hooks else None
+        logs = self._test_loop(data, batch_size, cbs=batch_cbs)
         cbs.on_test_end(logs)
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        return _as_result(logs, return_dict)
 
     def predict(
         self,
@@ -561,18 +301,19 @@ class Trainer:
         steps: int | None = None,
         callbacks: list[Callback] | None = None,
     ) -> np.ndarray:
-        """The model's outputs for ``x`` (array or nested list), in batches."""
+        """The model's outputs for ``x`` (array or nested list), computed in
+        batches: shape ``(n, *output_shape[1:])``."""
         batch_size = 32 if batch_size is None else int(batch_size)
         x = self._as_x(x)
-        verbose = _verbosity(verbose)
-        batches = math.ceil(len(x) / batch_size)
-        cbs = self._callback_list(list(callbacks or []), verbose, batches)
+        iterator = EpochIterator(x, batch_size=batch_size)
+        steps = iterator.num_batches
+        cbs = callback_list(list(callbacks or []), self, verbosity(verbose), steps)
         cbs.on_predict_begin()
         outputs = []
-        with no_grad(), self._kernel_threads():
-            for step, lo in enumerate(range(0, len(x), batch_size)):
-                outputs.append(self.call(Tensor(x[lo : lo + batch_size]), False).data)
-                if cbs.callbacks:
+        with no_grad():
+            for step, (x_batch, _, _) in iterator:
+                outputs.append(self._predict_step(x_batch))
+                if cbs.wants_batch_hooks:
                     cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
         cbs.on_predict_end()
         if not outputs:
@@ -590,42 +331,25 @@ class Trainer:
     ) -> Any:
         """One optimizer step on this batch; returns its loss (and metrics)."""
         self._prepare_training()
-        x = self._as_x(x)
-        y = self._as_y(y, len(x))
-        sw = self._sample_weights(y, len(x), sample_weight, class_weight)
-        metrics = self._ensure_metrics(y)
-        for slot in metrics:
-            slot.reset()
-        value, out = self._train_step(x, y, sw, self.trainable_weights)
-        if value != value or value in (math.inf, -math.inf):
-            warnings.warn(
-                f"The loss is {value}; the weights were not changed.",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-        for slot in metrics:
-            slot.update(y, out)
-        return self._batch_result(self._logs(value, 1), return_dict)
+        batch = self._as_arrays(x, y, sample_weight, class_weight)
+        metrics = self._metrics_for(batch[1])
+        metrics.reset()
+        value, y_pred = self._train_step(batch, self.trainable_weights)
+        if not math.isfinite(value):
+            _warn_not_finite(value, "train_on_batch")
+        metrics.update(batch[1], y_pred)
+        return _as_result(self._logs(value, 1), return_dict)
 
     def test_on_batch(
         self, x: Any, y: Any = None, sample_weight: Any = None, return_dict=False
     ) -> Any:
         """Loss (and metrics) on this batch, without training."""
         self._prepare_training()
-        x = self._as_x(x)
-        y = self._as_y(y, len(x))
-        sw = self._sample_weights(y, len(x), sample_weight, None)
-        logs = self._evaluate_arrays(x, y, sw, max(len(x), 1))
-        return self._batch_result(logs, return_dict)
+        data = self._as_arrays(x, y, sample_weight)
+        return _as_result(self._test_loop(data, max(len(data[0]), 1)), return_dict)
 
     def predict_on_batch(self, x: Any) -> np.ndarray:
+        """The model's outputs for ``x``, in one batch."""
         x = self._as_x(x)
         with no_grad():
-            return self.call(Tensor(x), False).data.copy()
-
-    @staticmethod
-    def _batch_result(logs: dict, return_dict: bool) -> Any:
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+            return self._predict_step(x).copy()

@@ -1,0 +1,212 @@
+"""What ``compile`` configures besides the optimizer: the loss and the metrics
+(Keras 3's ``CompileLoss`` and ``CompileMetrics``).
+
+:class:`CompileLoss` turns the model's output for a batch into the root of the
+backward pass, the gradient that seeds it, and the scalar loss the logs report
+(regularization penalties included). :class:`CompileMetrics` keeps the metrics
+given to ``compile`` and resolves ``"accuracy"`` as Keras does.
+
+Both hold one output's loss and metrics today; a model with several outputs
+will keep one loss and one list of metrics per output here, summed (with
+``loss_weights``) and named per output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from glassnet import losses
+from glassnet import metrics as metrics_module
+from glassnet.autograd import Tensor, no_grad
+
+
+def name_of(obj: Any) -> str:
+    """The name a loss or metric goes by in messages and logs."""
+    if isinstance(obj, str):
+        return obj
+    return getattr(obj, "name", None) or getattr(obj, "__name__", type(obj).__name__)
+
+
+class CompileLoss:
+    """The loss given to ``compile``: a name, a per-sample function
+    ``(y_true, y_pred) -> Tensor (batch, ...)`` or a :class:`~glassnet.losses.Loss`.
+
+    Calling it on a batch gives ``(root, seed, value)``: ``root.backward(seed)``
+    fills the gradients of the scalar ``value``, the mean (or, for a Loss, its
+    reduction) of the weighted per-sample losses, plus the ``penalties``.
+
+    NOTE: for a per-sample loss the mean over the batch is not a graph node: its
+    gradient, ``sample_weight / n`` (or ``1 / n``), seeds the backward pass from
+    the per-sample losses directly, one op fewer per step.
+    """
+
+    def __init__(self, loss: Any) -> None:
+        self.loss = loss
+        self.fn = loss
+        if loss is not None and (isinstance(loss, (str, dict)) or not callable(loss)):
+            self.fn = losses.get(loss)
+        self.reduction: str | None = None
+        self.regularized = False
+        self._seeds: dict[tuple[int, ...], np.ndarray] = {}
+
+    def build(self, model: Any) -> None:
+        """Ready for a fit / evaluate of ``model``: how the loss reduces, and
+        whether its layers add penalties."""
+        if self.fn is None:
+            raise ValueError(
+                "The model was compiled without a loss. "
+                "Pass one to compile(), e.g. loss='mse'. Received: loss=None"
+            )
+        reduction = getattr(self.fn, "reduction", None)
+        if reduction is not None and not hasattr(self.fn, "call"):
+            reduction = "object"  # a Loss-like object: only its __call__ is known
+        self.reduction = reduction
+        self._seeds = {}
+        self.regularized = any(
+            layer._regularizers or layer.activity_regularizer is not None
+            for layer in model._layers
+        )
+
+    def penalties(self, model: Any) -> list[Tensor]:
+        """The regularization losses of the forward pass just run (scalars)."""
+        return model.losses if self.regularized else []
+
+    def __call__(
+        self,
+        y_true: np.ndarray,
+        y_pred: Tensor,
+        sample_weight: np.ndarray | None,
+        penalties: Sequence[Tensor] = (),
+    ) -> tuple[Tensor, np.ndarray | None, float]:
+        """``(root, seed, value)`` for one batch: ``y_true`` ``(batch, ...)``,
+        ``y_pred`` the model's output Tensor, ``sample_weight`` ``(batch,)`` or
+        None, ``penalties`` scalar Tensors added to ``value``."""
+        fn, reduction, sw = self.fn, self.reduction, sample_weight
+        if reduction is None:
+            values = fn(y_true, y_pred)
+        elif reduction in ("sum_over_batch_size", "mean", "sum"):
+            values = fn.call(y_true, y_pred)
+        else:
+            values = fn(y_true, y_pred, sample_weight=sw)
+            sw = None
+        data = values.data
+        if data.ndim == 0:
+            if sw is not None:
+                raise ValueError(
+                    "sample_weight / class_weight need a loss that returns one "
+                    f"value per sample; {name_of(self.loss)!r} returned a scalar."
+                )
+            root, seed, value = values, None, float(data)
+        else:
+            count = 1 if reduction == "sum" else data.size
+            root = values
+            if sw is None:
+                seed = self._seeds.get(data.shape)
+                if seed is None:
+                    seed = np.full(data.shape, 1.0 / count, dtype=data.dtype)
+                    self._seeds[data.shape] = seed
+                value = float(data.sum() / count)
+            else:
+                weights = sw.reshape((len(sw),) + (1,) * (data.ndim - 1))
+                seed = np.broadcast_to(weights / count, data.shape).astype(data.dtype)
+                value = float((data * weights).sum() / count)
+        for penalty in penalties:
+            value += float(penalty.data)
+        return root, seed, value
+
+
+class _MetricSlot:
+    """One compiled metric: a name, and a per-sample function or a stateful Metric."""
+
+    def __init__(self, name: str, fn: Any) -> None:
+        self.name = name
+        self.fn = fn
+        self.stateful = hasattr(fn, "update_state") and hasattr(fn, "result")
+        self.total = 0.0
+        self.count = 0
+
+    def reset(self) -> None:
+        self.total, self.count = 0.0, 0
+        if self.stateful:
+            self.fn.reset_state()
+
+    def update(self, y: np.ndarray, p: np.ndarray) -> None:
+        """Add one batch (unweighted, like Keras's ``compile(metrics=...)``)."""
+        if self.stateful:
+            self.fn.update_state(y, p)
+            return
+        with no_grad():
+            values = self.fn(y, p)
+        values = np.asarray(getattr(values, "data", values), dtype=np.float64)
+        if values.ndim == 0:
+            self.total += float(values) * len(p)
+        else:
+            self.total += float(values.reshape(len(p), -1).mean(axis=1).sum())
+        self.count += len(p)
+
+    def result(self) -> float:
+        if self.stateful:
+            return float(np.asarray(getattr(r := self.fn.result(), "data", r)))
+        return self.total / self.count if self.count else 0.0
+
+
+def get_metric(
+    identifier: Any, loss: Any, y_true_shape: tuple, y_pred_shape: tuple
+) -> Any:
+    """The metric ``identifier`` stands for: ``"accuracy"`` / ``"acc"`` is binary,
+    sparse categorical or categorical accuracy, chosen from the loss and the
+    shapes (:func:`glassnet.metrics.resolve_accuracy`); anything else goes
+    through :func:`glassnet.metrics.get`."""
+    if isinstance(identifier, str) and identifier in ("accuracy", "acc"):
+        return metrics_module.resolve_accuracy(loss, y_true_shape, y_pred_shape)
+    return metrics_module.get(identifier)
+
+
+class CompileMetrics:
+    """The metrics given to ``compile``: names, functions ``(y_true, y_pred) ->
+    per-sample values`` or stateful :class:`~glassnet.metrics.Metric` objects.
+
+    Names are resolved by :meth:`build` on the first data (``"accuracy"``
+    depends on the targets' shape); then per epoch: :meth:`reset`,
+    :meth:`update` per batch, :meth:`result` for the logs.
+    """
+
+    def __init__(self, metrics: Any = None) -> None:
+        if metrics is None:
+            metrics = []
+        elif isinstance(metrics, (str, Callable)) and not isinstance(metrics, list):
+            metrics = [metrics]
+        if isinstance(metrics, dict) or not isinstance(metrics, (list, tuple)):
+            raise TypeError(
+                "metrics must be a list of names, functions or Metric objects. "
+                f"Received: metrics={metrics!r}"
+            )
+        self.specs = list(metrics)
+        self.slots: list[_MetricSlot] | None = None
+
+    @property
+    def built(self) -> bool:
+        return self.slots is not None
+
+    def build(self, loss: Any, y_true_shape: tuple, y_pred_shape: tuple) -> None:
+        self.slots = [
+            _MetricSlot(
+                name_of(spec), get_metric(spec, loss, y_true_shape, y_pred_shape)
+            )
+            for spec in self.specs
+        ]
+
+    def reset(self) -> None:
+        for slot in self.slots:
+            slot.reset()
+
+    def update(self, y_true: np.ndarray, y_pred: np.ndarray) -> None:
+        for slot in self.slots:
+            slot.update(y_true, y_pred)
+
+    def result(self, prefix: str = "") -> dict[str, float]:
+        """``{prefix + name: value}`` in the order given to ``compile``."""
+        return {prefix + slot.name: slot.result() for slot in self.slots or ()}

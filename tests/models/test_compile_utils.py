@@ -1,0 +1,195 @@
+"""Compile utilities: the loss container's seeded backward pass against the
+mean loss's own gradient, penalties, and the metrics container (accuracy
+resolution, averaging over batches)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from glassnet import losses, metrics, ops
+from glassnet.autograd import Tensor
+from glassnet.layers import Dense
+from glassnet.models import Sequential
+from glassnet.models.compile_utils import CompileLoss, CompileMetrics, get_metric
+
+
+def _built(loss, regularizer=None):
+    model = Sequential([Dense(2, input_dim=3, kernel_regularizer=regularizer)])
+    compiled = CompileLoss(loss)
+    compiled.build(model)
+    return compiled, model
+
+
+def _batch(seed=0, n=5, k=2):
+    rng = np.random.default_rng(seed)
+    y_pred = rng.standard_normal((n, k))
+    y_true = rng.standard_normal((n, k))
+    return y_true, y_pred, rng.uniform(0.1, 2.0, n)
+
+
+def _grad(fn):
+    """d fn(t) / d t at the prediction, by the engine."""
+
+    def gradient(y_pred):
+        t = Tensor(y_pred.copy(), requires_grad=True)
+        out = fn(t)
+        out.backward()
+        return float(out.data), t.grad
+
+    return gradient
+
+
+def _seeded(compiled, y_true, y_pred, sw=None):
+    t = Tensor(y_pred.copy(), requires_grad=True)
+    root, seed, value = compiled(y_true, t, sw)
+    root.backward(seed)
+    return value, t.grad
+
+
+def _mean_of_weighted(fn, y_true, sw=None):
+    def loss(t):
+        values = fn(y_true, t)
+        if sw is not None:
+            values = values * Tensor(sw)
+        return ops.mean(values)
+
+    return loss
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize(
+    "loss, fn",
+    [
+        ("mse", losses.mean_squared_error),
+        ("mae", losses.mean_absolute_error),
+        (losses.huber, losses.huber),
+    ],
+)
+def test_seeding_equals_the_gradient_of_the_mean_loss(loss, fn, weighted):
+    y_true, y_pred, sw = _batch()
+    sw = sw if weighted else None
+    compiled, _ = _built(loss)
+    value, grad = _seeded(compiled, y_true, y_pred, sw)
+    want_value, want_grad = _grad(_mean_of_weighted(fn, y_true, sw))(y_pred)
+    np.testing.assert_allclose(value, want_value, rtol=1e-12)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-12, atol=1e-15)
+
+
+def test_seed_of_a_per_element_loss_is_one_over_all_values():
+    # a function returning (batch, k) values: the mean runs over all of them
+    y_true, y_pred, sw = _batch(k=3)
+    compiled, _ = _built(lambda t, p: (p - t) * (p - t))
+    value, grad = _seeded(compiled, y_true, y_pred)
+    np.testing.assert_allclose(value, np.mean((y_pred - y_true) ** 2), rtol=1e-12)
+    np.testing.assert_allclose(grad, 2 * (y_pred - y_true) / y_pred.size, rtol=1e-12)
+    value, grad = _seeded(compiled, y_true, y_pred, sw)
+    weighted = sw[:, None] * (y_pred - y_true) ** 2
+    np.testing.assert_allclose(value, weighted.sum() / y_pred.size, rtol=1e-12)
+    want = 2 * sw[:, None] * (y_pred - y_true) / y_pred.size
+    np.testing.assert_allclose(grad, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum"])
+def test_loss_objects_seed_like_their_own_reduction(reduction):
+    y_true, y_pred, sw = _batch()
+    loss = losses.MeanSquaredError(reduction=reduction)
+    compiled, _ = _built(loss)
+    for weights in (None, sw):
+        value, grad = _seeded(compiled, y_true, y_pred, weights)
+        want_value, want_grad = _grad(lambda t, w=weights: loss(y_true, t, w))(y_pred)
+        np.testing.assert_allclose(value, want_value, rtol=1e-12)
+        np.testing.assert_allclose(grad, want_grad, rtol=1e-12)
+
+
+def test_seeds_are_reused_per_shape():
+    y_true, y_pred, _ = _batch()
+    compiled, _ = _built("mse")
+    first = compiled(y_true, Tensor(y_pred), None)[1]
+    assert compiled(y_true, Tensor(y_pred), None)[1] is first
+    assert compiled(y_true[:2], Tensor(y_pred[:2]), None)[1].shape == (2,)
+    np.testing.assert_array_equal(first, np.full(5, 1 / 5))
+
+
+def test_scalar_loss_cannot_take_sample_weights():
+    y_true, y_pred, sw = _batch()
+    compiled, _ = _built(lambda t, p: ops.mean((p - t) * (p - t)))
+    root, seed, value = compiled(y_true, Tensor(y_pred), None)
+    assert seed is None and value == pytest.approx(np.mean((y_pred - y_true) ** 2))
+    with pytest.raises(ValueError, match="one value per sample.*returned a scalar"):
+        compiled(y_true, Tensor(y_pred), sw)
+
+
+def test_penalties_add_to_the_value_and_come_from_regularized_layers():
+    compiled, model = _built("mse", regularizer="l2")
+    plain, plain_model = _built("mse")
+    assert compiled.regularized and not plain.regularized
+    x = np.ones((4, 3), dtype=np.float32)
+    y_pred = model.call(Tensor(x), True)
+    penalties = compiled.penalties(model)
+    assert len(penalties) == 1
+    kernel = model.layers[0].kernel.data
+    np.testing.assert_allclose(penalties[0].data, 0.01 * (kernel**2).sum(), rtol=1e-6)
+    y = np.zeros((4, 2), dtype=np.float32)
+    bare = compiled(y, y_pred, None)[2]
+    assert compiled(y, y_pred, None, penalties)[2] == pytest.approx(
+        bare + float(penalties[0].data)
+    )
+    assert plain.penalties(plain_model) == []
+
+
+def test_loss_resolution_errors():
+    with pytest.raises(ValueError, match="Valid names.*mse"):
+        CompileLoss("mean_squared_errorr")  # at compile time
+    with pytest.raises(ValueError, match="compiled without a loss"):
+        _built(None)
+
+
+# --- metrics -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "loss, y_shape, out_shape, expected",
+    [
+        ("sparse_categorical_crossentropy", (8,), (None, 3), "sparse_categorical"),
+        ("binary_crossentropy", (8, 3), (None, 3), "binary"),
+        ("categorical_crossentropy", (8, 3), (None, 3), "categorical"),
+        ("mse", (8, 1), (None, 1), "binary"),
+        ("mse", (8,), (None, 4), "sparse_categorical"),
+        ("mse", (8, 1), (None, 4), "sparse_categorical"),
+        ("mse", (8, 4), (None, 4), "categorical"),
+    ],
+)
+def test_accuracy_resolves_as_keras_does(loss, y_shape, out_shape, expected):
+    for name in ("accuracy", "acc"):
+        fn = get_metric(name, loss, y_shape, out_shape)
+        assert fn is getattr(metrics, f"{expected}_accuracy")
+    container = CompileMetrics(["acc", "mae"])
+    container.build(loss, y_shape, out_shape)
+    assert [slot.name for slot in container.slots] == ["acc", "mae"]
+    assert container.slots[0].fn is getattr(metrics, f"{expected}_accuracy")
+
+
+def test_metrics_average_over_all_samples_of_all_batches():
+    rng = np.random.default_rng(0)
+    y, p = rng.standard_normal((7, 2)), rng.standard_normal((7, 2))
+    container = CompileMetrics(["mae", metrics.MeanSquaredError()])
+    assert not container.built
+    container.build("mse", y.shape, (None, 2))
+    container.reset()
+    container.update(y[:4], p[:4])
+    container.update(y[4:], p[4:])
+    got = container.result("val_")
+    assert list(got) == ["val_mae", "val_mean_squared_error"]
+    np.testing.assert_allclose(got["val_mae"], np.abs(p - y).mean(), rtol=1e-12)
+    np.testing.assert_allclose(
+        got["val_mean_squared_error"], ((p - y) ** 2).mean(), rtol=1e-12
+    )
+    container.reset()
+    assert container.result() == {"mae": 0.0, "mean_squared_error": 0.0}
+
+
+def test_metrics_argument_forms():
+    assert CompileMetrics().specs == [] and CompileMetrics(None).result() == {}
+    assert CompileMetrics("mae").specs == ["mae"]
+    assert CompileMetrics(metrics.mae).specs == [metrics.mae]
+    with pytest.raises(TypeError, match="list of names"):
+        CompileMetrics({"out": "mae"})
