@@ -240,3 +240,30 @@ def test_a_callback_can_stop_training():
 def test_callbacks_must_be_callbacks():
     with pytest.raises(TypeError, match="Callback instances"):
         callbacks.CallbackList([print])
+
+
+def test_hooks_tuple_names_every_hook_of_the_base_class():
+    on_methods = {name for name in vars(callbacks.Callback) if name.startswith("on_")}
+    assert set(callbacks.HOOKS) == on_methods and len(callbacks.HOOKS) == 14
+    assert set(callbacks.BATCH_HOOKS) == {h for h in on_methods if "_batch_" in h}
+
+
+@pytest.mark.parametrize("hook", callbacks.HOOKS)
+def test_callback_list_forwards_each_hook_to_every_callback_in_order(hook):
+    calls = []
+    first = callbacks.LambdaCallback(**{hook: lambda *args: calls.append((1, args))})
+    second = callbacks.LambdaCallback(**{hook: lambda *args: calls.append((2, args))})
+    cbs = callbacks.CallbackList([first, callbacks.History(), second])
+    args = (3, {"loss": 1.0}) if "_batch_" in hook or "_epoch_" in hook else ({},)
+    getattr(cbs, hook)(*args)
+    assert calls == [(1, args), (2, args)]
+    assert cbs.wants_batch_hooks == (hook in callbacks.BATCH_HOOKS)
+
+
+@pytest.mark.parametrize("hook", callbacks.BATCH_HOOKS)
+def test_a_class_overriding_any_batch_hook_wants_batch_hooks(hook):
+    cls = type("Listener", (callbacks.Callback,), {hook: lambda self, b, logs: None})
+    cbs = callbacks.CallbackList([callbacks.History()])
+    assert not cbs.wants_batch_hooks
+    cbs.append(cls())
+    assert cbs.wants_batch_hooks

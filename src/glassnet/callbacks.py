@@ -4,6 +4,10 @@ The hooks and their ``logs`` dicts are Keras's: ``on_train_begin/end``,
 ``on_epoch_begin/end`` (logs ``{"loss": ..., "val_loss": ..., metrics}``),
 ``on_train_batch_begin/end``, ``on_test_*`` and ``on_predict_*``. A callback
 stops training by setting ``self.model.stop_training = True``.
+
+One tuple, :data:`HOOKS`, names them all: :class:`CallbackList`'s forwarders,
+its ``wants_batch_hooks`` and :class:`LambdaCallback`'s accepted names are
+made from it.
 """
 
 from __future__ import annotations
@@ -28,14 +32,25 @@ __all__ = [
     "TerminateOnNaN",
 ]
 
-_BATCH_HOOKS = (
+# Keras's hook names, in the order a fit / evaluate / predict meets them: they
+# drive CallbackList's dispatch, the batch-hook detection and LambdaCallback.
+HOOKS = (
+    "on_train_begin",
+    "on_epoch_begin",
     "on_train_batch_begin",
     "on_train_batch_end",
+    "on_epoch_end",
+    "on_train_end",
+    "on_test_begin",
     "on_test_batch_begin",
     "on_test_batch_end",
+    "on_test_end",
+    "on_predict_begin",
     "on_predict_batch_begin",
     "on_predict_batch_end",
+    "on_predict_end",
 )
+BATCH_HOOKS = tuple(hook for hook in HOOKS if "_batch_" in hook)
 
 
 class Callback:
@@ -69,18 +84,18 @@ class Callback:
 
 
 def _overrides(callback: Callback, hook: str) -> bool:
-    """Whether ``callback`` does something in ``hook`` (class override or a
-    LambdaCallback function)."""
-    if hook in getattr(callback, "_hooks", ()):
+    """Whether ``callback`` does something in ``hook``: its class overrides the
+    hook, or the instance holds its own function for it (LambdaCallback)."""
+    if hook in getattr(callback, "__dict__", ()):
         return True
     return getattr(type(callback), hook, None) is not getattr(Callback, hook)
 
 
 class CallbackList(Callback):
-    """Calls each hook on every callback in order.
+    """Calls each hook (every name in :data:`HOOKS`) on every callback, in order.
 
     ``wants_batch_hooks`` is False when no callback overrides a batch hook, so
-    the training loop can skip building per-batch ``logs`` dicts entirely.
+    the loops can skip building per-batch ``logs`` dicts entirely.
     """
 
     def __init__(
@@ -90,25 +105,24 @@ class CallbackList(Callback):
         **params: Any,
     ) -> None:
         super().__init__()
-        self.callbacks = list(callbacks or [])
-        for cb in self.callbacks:
-            if not isinstance(cb, Callback):
-                raise TypeError(
-                    "callbacks must be Callback instances. "
-                    f"Received: {type(cb).__name__} {cb!r}"
-                )
-        self.wants_batch_hooks = any(
-            _overrides(cb, hook) for cb in self.callbacks for hook in _BATCH_HOOKS
-        )
+        self.callbacks: list[Callback] = []
+        self.wants_batch_hooks = False
+        for cb in callbacks or []:
+            self.append(cb)
         if model is not None:
             self.set_model(model)
         if params:
             self.set_params(params)
 
     def append(self, callback: Callback) -> None:
+        if not isinstance(callback, Callback):
+            raise TypeError(
+                "callbacks must be Callback instances. "
+                f"Received: {type(callback).__name__} {callback!r}"
+            )
         self.callbacks.append(callback)
         self.wants_batch_hooks = self.wants_batch_hooks or any(
-            _overrides(callback, hook) for hook in _BATCH_HOOKS
+            _overrides(callback, hook) for hook in BATCH_HOOKS
         )
 
     def set_model(self, model: Any) -> None:
@@ -121,51 +135,23 @@ class CallbackList(Callback):
         for cb in self.callbacks:
             cb.set_params(params)
 
-    def _call(self, hook: str, *args: Any) -> None:
+
+def _dispatcher(hook: str) -> Callable[..., None]:
+    """CallbackList's ``hook``: call ``hook`` on every callback, in order."""
+
+    def dispatch(self: CallbackList, *args: Any, **kwargs: Any) -> None:
         for cb in self.callbacks:
-            getattr(cb, hook)(*args)
+            getattr(cb, hook)(*args, **kwargs)
 
-    def on_train_begin(self, logs=None):
-        self._call("on_train_begin", logs)
+    dispatch.__name__ = hook
+    dispatch.__qualname__ = f"CallbackList.{hook}"
+    dispatch.__doc__ = f"Call ``{hook}`` on every callback, in order."
+    return dispatch
 
-    def on_train_end(self, logs=None):
-        self._call("on_train_end", logs)
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._call("on_epoch_begin", epoch, logs)
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._call("on_epoch_end", epoch, logs)
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self._call("on_train_batch_begin", batch, logs)
-
-    def on_train_batch_end(self, batch, logs=None):
-        self._call("on_train_batch_end", batch, logs)
-
-    def on_test_begin(self, logs=None):
-        self._call("on_test_begin", logs)
-
-    def on_test_end(self, logs=None):
-        self._call("on_test_end", logs)
-
-    def on_test_batch_begin(self, batch, logs=None):
-        self._call("on_test_batch_begin", batch, logs)
-
-    def on_test_batch_end(self, batch, logs=None):
-        self._call("on_test_batch_end", batch, logs)
-
-    def on_predict_begin(self, logs=None):
-        self._call("on_predict_begin", logs)
-
-    def on_predict_end(self, logs=None):
-        self._call("on_predict_end", logs)
-
-    def on_predict_batch_begin(self, batch, logs=None):
-        self._call("on_predict_batch_begin", batch, logs)
-
-    def on_predict_batch_end(self, batch, logs=None):
-        self._call("on_predict_batch_end", batch, logs)
+for _hook in HOOKS:
+    setattr(CallbackList, _hook, _dispatcher(_hook))
+del _hook
 
 
 class History(Callback):
@@ -451,33 +437,18 @@ class LambdaCallback(Callback):
     """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda
     epoch, logs: ...)``. Any Keras hook name is accepted."""
 
-    _HOOKS = (
-        "on_train_begin",
-        "on_train_end",
-        "on_epoch_begin",
-        "on_epoch_end",
-        "on_train_batch_begin",
-        "on_train_batch_end",
-        "on_test_begin",
-        "on_test_end",
-        "on_test_batch_begin",
-        "on_test_batch_end",
-        "on_predict_begin",
-        "on_predict_end",
-        "on_predict_batch_begin",
-        "on_predict_batch_end",
-    )
+    _ALIASES = {
+        "on_batch_begin": "on_train_batch_begin",
+        "on_batch_end": "on_train_batch_end",
+    }
 
     def __init__(self, **hooks: Callable[..., Any]) -> None:
         super().__init__()
-        aliases = {"on_batch_begin": "on_train_batch_begin"}
-        aliases["on_batch_end"] = "on_train_batch_end"
         for name, fn in hooks.items():
-            name = aliases.get(name, name)
-            if name not in self._HOOKS:
+            name = self._ALIASES.get(name, name)
+            if name not in HOOKS:
                 raise ValueError(
                     f"Unknown callback hook {name!r}. Valid hooks are: "
-                    f"{', '.join(self._HOOKS)}"
+                    f"{', '.join(HOOKS)}"
                 )
             setattr(self, name, fn)
-        self._hooks = set(aliases.get(n, n) for n in hooks)
