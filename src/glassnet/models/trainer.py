@@ -207,6 +207,8 @@ class Trainer:
         if len(train[0]) == 0:
             raise ValueError("fit() received no training samples.")
         iterator = EpochIterator(*train, batch_size, shuffle, steps_per_epoch)
+        if val is not None:
+            val = EpochIterator(*val, validation_batch_size or batch_size)
         metrics = self._metrics_for(train[1])
         history = History()
         cbs = callback_list(
@@ -237,8 +239,7 @@ class Trainer:
             logs = self._logs(total, seen)
             validate = val is not None and (epoch + 1) % validation_freq == 0
             if validate and not self.stop_training:
-                size = validation_batch_size or batch_size
-                logs.update(self._test_loop(val, size, prefix="val_"))
+                logs.update(self._test_loop(val, prefix="val_"))
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
@@ -248,19 +249,15 @@ class Trainer:
 
     # --- evaluate / predict ---------------------------------------------------------
     def _test_loop(
-        self,
-        data: Arrays,
-        batch_size: int,
-        prefix: str = "",
-        cbs: CallbackList | None = None,
+        self, iterator: EpochIterator, prefix: str = "", cbs: CallbackList | None = None
     ) -> dict[str, float]:
-        """Loss and metrics over ``(x, y, sample_weight)`` in batches; the logs
-        are keyed ``prefix + name``."""
-        metrics = self._metrics_for(data[1])
+        """Loss and metrics (resolved by the caller) over the batches of
+        ``iterator``; the logs are keyed ``prefix + name``."""
+        metrics = self._compile_metrics
         metrics.reset()
         total, seen = 0.0, 0
         with no_grad():
-            for step, batch in EpochIterator(*data, batch_size):
+            for step, batch in iterator:
                 value, y_pred = self._test_step(batch)
                 total += value * len(y_pred)
                 seen += len(y_pred)
@@ -284,12 +281,13 @@ class Trainer:
         self._prepare_training()
         batch_size = 32 if batch_size is None else int(batch_size)
         data = self._as_arrays(x, y, sample_weight)
-        verbose = verbosity(verbose)
-        steps = math.ceil(len(data[0]) / batch_size)
-        cbs = callback_list(list(callbacks or []), self, verbose, steps)
+        self._metrics_for(data[1])
+        iterator = EpochIterator(*data, batch_size)
+        steps = iterator.num_batches
+        cbs = callback_list(list(callbacks or []), self, verbosity(verbose), steps)
         cbs.on_test_begin()
         batch_cbs = cbs if cbs.wants_batch_hooks else None
-        logs = self._test_loop(data, batch_size, cbs=batch_cbs)
+        logs = self._test_loop(iterator, cbs=batch_cbs)
         cbs.on_test_end(logs)
         return _as_result(logs, return_dict)
 
@@ -346,7 +344,9 @@ class Trainer:
         """Loss (and metrics) on this batch, without training."""
         self._prepare_training()
         data = self._as_arrays(x, y, sample_weight)
-        return _as_result(self._test_loop(data, max(len(data[0]), 1)), return_dict)
+        self._metrics_for(data[1])
+        iterator = EpochIterator(*data, batch_size=max(len(data[0]), 1))
+        return _as_result(self._test_loop(iterator), return_dict)
 
     def predict_on_batch(self, x: Any) -> np.ndarray:
         """The model's outputs for ``x``, in one batch."""
