@@ -24,11 +24,9 @@ from glassnet.autograd import Tensor, no_grad
 from glassnet.callbacks import Callback, CallbackList, History
 from glassnet.models import data_adapter
 from glassnet.models.compile_utils import CompileLoss, CompileMetrics
-from glassnet.models.data_adapter import EpochIterator
+from glassnet.models.data_adapter import Batch, EpochIterator
 from glassnet.models.progress import callback_list, verbosity
 from glassnet.runtime import kernel_scope
-
-Arrays = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
 
 
 def _as_result(logs: dict[str, float], return_dict: bool) -> Any:
@@ -112,7 +110,7 @@ class Trainer:
             self._check_input(x.shape)
         return x
 
-    def _as_arrays(self, x, y, sample_weight=None, class_weight=None) -> Arrays:
+    def _as_arrays(self, x, y, sample_weight=None, class_weight=None) -> Batch:
         """``(x, y, sample_weight)`` checked against each other and the model."""
         x = self._as_x(x)
         y = data_adapter.standardize_y(y, len(x), self.output_shape, self._dtype)
@@ -120,7 +118,9 @@ class Trainer:
         return x, y, sw
 
     # --- one batch ----------------------------------------------------------------
-    def _train_step(self, batch: Arrays, params: list[Tensor]) -> tuple[float, Any]:
+    def _train_step(
+        self, batch: Batch, params: list[Tensor]
+    ) -> tuple[float, np.ndarray]:
         """One optimizer step on ``(x, y, sample_weight)``; returns the batch's
         loss and the model's output. A NaN or infinite loss changes nothing."""
         x, y, sample_weight = batch
@@ -140,7 +140,7 @@ class Trainer:
             p.grad = None
         return value, y_pred.data
 
-    def _test_step(self, batch: Arrays) -> tuple[float, np.ndarray]:
+    def _test_step(self, batch: Batch) -> tuple[float, np.ndarray]:
         """The loss (penalties included) and the output on one batch."""
         x, y, sample_weight = batch
         loss = self._compile_loss
