@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from glassnet import runtime
 from glassnet.autograd import Tensor, no_grad
 from glassnet.callbacks import History
 from glassnet.layers.base import (
@@ -71,12 +70,6 @@ class Model(Trainer, Layer):
         self._functional = inputs is not None or outputs is not None
         if inputs is not None or outputs is not None:
             self._init_functional(inputs, outputs)
-
-    # TEMPORARY: delete when the trainer branch, whose trainer enters
-    # runtime.kernel_scope() itself, is merged. Until then the trainer on this
-    # branch asks for this context around each step, evaluation and prediction.
-    def _kernel_threads(self):
-        return runtime.kernel_scope()
 
     # --- structure ----------------------------------------------------------------
     def _init_functional(self, inputs: Any, outputs: Any) -> None:
