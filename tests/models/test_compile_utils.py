@@ -135,7 +135,7 @@ def test_penalties_add_to_the_value_and_come_from_regularized_layers():
     assert compiled(y, y_pred, None, penalties)[2] == pytest.approx(
         bare + float(penalties[0].data)
     )
-    assert plain.penalties(plain_model) == []
+    assert list(plain.penalties(plain_model)) == []
 
 
 def test_loss_resolution_errors():

@@ -70,9 +70,9 @@ class CompileLoss:
             for layer in model._layers
         )
 
-    def penalties(self, model: Any) -> list[Tensor]:
+    def penalties(self, model: Any) -> Sequence[Tensor]:
         """The regularization losses of the forward pass just run (scalars)."""
-        return model.losses if self.regularized else []
+        return model.losses if self.regularized else ()
 
     def __call__(
         self,
@@ -190,6 +190,11 @@ class CompileMetrics:
     @property
     def built(self) -> bool:
         return self.slots is not None
+
+    def __len__(self) -> int:
+        """How many metrics (0 before :meth:`build`): ``if metrics:`` skips the
+        per-batch update when there are none."""
+        return len(self.slots or ())
 
     def build(self, loss: Any, y_true_shape: tuple, y_pred_shape: tuple) -> None:
         self.slots = [

@@ -13,8 +13,8 @@ infinite loss stops training before that batch touches the weights.
 
 from __future__ import annotations
 
-import math
 import warnings
+from math import isfinite
 from typing import Any
 
 import numpy as np
@@ -129,7 +129,7 @@ class Trainer:
             y_pred = self.call(Tensor(x), True)
             penalties = loss.penalties(self)
             root, seed, value = loss(y, y_pred, sample_weight, penalties)
-            if not math.isfinite(value):
+            if not isfinite(value):
                 return value, y_pred.data
             root.backward(seed)
             for penalty in penalties:
@@ -155,7 +155,8 @@ class Trainer:
 
     def _logs(self, loss_total: float, count: int, prefix: str = "") -> dict:
         logs = {prefix + "loss": loss_total / count if count else float("nan")}
-        logs.update(self._compile_metrics.result(prefix))
+        if self._compile_metrics:
+            logs.update(self._compile_metrics.result(prefix))
         return logs
 
     # --- fit ------------------------------------------------------------------------
@@ -215,7 +216,7 @@ class Trainer:
             [history, *(callbacks or [])], self, verbose, iterator.num_batches, epochs
         )
         batch_hooks, params = cbs.wants_batch_hooks, self.trainable_weights
-        isfinite, logs = math.isfinite, None
+        logs = None
         self.stop_training = False
         cbs.on_train_begin()
         for epoch in range(initial_epoch, epochs):
@@ -233,7 +234,8 @@ class Trainer:
                     break
                 total += value * len(y_pred)
                 seen += len(y_pred)
-                metrics.update(batch[1], y_pred)
+                if metrics:
+                    metrics.update(batch[1], y_pred)
                 if batch_hooks:
                     cbs.on_train_batch_end(step, self._logs(total, seen))
             logs = self._logs(total, seen)
@@ -261,7 +263,8 @@ class Trainer:
                 value, y_pred = self._test_step(batch)
                 total += value * len(y_pred)
                 seen += len(y_pred)
-                metrics.update(batch[1], y_pred)
+                if metrics:
+                    metrics.update(batch[1], y_pred)
                 if cbs is not None:
                     cbs.on_test_batch_end(step, self._logs(total, seen))
         return self._logs(total, seen, prefix)
@@ -333,7 +336,7 @@ class Trainer:
         metrics = self._metrics_for(batch[1])
         metrics.reset()
         value, y_pred = self._train_step(batch, self.trainable_weights)
-        if not math.isfinite(value):
+        if not isfinite(value):
             _warn_not_finite(value, "train_on_batch")
         metrics.update(batch[1], y_pred)
         return _as_result(self._logs(value, 1), return_dict)
