@@ -72,6 +72,7 @@ class _Conv(Layer):
     axes and ``paddings`` the accepted padding names."""
 
     rank = 2
+    input_ndim = 4
     paddings: tuple[str, ...] = ("valid", "same")
 
     def __init__(
@@ -197,6 +198,7 @@ class Conv1D(_Conv):
     """
 
     rank = 1
+    input_ndim = 3
     paddings = ("valid", "same", "causal")
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:

@@ -106,7 +106,8 @@ class Dense(Layer):
     ``bias_regularizer``, ``activity_regularizer``, and the base Layer keywords
     (``input_dim``, ``input_shape``, ``name``, ``dtype``, ``trainable``).
 
-    Input shape ``(batch, ..., input_dim)``; output ``(batch, ..., units)``.
+    Input shape ``(batch, ..., input_dim)`` (any rank >= 2: the kernel applies
+    to the last axis, as in Keras); output ``(batch, ..., units)``.
 
     >>> Dense(4, activation="relu", input_dim=1024)  # 1024 * 4 + 4 = 4100 params
     """
@@ -166,6 +167,16 @@ class Dense(Layer):
         if self.use_bias:
             self.bias = self.add_weight(
                 "bias", (self.units,), self.bias_initializer, self.bias_regularizer
+            )
+
+    def check_input_shape(self, shape: tuple[int | None, ...]) -> None:
+        """Keras's input spec of Dense: rank >= 2, the last axis as built."""
+        features = self.kernel.data.shape[0]
+        if len(shape) < 2 or shape[-1] not in (None, features):
+            raise ValueError(
+                f"Input of layer {self.name!r} (Dense) is incompatible with the "
+                f"layer: expected shape={self._build_shape} (min_ndim=2, axis -1 "
+                f"of size {features}), found shape={tuple(shape)}"
             )
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
