@@ -29,6 +29,7 @@ are the same to the last bit.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -121,6 +122,9 @@ class Optimizer:
         self.built = False
         self._state: dict[int, tuple[Any, list[np.ndarray]]] = {}
         self._buffers: dict[tuple[Any, ...], np.ndarray] = {}
+        # NOTE: one update at a time: the state and the scratch buffers are
+        # shared by every model compiled with this optimizer.
+        self._lock = threading.Lock()
 
     # --- the old Keras spelling ------------------------------------------------------
     @property
@@ -143,7 +147,12 @@ class Optimizer:
         self.apply([g for g, _ in pairs], [v for _, v in pairs])
 
     def apply(self, grads: list[Any], variables: list[Any]) -> None:
-        """Apply one update to ``variables`` (Tensors or ndarrays) from ``grads``."""
+        """Apply one update to ``variables`` (Tensors or ndarrays) from ``grads``
+        (one update at a time, whichever threads call it)."""
+        with self._lock:
+            self._apply(grads, variables)
+
+    def _apply(self, grads: list[Any], variables: list[Any]) -> None:
         if len(grads) != len(variables):
             raise ValueError(
                 f"Got {len(grads)} gradients for {len(variables)} variables."
@@ -188,10 +197,16 @@ class Optimizer:
         """All state arrays, in the order variables were first seen."""
         return [a for _, state in self._state.values() for a in state]
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_lock", None)
+        return state
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         # NOTE: the per-variable state is keyed by id(), and ids change when a
         # pickle is loaded: re-key it so training resumes where it stopped.
         self.__dict__.update(state)
+        self._lock = threading.Lock()
         self.__dict__.setdefault("built", bool(self._state))
         self._state = {id(entry[0]): entry for entry in self._state.values()}
 
@@ -301,7 +316,7 @@ class _ElementwiseOptimizer(Optimizer):
     def __getstate__(self) -> dict[str, Any]:
         # NOTE: the flat group is made again from the per-variable state
         # (pickling turns its views into copies).
-        return {**self.__dict__, "_flat": None}
+        return {**super().__getstate__(), "_flat": None}
 
     def _elementwise_step(
         self, g: np.ndarray, state: list[np.ndarray], lr: Any, like: np.ndarray

@@ -3,10 +3,20 @@
 
 Structure, weights and ``summary()`` live here; the training API (compile / fit /
 evaluate / predict) comes from :class:`~glassnet.models.trainer.Trainer`.
+
+A model may be used from several threads: each holds a
+:class:`~glassnet.models.locks.ReadWriteLock`. A training step (and
+``set_weights``) holds it alone; ``predict``, ``evaluate``, ``model(x)`` and
+``get_weights`` hold it shared, for the whole call. So a prediction made while
+another thread trains sees the weights from between two optimizer steps, never
+half of one step, and does not change what training computes. ``evaluate``
+keeps its metric state to itself (a copy of the compiled metrics per call).
 """
 
 from __future__ import annotations
 
+import copy
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -15,6 +25,7 @@ import numpy as np
 from glassnet.autograd import Tensor, no_grad
 from glassnet.callbacks import History
 from glassnet.layers.base import (
+    BUILD_LOCK,
     KerasTensor,
     Layer,
     assign_weights,
@@ -23,6 +34,7 @@ from glassnet.layers.base import (
 )
 from glassnet.layers.core import InputLayer
 from glassnet.layers.fusion import layer_calls
+from glassnet.models.locks import ReadWriteLock
 from glassnet.models.summary import summarize
 from glassnet.models.trainer import Trainer
 
@@ -57,6 +69,8 @@ class Model(Trainer, Layer):
     ) -> None:
         if name is None and type(self) is Model:
             name = unique_name("functional")
+        self._lock = ReadWriteLock()
+        self._evaluating = threading.local()
         super().__init__(name=name, **kwargs)
         self._layers: list[Layer] = []
         self._input_layer: InputLayer | None = None
@@ -141,6 +155,8 @@ class Model(Trainer, Layer):
 
     def _build_subclassed(self, shape: tuple) -> None:
         """Build a subclassed model by running its ``call`` once on zeros."""
+        if self.built and shape == self._build_shape:
+            return  # another thread built it while this one waited
         self._build_shape = shape
         probe = np.zeros((1, *shape[1:]), dtype=self._dtype)
         with no_grad():
@@ -155,22 +171,26 @@ class Model(Trainer, Layer):
         if self._subclassed:
             self._build_subclassed(shape)
             return
-        self._build_shape = shape
-        self._output_shapes = []
-        for layer in self._compute_layers():
+        layers = self._compute_layers()
+        # NOTE: the shapes and calls are made aside, then assigned whole: a
+        # thread already predicting never sees them half made.
+        build_shape, output_shapes = shape, []
+        for layer in layers:
             layer.build_for(shape)
             shape = tuple(layer.compute_output_shape(shape))
-            self._output_shapes.append(shape)
-        self.built = True
-        self._forward_fns = layer_calls(self._compute_layers(), self.fuse_layers)
-        layers = self._compute_layers()
+            output_shapes.append(shape)
+        self._build_shape, self._output_shapes = build_shape, output_shapes
+        self._forward_fns = layer_calls(layers, self.fuse_layers)
         self._dtype = layers[0]._dtype if layers else self._dtype
+        self.built = True
 
     def build_for(self, input_shape: Any) -> None:
         if not self.built:
-            self.build(input_shape)
-        else:
-            self._check_input(tuple(input_shape))
+            with BUILD_LOCK:
+                if not self.built:
+                    self.build(input_shape)
+                    return
+        self._check_input(tuple(input_shape))
 
     def _check_input(self, shape: tuple[int, ...]) -> None:
         expected = self._build_shape
@@ -238,10 +258,12 @@ class Model(Trainer, Layer):
         return int(sum(w.data.size for w in self.weights))
 
     def get_weights(self) -> list[np.ndarray]:
-        return [w.data.copy() for w in self.weights]
+        with self._lock.read():
+            return [w.data.copy() for w in self.weights]
 
     def set_weights(self, weights: Sequence[Any]) -> None:
-        assign_weights(self.weights, weights, f"Model {self.name!r}")
+        with self._lock.write():
+            assign_weights(self.weights, weights, f"Model {self.name!r}")
 
     def __call__(self, x: Any, training: bool = False) -> Any:
         if isinstance(x, KerasTensor):
@@ -250,7 +272,60 @@ class Model(Trainer, Layer):
             x = Tensor(self._as_x(x))
         else:
             self.build_for(x.data.shape)
-        return self.call(x, training)
+        # training=True may move state (BatchNormalization's moving statistics)
+        with self._lock.write() if training else self._lock.read():
+            return self.call(x, training)
+
+    # --- threads: one training step at a time, predictions between steps --------
+    def _train_step(self, batch: Any, params: list[Tensor]) -> Any:
+        lock = self._lock  # NOTE: no context-manager frames on the hot path
+        lock.acquire_write()
+        try:
+            return Trainer._train_step(self, batch, params)
+        finally:
+            lock.release_write()
+
+    def predict(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        with self._lock.read():
+            return super().predict(*args, **kwargs)
+
+    def predict_on_batch(self, x: Any) -> np.ndarray:
+        with self._lock.read():
+            return super().predict_on_batch(x)
+
+    def evaluate(self, *args: Any, **kwargs: Any) -> Any:
+        with self._lock.read(), self._own_metrics():
+            return super().evaluate(*args, **kwargs)
+
+    def test_on_batch(self, *args: Any, **kwargs: Any) -> Any:
+        with self._lock.read(), self._own_metrics():
+            return super().test_on_batch(*args, **kwargs)
+
+    @property
+    def _compile_metrics(self) -> Any:
+        """The compiled metrics: the model's, or inside ``evaluate`` this
+        thread's own copy of them (so an evaluation never resets or adds to
+        the metrics of a fit running in another thread)."""
+        own = getattr(self.__dict__.get("_evaluating"), "metrics", None)
+        return self.__dict__.get("_shared_metrics") if own is None else own
+
+    @_compile_metrics.setter
+    def _compile_metrics(self, metrics: Any) -> None:
+        self.__dict__["_shared_metrics"] = metrics
+
+    def _own_metrics(self) -> Any:
+        return _OwnMetrics(self)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_lock", None)
+        state.pop("_evaluating", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self.__dict__["_lock"] = ReadWriteLock()
+        self.__dict__["_evaluating"] = threading.local()
 
     # --- summary --------------------------------------------------------------------
     def summary(
@@ -283,3 +358,22 @@ class Model(Trainer, Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "trainable": self.trainable}
+
+
+class _OwnMetrics:
+    """Inside ``evaluate``: this thread works on its own copy of the compiled
+    metrics, made fresh for each call."""
+
+    __slots__ = ("model", "outer")
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+
+    def __enter__(self) -> None:
+        local = self.model._evaluating
+        shared = self.model.__dict__.get("_shared_metrics")
+        self.outer = getattr(local, "metrics", None)
+        local.metrics = None if shared is None else copy.deepcopy(shared)
+
+    def __exit__(self, *exc: object) -> None:
+        self.model._evaluating.metrics = self.outer
