@@ -29,6 +29,8 @@ are the same to the last bit.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -65,7 +67,8 @@ class Optimizer:
     learning_rate : float or callable
         A plain attribute that schedules and callbacks may change between steps;
         a callable is called with ``iterations`` (a Keras-style schedule).
-        ``lr=`` is accepted as an alias (the old Keras spelling).
+        ``lr=`` is accepted as an alias (the old Keras spelling); giving both
+        with different values is an error.
     weight_decay : float, optional
         Keras's decoupled decay ``w -= w * weight_decay * learning_rate`` applied
         before each update.
@@ -93,7 +96,14 @@ class Optimizer:
         **kwargs: Any,
     ) -> None:
         if "lr" in kwargs:
-            learning_rate = kwargs.pop("lr")
+            lr = kwargs.pop("lr")
+            default = _default_learning_rate(type(self))
+            if not _equal(learning_rate, default) and not _equal(lr, learning_rate):
+                raise ValueError(
+                    "`lr` is another name of `learning_rate`: pass one of them. "
+                    f"Received: learning_rate={learning_rate!r}, lr={lr!r}"
+                )
+            learning_rate = lr
         if kwargs:
             raise TypeError(
                 f"{type(self).__name__} got unexpected argument(s): "
@@ -396,6 +406,21 @@ class _FlatGroup:
             self._step = step
         for array, view in zip(self.arrays, self._step_views):
             array += view
+
+
+@functools.cache
+def _default_learning_rate(cls: type) -> Any:
+    """The default of ``cls.__init__``'s ``learning_rate`` (None if it has none):
+    a ``learning_rate`` other than it was given, so ``lr`` may not be too."""
+    parameter = inspect.signature(cls.__init__).parameters.get("learning_rate")
+    return None if parameter is None else parameter.default
+
+
+def _equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):  # arrays, odd objects
+        return a is b
 
 
 def _array(x: Any) -> Any:

@@ -237,8 +237,17 @@ class Dropout(Layer):
                 "Invalid value received for argument `rate`. Expected a float value "
                 f"between 0 and 1. Received: rate={rate!r}"
             )
+        if noise_shape is not None and not isinstance(noise_shape, (list, tuple)):
+            raise ValueError(
+                "`noise_shape` must be a tuple of sizes (None for the input's). "
+                f"Received: noise_shape={noise_shape!r}"
+            )
         self.rate = float(rate)
-        self.noise_shape = noise_shape
+        self.noise_shape = (
+            None
+            if noise_shape is None
+            else standardize_shape(noise_shape, "noise_shape")
+        )
         self.seed = seed
         self._rng = np.random.default_rng(seed)
 
@@ -288,10 +297,15 @@ class Reshape(Layer):
 
     def __init__(self, target_shape: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        target = tuple(int(d) for d in target_shape)
+        integers = isinstance(target_shape, (list, tuple)) and all(
+            isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+            for d in target_shape
+        )
+        target = tuple(int(d) for d in target_shape) if integers else (0,)
         if sum(d == -1 for d in target) > 1 or any(d < -1 or d == 0 for d in target):
             raise ValueError(
-                "Reshape's target_shape needs positive sizes and at most one -1. "
+                "Reshape's target_shape needs a tuple of positive integers, with "
+                "at most one -1. "
                 f"Received: target_shape={target_shape!r}"
             )
         self.target_shape = target

@@ -87,7 +87,10 @@ def _snapshot(estimator) -> dict:
     optimizer = state.get("_optimizer")
     if optimizer is not None:
         memo[id(optimizer._buffers)] = {}
-    return copy.deepcopy({k: v for k, v in state.items() if k != "_layers"}, memo)
+    saved = copy.deepcopy({k: v for k, v in state.items() if k != "_layers"}, memo)
+    if "_layers" in state:
+        saved["_layers"] = None
+    return saved
 
 
 class BaseMultilayerPerceptron(BaseEstimator, ABC):
