@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import csv
 import math
-import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+
+from glassnet._warnings import warn
 
 __all__ = [
     "Callback",
@@ -250,10 +251,9 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
         if value is None:
-            warnings.warn(
+            warn(
                 f"EarlyStopping is conditioned on metric `{self.monitor}` which is "
                 f"not available. Available metrics are: {', '.join(logs or {})}",
-                stacklevel=2,
             )
             return
         if epoch < self.start_from_epoch:
@@ -353,10 +353,9 @@ class ReduceLROnPlateau(Callback):
         logs["learning_rate"] = _get_lr(self.model)
         value = logs.get(self.monitor)
         if value is None:
-            warnings.warn(
+            warn(
                 f"ReduceLROnPlateau is conditioned on metric `{self.monitor}` which "
                 f"is not available. Available metrics are: {', '.join(logs)}",
-                stacklevel=2,
             )
             return
         if self.cooldown_counter > 0:
