@@ -9,6 +9,7 @@ stops training by setting ``self.model.stop_training = True``.
 from __future__ import annotations
 
 import csv
+import html
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -191,6 +192,36 @@ class History(Callback):
             self.history.setdefault(key, []).append(value)
         if self.model is not None:
             self.model.history = self
+
+    def __repr__(self) -> str:
+        if not self.epoch:
+            return "<History: no epochs yet>"
+        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items() if v)
+        count = len(self.epoch)
+        return f"<History: {count:,} epoch{'s' * (count != 1)}; last {last}>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the number of epochs and a table of the first and
+        the last five epochs' logs."""
+        count = len(self.epoch)
+        keys = list(self.history)
+        shown = sorted({0, *range(max(count - 5, 0), count)}) if count else []
+        head = "".join(f"<th>{html.escape(k)}</th>" for k in ["epoch", *keys])
+        rows = []
+        for i, index in enumerate(shown):
+            if i and index != shown[i - 1] + 1:
+                rows.append(f'<tr><td colspan="{len(keys) + 1}">…</td></tr>')
+            cells = [f"<td>{self.epoch[index] + 1}</td>"]
+            for k in keys:
+                values = self.history[k]
+                value = f"{values[index]:.6g}" if index < len(values) else ""
+                cells.append(f'<td style="text-align:right">{value}</td>')
+            rows.append(f"<tr>{''.join(cells)}</tr>")
+        return (
+            f"<div><p><b>History</b>: {count:,} epoch{'s' * (count != 1)}</p>"
+            f"<table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>"
+        )
 
 
 def _monitor_mode(monitor: str, mode: str) -> Callable[[float, float], bool]:
