@@ -22,10 +22,18 @@ def test_version(capsys):
     assert capsys.readouterr().out.strip() == f"glassnet {glassnet.__version__}"
 
 
-def test_help_lists_demo(capsys):
-    with pytest.raises(SystemExit):
+def test_help_lists_each_command_with_one_line(capsys):
+    with pytest.raises(SystemExit) as exit_info:
         cli.main(["--help"])
-    assert "demo" in capsys.readouterr().out
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "demo" in cli.COMMANDS
+    for name, (summary, description) in cli.COMMANDS.items():
+        assert re.search(rf"^    {name} +{re.escape(summary)}$", out, re.M), out
+        assert "\n" not in summary and len(summary) < 60
+        with pytest.raises(SystemExit):
+            cli.main([name, "--help"])
+        assert description[:40] in " ".join(capsys.readouterr().out.split())
 
 
 def test_no_command_prints_help(capsys):

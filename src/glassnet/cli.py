@@ -131,16 +131,31 @@ def run_demo() -> int:
     return 0
 
 
+#: name -> (the one line ``glassnet --help`` shows, what ``glassnet NAME --help`` says)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": (
+        "show what the engine does, step by step",
+        "Run the seed lecture's examples on glassnet: backpropagation with local "
+        "gradients, the scikit-learn-style and Keras-style networks, and their "
+        "parameter counts, with the lecture's numbers beside glassnet's.",
+    ),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="glassnet",
         description="glassnet: a neural-network library you can see through.",
+        epilog="Run 'glassnet COMMAND --help' for the options of a command.",
     )
     parser.add_argument(
         "--version", action="version", version=f"glassnet {glassnet.__version__}"
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("demo", help="show what the engine does, step by step")
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", title="commands"
+    )
+    for name, (summary, description) in COMMANDS.items():
+        commands.add_parser(name, help=summary, description=description)
     return parser
 
 

@@ -41,6 +41,12 @@ from glassnet.runtime import FlatVector
 _registry = Registry("optimizer")
 
 
+class _Default(float):
+    """A default learning rate: a float that remembers nobody passed it, so
+    ``lr=`` (the old spelling) given together with ``learning_rate=`` is caught
+    even when the two agree with the default. It prints as the plain number."""
+
+
 def _check_nonnegative(name: str, value: Any, upper: float | None = None) -> None:
     if value is None or callable(value):
         return
@@ -64,7 +70,8 @@ class Optimizer:
     learning_rate : float or callable
         A plain attribute that schedules and callbacks may change between steps;
         a callable is called with ``iterations`` (a Keras-style schedule).
-        ``lr=`` is accepted as an alias (the old Keras spelling).
+        ``lr=`` is accepted as an alias (the old Keras spelling); giving both
+        ``lr`` and ``learning_rate`` is an error.
     weight_decay : float, optional
         Keras's decoupled decay ``w -= w * weight_decay * learning_rate`` applied
         before each update.
@@ -83,7 +90,7 @@ class Optimizer:
 
     def __init__(
         self,
-        learning_rate: float | Callable[[int], float] = 0.001,
+        learning_rate: float | Callable[[int], float] = _Default(0.001),  # noqa: B008 (a float)
         weight_decay: float | None = None,
         clipnorm: float | None = None,
         clipvalue: float | None = None,
@@ -92,7 +99,14 @@ class Optimizer:
         **kwargs: Any,
     ) -> None:
         if "lr" in kwargs:
+            if type(learning_rate) is not _Default:
+                raise ValueError(
+                    "`lr` is the old name of `learning_rate`: pass only one of them. "
+                    f"Received: lr={kwargs['lr']!r}, learning_rate={learning_rate!r}"
+                )
             learning_rate = kwargs.pop("lr")
+        if type(learning_rate) is _Default:
+            learning_rate = float(learning_rate)
         if kwargs:
             raise TypeError(
                 f"{type(self).__name__} got unexpected argument(s): "
@@ -405,7 +419,7 @@ class SGD(Optimizer):
 
     def __init__(
         self,
-        learning_rate: float = 0.01,
+        learning_rate: float = _Default(0.01),
         momentum: float = 0.0,
         nesterov: bool = False,
         **kwargs: Any,
@@ -470,7 +484,7 @@ class Adam(_ElementwiseOptimizer):
 
     def __init__(
         self,
-        learning_rate: float = 0.001,
+        learning_rate: float = _Default(0.001),
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-7,
@@ -545,7 +559,9 @@ def _is_float64(dtype: Any) -> bool:
 class AdamW(Adam):
     """Adam with decoupled weight decay (Keras 3): ``w -= w * wd * lr`` first."""
 
-    def __init__(self, learning_rate: float = 0.001, weight_decay=0.004, **kwargs):
+    def __init__(
+        self, learning_rate: float = _Default(0.001), weight_decay=0.004, **kwargs
+    ):
         super().__init__(
             learning_rate=learning_rate, weight_decay=weight_decay, **kwargs
         )
@@ -562,7 +578,7 @@ class RMSprop(Optimizer):
 
     def __init__(
         self,
-        learning_rate: float = 0.001,
+        learning_rate: float = _Default(0.001),
         rho: float = 0.9,
         momentum: float = 0.0,
         epsilon: float = 1e-7,
@@ -624,7 +640,7 @@ class Adagrad(Optimizer):
 
     def __init__(
         self,
-        learning_rate: float = 0.001,
+        learning_rate: float = _Default(0.001),
         initial_accumulator_value: float = 0.1,
         epsilon: float = 1e-7,
         **kwargs: Any,

@@ -23,7 +23,7 @@ from glassnet.layers.base import (
 )
 from glassnet.layers.core import InputLayer
 from glassnet.layers.fusion import layer_calls
-from glassnet.models.summary import summarize
+from glassnet.models.summary import summarize, summary_html
 from glassnet.models.trainer import Trainer
 
 
@@ -265,6 +265,17 @@ class Model(Trainer, Layer):
     ) -> None:
         """Print the layers, their output shapes and parameter counts (Keras 3's
         table); ``explain=True`` also shows how each count arises."""
+        summarize(
+            self,
+            self._summary_rows(),
+            print_fn=print_fn,
+            explain=explain,
+            show_trainable=show_trainable,
+        )
+
+    def _summary_rows(self) -> list[tuple[Layer, Any]]:
+        """(layer, output shape) of each row of ``summary()`` (and of the HTML
+        table and ``glassnet.plot.plot_model``); the shape is None if unknown."""
         rows = []
         shapes = iter(() if self._subclassed else self._output_shapes)
         for layer in self._layers:
@@ -273,13 +284,11 @@ class Model(Trainer, Layer):
                     rows.append((layer, layer.batch_shape))
                 continue
             rows.append((layer, next(shapes, None) if self.built else None))
-        summarize(
-            self,
-            rows,
-            print_fn=print_fn,
-            explain=explain,
-            show_trainable=show_trainable,
-        )
+        return rows
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view of a model: the ``summary()`` table, as HTML."""
+        return summary_html(self, self._summary_rows())
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "trainable": self.trainable}
