@@ -232,7 +232,7 @@ class Dropout(Layer):
                 f"between 0 and 1. Received: rate={rate!r}"
             )
         self.rate = float(rate)
-        self.noise_shape = noise_shape
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
         self._rng = np.random.default_rng(seed)
 

@@ -132,7 +132,9 @@ def _parent(name: str, nodes: Any) -> str | None:
     node = nodes[0]
     if isinstance(node, dict):
         args, kwargs = node.get("args"), node.get("kwargs") or {}
-        if not (isinstance(args, list) and len(args) == 1) or kwargs:
+        # NOTE: Keras records call arguments left at None (mask=None) too
+        plain = isinstance(kwargs, dict) and all(v is None for v in kwargs.values())
+        if not (isinstance(args, list) and len(args) == 1) or not plain:
             raise unsupported
         tensor = args[0]
         config = tensor.get("config") if isinstance(tensor, dict) else None

@@ -28,9 +28,9 @@ MAJOR_VERSION = 3
 
 _LIMITS = {METADATA: 1 << 20, CONFIG: 64 << 20}
 _MAX_MEMBERS = 4096
-# NOTE: Keras stores members uncompressed and DEFLATE cannot pass ~1032:1, so a
-# member beyond both is a decompression bomb, not a model.
-_BOMB_FLOOR, _MAX_RATIO = 1 << 24, 1100
+# NOTE: Keras stores members uncompressed (1:1); a member past 16 MiB that
+# inflates more than 100-fold (Keras's own bound) is a decompression bomb.
+_BOMB_FLOOR, _MAX_RATIO = 1 << 24, 100
 
 
 def write_archive(file: IO[bytes], config: str, weights: bytes) -> None:
