@@ -439,3 +439,14 @@ def test_a_bad_file_never_changes_the_model_it_loads_into(tmp_path, saved):
     with pytest.raises(FileFormatError):
         other.load_weights(bad)
     assert all(np.array_equal(a, b) for a, b in zip(before, other.get_weights()))
+
+
+def test_declared_sizes_must_fit_the_file(tmp_path, saved):
+    _, path = saved
+    data = bytearray(path.read_bytes())
+    # the central directory entry of the weights: uncompressed size at +24
+    entry = data.rindex(b"PK\x01\x02", 0, data.rindex(b"model.weights.h5"))
+    data[entry + 24 : entry + 28] = (2**32 - 2).to_bytes(4, "little")
+    (tmp_path / "bad.keras").write_bytes(bytes(data))
+    with pytest.raises(FileFormatError, match="declares .* stored bytes"):
+        load_model(tmp_path / "bad.keras")

@@ -129,3 +129,36 @@ def test_float64_model_crosses_with_its_dtype_policy(keras, tmp_path):
     np.testing.assert_array_equal(
         back.predict(x, verbose=0), ours.predict(x, verbose=0)
     )
+
+
+def test_compile_objects_cross_both_ways(keras, tmp_path):
+    theirs = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    mae = keras.metrics.mean_absolute_error
+    theirs.compile(
+        keras.optimizers.Adam(0.02),
+        keras.losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.1),
+        metrics=[keras.metrics.RootMeanSquaredError(), mae],
+    )
+    theirs.save(tmp_path / "k.keras")
+    ours = load_model(tmp_path / "k.keras")
+    loss, (rmse, mae) = ours.loss, ours.get_compile_config()["metrics"]
+    assert isinstance(loss, glassnet.losses.BinaryCrossentropy)
+    assert loss.get_config()["from_logits"] is True
+    assert loss.get_config()["label_smoothing"] == 0.1
+    assert rmse["class_name"] == "RootMeanSquaredError" and mae == "mean_absolute_error"
+
+    G = glassnet_api()
+    ours = G.Sequential([G.Input((3,)), G.layers.Dense(2)])
+    ours.compile(
+        G.optimizers.RMSprop(0.02),
+        glassnet.losses.Huber(delta=2.0),
+        metrics=[glassnet.metrics.BinaryAccuracy(threshold=0.3), "mae"],
+    )
+    ours.save(tmp_path / "g.keras")
+    theirs = keras.saving.load_model(tmp_path / "g.keras")
+    assert type(theirs.optimizer).__name__ == "RMSprop"
+    assert type(theirs.loss).__name__ == "Huber"
+    x, y = np.ones((4, 3), "float32"), np.zeros((4, 2), "float32")
+    ours_loss = ours.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    theirs_loss = theirs.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    np.testing.assert_allclose(ours_loss, theirs_loss, rtol=1e-5)

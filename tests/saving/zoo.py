@@ -155,6 +155,14 @@ def initialized(k):
     )
 
 
+def nested(k):
+    L = k.layers
+    inner = k.Sequential(
+        [k.Input((4,)), L.Dense(5, activation="relu"), L.Dense(3)], name="inner"
+    )
+    return k.Sequential([k.Input((4,)), inner, L.Dense(2)])
+
+
 #: name -> (build, input shape of one sample, optimizer factory, loss, metrics)
 ZOO = {
     "mlp": (
@@ -208,6 +216,7 @@ ZOO = {
         [],
     ),
     "initialized": (initialized, (4,), lambda o: o.Adam(), "mse", ["mse"]),
+    "nested": (nested, (4,), lambda o: o.SGD(0.1, momentum=0.5), "mse", []),
 }
 
 

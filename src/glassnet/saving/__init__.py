@@ -48,14 +48,16 @@ target's folder and rename it over the target (``os.replace``), so a process
 killed mid-save leaves the previous file loadable (and a ``.<name>.*.tmp``
 file that may be deleted).
 
-**The scikit-learn estimators** (``MLPRegressor``, ``MLPClassifier``,
-``NeuralNetClassifier``, ``NeuralNetRegressor``) are saved the scikit-learn
-way, with ``pickle`` or ``joblib`` (``joblib.dump(estimator, "est.joblib")``):
-they pickle completely, optimizer state included, so ``partial_fit`` continues
-after loading. Loading a pickle runs whatever code the file names: load
-pickles and joblib files only from sources you trust. The ``.keras`` format
-is the one to exchange with others: it holds only data, and loading it runs
-only the classes you have in your own tables.
+**The scikit-learn estimators** (:class:`glassnet.sklearn.MLPRegressor`,
+:class:`glassnet.sklearn.MLPClassifier`) are saved the scikit-learn way, with
+``pickle`` or ``joblib`` (``joblib.dump(estimator, "mlp.joblib")``,
+``joblib.load("mlp.joblib")``): they pickle completely, the solver's state
+included, so ``partial_fit`` continues after loading; as with scikit-learn,
+load them with the glassnet version that saved them. **Unpickling runs
+whatever code the file names**, so a pickle or joblib file is as trustworthy
+as a script from the same source: load them only from sources you trust. The
+``.keras`` format is the one to exchange: it holds only data, and loading it
+runs only classes you have in your own tables.
 """
 
 from __future__ import annotations

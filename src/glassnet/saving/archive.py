@@ -9,6 +9,7 @@ inflate to gigabytes are refused before they are inflated), the CRCs, and the
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import re
 import zipfile
@@ -53,6 +54,9 @@ class KerasArchive:
 
     def __init__(self, file: Any, source: str) -> None:
         self.source = source
+        file.seek(0, io.SEEK_END)
+        length = file.tell()
+        file.seek(0)
         try:
             self._zip = zipfile.ZipFile(file, "r")
         except zipfile.BadZipFile as error:
@@ -66,6 +70,8 @@ class KerasArchive:
                 f"{source}: a .keras file has a few members with distinct names; "
                 f"this zip has {len(names)} ({len(set(names))} distinct)."
             )
+        for info in infos:
+            _check_sizes(info, length, source)
         self._infos = {info.filename: info for info in infos}
         missing = [n for n in (METADATA, CONFIG, WEIGHTS) if n not in self._infos]
         if missing:
@@ -75,7 +81,8 @@ class KerasArchive:
             )
 
     def size(self, name: str) -> int:
-        """The uncompressed size the zip declares for member ``name``."""
+        """The uncompressed size of member ``name`` (checked against the size
+        of the file: at most 100 times its part of it)."""
         return self._infos[name].file_size
 
     def read(self, name: str) -> bytes:
@@ -88,16 +95,6 @@ class KerasArchive:
             raise FileFormatError(
                 f"{where}: {info.file_size} bytes is more than the {limit} a "
                 "member of this kind may have."
-            )
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise FileFormatError(
-                f"{where}: compression method {info.compress_type} is not one a "
-                ".keras file uses (stored or deflated)."
-            )
-        if info.file_size > max(_BOMB_FLOOR, _MAX_RATIO * info.compress_size):
-            raise FileFormatError(
-                f"{where}: {info.compress_size} stored bytes declare "
-                f"{info.file_size} when inflated; refusing a decompression bomb."
             )
         with self._zip.open(info) as member:
             data = member.read(limit + 1)
@@ -113,6 +110,29 @@ class KerasArchive:
 
     def close(self) -> None:
         self._zip.close()
+
+
+def _check_sizes(info: zipfile.ZipInfo, length: int, source: str) -> None:
+    """A member's declared sizes must fit the file: its compressed bytes inside
+    it, a stored member as long as its bytes, an inflated one at most
+    ``_MAX_RATIO`` times longer (past ``_BOMB_FLOOR``)."""
+    where = f"{source} ({info.filename})"
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise FileFormatError(
+            f"{where}: compression method {info.compress_type} is not one a "
+            ".keras file uses (stored or deflated)."
+        )
+    stored = info.compress_type == zipfile.ZIP_STORED
+    if info.compress_size > length or (stored and info.file_size != info.compress_size):
+        raise FileFormatError(
+            f"{where}: the zip declares {info.compress_size} stored bytes and "
+            f"{info.file_size} inflated, in a file of {length} bytes."
+        )
+    if info.file_size > max(_BOMB_FLOOR, _MAX_RATIO * info.compress_size):
+        raise FileFormatError(
+            f"{where}: {info.compress_size} stored bytes declare "
+            f"{info.file_size} when inflated; refusing a decompression bomb."
+        )
 
 
 def parse_json(data: bytes | str, where: str) -> dict[str, Any]:

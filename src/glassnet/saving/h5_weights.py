@@ -254,13 +254,16 @@ def assign_all(plan: list[tuple[list[Any], list[np.ndarray]]]) -> None:
 
 
 def read_optimizer(
-    optimizer: Optimizer, variables: list[Any], weights: WeightsFile
+    optimizer: Optimizer, variables: list[Any], weights: WeightsFile, strict=True
 ) -> Any:
     """Check the optimizer state in the file against ``optimizer`` and
     ``variables``; returns a function that puts it in place (None: no state).
 
     A file may hold the full state, or only the iteration count and learning
-    rate (an optimizer that never stepped, as Keras writes it).
+    rate (an optimizer that never stepped, as Keras writes it). Another
+    number of variables (the state of another kind of optimizer) raises, or
+    with ``strict=False`` is skipped with a warning, as Keras's
+    ``load_weights`` does; damaged state raises either way.
     """
     count = weights.count("optimizer")
     if count is None:
@@ -275,11 +278,15 @@ def read_optimizer(
         for _ in group
     ]
     if count not in (len(head), len(head) + len(slots)):
-        raise FileFormatError(
+        message = (
             f"{weights.source}: the optimizer has {count} variables in the file; "
             f"a {type(optimizer).__name__} of this model has {len(head)} (before "
             f"its first step) or {len(head) + len(slots)}."
         )
+        if strict:
+            raise FileFormatError(message)
+        warnings.warn(f"The optimizer state was not loaded: {message}", stacklevel=3)
+        return None
     values = weights.read("optimizer", head + slots[: count - len(head)])
     iterations = int(values[0])
     if not 0 <= iterations < 1 << 62:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import warnings
 from typing import Any
 
 from glassnet._registry import custom_object_scope
 from glassnet.layers.budget import weight_budget
 from glassnet.saving import archive, h5_weights
 from glassnet.saving.atomic import write_atomically
-from glassnet.saving.errors import FileFormatError, format_errors
+from glassnet.saving.errors import format_errors
 from glassnet.saving.serialization import deserialize_keras_object, to_json
 
 
@@ -200,24 +199,16 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False) -> None
         weights = h5_weights.WeightsFile(image, source)
         try:
             plan = h5_weights.read_model_weights(model, weights, skip_mismatch)
-            restore = _optimizer_restore(model, weights)
+            restore = None
+            if model.compiled and model.optimizer is not None:
+                restore = h5_weights.read_optimizer(
+                    model.optimizer, model.trainable_weights, weights, strict=False
+                )
         finally:
             weights.close()
     h5_weights.assign_all(plan)
     if restore is not None:
         restore()
-
-
-def _optimizer_restore(model: Any, weights: h5_weights.WeightsFile) -> Any:
-    if not model.compiled or model.optimizer is None:
-        return None
-    try:
-        return h5_weights.read_optimizer(
-            model.optimizer, model.trainable_weights, weights
-        )
-    except FileFormatError as error:
-        warnings.warn(f"The optimizer state was not loaded: {error}", stacklevel=4)
-        return None
 
 
 # --- configs -------------------------------------------------------------------------
