@@ -223,7 +223,7 @@ class Optimizer:
 
     def get_config(self) -> dict[str, Any]:
         learning_rate = self.learning_rate
-        if callable(learning_rate):
+        if hasattr(learning_rate, "get_config"):  # a schedule object
             learning_rate = serialize_object(learning_rate)
         return {
             "name": self.name,

@@ -14,7 +14,7 @@ import pytest
 from glassnet import layers as L
 from glassnet import optimizers
 from glassnet.models import Model, Sequential, load_model, model_from_json
-from glassnet.saving import FileFormatError, save_model
+from glassnet.saving import FileFormatError, register_keras_serializable, save_model
 
 from .files import (
     edit_h5,
@@ -450,3 +450,37 @@ def test_declared_sizes_must_fit_the_file(tmp_path, saved):
     (tmp_path / "bad.keras").write_bytes(bytes(data))
     with pytest.raises(FileFormatError, match="declares .* stored bytes"):
         load_model(tmp_path / "bad.keras")
+
+
+@register_keras_serializable(package="saving_files_tests")
+class InverseTime:
+    """A learning-rate schedule: ``start / (1 + step)``."""
+
+    def __init__(self, start=0.1):
+        self.start = start
+
+    def __call__(self, step):
+        return self.start / (1 + step)
+
+    def get_config(self):
+        return {"start": self.start}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def test_a_registered_schedule_and_its_step_come_back(tmp_path):
+    model = _mlp(optimizers.SGD(InverseTime(0.2), momentum=0.9))
+    x, y = _data()
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    again = load_model(tmp_path / "m.keras")
+    assert isinstance(again.optimizer.learning_rate, InverseTime)
+    assert again.optimizer.learning_rate.start == 0.2
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    again.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    assert _same_weights(again, model)
+    model.optimizer.learning_rate = lambda step: 0.1
+    with pytest.raises(ValueError, match="lambda"):
+        model.save(tmp_path / "m.keras")

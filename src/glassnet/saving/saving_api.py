@@ -46,7 +46,6 @@ def save_model(
     """
     if kwargs.pop("zipped", None) is False:
         raise ValueError("glassnet writes zipped .keras files only (zipped=True).")
-    kwargs.pop("include_optimizer", None)
     if kwargs:
         raise TypeError(f"Unrecognized arguments to save_model(): {sorted(kwargs)}")
     _check_savable(model)
