@@ -275,16 +275,12 @@ INITIALIZERS = [
     initializers.Zeros(),
     initializers.Ones(),
     initializers.Identity(gain=3.0),
+    # the fixed-setting VarianceScaling classes (GlorotUniform, HeNormal, ...)
     *(
         cls(seed=6)
-        for cls in (
-            initializers.GlorotUniform,
-            initializers.GlorotNormal,
-            initializers.HeUniform,
-            initializers.HeNormal,
-            initializers.LecunUniform,
-            initializers.LecunNormal,
-        )
+        for cls in sorted(_classes(initializers._registry), key=str)
+        if issubclass(cls, initializers.VarianceScaling)
+        and cls is not initializers.VarianceScaling
     ),
 ]
 
