@@ -34,11 +34,16 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._registry import Registry
+from glassnet._registry import Registry, serialize_object, without_keras_only
 from glassnet.autograd import Tensor
 from glassnet.runtime import FlatVector
 
-_registry = Registry("optimizer")
+_registry = Registry("optimizer", module="keras.optimizers")
+# NOTE: glassnet has no schedule classes: this table resolves the schedules
+# users register for saving (glassnet.saving.register_keras_serializable).
+_schedules = Registry(
+    "learning rate schedule", instantiate=False, module="keras.optimizers.schedules"
+)
 
 
 class _Default(float):
@@ -87,6 +92,13 @@ class Optimizer:
     built : bool
         Whether :meth:`build` has run.
     """
+
+    #: Keras's arguments glassnet lacks, accepted in configs at these values.
+    keras_only: dict[str, Any] = {
+        "use_ema": False,
+        "ema_momentum": 0.99,
+        "ema_overwrite_frequency": None,
+    }
 
     def __init__(
         self,
@@ -202,6 +214,16 @@ class Optimizer:
         """All state arrays, in the order variables were first seen."""
         return [a for _, state in self._state.values() for a in state]
 
+    def slots(self, variable: Any) -> list[np.ndarray]:
+        """The state arrays of ``variable`` (made on first use), in the order of
+        ``_new_state``: what saving writes and loading fills in place."""
+        return self._state_of(variable, _array(variable))
+
+    @property
+    def slots_per_variable(self) -> int:
+        """How many state arrays each variable has (Adam: 2, 3 with AMSGrad)."""
+        return len(self._new_state(np.zeros(0)))
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         # NOTE: the per-variable state is keyed by id(), and ids change when a
         # pickle is loaded: re-key it so training resumes where it stopped.
@@ -217,17 +239,24 @@ class Optimizer:
         self.iterations = 0
 
     def get_config(self) -> dict[str, Any]:
+        learning_rate = self.learning_rate
+        if hasattr(learning_rate, "get_config"):  # a schedule object
+            learning_rate = serialize_object(learning_rate)
         return {
             "name": self.name,
-            "learning_rate": self.learning_rate,
+            "learning_rate": learning_rate,
             "weight_decay": self.weight_decay,
             "clipnorm": self.clipnorm,
             "clipvalue": self.clipvalue,
             "global_clipnorm": self.global_clipnorm,
+            **self.keras_only,
         }
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Optimizer:
+        config = without_keras_only(cls, config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = _schedules.get(config["learning_rate"])
         return cls(**config)
 
     def __repr__(self) -> str:
@@ -544,7 +573,8 @@ class Adam(_ElementwiseOptimizer):
             "beta_2": self.beta_2,
             "epsilon": self.epsilon,
             "amsgrad": self.amsgrad,
-            "step_dtype": self.step_dtype,
+            # glassnet's own argument: written only when set, so Keras reads it
+            **({"step_dtype": self.step_dtype} if self.step_dtype else {}),
         }
 
 
@@ -686,7 +716,8 @@ def get(identifier: Any) -> Optimizer:
 
 
 def serialize(optimizer: Optimizer) -> dict[str, Any]:
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    """Keras 3's ``{"module", "class_name", "config", "registered_name"}``."""
+    return _registry.serialize(optimizer)
 
 
 def deserialize(config: dict[str, Any]) -> Optimizer:

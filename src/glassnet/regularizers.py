@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 
 from glassnet import ops
-from glassnet._registry import Registry
+from glassnet._registry import Registry, without_keras_only
 from glassnet.autograd import Tensor
 
-_registry = Registry("regularizer")
+_registry = Registry("regularizer", module="keras.regularizers")
 
 
 def _check(value: Any, name: str) -> float:
@@ -39,7 +39,7 @@ class Regularizer:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Regularizer:
-        return cls(**config)
+        return cls(**without_keras_only(cls, config))
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -97,8 +97,8 @@ def get(identifier: Any) -> Any:
 
 
 def serialize(regularizer: Regularizer) -> dict[str, Any]:
-    config = regularizer.get_config()
-    return {"class_name": type(regularizer).__name__, "config": config}
+    """Keras 3's ``{"module", "class_name", "config", "registered_name"}``."""
+    return _registry.serialize(regularizer)
 
 
 def deserialize(config: dict[str, Any]) -> Any:

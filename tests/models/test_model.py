@@ -383,7 +383,7 @@ def test_sequential_config_round_trip():
     assert [type(layer) for layer in clone.layers] == [
         type(layer) for layer in model.layers
     ]
-    with pytest.raises(ValueError, match="Unknown layer class 'Densse'"):
+    with pytest.raises(ValueError, match="Unknown layer: 'Densse'"):
         Sequential.from_config({"layers": [{"class_name": "Densse", "config": {}}]})
 
 

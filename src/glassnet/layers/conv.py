@@ -73,6 +73,7 @@ class _Conv(Layer):
 
     rank = 2
     paddings: tuple[str, ...] = ("valid", "same")
+    keras_only = {"groups": 1, "kernel_constraint": None, "bias_constraint": None}
 
     def __init__(
         self,

@@ -7,11 +7,14 @@ evaluate / predict) comes from :class:`~glassnet.models.trainer.Trainer`.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from glassnet import losses, optimizers
+from glassnet import metrics as metrics_module
 from glassnet.autograd import Tensor, no_grad
 from glassnet.callbacks import History
 from glassnet.layers.base import (
@@ -23,6 +26,11 @@ from glassnet.layers.base import (
 )
 from glassnet.layers.core import InputLayer
 from glassnet.layers.fusion import layer_calls
+from glassnet.models.functional_config import (
+    functional_config,
+    functional_from_config,
+    is_functional_config,
+)
 from glassnet.models.summary import summarize, summary_html
 from glassnet.models.trainer import Trainer
 
@@ -290,5 +298,89 @@ class Model(Trainer, Layer):
         """Jupyter's view of a model: the ``summary()`` table, as HTML."""
         return summary_html(self, self._summary_rows())
 
+    # --- config and saving (Keras 3's .keras files: glassnet.saving) ---------------
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "trainable": self.trainable}
+        """Keras 3's config: a functional model's layers and how they connect;
+        a subclassed model's name (its own ``get_config`` adds its arguments)."""
+        if self._functional:
+            return functional_config(self)
+        return super().get_config()
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects=None) -> Model:
+        if is_functional_config(config):
+            return functional_from_config(cls, config, custom_objects)
+        return super().from_config(config)
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """:meth:`Trainer.compile`; the arguments are kept for
+        :meth:`get_compile_config` (the ``compile_config`` of saved files)."""
+        super().compile(*args, **kwargs)
+        bound = inspect.signature(super().compile).bind(*args, **kwargs)
+        bound.apply_defaults()
+        self._compile_arguments = dict(bound.arguments)
+
+    def get_compile_config(self) -> dict[str, Any] | None:
+        """Keras's ``compile_config``: the optimizer (its current settings),
+        loss and metrics as Keras 3 writes them; None before ``compile``."""
+        args = getattr(self, "_compile_arguments", None)
+        if not self.compiled or args is None:
+            return None
+        metrics = args.get("metrics")
+        if metrics is not None and not isinstance(metrics, (list, tuple)):
+            metrics = [metrics]
+        return {
+            "optimizer": optimizers.serialize(self.optimizer),
+            "loss": losses.serialize(args.get("loss")),
+            "loss_weights": args.get("loss_weights"),
+            "metrics": None
+            if metrics is None
+            else [metrics_module.serialize(m) for m in metrics],
+            "weighted_metrics": args.get("weighted_metrics"),
+            "run_eagerly": bool(args.get("run_eagerly")),
+            "steps_per_execution": args.get("steps_per_execution", 1),
+            "jit_compile": bool(args.get("jit_compile")),
+        }
+
+    def compile_from_config(self, config: dict[str, Any]) -> None:
+        """``compile`` with the arguments of :meth:`get_compile_config`."""
+        metrics = config.get("metrics")
+        if isinstance(metrics, list):
+            metrics = [
+                m if isinstance(m, str) else metrics_module.get(m) for m in metrics
+            ]
+        loss = config.get("loss")
+        self.compile(
+            optimizer=optimizers.get(config.get("optimizer")),
+            loss=loss if isinstance(loss, str) else losses.get(loss),
+            metrics=metrics,
+            loss_weights=config.get("loss_weights"),
+            weighted_metrics=config.get("weighted_metrics"),
+        )
+
+    def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
+        """Write the model (architecture, weights, optimizer state and compile
+        arguments) to a Keras 3 ``.keras`` file; see :mod:`glassnet.saving`."""
+        from glassnet.saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Write the weights (and optimizer state) to a Keras ``.weights.h5``."""
+        from glassnet.saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: Any, skip_mismatch: bool = False) -> None:
+        """Load weights written by :meth:`save_weights` or in a ``.keras``
+        file, matched by layer structure (as Keras does), all or nothing."""
+        from glassnet.saving import load_weights
+
+        load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The model's config as Keras 3's JSON (``json.dumps`` keywords
+        apply); :func:`glassnet.models.model_from_json` reads it back."""
+        from glassnet.saving import model_to_json
+
+        return model_to_json(self, **kwargs)
