@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from glassnet._registry import unknown_name
 from glassnet.layers.base import KerasTensor, Layer
 from glassnet.layers.core import InputLayer
 from glassnet.models.model import Model
@@ -114,14 +115,16 @@ class Sequential(Model):
         from glassnet import layers as layers_module
 
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        classes = {
+            name: obj
+            for name in layers_module.__all__
+            if isinstance(obj := getattr(layers_module, name), type)
+            and issubclass(obj, Layer)
+        }
         for entry in config.get("layers", []):
             name = entry["class_name"]
-            layer_cls = getattr(layers_module, name, None)
-            if not (isinstance(layer_cls, type) and issubclass(layer_cls, Layer)):
-                raise ValueError(
-                    f"Unknown layer class {name!r} in the config. Valid names are: "
-                    f"{', '.join(layers_module.__all__)}"
-                )
-            model.add(layer_cls.from_config(dict(entry["config"])), rebuild=False)
+            if name not in classes:
+                raise unknown_name("layer", name, classes, sorted(classes))
+            model.add(classes[name].from_config(dict(entry["config"])), rebuild=False)
         model._maybe_build()
         return model
