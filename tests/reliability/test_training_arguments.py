@@ -697,6 +697,19 @@ def test_fit_documents_its_arguments_and_errors():
         "callbacks",
         "verbose",
     ):
-        assert f"\n{name}: " in doc
-    assert "TypeError" in doc and "ValueError" in doc and "empty input" in doc
-    assert "\nsteps: " in Sequential.predict.__doc__
+        assert f"\n{name}\n    " in doc
+    assert "\nRaises\n------\nTypeError\n" in doc and "\nValueError\n" in doc
+    assert "empty input is an error" in doc
+    assert "\nsteps\n    " in Sequential.predict.__doc__
+    assert max(len(line) for line in doc.splitlines()) <= 80
+
+
+def test_labels_are_checked_against_a_one_unit_output_too():
+    model = Sequential([Input((4,)), Dense(1, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    expect_failure(
+        model,
+        lambda m: m.fit(X, LABELS % 2),
+        ValueError,
+        r"labels in y must be in \[0, 1\) for the model's 1 outputs.*from 0 to 1",
+    )

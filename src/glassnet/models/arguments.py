@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import textwrap
 from collections.abc import Callable
 from typing import Any
 
@@ -207,26 +208,42 @@ DOCS: dict[str, str] = {
     "validation_freq": "a positive integer: validate every this many epochs.",
     "steps": "a positive integer or None: at most this many batches.",
     "return_dict": "a bool: the logs as a dict instead of a list.",
+    "optimizer": 'a name (``"adam"``), an Optimizer, its class or its config dict.',
+    "loss": 'a name (``"mse"``), a Loss, a function ``(y_true, y_pred) -> '
+    "Tensor`` (one loss per sample) or a config dict.",
+    "metrics": 'a list of names (``"accuracy"``, ``"mae"``), functions, Metric '
+    "objects or config dicts (one of them alone is accepted too).",
     "steps_per_execution": "a positive integer (accepted for Keras; glassnet "
     "runs one step at a time).",
 }
 
-_ERRORS = (
-    "Every argument is checked before anything changes (weights, optimizer "
-    "state, compile state, ``history``; only the first data an unbuilt model "
-    "sees builds it, as in Keras): TypeError for a value of the wrong type or "
-    "an unknown keyword (with the closest argument names), ValueError for a "
-    "value out of range or data that does not fit the model, each naming the "
-    "argument, what it expects and what came."
+_RAISES = {
+    "TypeError": "An argument of the wrong type, or an unknown keyword (with the "
+    "closest argument names).",
+    "ValueError": "A value out of range, or data that does not fit the model.",
+}
+_ATOMIC = (
+    "Each message names the argument, what it expects and what came. Every "
+    "check runs before anything changes (weights, optimizer state, compile "
+    "state, ``history``; only the first data an unbuilt model sees builds it, "
+    "as in Keras)."
 )
 
 
 def _document(method: Callable[..., Any], parameters: list[str]) -> str:
-    lines = [inspect.cleandoc(method.__doc__ or ""), "", "Arguments", "---------"]
+    """``method``'s docstring with numpydoc sections made from :data:`DOCS`."""
+
+    def indented(text: str) -> str:
+        return textwrap.fill(text, 76, initial_indent="    ", subsequent_indent="    ")
+
+    lines = [inspect.cleandoc(method.__doc__ or ""), "", "Parameters", "----------"]
     for name in parameters:
         if name in DOCS:
-            lines.append(f"{name}: {DOCS[name]}")
-    return "\n".join([*lines, "", "Errors", "------", _ERRORS])
+            lines += [name, indented(DOCS[name])]
+    lines += ["", "Raises", "------"]
+    for error, text in _RAISES.items():
+        lines += [error, indented(text)]
+    return "\n".join([*lines, "", textwrap.fill(_ATOMIC, 80)])
 
 
 def checked(method: Callable[..., Any]) -> Callable[..., Any]:

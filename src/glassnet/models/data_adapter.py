@@ -142,20 +142,18 @@ def _check_targets(y: np.ndarray, output_shape: tuple, targets: str | None) -> N
     ``"labels"``, or None: a loss glassnet does not know). A target that would
     only fit by broadcasting is an error that shows both shapes."""
     out = tuple(output_shape[1:])
-    several = bool(out and out[-1] and out[-1] > 1)
-    if targets == "labels" and not several:
-        return  # NOTE: the loss says what it makes of labels for one output
-    if targets != "labels" and _fits(y.shape[1:], out):
+    if (targets != "labels" or not out) and _fits(y.shape[1:], out):
         return
-    labels = several and (
-        _fits(y.shape[1:], out[:-1]) or _fits(y.shape[1:], (*out[:-1], 1))
-    )
+    classes = out[-1] if out else None
+    labels = _fits(y.shape[1:], out[:-1]) or _fits(y.shape[1:], (*out[:-1], 1))
+    labels = bool(out) and labels and (targets == "labels" or (classes or 0) > 1)
     integral = labels and _integral(y)
     if integral and targets != "same":
-        if targets == "labels" and y.size and (y.min() < 0 or y.max() >= out[-1]):
+        checked = targets == "labels" and classes and y.size
+        if checked and (y.min() < 0 or y.max() >= classes):
             raise ValueError(
-                f"The labels in y must be in [0, {out[-1]}) for the model's "
-                f"{out[-1]} outputs. Received: labels from {y.min()} to {y.max()}"
+                f"The labels in y must be in [0, {classes}) for the model's "
+                f"{classes} outputs. Received: labels from {y.min()} to {y.max()}"
             )
         return
     if targets == "labels":
