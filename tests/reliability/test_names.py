@@ -154,5 +154,5 @@ def test_close_matches_prefers_the_spelling_style_it_was_given():
 def test_a_name_that_is_not_a_string_is_a_type_error():
     with pytest.raises(TypeError, match="Received: loss=3"):
         losses.get(3)
-    with pytest.raises(ValueError, match="Unknown layer: 3"):
-        Sequential.from_config(_config(3))
+    with pytest.raises(TypeError, match="Received: activation=3"):
+        Dense(2, activation=3)
