@@ -15,13 +15,13 @@ that batch touches the weights.
 
 from __future__ import annotations
 
-import warnings
 from math import isfinite
 from typing import Any
 
 import numpy as np
 
 from glassnet import optimizers
+from glassnet._warnings import warn
 from glassnet.autograd import Tensor, no_grad
 from glassnet.callbacks import Callback, CallbackList, History
 from glassnet.models import data_adapter
@@ -43,11 +43,10 @@ def _as_result(logs: dict[str, float], return_dict: bool) -> Any:
 def _warn_not_finite(value: float, where: str) -> None:
     """The one warning for a NaN or infinite training loss (the step that
     produced it left the weights alone)."""
-    warnings.warn(
+    warn(
         f"{where}: the loss is {value}; training stopped before this batch changed "
         "the weights. Try a lower learning rate, scaled inputs, or check the data.",
         RuntimeWarning,
-        stacklevel=3,
     )
 
 
