@@ -186,10 +186,11 @@ def standardize_y(
 
     ``(n,)`` targets of a one-unit output become ``(n, 1)``. ``y`` must then
     have the output's shape, or be integer class labels ``(n,)`` / ``(n, 1)``
-    for a several-unit output; ``targets`` (:attr:`CompileLoss.targets`) says
-    which the loss takes: ``"same"``, ``"labels"`` (checked to be in range) or
-    None (either). Float targets, and targets of the output's rank, are cast
-    to ``dtype``; integer labels of a lower rank keep their dtype.
+    where the loss takes them: ``targets`` (``CompileLoss.targets``) is
+    ``"same"``, ``"labels"`` (checked to be in ``[0, classes)``) or None (a
+    loss glassnet does not know: either, labels for several outputs). Float
+    targets, and targets of the output's rank, are cast to ``dtype``; integer
+    labels of a lower rank keep their dtype.
     """
     if y is None:
         raise ValueError(
