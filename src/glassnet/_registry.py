@@ -3,7 +3,8 @@
 A :class:`Registry` maps string names (``"glorot_uniform"``, ``"GlorotUniform"``)
 to classes or functions, and its :meth:`Registry.get` turns whatever a user passes
 (a name, an instance, a class, a callable or a Keras-style config dict) into the
-object to use. Unknown names raise ``ValueError`` listing the valid ones.
+object to use. Unknown names raise ``ValueError`` with the closest valid
+names ("did you mean"), then all of them (:func:`unknown_name`).
 
 Objects are written in Keras 3's serialization layout,
 ``{"module", "class_name", "config", "registered_name"}``, with the Keras
@@ -18,11 +19,12 @@ config gives: a name resolves through these tables or not at all.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import inspect
 import math
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 #: Keras's module string -> the registry of its objects ("keras.layers", ...).
@@ -156,6 +158,45 @@ def _is_function(obj: Any) -> bool:
     return inspect.isfunction(obj) or inspect.isbuiltin(obj)
 
 
+def _key(name: str) -> str:
+    """What spellings are compared by: ``"GlorotUniform"``, ``"glorot_uniform"``
+    and ``"Glorot-Uniform"`` all give ``"glorotuniform"``."""
+    return re.sub(r"[^0-9a-z]", "", name.lower())
+
+
+def close_matches(name: Any, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """Up to ``n`` of ``candidates`` that look like ``name`` (``difflib``,
+    ignoring case and underscores), the closest first; of two spellings of one
+    name (``"adam"``, ``"Adam"``) the one in ``name``'s style."""
+    if not isinstance(name, str):
+        return []
+    camel = name != snake_case(name)
+    by_key: dict[str, str] = {}
+    for candidate in sorted(candidates):
+        key = _key(candidate)
+        if key not in by_key or (candidate != snake_case(candidate)) == camel:
+            by_key[key] = candidate
+    keys = difflib.get_close_matches(_key(name), list(by_key), n=n, cutoff=0.6)
+    return [by_key[key] for key in keys]
+
+
+def unknown_name(
+    kind: str, name: Any, candidates: Iterable[str], valid: Iterable[str]
+) -> ValueError:
+    """The error for a name that is not one of ``candidates``: the closest of
+    them ("did you mean"), the ``valid`` names, and what was received::
+
+        Unknown loss: 'mse2'. Did you mean 'mse'? Valid names are: ...
+        Received: loss='mse2'
+    """
+    guesses = close_matches(name, candidates)
+    hint = f" Did you mean {' or '.join(map(repr, guesses))}?" if guesses else ""
+    return ValueError(
+        f"Unknown {kind}: {name!r}.{hint} Valid names are: {', '.join(valid)}. "
+        f"Received: {kind}={name!r}"
+    )
+
+
 class Registry:
     """A name -> object table with Keras-style ``get`` and ``serialize``.
 
@@ -231,10 +272,7 @@ class Registry:
     def lookup(self, name: str) -> Any:
         """The registered object itself (a class or a function)."""
         if not isinstance(name, str) or name not in self._table:
-            raise ValueError(
-                f"Unknown {self.kind}: {name!r}. Valid names are: "
-                f"{', '.join(self.names())}. Received: {self.kind}={name!r}"
-            )
+            raise unknown_name(self.kind, name, self._table, self.names())
         return self._table[name]
 
     def name_of(self, obj: Any) -> str | None:

@@ -7,7 +7,6 @@ evaluate / predict) comes from :class:`~glassnet.models.trainer.Trainer`.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -311,14 +310,6 @@ class Model(Trainer, Layer):
         if is_functional_config(config):
             return functional_from_config(cls, config, custom_objects)
         return super().from_config(config)
-
-    def compile(self, *args: Any, **kwargs: Any) -> None:
-        """:meth:`Trainer.compile`; the arguments are kept for
-        :meth:`get_compile_config` (the ``compile_config`` of saved files)."""
-        super().compile(*args, **kwargs)
-        bound = inspect.signature(super().compile).bind(*args, **kwargs)
-        bound.apply_defaults()
-        self._compile_arguments = dict(bound.arguments)
 
     def get_compile_config(self) -> dict[str, Any] | None:
         """Keras's ``compile_config``: the optimizer (its current settings),
