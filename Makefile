@@ -10,8 +10,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-demo: $(VENV)/.installed
-	$(VENV)/bin/glassnet demo
+demo: $(VENV)/.installed  # the lecture on glassnet: text here, report.html in glassnet-demo/
+	$(VENV)/bin/glassnet demo --out glassnet-demo
 
 test: $(VENV)/.installed
 	$(PY) -m pytest tests
@@ -26,4 +26,4 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_engine.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info glassnet-demo
