@@ -195,6 +195,7 @@ def test_every_image_loads_in_headless_chromium(demo, tmp_path):
             "--disable-gpu",
             "--no-sandbox",
             "--no-first-run",
+            "--disable-dev-shm-usage",
             f"--user-data-dir={tmp_path / 'profile'}",
             "--virtual-time-budget=10000",
             "--dump-dom",
