@@ -144,7 +144,7 @@ def _verdict(number: Number) -> str:
 def _numbers_table(numbers: list[Number], sections: list[int] | None = None) -> str:
     """A table of quantities: the seed's value, glassnet's, and the verdict;
     with ``sections``, a first column linking to the section of each."""
-    head = ["quantity", "the seed lecture printed", "glassnet", ""]
+    head = ["quantity", "the lecture printed", "glassnet", ""]
     if sections is not None:
         head.insert(0, "§")
     rows = []
@@ -194,16 +194,19 @@ def render(sections: list[_Section], seconds: float) -> str:
     parts = [
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>glassnet demo: the seed lecture, on glassnet</title><style>{STYLE}",
+        f"<title>glassnet demo: the lecture, on glassnet</title><style>{STYLE}",
         "</style></head><body>",
-        "<h1>The seed lecture, on glassnet</h1>",
+        "<h1>The lecture, on glassnet</h1>",
         f'<p class="meta">{html.escape(versions)}</p>',
+        "<p>The lecture glassnet grew out of (Neural Networks, lecture 3), run on "
+        "glassnet by <code>glassnet demo</code>: each section's printed text, the "
+        "numbers the lecture printed beside glassnet's, and its figures (also "
+        "saved beside this page as PNG files).</p>",
     ]
     if compared:
         same = sum(bool(n.same) for n in compared)
         parts += [
-            '<section id="numbers"><h2>The seed lecture\'s numbers next to '
-            "glassnet's</h2>",
+            "<section id=\"numbers\"><h2>The lecture's numbers next to glassnet's</h2>",
             f"<p>{same} of {len(compared)} printed exactly as in the lecture; "
             "the others say why they differ.</p>",
             _numbers_table(compared, where),

@@ -93,10 +93,10 @@ def demo_sklearn() -> Shown:
         clf = regressor.fit(X, X[:, 0])
     print("MLPRegressor(hidden_layer_sizes=(1,), solver='sgd', ...).fit(X, y = X)")
     print(f"  n_layers_, n_outputs_ = {clf.n_layers_}, {clf.n_outputs_}")
-    print(f"  loss_ = {clf.loss_:.12f}   (seed: {SEED['loss_']})")
+    print(f"  loss_ = {clf.loss_:.12f}   (lecture: {SEED['loss_']})")
     prediction = _vector(clf.predict([[0.0], [1.5], [-1.4]]))
     print(f"  predict([[0.], [1.5], [-1.4]]) = {prediction}")
-    print(f"  (seed: {SEED['predict']}, scikit-learn's numbers)")
+    print(f"  (lecture: {SEED['predict']}, scikit-learn's numbers)")
     (ax,) = plot_history(clf)
     ax.set_title("MLPRegressor(hidden_layer_sizes=(1,)): loss_curve_")
     return Shown(
@@ -146,7 +146,7 @@ def demo_backprop() -> Shown:
     print("    df/dz = q = 3,  df/dq = z = -4,  df/dx = df/dq * dq/dx = -4 * 1")
     grads = ", ".join(f"{t.grad.item():g}" for t in (x, y, z))
     print(f"  [df/dx, df/dy, df/dz]     = [{grads}]")
-    print("  (the seed lecture prints  -12  and  [-4, -4, 3])")
+    print("  (the lecture prints  -12  and  [-4, -4, 3])")
     ax = draw_graph(f)
     ax.set_title("f = (x + y) z: each node's value and gradient", fontsize=11)
     return Shown(
@@ -271,11 +271,9 @@ def demo_keras() -> Shown:
     predicted = _vector(prediction)
     print("Sequential([Dense(1, input_dim=1), Activation('tanh'), Dense(1)]),")
     print("SGD(lr=0.001), 3,200 epochs of batches of 200, validation_split=0.2")
-    print(
-        f"  minimum validation loss = {lowest}   (seed: {SEED['keras_min_val_loss']})"
-    )
+    print(f"  min(val_loss) = {lowest}   (lecture: {SEED['keras_min_val_loss']})")
     print(f"  predict([[0.], [1.5], [-1.4]]) = {predicted}")
-    print(f"  (seed: {SEED['keras_predict']}; other initial weights, same function)")
+    print(f"  (lecture: {SEED['keras_predict']}; other initial weights, same function)")
     print(f"  model.count_params() = {model.count_params()}")
     axes = plot_history(history)
     note = "other initial weights than Keras's: close, not equal"
@@ -389,7 +387,7 @@ def demo_digits_cnn() -> Shown:
 #: (title, function) pairs shown by ``glassnet demo``, in order; append to extend.
 DEMOS: list[tuple[str, Callable[[], Shown | None]]] = [
     ("World's simplest NN, scikit-learn style (exact numbers)", demo_sklearn),
-    ("Backpropagation with local gradients (the seed's example)", demo_backprop),
+    ("Backpropagation with local gradients (the lecture's example)", demo_backprop),
     ("The same engine on arrays", demo_vector_backprop),
     ("Neural networks in scikit-learn: a decision surface", demo_classifier),
     ("Width against depth", demo_width_depth),
@@ -445,11 +443,12 @@ def run_demo(out: str | Path | None = DEFAULT_OUT) -> int:
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": (
         "run the lecture on glassnet; write a report",
-        "Run the seed lecture's examples on glassnet, in the lecture's order: "
-        "backpropagation with local gradients (and its graph), the "
-        "scikit-learn-style and Keras-style networks, width against depth, "
-        "parameter counts and a CNN on scikit-learn's digits, with the lecture's "
-        "numbers beside glassnet's. Prints the text as it goes and writes every "
+        "Run the lecture glassnet grew out of (Neural Networks, lecture 3) on "
+        "glassnet, section by section: the world's simplest network scikit-learn "
+        "style, backpropagation with local gradients and its graph, a decision "
+        "surface, width against depth, the same network Keras style, parameter "
+        "counts, and a CNN on scikit-learn's digits, with the numbers the lecture "
+        "printed beside glassnet's. Prints the text as it goes and writes every "
         f"figure as PNG and one self-contained report.html to DIR (default: "
         f"./{DEFAULT_OUT}); --text prints only. No download; well under a minute.",
     ),
