@@ -128,7 +128,7 @@ pre { background: #f6f8fa; padding: 0.8em; overflow-x: auto; font-size: 0.85em; 
 table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left;
          vertical-align: top; }
-td.num { font-family: ui-monospace, monospace; white-space: nowrap; }
+td.num { font-family: ui-monospace, monospace; }
 .same { color: #1a7f37; font-weight: bold; } .differs { color: #9a6700; }
 figure { margin: 0 0 1.2em 0; } figure img { max-width: 100%; height: auto; }
 figcaption { color: #555; font-size: 0.9em; }
@@ -142,19 +142,23 @@ def _verdict(number: Number) -> str:
 
 
 def _numbers_table(numbers: list[Number], sections: list[int] | None = None) -> str:
-    """A table of quantities: the seed's value, glassnet's, and the verdict;
-    with ``sections``, a first column linking to the section of each."""
+    """A table of quantities: the lecture's value, glassnet's, and the verdict
+    (only glassnet's where the lecture printed none of them); with
+    ``sections``, a first column linking to the section of each."""
+    compared = any(n.seed is not None for n in numbers)
     head = ["quantity", "the lecture printed", "glassnet", ""]
+    if not compared:
+        head = ["quantity", "glassnet"]
     if sections is not None:
         head.insert(0, "§")
     rows = []
     for i, n in enumerate(numbers):
-        cells = [
-            f"<td>{html.escape(n.what)}</td>",
-            f'<td class="num">{html.escape(n.seed or "")}</td>',
-            f'<td class="num">{html.escape(n.glassnet)}</td>',
-            f"<td>{_verdict(n)}</td>",
-        ]
+        cells = [f"<td>{html.escape(n.what)}</td>"]
+        if compared:
+            cells.append(f'<td class="num">{html.escape(n.seed or "")}</td>')
+        cells.append(f'<td class="num">{html.escape(n.glassnet)}</td>')
+        if compared:
+            cells.append(f"<td>{_verdict(n)}</td>")
         if sections is not None:
             cells.insert(0, f'<td><a href="#s{sections[i]}">{sections[i]}</a></td>')
         rows.append(f"<tr>{''.join(cells)}</tr>")

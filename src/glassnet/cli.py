@@ -273,7 +273,7 @@ def demo_keras() -> Shown:
     print("SGD(lr=0.001), 3,200 epochs of batches of 200, validation_split=0.2")
     print(f"  min(val_loss) = {lowest}   (lecture: {SEED['keras_min_val_loss']})")
     print(f"  predict([[0.], [1.5], [-1.4]]) = {predicted}")
-    print(f"  (lecture: {SEED['keras_predict']}; other initial weights, same function)")
+    print(f"  (lecture: {SEED['keras_predict']}; Keras drew other initial weights)")
     print(f"  model.count_params() = {model.count_params()}")
     axes = plot_history(history)
     note = "other initial weights than Keras's: close, not equal"
