@@ -70,14 +70,14 @@ def mean_squared_error(y_true: Any, y_pred: Any) -> Tensor:
 
 @_registry.register("mean_absolute_error", "mae", "MAE")
 def mean_absolute_error(y_true: Any, y_pred: Any) -> Tensor:
-    """mean(|y_pred - y_true|, axis=-1)."""
+    """``mean(|y_pred - y_true|, axis=-1)``."""
     y_true, y_pred = _prepare(y_true, y_pred)
     return ops.mean(ops.abs(y_pred - y_true), axis=-1)
 
 
 @_registry.register("huber")
 def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> Tensor:
-    """mean(0.5 e**2 if |e| <= delta else delta (|e| - 0.5 delta), axis=-1)."""
+    """``mean(0.5 e**2 if |e| <= delta else delta (|e| - 0.5 delta), axis=-1)``."""
     y_true, y_pred = _prepare(y_true, y_pred)
     error = ops.abs(y_pred - y_true)
     quadratic = ops.minimum(error, delta)

@@ -79,7 +79,7 @@ def mean_squared_error(y_true: Any, y_pred: Any) -> np.ndarray:
 
 @_registry.register("mean_absolute_error", "mae")
 def mean_absolute_error(y_true: Any, y_pred: Any) -> np.ndarray:
-    """mean(|y_pred - y_true|, axis=-1)."""
+    """``mean(|y_pred - y_true|, axis=-1)``."""
     y_true, y_pred = _arrays(y_true, y_pred)
     return np.mean(np.abs(y_pred - y_true), axis=-1)
 

@@ -51,7 +51,7 @@ _registry.base = Regularizer
 
 @_registry.register("l1_l2")
 class L1L2(Regularizer):
-    """l1 sum(|w|) + l2 sum(w**2)."""
+    """``l1 sum(|w|) + l2 sum(w**2)``."""
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0) -> None:
         self.l1 = _check(0.0 if l1 is None else l1, "l1")
@@ -66,7 +66,7 @@ class L1L2(Regularizer):
 
 @_registry.register("l1")
 class L1(L1L2):
-    """l1 sum(|w|)."""
+    """``l1 sum(|w|)``."""
 
     def __init__(self, l1: float = 0.01) -> None:
         super().__init__(l1=l1)

@@ -1,18 +1,18 @@
 """Pictures of what a network is and what it learned, drawn with matplotlib.
 
-========================  ==========================================  ===========
-function                  draws                                       returns
-========================  ==========================================  ===========
-:func:`plot_surface`      a two-feature model's decision surface      Axes
-:func:`plot_history`      losses on one axis, each metric on its own  list of Axes
-:func:`plot_architectures`  decision surfaces of several widths and   Figure
-                          depths, with parameter counts and scores
-:func:`draw_graph`        the computational graph behind a tensor:    Axes
-                          op, value and gradient of every node
-:func:`plot_model`        a model's layers, shapes and parameters     Axes
-:func:`plot_filters`      each filter of a ``Conv2D`` layer           Figure
-:func:`plot_feature_maps` each ``Conv2D``'s outputs for one image     Figure
-========================  ==========================================  ===========
+============================  ==========================================  ============
+function                      draws                                       returns
+============================  ==========================================  ============
+:func:`plot_surface`          a two-feature model's decision surface      Axes
+:func:`plot_history`          losses on one axis, each metric on its own  list of Axes
+:func:`plot_architectures`    decision surfaces of several widths and     Figure
+                              depths, with parameter counts and scores
+:func:`draw_graph`            the computational graph behind a tensor:    Axes
+                              op, value and gradient of every node
+:func:`plot_model`            a model's layers, shapes and parameters     Axes
+:func:`plot_filters`          each filter of a ``Conv2D`` layer           Figure
+:func:`plot_feature_maps`     each ``Conv2D``'s outputs for one image     Figure
+============================  ==========================================  ============
 
 matplotlib is imported by these functions only, on first use, so the rest of
 glassnet never needs it. Each function draws into ``ax=`` (``fig=`` for the
