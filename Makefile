@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test docs lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -10,13 +10,17 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-demo: $(VENV)/.installed
-	$(VENV)/bin/glassnet demo
+demo: $(VENV)/.installed  # the lecture on glassnet: text here, report.html in glassnet-demo/
+	$(VENV)/bin/glassnet demo --out glassnet-demo
 
 test: $(VENV)/.installed
 	$(PY) -m pytest tests
 	@echo "== the layer and model tests again, on the plain ops only =="
 	GLASSNET_FAST_KERNELS=0 $(PY) -m pytest tests/layers tests/models
+
+docs: $(VENV)/.installed  # the user documentation, as HTML
+	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
+	@echo "The documentation: docs/_build/html/index.html"
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests benchmarks examples
@@ -26,4 +30,4 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_engine.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info glassnet-demo docs/_build

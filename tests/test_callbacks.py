@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 
 import numpy as np
 import pytest
@@ -91,6 +92,21 @@ def test_history_records_one_value_per_epoch():
     history.on_epoch_end(0, {"loss": 2.0})
     history.on_epoch_end(1, {"loss": 1.0})
     assert history.history == {"loss": [2.0, 1.0]} and history.epoch == [0, 1]
+
+
+def test_history_repr_and_html():
+    history = callbacks.History()
+    assert repr(history) == "<History: no epochs yet>"
+    history.on_train_begin()
+    for epoch in range(8):
+        history.on_epoch_end(epoch, {"loss": 1 / (epoch + 1), "val_loss": 2.0})
+    assert repr(history) == "<History: 8 epochs; last loss=0.125, val_loss=2>"
+    html = history._repr_html_()
+    assert "<b>History</b>: 8 epochs" in html
+    assert "<th>epoch</th><th>loss</th><th>val_loss</th>" in html
+    epochs = re.findall(r"<tr><td>(\d+)</td>", html)
+    assert epochs == ["1", "4", "5", "6", "7", "8"]  # the first, then the last 5
+    assert html.count("…") == 1 and ">0.125<" in html
 
 
 def test_early_stopping_waits_patience_epochs():

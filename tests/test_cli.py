@@ -22,10 +22,18 @@ def test_version(capsys):
     assert capsys.readouterr().out.strip() == f"glassnet {glassnet.__version__}"
 
 
-def test_help_lists_demo(capsys):
-    with pytest.raises(SystemExit):
+def test_help_lists_each_command_with_one_line(capsys):
+    with pytest.raises(SystemExit) as exit_info:
         cli.main(["--help"])
-    assert "demo" in capsys.readouterr().out
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "demo" in cli.COMMANDS
+    for name, (summary, description) in cli.COMMANDS.items():
+        assert re.search(rf"^    {name} +{re.escape(summary)}$", out, re.M), out
+        assert "\n" not in summary and len(summary) < 60
+        with pytest.raises(SystemExit):
+            cli.main([name, "--help"])
+        assert description[:40] in " ".join(capsys.readouterr().out.split())
 
 
 def test_no_command_prints_help(capsys):
@@ -40,23 +48,51 @@ def test_unknown_command_is_an_error(capsys):
     assert "invalid choice: 'fly'" in capsys.readouterr().err
 
 
-def test_demo_prints_the_seed_values_and_gradients(capsys):
+def _one_picture():
+    """A cheap section: prints a line, returns a number and one figure."""
+    import matplotlib.pyplot as plt
+
+    from glassnet._report import Number, Picture, Shown
+
+    print("a section with a picture")
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.plot([0, 1], [1, 0])
+    return Shown([Number("answer", "42", "42")], [Picture("line", fig, "a line")])
+
+
+@pytest.fixture
+def short_demo(monkeypatch, tmp_path):
+    """DEMOS cut to two cheap sections, run in an empty working folder."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(
+        cli, "DEMOS", [("Text", lambda: print("text only")), ("Line", _one_picture)]
+    )
+    return tmp_path
+
+
+def test_demo_writes_its_report_to_the_default_folder(short_demo, capsys):
     assert cli.main(["demo"]) == 0
     out = capsys.readouterr().out
-    assert "f = q * z                 = -12" in out
-    assert "[df/dx, df/dy, df/dz]     = [-4, -4, 3]" in out
-    # The seed's scikit-learn cell, exactly, and its parameter counts explained.
-    assert "loss_ = 0.065114704477 " in out
-    assert "[ 0.01023809  1.69176755 -1.57832278]" in out.split("predict(")[1]
-    assert "model.count_params() = 4" in out
-    assert "1024 × 4 weights + 4 biases = 4,100" in out
-    assert "3 × 3 × 1 × 4 weights + 4 biases = 40" in out
+    folder = short_demo / cli.DEFAULT_OUT
+    assert sorted(p.name for p in folder.iterdir()) == ["line.png", "report.html"]
+    assert f"Report: {folder / 'report.html'}" in out
+    assert "1. Text" in out and "2. Line" in out and "text only" in out
+    page = (folder / "report.html").read_text()
+    assert "a section with a picture" in page and "data:image/png;base64," in page
 
 
-def test_demo_sections_can_be_appended(monkeypatch, capsys):
+def test_demo_text_prints_only(short_demo, capsys):
+    assert cli.main(["demo", "--text"]) == 0
+    assert "a section with a picture" in capsys.readouterr().out
+    assert list(short_demo.iterdir()) == []
+    with pytest.raises(SystemExit):  # a folder and "no files" contradict
+        cli.main(["demo", "--text", "--out", "x"])
+
+
+def test_demo_sections_can_be_appended(short_demo, capsys):
     demos = list(cli.DEMOS) + [("Extra", lambda: print("extra section ran"))]
-    monkeypatch.setattr(cli, "DEMOS", demos)
-    cli.main(["demo"])
+    cli.DEMOS[:] = demos
+    cli.main(["demo", "--text"])
     out = capsys.readouterr().out
     assert f"{len(demos)}. Extra" in out and "extra section ran" in out
 

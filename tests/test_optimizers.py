@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import inspect
 import os
 
 import numpy as np
@@ -207,6 +208,35 @@ def test_lr_alias_and_attribute():
     schedule.step([w])
     schedule.step([w])
     assert w.data[0] == pytest.approx(0.25 - 0.1 - 0.2)
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [
+        optimizers.SGD,
+        optimizers.Adam,
+        optimizers.AdamW,
+        optimizers.RMSprop,
+        optimizers.Adagrad,
+    ],
+)
+def test_lr_and_learning_rate_together_are_rejected(cls):
+    # Keras 2 silently took ``lr``; here both given is an error naming both, even
+    # when they agree or one equals the default.
+    for kwargs in [
+        dict(lr=0.01, learning_rate=0.1),
+        dict(lr=0.01, learning_rate=0.01),
+        dict(lr=0.3, learning_rate=cls().learning_rate),
+    ]:
+        with pytest.raises(ValueError, match=r"lr=0\.\d+, learning_rate=0\.\d+"):
+            cls(**kwargs)
+    with pytest.raises(ValueError, match="only one of them"):
+        cls(0.1, lr=0.2)  # learning_rate given by position
+    # The default is a plain float, printed as the number.
+    assert type(cls().learning_rate) is float
+    assert type(cls(lr=0.2).learning_rate) is float
+    default = inspect.signature(cls).parameters["learning_rate"].default
+    assert repr(default) in ("0.01", "0.001")
 
 
 def test_step_skips_missing_grads_and_keeps_grads_intact():

@@ -12,7 +12,7 @@ from glassnet import ops
 from glassnet._registry import Registry
 from glassnet.autograd import Tensor
 
-_registry = Registry("activation", instantiate=False)
+_registry = Registry("activation", instantiate=False, module="keras.activations")
 register = _registry.register
 
 
@@ -134,12 +134,17 @@ def get(identifier: Any) -> Callable[[Tensor], Tensor]:
     return _registry.get(identifier, default=linear)
 
 
-def serialize(activation: Callable[[Tensor], Tensor]) -> str:
-    """The registered name of an activation (its ``__name__`` for others)."""
+def serialize(activation: Callable[[Tensor], Tensor]) -> Any:
+    """The registered name of an activation (``"relu"``); a user function
+    registered for saving gives Keras's function dict, other callables their
+    ``__name__``."""
     name = _registry.name_of(activation)
-    if name is None:
+    if name is not None:
+        return name
+    try:
+        return _registry.serialize(activation)
+    except (TypeError, ValueError):
         return getattr(activation, "__name__", repr(activation))
-    return name
 
 
 def deserialize(name: str) -> Callable[[Tensor], Tensor]:

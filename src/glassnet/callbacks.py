@@ -13,13 +13,15 @@ made from it.
 from __future__ import annotations
 
 import csv
+import html
 import math
 import os
-import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+
+from glassnet._warnings import warn
 
 __all__ = [
     "Callback",
@@ -178,6 +180,36 @@ class History(Callback):
         if self.model is not None:
             self.model.history = self
 
+    def __repr__(self) -> str:
+        if not self.epoch:
+            return "<History: no epochs yet>"
+        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items() if v)
+        count = len(self.epoch)
+        return f"<History: {count:,} epoch{'s' * (count != 1)}; last {last}>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the number of epochs and a table of the first and
+        the last five epochs' logs."""
+        count = len(self.epoch)
+        keys = list(self.history)
+        shown = sorted({0, *range(max(count - 5, 0), count)}) if count else []
+        head = "".join(f"<th>{html.escape(k)}</th>" for k in ["epoch", *keys])
+        rows = []
+        for i, index in enumerate(shown):
+            if i and index != shown[i - 1] + 1:
+                rows.append(f'<tr><td colspan="{len(keys) + 1}">…</td></tr>')
+            cells = [f"<td>{self.epoch[index] + 1}</td>"]
+            for k in keys:
+                values = self.history[k]
+                value = f"{values[index]:.6g}" if index < len(values) else ""
+                cells.append(f'<td style="text-align:right">{value}</td>')
+            rows.append(f"<tr>{''.join(cells)}</tr>")
+        return (
+            f"<div><p><b>History</b>: {count:,} epoch{'s' * (count != 1)}</p>"
+            f"<table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>"
+        )
+
 
 def _count(name: str, value: Any) -> int:
     """A number of epochs: an integer >= 0, else a ValueError naming it."""
@@ -258,10 +290,9 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
         if value is None:
-            warnings.warn(
+            warn(
                 f"EarlyStopping is conditioned on metric `{self.monitor}` which is "
                 f"not available. Available metrics are: {', '.join(logs or {})}",
-                stacklevel=2,
             )
             return
         if epoch < self.start_from_epoch:
@@ -361,10 +392,9 @@ class ReduceLROnPlateau(Callback):
         logs["learning_rate"] = _get_lr(self.model)
         value = logs.get(self.monitor)
         if value is None:
-            warnings.warn(
+            warn(
                 f"ReduceLROnPlateau is conditioned on metric `{self.monitor}` which "
                 f"is not available. Available metrics are: {', '.join(logs)}",
-                stacklevel=2,
             )
             return
         if self.cooldown_counter > 0:

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._registry import Registry
+from glassnet._registry import Registry, without_keras_only
 
-_registry = Registry("initializer")
+_registry = Registry("initializer", module="keras.initializers")
 
 
 def _check_shape(shape: Any) -> tuple[int, ...]:
@@ -70,7 +70,7 @@ class Initializer:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Initializer:
-        return cls(**config)
+        return cls(**without_keras_only(cls, config))
 
     def clone(self) -> Initializer:
         return type(self).from_config(self.get_config())
@@ -335,11 +335,9 @@ def get(identifier: Any) -> Initializer | None:
 
 
 def serialize(initializer: Initializer) -> dict[str, Any]:
-    """``{"class_name": ..., "config": ...}``, the inverse of :func:`get`."""
-    return {
-        "class_name": type(initializer).__name__,
-        "config": initializer.get_config(),
-    }
+    """Keras 3's ``{"module", "class_name", "config", "registered_name"}``, the
+    inverse of :func:`get`."""
+    return _registry.serialize(initializer)
 
 
 def deserialize(config: dict[str, Any]) -> Initializer:

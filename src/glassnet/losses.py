@@ -26,11 +26,11 @@ from typing import Any
 import numpy as np
 
 from glassnet import ops
-from glassnet._registry import Registry
+from glassnet._registry import Registry, without_keras_only
 from glassnet.autograd import Tensor
 from glassnet.ops.loss import EPSILON  # noqa: F401  (Keras's clip, kept public here)
 
-_registry = Registry("loss")
+_registry = Registry("loss", module="keras.losses")
 _REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "none", None)
 
 
@@ -70,14 +70,14 @@ def mean_squared_error(y_true: Any, y_pred: Any) -> Tensor:
 
 @_registry.register("mean_absolute_error", "mae", "MAE")
 def mean_absolute_error(y_true: Any, y_pred: Any) -> Tensor:
-    """mean(|y_pred - y_true|, axis=-1)."""
+    """``mean(|y_pred - y_true|, axis=-1)``."""
     y_true, y_pred = _prepare(y_true, y_pred)
     return ops.mean(ops.abs(y_pred - y_true), axis=-1)
 
 
 @_registry.register("huber")
 def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> Tensor:
-    """mean(0.5 e**2 if |e| <= delta else delta (|e| - 0.5 delta), axis=-1)."""
+    """``mean(0.5 e**2 if |e| <= delta else delta (|e| - 0.5 delta), axis=-1)``."""
     y_true, y_pred = _prepare(y_true, y_pred)
     error = ops.abs(y_pred - y_true)
     quadratic = ops.minimum(error, delta)
@@ -199,7 +199,7 @@ class Loss:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Loss:
-        return cls(**config)
+        return cls(**without_keras_only(cls, config))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.get_config()})"
@@ -225,11 +225,19 @@ class LossFunctionWrapper(Loss):
         return self.fn(y_true, y_pred, **self.fn_kwargs)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), **self.fn_kwargs}
+        keras_only = getattr(self, "keras_only", {})
+        return {**super().get_config(), **self.fn_kwargs, **keras_only}
 
 
-def _loss_class(name: str, fn: Callable[..., Tensor], **defaults: Any) -> type:
-    """A LossFunctionWrapper subclass whose keyword arguments are ``defaults``."""
+def _loss_class(
+    name: str,
+    fn: Callable[..., Tensor],
+    keras_only: dict[str, Any] | None = None,
+    **defaults: Any,
+) -> type:
+    """A LossFunctionWrapper subclass whose keyword arguments are ``defaults``;
+    ``keras_only`` are Keras's arguments it lacks, accepted in configs at
+    these values only (see ``glassnet._registry.without_keras_only``)."""
 
     def __init__(self, name=None, reduction="sum_over_batch_size", **kwargs):
         unknown = set(kwargs) - set(defaults)
@@ -245,6 +253,7 @@ def _loss_class(name: str, fn: Callable[..., Tensor], **defaults: Any) -> type:
     doc = f"Class form of :func:`{fn.__name__}`; options: {defaults or 'none'}."
     cls = type(name, (LossFunctionWrapper,), {"__init__": __init__, "__doc__": doc})
     cls.__module__ = __name__
+    cls.keras_only = keras_only or {}
     _registry.add(name, cls)
     return cls
 
@@ -253,16 +262,24 @@ MeanSquaredError = _loss_class("MeanSquaredError", mean_squared_error)
 MeanAbsoluteError = _loss_class("MeanAbsoluteError", mean_absolute_error)
 Huber = _loss_class("Huber", huber, delta=1.0)
 BinaryCrossentropy = _loss_class(
-    "BinaryCrossentropy", binary_crossentropy, from_logits=False, label_smoothing=0.0
+    "BinaryCrossentropy",
+    binary_crossentropy,
+    keras_only={"axis": -1},
+    from_logits=False,
+    label_smoothing=0.0,
 )
 CategoricalCrossentropy = _loss_class(
     "CategoricalCrossentropy",
     categorical_crossentropy,
+    keras_only={"axis": -1},
     from_logits=False,
     label_smoothing=0.0,
 )
 SparseCategoricalCrossentropy = _loss_class(
-    "SparseCategoricalCrossentropy", sparse_categorical_crossentropy, from_logits=False
+    "SparseCategoricalCrossentropy",
+    sparse_categorical_crossentropy,
+    keras_only={"ignore_class": None},
+    from_logits=False,
 )
 
 mse, mae = mean_squared_error, mean_absolute_error
@@ -277,10 +294,15 @@ def get(identifier: Any) -> Any:
 
 
 def serialize(loss: Any) -> Any:
-    """A function's registered name, or a Loss's ``{"class_name", "config"}``."""
-    if isinstance(loss, Loss):
-        return {"class_name": type(loss).__name__, "config": loss.get_config()}
-    return _registry.name_of(loss) or getattr(loss, "__name__", repr(loss))
+    """A loss as Keras 3 writes it: a function as its registered name (an alias
+    as the full name Keras knows: ``"cce"`` -> ``"categorical_crossentropy"``),
+    a Loss as ``{"module", "class_name", "config", "registered_name"}``."""
+    if isinstance(loss, str):
+        obj = _registry.lookup(loss) if loss in _registry else None
+        if obj is None or isinstance(obj, type):
+            return loss
+        return _registry.name_of(obj) or loss
+    return _registry.serialize(loss)
 
 
 def deserialize(config: Any) -> Any:

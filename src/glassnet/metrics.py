@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._registry import Registry, snake_case
+from glassnet._registry import Registry, snake_case, without_keras_only
 
-_registry = Registry("metric")
+_registry = Registry("metric", module="keras.metrics")
 
 
 def _arrays(y_true: Any, y_pred: Any, align: bool = True) -> tuple[Any, Any]:
@@ -103,7 +103,7 @@ def mean_squared_error(y_true: Any, y_pred: Any) -> np.ndarray:
 
 @_registry.register("mean_absolute_error", "mae")
 def mean_absolute_error(y_true: Any, y_pred: Any) -> np.ndarray:
-    """mean(|y_pred - y_true|, axis=-1)."""
+    """``mean(|y_pred - y_true|, axis=-1)``."""
     y_true, y_pred = _arrays(y_true, y_pred)
     return np.mean(np.abs(y_pred - y_true), axis=-1)
 
@@ -179,7 +179,7 @@ class Metric:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Metric:
-        return cls(**config)
+        return cls(**without_keras_only(cls, config))
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} result={self.result()!r}>"
@@ -286,9 +286,10 @@ def get(identifier: Any) -> Any:
 
 
 def serialize(metric: Any) -> Any:
-    if isinstance(metric, Metric):
-        return {"class_name": type(metric).__name__, "config": metric.get_config()}
-    return _registry.name_of(metric) or getattr(metric, "__name__", repr(metric))
+    """A metric as Keras 3 writes it: a name stays, a function gives its
+    registered name, a Metric Keras's ``{"module", "class_name", "config",
+    "registered_name"}``."""
+    return _registry.serialize(metric)
 
 
 def deserialize(config: Any) -> Any:

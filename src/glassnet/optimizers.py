@@ -29,19 +29,28 @@ are the same to the last bit.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
-from glassnet._registry import Registry
+from glassnet._registry import Registry, serialize_object, without_keras_only
 from glassnet.autograd import Tensor
 from glassnet.runtime import FlatVector
 
-_registry = Registry("optimizer")
+_registry = Registry("optimizer", module="keras.optimizers")
+# NOTE: glassnet has no schedule classes: this table resolves the schedules
+# users register for saving (glassnet.saving.register_keras_serializable).
+_schedules = Registry(
+    "learning rate schedule", instantiate=False, module="keras.optimizers.schedules"
+)
+
+
+class _Default(float):
+    """A default learning rate: a float that remembers nobody passed it, so
+    ``lr=`` (the old spelling) given together with ``learning_rate=`` is caught
+    even when the two agree with the default. It prints as the plain number."""
 
 
 def _check_nonnegative(name: str, value: Any, upper: float | None = None) -> None:
@@ -68,7 +77,7 @@ class Optimizer:
         A plain attribute that schedules and callbacks may change between steps;
         a callable is called with ``iterations`` (a Keras-style schedule).
         ``lr=`` is accepted as an alias (the old Keras spelling); giving both
-        with different values is an error.
+        ``lr`` and ``learning_rate`` is an error.
     weight_decay : float, optional
         Keras's decoupled decay ``w -= w * weight_decay * learning_rate`` applied
         before each update.
@@ -85,9 +94,16 @@ class Optimizer:
         Whether :meth:`build` has run.
     """
 
+    #: Keras's arguments glassnet lacks, accepted in configs at these values.
+    keras_only: dict[str, Any] = {
+        "use_ema": False,
+        "ema_momentum": 0.99,
+        "ema_overwrite_frequency": None,
+    }
+
     def __init__(
         self,
-        learning_rate: float | Callable[[int], float] = 0.001,
+        learning_rate: float | Callable[[int], float] = _Default(0.001),  # noqa: B008 (a float)
         weight_decay: float | None = None,
         clipnorm: float | None = None,
         clipvalue: float | None = None,
@@ -96,14 +112,14 @@ class Optimizer:
         **kwargs: Any,
     ) -> None:
         if "lr" in kwargs:
-            lr = kwargs.pop("lr")
-            default = _default_learning_rate(type(self))
-            if not _equal(learning_rate, default) and not _equal(lr, learning_rate):
+            if type(learning_rate) is not _Default:
                 raise ValueError(
-                    "`lr` is another name of `learning_rate`: pass one of them. "
-                    f"Received: learning_rate={learning_rate!r}, lr={lr!r}"
+                    "`lr` is the old name of `learning_rate`: pass only one of them. "
+                    f"Received: lr={kwargs['lr']!r}, learning_rate={learning_rate!r}"
                 )
-            learning_rate = lr
+            learning_rate = kwargs.pop("lr")
+        if type(learning_rate) is _Default:
+            learning_rate = float(learning_rate)
         if kwargs:
             raise TypeError(
                 f"{type(self).__name__} got unexpected argument(s): "
@@ -212,6 +228,16 @@ class Optimizer:
         state.pop("_lock", None)
         return state
 
+    def slots(self, variable: Any) -> list[np.ndarray]:
+        """The state arrays of ``variable`` (made on first use), in the order of
+        ``_new_state``: what saving writes and loading fills in place."""
+        return self._state_of(variable, _array(variable))
+
+    @property
+    def slots_per_variable(self) -> int:
+        """How many state arrays each variable has (Adam: 2, 3 with AMSGrad)."""
+        return len(self._new_state(np.zeros(0)))
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         # NOTE: the per-variable state is keyed by id(), and ids change when a
         # pickle is loaded: re-key it so training resumes where it stopped.
@@ -228,17 +254,24 @@ class Optimizer:
         self.iterations = 0
 
     def get_config(self) -> dict[str, Any]:
+        learning_rate = self.learning_rate
+        if hasattr(learning_rate, "get_config"):  # a schedule object
+            learning_rate = serialize_object(learning_rate)
         return {
             "name": self.name,
-            "learning_rate": self.learning_rate,
+            "learning_rate": learning_rate,
             "weight_decay": self.weight_decay,
             "clipnorm": self.clipnorm,
             "clipvalue": self.clipvalue,
             "global_clipnorm": self.global_clipnorm,
+            **self.keras_only,
         }
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Optimizer:
+        config = without_keras_only(cls, config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = _schedules.get(config["learning_rate"])
         return cls(**config)
 
     def __repr__(self) -> str:
@@ -408,21 +441,6 @@ class _FlatGroup:
             array += view
 
 
-@functools.cache
-def _default_learning_rate(cls: type) -> Any:
-    """The default of ``cls.__init__``'s ``learning_rate`` (None if it has none):
-    a ``learning_rate`` other than it was given, so ``lr`` may not be too."""
-    parameter = inspect.signature(cls.__init__).parameters.get("learning_rate")
-    return None if parameter is None else parameter.default
-
-
-def _equal(a: Any, b: Any) -> bool:
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):  # arrays, odd objects
-        return a is b
-
-
 def _array(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
@@ -445,7 +463,7 @@ class SGD(Optimizer):
 
     def __init__(
         self,
-        learning_rate: float = 0.01,
+        learning_rate: float = _Default(0.01),
         momentum: float = 0.0,
         nesterov: bool = False,
         **kwargs: Any,
@@ -510,7 +528,7 @@ class Adam(_ElementwiseOptimizer):
 
     def __init__(
         self,
-        learning_rate: float = 0.001,
+        learning_rate: float = _Default(0.001),
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-7,
@@ -570,7 +588,8 @@ class Adam(_ElementwiseOptimizer):
             "beta_2": self.beta_2,
             "epsilon": self.epsilon,
             "amsgrad": self.amsgrad,
-            "step_dtype": self.step_dtype,
+            # glassnet's own argument: written only when set, so Keras reads it
+            **({"step_dtype": self.step_dtype} if self.step_dtype else {}),
         }
 
 
@@ -585,7 +604,9 @@ def _is_float64(dtype: Any) -> bool:
 class AdamW(Adam):
     """Adam with decoupled weight decay (Keras 3): ``w -= w * wd * lr`` first."""
 
-    def __init__(self, learning_rate: float = 0.001, weight_decay=0.004, **kwargs):
+    def __init__(
+        self, learning_rate: float = _Default(0.001), weight_decay=0.004, **kwargs
+    ):
         super().__init__(
             learning_rate=learning_rate, weight_decay=weight_decay, **kwargs
         )
@@ -602,7 +623,7 @@ class RMSprop(Optimizer):
 
     def __init__(
         self,
-        learning_rate: float = 0.001,
+        learning_rate: float = _Default(0.001),
         rho: float = 0.9,
         momentum: float = 0.0,
         epsilon: float = 1e-7,
@@ -664,7 +685,7 @@ class Adagrad(Optimizer):
 
     def __init__(
         self,
-        learning_rate: float = 0.001,
+        learning_rate: float = _Default(0.001),
         initial_accumulator_value: float = 0.1,
         epsilon: float = 1e-7,
         **kwargs: Any,
@@ -710,7 +731,8 @@ def get(identifier: Any) -> Optimizer:
 
 
 def serialize(optimizer: Optimizer) -> dict[str, Any]:
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    """Keras 3's ``{"module", "class_name", "config", "registered_name"}``."""
+    return _registry.serialize(optimizer)
 
 
 def deserialize(config: dict[str, Any]) -> Optimizer:

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 
 from glassnet import ops
-from glassnet._registry import Registry
+from glassnet._registry import Registry, without_keras_only
 from glassnet.autograd import Tensor
 
-_registry = Registry("regularizer")
+_registry = Registry("regularizer", module="keras.regularizers")
 
 
 def _check(value: Any, name: str) -> float:
@@ -39,7 +39,7 @@ class Regularizer:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Regularizer:
-        return cls(**config)
+        return cls(**without_keras_only(cls, config))
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -51,7 +51,7 @@ _registry.base = Regularizer
 
 @_registry.register("l1_l2")
 class L1L2(Regularizer):
-    """l1 sum(|w|) + l2 sum(w**2)."""
+    """``l1 sum(|w|) + l2 sum(w**2)``."""
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0) -> None:
         self.l1 = _check(0.0 if l1 is None else l1, "l1")
@@ -66,7 +66,7 @@ class L1L2(Regularizer):
 
 @_registry.register("l1")
 class L1(L1L2):
-    """l1 sum(|w|)."""
+    """``l1 sum(|w|)``."""
 
     def __init__(self, l1: float = 0.01) -> None:
         super().__init__(l1=l1)
@@ -97,8 +97,8 @@ def get(identifier: Any) -> Any:
 
 
 def serialize(regularizer: Regularizer) -> dict[str, Any]:
-    config = regularizer.get_config()
-    return {"class_name": type(regularizer).__name__, "config": config}
+    """Keras 3's ``{"module", "class_name", "config", "registered_name"}``."""
+    return _registry.serialize(regularizer)
 
 
 def deserialize(config: dict[str, Any]) -> Any:

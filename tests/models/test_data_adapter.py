@@ -189,6 +189,45 @@ def test_standardize_y():
         data_adapter.standardize_y([np.nan, 1.0], 2, (None, 1), np.float32)
 
 
+@pytest.mark.parametrize(
+    "y, out, targets, message",
+    [
+        (np.full((4, 1), 0.5), (None, 3), "same", r"only fit by broadcasting"),
+        (np.arange(4), (None, 3), "same", r"need loss='sparse_categorical"),
+        (np.eye(3)[[0, 1, 2, 0]], (None, 3), "labels", r"takes integer class"),
+        (np.array([0, 1, 2, 3]), (None, 3), "labels", r"in \[0, 3\).*0 to 3"),
+        (np.arange(4) + 0.5, (None, 3), None, r"only fit by broadcasting"),
+        (np.ones((4, 3)), (None, 1), None, r"\(4, 3\).*\(None, 1\)"),
+    ],
+)
+def test_standardize_y_against_the_output(y, out, targets, message):
+    with pytest.raises(ValueError, match=message):
+        data_adapter.standardize_y(y, 4, out, np.float32, targets)
+
+
+def test_standardize_y_keeps_labels_where_the_loss_takes_them():
+    for targets in ("labels", None):
+        for y in (np.arange(4) % 3, (np.arange(4) % 3)[:, None], np.zeros(4)):
+            got = data_adapter.standardize_y(y, 4, (None, 3), np.float32, targets)
+            assert got.shape == y.shape
+    y = data_adapter.standardize_y(np.ones(4), 4, (None, 1), np.float32, "same")
+    assert y.shape == (4, 1)
+
+
+def test_overflow_complex_and_empty_input():
+    with pytest.raises(ValueError, match=r"too large for float32.*1e\+39"):
+        data_adapter.standardize_x([[1e39]], np.float32, None, "m")
+    assert data_adapter.standardize_x([[1e39]], np.float64, None, "m")[0, 0] == 1e39
+    with pytest.raises(TypeError, match=r"`x` is complex"):
+        data_adapter.standardize_x([[1j]], np.float32, None, "m")
+    with pytest.raises(TypeError, match=r"`y` is complex"):
+        data_adapter.standardize_y([1j], 1, (None, 1), np.float32)
+    empty = np.zeros((0, 3))
+    assert data_adapter.standardize_x(empty, np.float32, None, "m").shape == (0, 3)
+    with pytest.raises(ValueError, match=r"`x` has no samples"):
+        data_adapter.standardize_x(empty, np.float32, None, "m", allow_empty=False)
+
+
 def test_unpack_validation_data():
     assert data_adapter.unpack_x_y_sample_weight((1, 2)) == (1, 2, None)
     assert data_adapter.unpack_x_y_sample_weight([1, 2, 3]) == (1, 2, 3)

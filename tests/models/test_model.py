@@ -383,7 +383,8 @@ def test_sequential_config_round_trip():
     assert [type(layer) for layer in clone.layers] == [
         type(layer) for layer in model.layers
     ]
-    with pytest.raises(ValueError, match="Unknown layer class 'Densse'"):
+    unknown = "Unknown layer: 'Densse'. Did you mean 'Dense'"
+    with pytest.raises(ValueError, match=unknown):
         Sequential.from_config({"layers": [{"class_name": "Densse", "config": {}}]})
 
 

@@ -5,6 +5,7 @@ explain=True arithmetic and unbuilt models."""
 from __future__ import annotations
 
 import os
+import re
 import warnings
 
 import numpy as np
@@ -173,3 +174,26 @@ def test_readable_size():
     assert readable_size(16) == "16.00 B"
     assert readable_size(16464) == "16.08 KB"
     assert readable_size(3 * 1024**2) == "3.00 MB"
+
+
+def test_repr_html_is_the_summary_table():
+    model = Sequential(
+        [Dense(4, input_dim=3, name="d<1>"), Activation("relu"), Dense(2)],
+        name="seed",
+    )
+    lines = []
+    model.summary(print_fn=lines.append)
+    html = model._repr_html_()
+    assert html.startswith('<div class="glassnet-summary">')
+    assert "Model: &quot;seed&quot;" in html
+    cell = r"<td[^>]*>(.*?)</td>"
+    rows = re.findall(f"<tr>{cell * 3}</tr>", html)
+    assert rows == [
+        ("d&lt;1&gt; (Dense)", "(None, 4)", "16"),
+        (f"{model.layers[1].name} (Activation)", "(None, 4)", "0"),
+        (f"{model.layers[2].name} (Dense)", "(None, 2)", "10"),
+    ]
+    for total in re.findall(r"(?:Total|Trainable|Non-trainable) params: .*", lines[0]):
+        assert total.strip() in html
+    unbuilt = Sequential([Dense(3)])._repr_html_()
+    assert "0 (unbuilt)" in unbuilt and '<td style="text-align:left">?</td>' in unbuilt

@@ -489,13 +489,13 @@ OPTIMIZERS = [
         "SGD lr and learning_rate",
         lambda: O.SGD(learning_rate=0.5, lr=0.1),
         ValueError,
-        "learning_rate=0.5, lr=0.1",
+        "lr=0.1, learning_rate=0.5",
     ),
     constructor(
         "Adam lr and learning_rate",
         lambda: O.Adam(learning_rate=0.5, lr=0.1),
         ValueError,
-        "learning_rate=0.5, lr=0.1",
+        "lr=0.1, learning_rate=0.5",
     ),
     constructor("RMSprop rho>1", lambda: O.RMSprop(rho=2), ValueError, "rho=2"),
     constructor(

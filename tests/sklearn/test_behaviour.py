@@ -300,3 +300,12 @@ def test_int_hidden_layer_sizes_and_docstring_examples():
             warnings.simplefilter("ignore", ConvergenceWarning)
             result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+def test_notebooks_show_scikit_learns_html_diagram(cls):
+    X, y = make_task("binary" if cls is MLPClassifier else "regression")
+    fitted = fit_quietly(cls(hidden_layer_sizes=(3,), max_iter=5), X, y)
+    html = fitted._repr_html_()
+    assert "sk-estimator" in html and cls.__name__ in html
+    assert "hidden_layer_sizes" in html

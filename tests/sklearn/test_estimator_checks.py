@@ -14,6 +14,8 @@ from glassnet.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
 ESTIMATORS = [MLPClassifier(max_iter=100), MLPRegressor(max_iter=100)]
 
 
+# max_iter=100 rarely converges: each check's fit line would show its warning.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -21,6 +21,8 @@ from glassnet.layers.pooling import (
     MaxPooling2D,
 )
 from glassnet.layers.reshaping import UpSampling2D, ZeroPadding2D
+from glassnet.layers.serialization import deserialize, serialize
+from glassnet.layers.serialization import register as _register
 
 __all__ = [
     "AveragePooling2D",
@@ -42,4 +44,11 @@ __all__ = [
     "Layer",
     "Reshape",
     "clear_session",
+    "deserialize",
+    "serialize",
 ]
+
+# every exported layer class can be named in a saved config
+for _name in __all__:
+    if isinstance(globals()[_name], type) and issubclass(globals()[_name], Layer):
+        _register(_name, globals()[_name])

@@ -25,7 +25,9 @@ from typing import Any
 import numpy as np
 
 from glassnet import initializers, ops, regularizers
+from glassnet._registry import dtype_policy_name, without_keras_only
 from glassnet.autograd import Tensor
+from glassnet.layers.budget import charge
 
 _NAME_COUNTS: collections.Counter[str] = collections.Counter()
 _NAME_LOCK = threading.Lock()
@@ -156,7 +158,13 @@ class Layer:
     input_shape, input_dim, batch_input_shape :
         Legacy Keras keywords: the shape of one sample (without the batch axis),
         read by ``Sequential`` when this is the first layer.
+
+    ``keras_only`` (a class attribute) lists Keras arguments the layer lacks
+    with their Keras defaults: ``get_config`` writes them, so the config is the
+    one Keras writes, and ``from_config`` accepts them at those values only.
     """
+
+    keras_only: dict[str, Any] = {}
 
     def __init__(
         self,
@@ -177,6 +185,7 @@ class Layer:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"A layer name must be a string. Received: name={name!r}")
         self.name = name or unique_name(to_snake_case(type(self).__name__))
+        dtype = dtype_policy_name(dtype)
         try:
             self._dtype = np.dtype(dtype or "float32")
         except TypeError:
@@ -337,6 +346,7 @@ class Layer:
         shape = standardize_shape(shape, f"{name} shape")
         init = initializers.get(initializer)
         dtype = np.dtype(dtype or self._dtype)
+        charge(shape, dtype, f"Layer {self.name!r}")
         value = np.asarray(init(shape, dtype=dtype.name), dtype=dtype)
         weight = Tensor(value, requires_grad=trainable, name=f"{self.name}/{name}")
         self._weights.append(weight)
@@ -407,18 +417,39 @@ class Layer:
 
     # --- config -----------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
+        """The arguments that make this layer again, as Keras 3 writes them (the
+        dtype as a DTypePolicy; no input shape: a model's config holds it)."""
         config: dict[str, Any] = {
             "name": self.name,
             "trainable": self.trainable,
-            "dtype": self.dtype,
+            "dtype": {
+                "module": "keras",
+                "class_name": "DTypePolicy",
+                "config": {"name": self.dtype},
+                "registered_name": None,
+            },
         }
-        if self._batch_input_shape is not None:
-            config["batch_input_shape"] = self._batch_input_shape
-        return config
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(
+                self.activity_regularizer
+            )
+        return {**config, **self.keras_only}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
-        return cls(**config)
+        return cls(**without_keras_only(cls, config))
+
+    def get_build_config(self) -> dict[str, Any] | None:
+        """Keras's ``build_config``: the input shape the layer was built for."""
+        if not self.built or self._build_shape is None:
+            return None
+        return {"input_shape": list(self._build_shape)}
+
+    def build_from_config(self, config: dict[str, Any]) -> None:
+        """Build from :meth:`get_build_config` (when loading a saved layer)."""
+        shape = config.get("input_shape") if isinstance(config, dict) else None
+        if shape is not None:
+            self.build_for(shape)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

@@ -74,6 +74,7 @@ class _Conv(Layer):
     rank = 2
     input_ndim = 4
     paddings: tuple[str, ...] = ("valid", "same")
+    keras_only = {"groups": 1, "kernel_constraint": None, "bias_constraint": None}
 
     def __init__(
         self,

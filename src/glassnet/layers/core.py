@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from glassnet import activations, ops
+from glassnet._registry import serialize_object
 from glassnet.autograd import Tensor
 from glassnet.layers.base import KerasTensor, Layer, standardize_shape
 
@@ -30,11 +31,8 @@ def _activation_name(fn: Any) -> Any:
 
 
 def _serialize(obj: Any) -> Any:
-    if obj is None:
-        return None
-    if hasattr(obj, "get_config"):
-        return {"class_name": type(obj).__name__, "config": obj.get_config()}
-    return getattr(obj, "__name__", obj)
+    """An initializer or regularizer in Keras 3's config layout (or None)."""
+    return None if obj is None else serialize_object(obj)
 
 
 class InputLayer(Layer):
@@ -42,6 +40,8 @@ class InputLayer(Layer):
 
     Use :func:`Input` to get the symbolic tensor to build models with.
     """
+
+    keras_only = {"sparse": False, "ragged": False}
 
     def __init__(
         self,
@@ -71,9 +71,12 @@ class InputLayer(Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.pop("batch_input_shape", None)
         config.pop("trainable", None)
-        return {**config, "batch_shape": self.batch_shape}
+        # NOTE: Keras writes an InputLayer's dtype as a plain name
+        return {**config, "dtype": self.dtype, "batch_shape": self.batch_shape}
+
+    def get_build_config(self) -> None:
+        return None
 
 
 def Input(  # noqa: N802  (Keras spelling)
@@ -111,6 +114,8 @@ class Dense(Layer):
 
     >>> Dense(4, activation="relu", input_dim=1024)  # 1024 * 4 + 4 = 4100 params
     """
+
+    keras_only = {"kernel_constraint": None, "bias_constraint": None}
 
     def __init__(
         self,
@@ -281,6 +286,8 @@ def _product(dims: tuple[int | None, ...]) -> int | None:
 class Flatten(Layer):
     """Flattens every axis but the batch: ``(batch, d1, d2, ...)`` ->
     ``(batch, d1 * d2 * ...)``."""
+
+    keras_only = {"data_format": "channels_last"}
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
         return ops.reshape(x, (x.data.shape[0], -1))

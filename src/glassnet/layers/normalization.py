@@ -34,6 +34,15 @@ class BatchNormalization(Layer):
     has the same shape. Parameters: ``4 * features`` (2 of them non-trainable).
     """
 
+    keras_only = {
+        "beta_constraint": None,
+        "gamma_constraint": None,
+        "synchronized": False,
+        "renorm": False,
+        "renorm_clipping": None,
+        "renorm_momentum": 0.99,
+    }
+
     def __init__(
         self,
         axis: int | list[int] = -1,

@@ -30,6 +30,19 @@ def name_of(obj: Any) -> str:
     return getattr(obj, "name", None) or getattr(obj, "__name__", type(obj).__name__)
 
 
+def target_kind(loss: Any) -> str | None:
+    """What targets ``loss`` (a resolved loss) compares the output with:
+    ``"labels"`` (sparse categorical cross-entropy: integer class labels),
+    ``"same"`` (glassnet's other losses: targets of the output's shape) or None
+    (a loss glassnet does not know: either)."""
+    fn = getattr(loss, "fn", loss)  # NOTE: a Loss object wraps its function
+    if fn is losses.sparse_categorical_crossentropy:
+        return "labels"
+    if loss is not None and getattr(fn, "__module__", None) == losses.__name__:
+        return "same"
+    return None
+
+
 class CompileLoss:
     """The loss given to ``compile``: a name, a per-sample function
     ``(y_true, y_pred) -> Tensor (batch, ...)`` or a :class:`~glassnet.losses.Loss`.
@@ -48,6 +61,7 @@ class CompileLoss:
         self.fn = loss
         if loss is not None and (isinstance(loss, (str, dict)) or not callable(loss)):
             self.fn = losses.get(loss)
+        self.targets = target_kind(self.fn)
         self.reduction: str | None = None
         self.regularized = False
         self._seeds: dict[tuple[int, ...], np.ndarray] = {}
@@ -160,17 +174,22 @@ def get_metric(
     sparse categorical or categorical accuracy, chosen from the loss and the
     shapes (:func:`glassnet.metrics.resolve_accuracy`); anything else goes
     through :func:`glassnet.metrics.get`."""
-    if isinstance(identifier, str) and identifier in ("accuracy", "acc"):
+    if _is_accuracy(identifier):
         return metrics_module.resolve_accuracy(loss, y_true_shape, y_pred_shape)
     return metrics_module.get(identifier)
+
+
+def _is_accuracy(identifier: Any) -> bool:
+    return isinstance(identifier, str) and identifier in ("accuracy", "acc")
 
 
 class CompileMetrics:
     """The metrics given to ``compile``: names, functions ``(y_true, y_pred) ->
     per-sample values`` or stateful :class:`~glassnet.metrics.Metric` objects.
 
-    Names are resolved by :meth:`build` on the first data (``"accuracy"``
-    depends on the targets' shape); then per epoch: :meth:`reset`,
+    Every one is resolved here, so an unknown name fails at ``compile``; only
+    which accuracy ``"accuracy"`` means waits for :meth:`build` on the first
+    data (it depends on the targets' shape). Then per epoch: :meth:`reset`,
     :meth:`update` per batch, :meth:`result` for the logs.
     """
 
@@ -184,7 +203,16 @@ class CompileMetrics:
                 "metrics must be a list of names, functions or Metric objects. "
                 f"Received: metrics={metrics!r}"
             )
+        if any(spec is None for spec in metrics):
+            raise TypeError(
+                "metrics must be names, functions or Metric objects, not None. "
+                f"Received: metrics={metrics!r}"
+            )
         self.specs = list(metrics)
+        self._resolved = [
+            None if _is_accuracy(spec) else metrics_module.get(spec)
+            for spec in self.specs
+        ]
         self.slots: list[_MetricSlot] | None = None
 
     @property
@@ -197,11 +225,14 @@ class CompileMetrics:
         return len(self.slots or ())
 
     def build(self, loss: Any, y_true_shape: tuple, y_pred_shape: tuple) -> None:
+        """Resolve ``"accuracy"`` for targets and outputs of these shapes."""
         self.slots = [
             _MetricSlot(
                 name_of(spec), get_metric(spec, loss, y_true_shape, y_pred_shape)
             )
-            for spec in self.specs
+            if fn is None
+            else _MetricSlot(name_of(spec if isinstance(spec, str) else fn), fn)
+            for spec, fn in zip(self.specs, self._resolved)
         ]
 
     def reset(self) -> None:

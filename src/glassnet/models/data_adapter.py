@@ -20,6 +20,7 @@ Only NumPy arrays (and what ``np.asarray`` takes) are adapted today;
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -37,29 +38,82 @@ GATHER_ELEMENTS = 1 << 18
 
 
 # --- checked arrays ---------------------------------------------------------------
+def _as_real(value: Any, arg: str) -> np.ndarray:
+    """``value`` as an array of real numbers (or bools); complex values are an
+    error, not silently cut to their real part."""
+    try:
+        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    except ValueError as err:  # NOTE: ragged nested lists
+        raise ValueError(
+            f"`{arg}` could not be read as an array: {err}. "
+            f"Received: {arg} of type {type(value).__name__}"
+        ) from None
+    if np.iscomplexobj(array):
+        raise TypeError(
+            f"`{arg}` is complex ({array.dtype}); glassnet trains on real numbers and "
+            "will not drop the imaginary part. Pass its .real (or np.abs) "
+            f"explicitly. Received: {arg} of dtype {array.dtype}"
+        )
+    if not np.issubdtype(array.dtype, np.number) and array.dtype != bool:
+        raise TypeError(
+            f"`{arg}` needs numeric input (numbers or bools). Received: {arg} of "
+            f"dtype {array.dtype} (from {type(value).__name__})"
+        )
+    return array
+
+
+def _cast(array: np.ndarray, dtype: Any, what: str) -> np.ndarray:
+    """``array`` as a C-contiguous array of ``dtype``, every value finite; a
+    finite value too large for ``dtype`` is reported as overflow."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = np.ascontiguousarray(array, dtype=dtype)
+    if np.isfinite(cast).all():
+        return cast
+    if np.isfinite(array).all():
+        largest = float(np.abs(array).max())
+        raise ValueError(
+            f"{what} has values too large for {np.dtype(dtype).name}: the largest "
+            f"magnitude is {largest:.4g}, and {np.dtype(dtype).name} holds at most "
+            f"{float(np.finfo(dtype).max):.4g}, so they would overflow to infinity. "
+            "Scale the data, or give the model's layers dtype='float64'."
+        )
+    bad = ~np.isfinite(array)
+    first = tuple(int(i) for i in np.argwhere(bad)[0])
+    raise ValueError(
+        f"{what} contains NaN or infinity: {int(bad.sum())} of its {array.size} "
+        f"values, the first at index {first}."
+    )
+
+
 def standardize_x(
-    x: Any, dtype: Any, input_shape: tuple | None, name: str
+    x: Any,
+    dtype: Any,
+    input_shape: tuple | None,
+    name: str,
+    allow_empty: bool = True,
 ) -> np.ndarray:
     """``x`` as a C-contiguous ``(batch, ...)`` array of ``dtype``.
 
     A 1-D ``x`` is read as one feature per sample (``(n,)`` -> ``(n, 1)``),
     which only fits a model whose ``input_shape`` is unknown or ``(None, 1)``.
-    ``name`` is the model's, for the messages.
+    ``name`` is the model's, for the messages. Complex, non-numeric, NaN,
+    infinite and (for float32) overflowing values are errors, and so are zero
+    samples unless ``allow_empty``.
     """
-    if isinstance(x, Tensor):
-        x = x.data
     if isinstance(x, (list, tuple)) and len(x) == 1 and np.ndim(x[0]) >= 2:
         x = x[0]
-    x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.number) and x.dtype != bool:
-        raise TypeError(
-            f"Model {name!r} needs numeric input. Received: x of dtype {x.dtype}"
-        )
+    if x is None:
+        raise ValueError(f"Model {name!r} needs input data. Received: x=None")
+    x = _as_real(x, "x")
     if x.ndim == 0:  # NOTE: before ascontiguousarray, which makes it 1-D
         raise ValueError(
             f"Model {name!r} needs a batch of samples. Received: a scalar x."
         )
-    x = np.ascontiguousarray(x, dtype=dtype)
+    if not allow_empty and len(x) == 0:
+        raise ValueError(
+            "`x` has no samples: fit, evaluate and predict need at least one. "
+            f"Received: x of shape {x.shape}"
+        )
     if x.ndim == 1:
         if input_shape is not None and (len(input_shape) != 2 or input_shape[1] != 1):
             raise ValueError(
@@ -67,19 +121,83 @@ def standardize_x(
                 f"read as one feature per sample. Received: x of shape {x.shape}"
             )
         x = x[:, None]
-    if not np.isfinite(x).all():
-        raise ValueError("Input x contains NaN or infinity.")
-    return x
+    return _cast(x, dtype, "Input x")
 
 
-def standardize_y(y: Any, n: int, output_shape: tuple | None, dtype: Any) -> np.ndarray:
+def _fits(shape: tuple, expected: tuple) -> bool:
+    return len(shape) == len(expected) and all(
+        e is None or s == e for s, e in zip(shape, expected)
+    )
+
+
+def _integral(y: np.ndarray) -> bool:
+    if np.issubdtype(y.dtype, np.integer) or y.dtype == bool:
+        return True
+    return bool(np.isfinite(y).all() and (y == np.round(y)).all())
+
+
+def _check_targets(y: np.ndarray, output_shape: tuple, targets: str | None) -> None:
+    """``y`` against the model's ``output_shape``: the same shape, or integer
+    class labels (one per output row) where the loss takes them (``targets``
+    ``"labels"``, or None: a loss glassnet does not know). A target that would
+    only fit by broadcasting is an error that shows both shapes."""
+    out = tuple(output_shape[1:])
+    if (targets != "labels" or not out) and _fits(y.shape[1:], out):
+        return
+    classes = out[-1] if out else None
+    labels = _fits(y.shape[1:], out[:-1]) or _fits(y.shape[1:], (*out[:-1], 1))
+    labels = bool(out) and labels and (targets == "labels" or (classes or 0) > 1)
+    integral = labels and _integral(y)
+    if integral and targets != "same":
+        checked = targets == "labels" and classes and y.size
+        if checked and (y.min() < 0 or y.max() >= classes):
+            raise ValueError(
+                f"The labels in y must be in [0, {classes}) for the model's "
+                f"{classes} outputs. Received: labels from {y.min()} to {y.max()}"
+            )
+        return
+    if targets == "labels":
+        hint = (
+            "The loss takes integer class labels of shape (n,) or (n, 1) (use "
+            "categorical_crossentropy for one-hot targets)."
+        )
+    elif integral:
+        hint = (
+            "Integer class labels need loss='sparse_categorical_crossentropy'; "
+            "this loss compares y with the output value by value."
+        )
+    else:
+        hint = "They would only fit by broadcasting, which trains on wrong targets."
+    raise ValueError(
+        f"Target y of shape {y.shape} does not fit the model's output of shape "
+        f"{tuple(output_shape)}. {hint} Received: y of shape {y.shape} for an "
+        f"output of shape {tuple(output_shape)}"
+    )
+
+
+def standardize_y(
+    y: Any,
+    n: int,
+    output_shape: tuple | None,
+    dtype: Any,
+    targets: str | None = None,
+) -> np.ndarray:
     """``y`` checked against ``n`` samples and the model's ``output_shape``.
 
-    ``(n,)`` targets of a one-unit output become ``(n, 1)``. Float targets, and
-    targets of the output's rank, are cast to ``dtype``; integer labels of a
-    lower rank (for sparse losses) keep their dtype.
+    ``(n,)`` targets of a one-unit output become ``(n, 1)``. ``y`` must then
+    have the output's shape, or be integer class labels ``(n,)`` / ``(n, 1)``
+    where the loss takes them: ``targets`` (``CompileLoss.targets``) is
+    ``"same"``, ``"labels"`` (checked to be in ``[0, classes)``) or None (a
+    loss glassnet does not know: either, labels for several outputs). Float
+    targets, and targets of the output's rank, are cast to ``dtype``; integer
+    labels of a lower rank keep their dtype.
     """
-    y = np.asarray(getattr(y, "data", y))
+    if y is None:
+        raise ValueError(
+            "The loss needs targets: pass y (the values the model's outputs are "
+            "compared with). Received: y=None"
+        )
+    y = _as_real(y, "y")
     if y.ndim == 0 or len(y) != n:
         got = "no samples (a scalar)" if y.ndim == 0 else len(y)
         raise ValueError(
@@ -89,10 +207,10 @@ def standardize_y(y: Any, n: int, output_shape: tuple | None, dtype: Any) -> np.
     out = output_shape
     if out is not None and y.ndim == len(out) - 1 and out[-1] == 1:
         y = y[..., None]
+    if out is not None:
+        _check_targets(y, out, targets)
     if np.issubdtype(y.dtype, np.floating) or (out is not None and y.ndim == len(out)):
-        y = np.ascontiguousarray(y, dtype=dtype)
-        if not np.isfinite(y).all():
-            raise ValueError("Target y contains NaN or infinity.")
+        y = _cast(y, dtype, "Target y")
     return y
 
 
@@ -118,16 +236,23 @@ def class_weight_to_sample_weight(
 def sample_weights(
     y: np.ndarray, sample_weight: Any, class_weight: dict | None, dtype: Any
 ) -> np.ndarray | None:
-    """The per-sample weights, shape ``(n,)``: ``sample_weight`` times the
-    class weights of ``y``'s labels (None when neither is given)."""
+    """The per-sample weights, shape ``(n,)``: ``sample_weight`` (``(n,)`` or
+    ``(n, 1)``, finite and >= 0) times the class weights of ``y``'s labels
+    (None when neither is given)."""
     n = len(y)
     sw = None
     if sample_weight is not None:
-        sw = np.asarray(sample_weight, dtype=dtype).reshape(-1)
-        if len(sw) != n:
+        sw = _as_real(sample_weight, "sample_weight")
+        if sw.shape not in ((n,), (n, 1)):
             raise ValueError(
-                f"sample_weight needs one weight per sample ({n}). Received: "
-                f"sample_weight of shape {np.shape(sample_weight)}"
+                f"sample_weight needs one weight per sample ({n}), shape ({n},). "
+                f"Received: sample_weight of shape {sw.shape}"
+            )
+        sw = _cast(sw.reshape(n), dtype, "sample_weight")
+        if n and sw.min() < 0:
+            raise ValueError(
+                "sample_weight must be >= 0 (a weight scales a sample's loss). "
+                f"Received: sample_weight with minimum {sw.min()}"
             )
     if class_weight:
         cw = class_weight_to_sample_weight(y, class_weight, dtype)
@@ -135,12 +260,25 @@ def sample_weights(
     return sw
 
 
+@contextlib.contextmanager
+def prefixed(where: str) -> Iterator[None]:
+    """The TypeError or ValueError raised inside starts with ``where``
+    (``"validation_data: sample_weight needs one weight per sample ..."``)."""
+    try:
+        yield
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"{where}: {err}") from None
+
+
 def unpack_x_y_sample_weight(data: Any) -> tuple[Any, Any, Any]:
     """``validation_data`` as ``(x, y, sample_weight)`` (the last may be None)."""
     if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+        got = type(data).__name__
+        if isinstance(data, (tuple, list)):
+            got += f" of {len(data)} items"
         raise ValueError(
             "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-            f"sample_weight). Received: {type(data).__name__}"
+            f"sample_weight_val). Received: a {got}"
         )
     return data[0], data[1], data[2] if len(data) == 3 else None
 

@@ -16,12 +16,15 @@ keeps its metric state to itself (a copy of the compiled metrics per call).
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from glassnet import losses, optimizers
+from glassnet import metrics as metrics_module
 from glassnet.autograd import Tensor, no_grad
 from glassnet.callbacks import History
 from glassnet.layers.base import (
@@ -34,9 +37,30 @@ from glassnet.layers.base import (
 )
 from glassnet.layers.core import InputLayer
 from glassnet.layers.fusion import layer_calls
+from glassnet.models.functional_config import (
+    functional_config,
+    functional_from_config,
+    is_functional_config,
+)
 from glassnet.models.locks import ReadWriteLock
-from glassnet.models.summary import summarize
+from glassnet.models.summary import summarize, summary_html
 from glassnet.models.trainer import Trainer
+
+
+def _reading(method: Callable[..., Any], own_metrics: bool = False) -> Any:
+    """Trainer's ``method`` holding the model's lock shared for the whole call
+    (and, for evaluations, with this call's own copy of the metrics); its name,
+    signature and documentation are the Trainer's."""
+
+    @functools.wraps(method)
+    def reading(self: Model, *args: Any, **kwargs: Any) -> Any:
+        with self._lock.read():
+            if not own_metrics:
+                return method(self, *args, **kwargs)
+            with _OwnMetrics(self):
+                return method(self, *args, **kwargs)
+
+    return reading
 
 
 class Model(Trainer, Layer):
@@ -285,21 +309,10 @@ class Model(Trainer, Layer):
         finally:
             lock.release_write()
 
-    def predict(self, *args: Any, **kwargs: Any) -> np.ndarray:
-        with self._lock.read():
-            return super().predict(*args, **kwargs)
-
-    def predict_on_batch(self, x: Any) -> np.ndarray:
-        with self._lock.read():
-            return super().predict_on_batch(x)
-
-    def evaluate(self, *args: Any, **kwargs: Any) -> Any:
-        with self._lock.read(), self._own_metrics():
-            return super().evaluate(*args, **kwargs)
-
-    def test_on_batch(self, *args: Any, **kwargs: Any) -> Any:
-        with self._lock.read(), self._own_metrics():
-            return super().test_on_batch(*args, **kwargs)
+    predict = _reading(Trainer.predict)
+    predict_on_batch = _reading(Trainer.predict_on_batch)
+    evaluate = _reading(Trainer.evaluate, own_metrics=True)
+    test_on_batch = _reading(Trainer.test_on_batch, own_metrics=True)
 
     @property
     def _compile_metrics(self) -> Any:
@@ -312,9 +325,6 @@ class Model(Trainer, Layer):
     @_compile_metrics.setter
     def _compile_metrics(self, metrics: Any) -> None:
         self.__dict__["_shared_metrics"] = metrics
-
-    def _own_metrics(self) -> Any:
-        return _OwnMetrics(self)
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
@@ -340,6 +350,17 @@ class Model(Trainer, Layer):
     ) -> None:
         """Print the layers, their output shapes and parameter counts (Keras 3's
         table); ``explain=True`` also shows how each count arises."""
+        summarize(
+            self,
+            self._summary_rows(),
+            print_fn=print_fn,
+            explain=explain,
+            show_trainable=show_trainable,
+        )
+
+    def _summary_rows(self) -> list[tuple[Layer, Any]]:
+        """(layer, output shape) of each row of ``summary()`` (and of the HTML
+        table and ``glassnet.plot.plot_model``); the shape is None if unknown."""
         rows = []
         shapes = iter(() if self._subclassed else self._output_shapes)
         for layer in self._layers:
@@ -348,16 +369,90 @@ class Model(Trainer, Layer):
                     rows.append((layer, layer.batch_shape))
                 continue
             rows.append((layer, next(shapes, None) if self.built else None))
-        summarize(
-            self,
-            rows,
-            print_fn=print_fn,
-            explain=explain,
-            show_trainable=show_trainable,
+        return rows
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view of a model: the ``summary()`` table, as HTML."""
+        return summary_html(self, self._summary_rows())
+
+    # --- config and saving (Keras 3's .keras files: glassnet.saving) ---------------
+    def get_config(self) -> dict[str, Any]:
+        """Keras 3's config: a functional model's layers and how they connect;
+        a subclassed model's name (its own ``get_config`` adds its arguments)."""
+        if self._functional:
+            return functional_config(self)
+        return super().get_config()
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects=None) -> Model:
+        if is_functional_config(config):
+            return functional_from_config(cls, config, custom_objects)
+        return super().from_config(config)
+
+    def get_compile_config(self) -> dict[str, Any] | None:
+        """Keras's ``compile_config``: the optimizer (its current settings),
+        loss and metrics as Keras 3 writes them; None before ``compile``."""
+        args = getattr(self, "_compile_arguments", None)
+        if not self.compiled or args is None:
+            return None
+        metrics = args.get("metrics")
+        if metrics is not None and not isinstance(metrics, (list, tuple)):
+            metrics = [metrics]
+        return {
+            "optimizer": optimizers.serialize(self.optimizer),
+            "loss": losses.serialize(args.get("loss")),
+            "loss_weights": args.get("loss_weights"),
+            "metrics": None
+            if metrics is None
+            else [metrics_module.serialize(m) for m in metrics],
+            "weighted_metrics": args.get("weighted_metrics"),
+            "run_eagerly": bool(args.get("run_eagerly")),
+            "steps_per_execution": args.get("steps_per_execution", 1),
+            "jit_compile": bool(args.get("jit_compile")),
+        }
+
+    def compile_from_config(self, config: dict[str, Any]) -> None:
+        """``compile`` with the arguments of :meth:`get_compile_config`."""
+        metrics = config.get("metrics")
+        if isinstance(metrics, list):
+            metrics = [
+                m if isinstance(m, str) else metrics_module.get(m) for m in metrics
+            ]
+        loss = config.get("loss")
+        self.compile(
+            optimizer=optimizers.get(config.get("optimizer")),
+            loss=loss if isinstance(loss, str) else losses.get(loss),
+            metrics=metrics,
+            loss_weights=config.get("loss_weights"),
+            weighted_metrics=config.get("weighted_metrics"),
         )
 
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "trainable": self.trainable}
+    def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
+        """Write the model (architecture, weights, optimizer state and compile
+        arguments) to a Keras 3 ``.keras`` file; see :mod:`glassnet.saving`."""
+        from glassnet.saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Write the weights (and optimizer state) to a Keras ``.weights.h5``."""
+        from glassnet.saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: Any, skip_mismatch: bool = False) -> None:
+        """Load weights written by :meth:`save_weights` or in a ``.keras``
+        file, matched by layer structure (as Keras does), all or nothing."""
+        from glassnet.saving import load_weights
+
+        load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The model's config as Keras 3's JSON (``json.dumps`` keywords
+        apply); :func:`glassnet.models.model_from_json` reads it back."""
+        from glassnet.saving import model_to_json
+
+        return model_to_json(self, **kwargs)
 
 
 class _OwnMetrics:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from glassnet.layers import serialization
 from glassnet.layers.base import KerasTensor, Layer
 from glassnet.layers.core import InputLayer
 from glassnet.models.model import Model
@@ -99,29 +100,39 @@ class Sequential(Model):
             self._build_shape = (None, *shape[1:])
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "layers": [
-                {"class_name": type(layer).__name__, "config": layer.get_config()}
-                for layer in self._layers
-            ],
+        """Keras 3's config: the layers (an InputLayer first once the input
+        shape is known, as Keras 3 adds one) and the input shape."""
+        layers = list(self._layers)
+        if self._input_layer is None and self._build_shape is not None:
+            dtype = layers[0].dtype if layers else self.dtype
+            first = InputLayer(
+                batch_shape=self._build_shape, dtype=dtype, name="input_layer"
+            )
+            layers.insert(0, first)
+        config = {
+            **super().get_config(),
+            "layers": [serialization.serialize(layer) for layer in layers],
         }
+        if self._build_shape is not None:
+            config["build_input_shape"] = list(self._build_shape)
+        return config
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Sequential:
+    def from_config(
+        cls, config: dict[str, Any], custom_objects: dict | None = None
+    ) -> Sequential:
         """Rebuild from :meth:`get_config` (fresh weights; copy them separately)."""
-        from glassnet import layers as layers_module
-
+        entries = config.get("layers") if isinstance(config, dict) else None
+        if not isinstance(entries, list):
+            raise ValueError(
+                "A Sequential config is a dict with a list of 'layers'. "
+                f"Received: {config!r}"
+            )
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-        for entry in config.get("layers", []):
-            name = entry["class_name"]
-            layer_cls = getattr(layers_module, name, None)
-            if not (isinstance(layer_cls, type) and issubclass(layer_cls, Layer)):
-                raise ValueError(
-                    f"Unknown layer class {name!r} in the config. Valid names are: "
-                    f"{', '.join(layers_module.__all__)}"
-                )
-            model.add(layer_cls.from_config(dict(entry["config"])), rebuild=False)
+        for entry in entries:
+            model.add(serialization.deserialize(entry, custom_objects), rebuild=False)
         model._maybe_build()
+        shape = config.get("build_input_shape")
+        if not model.built and model.layers and isinstance(shape, list):
+            model.build(shape)
         return model

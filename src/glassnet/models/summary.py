@@ -6,6 +6,7 @@ the arithmetic of its parameter count (``1024 × 4 weights + 4 biases = 4,100``)
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
@@ -97,6 +98,35 @@ def _row(
     return out
 
 
+def _cells(layer: Any, shape: Any) -> tuple[str, str, str]:
+    """The three cells of a layer's row: "name (Type)", its output shape and
+    its parameter count ("0 (unbuilt)" before it has weights)."""
+    name = f"{layer.name} ({type(layer).__name__})"
+    if not layer.built:
+        return name, format_shape(None), "0 (unbuilt)"
+    return name, format_shape(shape), f"{layer.count_params():,}"
+
+
+def _totals(rows: list[tuple[Any, Any]]) -> list[str]:
+    """``Total params: 4 (16.00 B)``, then the trainable and non-trainable."""
+    weights = [w for layer, _ in rows if layer.built for w in layer._weights]
+    trainable = {id(w) for layer, _ in rows for w in layer.trainable_weights}
+    total = [sum(w.data.size for w in weights), sum(w.data.nbytes for w in weights)]
+    train = [
+        sum(w.data.size for w in weights if id(w) in trainable),
+        sum(w.data.nbytes for w in weights if id(w) in trainable),
+    ]
+    fixed = [total[0] - train[0], total[1] - train[1]]
+    return [
+        f"{label} params: {n:,} ({readable_size(size)})"
+        for label, (n, size) in (
+            ("Total", total),
+            ("Trainable", train),
+            ("Non-trainable", fixed),
+        )
+    ]
+
+
 def summarize(
     model: Any,
     rows: list[tuple[Any, Any]],
@@ -114,12 +144,8 @@ def summarize(
     lines.append(_rule(widths, "┡", "━", "╇", "┩"))
     inner = sum(widths) + 3 * len(widths) - 1
     for i, (layer, shape) in enumerate(rows):
-        name = _wrap(f"{layer.name} ({type(layer).__name__})", widths[0])
-        if layer.built:
-            count = f"{layer.count_params():,}"
-        else:
-            count, shape = "0 (unbuilt)", None
-        cells = [name, _wrap(format_shape(shape), widths[1]), [count]]
+        name, shape_text, count = _cells(layer, shape)
+        cells = [_wrap(name, widths[0]), _wrap(shape_text, widths[1]), [count]]
         if show_trainable:
             cells.append(
                 ["-" if not layer._weights else "Y" if layer.trainable else "N"]
@@ -131,22 +157,37 @@ def summarize(
         if i < len(rows) - 1:
             lines.append(_rule(widths, "├", "─", "┼", "┤"))
     lines.append(_rule(widths, "└", "─", "┴", "┘"))
-    weights = [w for layer, _ in rows if layer.built for w in layer._weights]
-    trainable = {id(w) for layer, _ in rows for w in layer.trainable_weights}
-    total = [sum(w.data.size for w in weights), sum(w.data.nbytes for w in weights)]
-    train = [
-        sum(w.data.size for w in weights if id(w) in trainable),
-        sum(w.data.nbytes for w in weights if id(w) in trainable),
-    ]
-    fixed = [total[0] - train[0], total[1] - train[1]]
-    for label, (n, size) in (
-        ("Total", total),
-        ("Trainable", train),
-        ("Non-trainable", fixed),
-    ):
-        lines.append(f" {label} params: {n:,} ({readable_size(size)})")
+    lines += [" " + line for line in _totals(rows)]
     text = "\n".join(lines)
     if print_fn is None:
         print(text)
     else:
         print_fn(text + "\n")  # NOTE: Keras 3 hands print_fn the text with "\n"
+
+
+def summary_html(model: Any, rows: list[tuple[Any, Any]]) -> str:
+    """The ``summary()`` table as HTML (a model's ``_repr_html_`` in Jupyter):
+    the same rows and totals, escaped."""
+    head = "".join(
+        f'<th style="text-align:{align}">{title}</th>'
+        for title, align in (
+            ("Layer (type)", "left"),
+            ("Output Shape", "left"),
+            ("Param #", "right"),
+        )
+    )
+    body = []
+    for layer, shape in rows:
+        name, shape_text, count = (html.escape(c) for c in _cells(layer, shape))
+        body.append(
+            f'<tr><td style="text-align:left">{name}</td>'
+            f'<td style="text-align:left">{shape_text}</td>'
+            f'<td style="text-align:right">{count}</td></tr>'
+        )
+    totals = "<br>".join(html.escape(line) for line in _totals(rows))
+    return (
+        '<div class="glassnet-summary">'
+        f"<p><b>Model: &quot;{html.escape(model.name)}&quot;</b></p>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
+        f"</table><p>{totals}</p></div>"
+    )

@@ -1,31 +1,34 @@
 """Trainer: compile / fit / evaluate / predict and their loops, mixed into
 :class:`~glassnet.models.Model` (Keras 3's ``Trainer``).
 
-The loops only loop: checked arrays, the validation split, weights and batches
-come from :mod:`~glassnet.models.data_adapter`; the loss and the metrics from
-:mod:`~glassnet.models.compile_utils`. A training step is one forward pass, one
-backward pass seeded with the gradient of the batch's loss, and
-``optimizer.step``; it runs inside :func:`glassnet.runtime.kernel_scope` (the
-thread and BLAS policy), as does every evaluate and predict batch. Callbacks
-are called per batch only when one of them overrides a batch hook. A NaN or
-infinite loss stops training before that batch touches the weights.
+The loops only loop: the arguments are checked by
+:mod:`~glassnet.models.arguments`; checked arrays, the validation split,
+weights and batches come from :mod:`~glassnet.models.data_adapter`; the loss
+and the metrics from :mod:`~glassnet.models.compile_utils`. A training step
+is one forward pass, one backward pass seeded with the gradient of the batch's
+loss, and ``optimizer.step``; it runs inside
+:func:`glassnet.runtime.kernel_scope` (the thread and BLAS policy), as does
+every evaluate and predict batch. Callbacks are called per batch only when one
+of them overrides a batch hook. A NaN or infinite loss stops training before
+that batch touches the weights.
 """
 
 from __future__ import annotations
 
-import warnings
 from math import isfinite
 from typing import Any
 
 import numpy as np
 
 from glassnet import optimizers
+from glassnet._warnings import warn
 from glassnet.autograd import Tensor, no_grad
 from glassnet.callbacks import Callback, CallbackList, History
 from glassnet.models import data_adapter
+from glassnet.models.arguments import checked
 from glassnet.models.compile_utils import CompileLoss, CompileMetrics
 from glassnet.models.data_adapter import Batch, EpochIterator
-from glassnet.models.progress import callback_list, verbosity
+from glassnet.models.progress import callback_list
 from glassnet.runtime import kernel_scope
 
 
@@ -40,11 +43,10 @@ def _as_result(logs: dict[str, float], return_dict: bool) -> Any:
 def _warn_not_finite(value: float, where: str) -> None:
     """The one warning for a NaN or infinite training loss (the step that
     produced it left the weights alone)."""
-    warnings.warn(
+    warn(
         f"{where}: the loss is {value}; training stopped before this batch changed "
         "the weights. Try a lower learning rate, scaled inputs, or check the data.",
         RuntimeWarning,
-        stacklevel=3,
     )
 
 
@@ -54,6 +56,7 @@ class Trainer:
     ``output_shape``, ``losses`` and ``trainable_weights``."""
 
     # --- compile ------------------------------------------------------------------
+    @checked
     def compile(
         self,
         optimizer: Any = "rmsprop",
@@ -64,26 +67,29 @@ class Trainer:
         run_eagerly: Any = None,
         steps_per_execution: int = 1,
         jit_compile: Any = None,
-        **kwargs: Any,
+        auto_scale_loss: Any = None,
     ) -> None:
         """Choose the optimizer, the loss and the metrics to report.
 
         Each may be a name (``"adam"``, ``"mse"``, ``"accuracy"``), an instance or
-        (loss, metrics) a function ``(y_true, y_pred) -> Tensor``.
+        (loss, metrics) a function ``(y_true, y_pred) -> Tensor``. Every name is
+        resolved here (an unknown one: ValueError with the closest valid names),
+        before anything is assigned: a compile that fails leaves the previous
+        one whole. ``run_eagerly``, ``jit_compile``, ``auto_scale_loss`` and
+        ``steps_per_execution`` are accepted for Keras's sake and change nothing.
         """
-        if kwargs:
-            raise TypeError(f"Unrecognized arguments to compile(): {sorted(kwargs)}")
+        arguments = {k: v for k, v in locals().items() if k != "self"}
         if loss_weights is not None or weighted_metrics:
             raise NotImplementedError(
                 "loss_weights and weighted_metrics (multi-output / weighted metric "
                 "reporting) are not supported yet. Received: "
                 f"loss_weights={loss_weights!r}, weighted_metrics={weighted_metrics!r}"
             )
-        self.optimizer = optimizers.get(optimizer)
+        resolved = optimizers.get(optimizer), CompileLoss(loss), CompileMetrics(metrics)
+        self.optimizer, self._compile_loss, self._compile_metrics = resolved
         self.loss = loss
-        self._compile_loss = CompileLoss(loss)
-        self._compile_metrics = CompileMetrics(metrics)
         self.compiled = True
+        self._compile_arguments = arguments  # for get_compile_config (saving)
 
     def _prepare_training(self) -> None:
         if not self.compiled:
@@ -100,10 +106,12 @@ class Trainer:
         return self._compile_metrics
 
     # --- data ---------------------------------------------------------------------
-    def _as_x(self, x: Any) -> np.ndarray:
+    def _as_x(self, x: Any, allow_empty: bool = True) -> np.ndarray:
         """``x`` checked and cast to the model's dtype; the first data seen
         builds the model."""
-        x = data_adapter.standardize_x(x, self._dtype, self._build_shape, self.name)
+        x = data_adapter.standardize_x(
+            x, self._dtype, self._build_shape, self.name, allow_empty
+        )
         if not self.built:
             self.build(x.shape)
         else:
@@ -112,8 +120,10 @@ class Trainer:
 
     def _as_arrays(self, x, y, sample_weight=None, class_weight=None) -> Batch:
         """``(x, y, sample_weight)`` checked against each other and the model."""
-        x = self._as_x(x)
-        y = data_adapter.standardize_y(y, len(x), self.output_shape, self._dtype)
+        x, targets = self._as_x(x, allow_empty=False), self._compile_loss.targets
+        y = data_adapter.standardize_y(
+            y, len(x), self.output_shape, self._dtype, targets
+        )
         sw = data_adapter.sample_weights(y, sample_weight, class_weight, self._dtype)
         return x, y, sw
 
@@ -160,6 +170,7 @@ class Trainer:
         return logs
 
     # --- fit ------------------------------------------------------------------------
+    @checked
     def fit(
         self,
         x: Any = None,
@@ -179,41 +190,26 @@ class Trainer:
         validation_batch_size: int | None = None,
         validation_freq: int = 1,
     ) -> History:
-        """Train for ``epochs`` passes over ``x`` ``(n, ...)`` and ``y`` ``(n, ...)``
-        (or ``(n,)`` labels) in batches of ``batch_size``; returns a
+        """Train for ``epochs`` passes over ``x`` and ``y``; returns a
         :class:`History` (``.history``: one value per epoch for ``"loss"``,
-        ``"val_loss"`` and each metric).
-
-        ``validation_split`` holds out the *last* fraction of the samples (before
-        shuffling), as Keras does. A NaN or infinite loss stops training (with
-        a warning) before that batch touches the weights.
-        """
+        ``"val_loss"`` and each metric). A NaN or infinite loss stops training
+        (with a warning) before that batch touches the weights."""
         self._prepare_training()
-        verbose = verbosity(verbose)
-        if x is None or y is None:
-            raise ValueError("fit() needs both x and y.")
-        batch_size = 32 if batch_size is None else int(batch_size)
-        if batch_size <= 0 or epochs < 0:
-            raise ValueError(
-                "fit() needs batch_size > 0 and epochs >= 0. Received: "
-                f"batch_size={batch_size}, epochs={epochs}"
-            )
+        batch_size = batch_size or 32
         train, val = self._as_arrays(x, y, sample_weight, class_weight), None
         if validation_data is not None:
-            val = self._as_arrays(
-                *data_adapter.unpack_x_y_sample_weight(validation_data)
-            )
+            with data_adapter.prefixed("validation_data"):
+                val = self._as_arrays(*validation_data)
         elif validation_split:
             train, val = data_adapter.train_validation_split(train, validation_split)
-        if len(train[0]) == 0:
-            raise ValueError("fit() received no training samples.")
         iterator = EpochIterator(*train, batch_size, shuffle, steps_per_epoch)
         if val is not None:
-            val = EpochIterator(*val, validation_batch_size or batch_size)
+            val_batch_size = validation_batch_size or batch_size
+            val = EpochIterator(*val, val_batch_size, steps_per_epoch=validation_steps)
         metrics = self._metrics_for(train[1])
         history = History()
         cbs = callback_list(
-            [history, *(callbacks or [])], self, verbose, iterator.num_batches, epochs
+            [history, *callbacks], self, verbose, iterator.num_batches, epochs
         )
         batch_hooks, params = cbs.wants_batch_hooks, self.trainable_weights
         logs = None
@@ -269,6 +265,7 @@ class Trainer:
                     cbs.on_test_batch_end(step, self._logs(total, seen))
         return self._logs(total, seen, prefix)
 
+    @checked
     def evaluate(
         self,
         x: Any = None,
@@ -280,20 +277,21 @@ class Trainer:
         callbacks: list[Callback] | None = None,
         return_dict: bool = False,
     ) -> Any:
-        """Loss (and metrics) on ``(x, y)``: a float, ``[loss, *metrics]`` or a dict."""
+        """Loss (and metrics) on ``(x, y)``: a float, ``[loss, *metrics]`` or a
+        dict; ``steps`` batches at most. Arguments checked as in :meth:`fit`."""
         self._prepare_training()
-        batch_size = 32 if batch_size is None else int(batch_size)
         data = self._as_arrays(x, y, sample_weight)
         self._metrics_for(data[1])
-        iterator = EpochIterator(*data, batch_size)
+        iterator = EpochIterator(*data, batch_size or 32, steps_per_epoch=steps)
         steps = iterator.num_batches
-        cbs = callback_list(list(callbacks or []), self, verbosity(verbose), steps)
+        cbs = callback_list(callbacks, self, verbose, steps)
         cbs.on_test_begin()
         batch_cbs = cbs if cbs.wants_batch_hooks else None
         logs = self._test_loop(iterator, cbs=batch_cbs)
         cbs.on_test_end(logs)
         return _as_result(logs, return_dict)
 
+    @checked
     def predict(
         self,
         x: Any,
@@ -302,13 +300,12 @@ class Trainer:
         steps: int | None = None,
         callbacks: list[Callback] | None = None,
     ) -> np.ndarray:
-        """The model's outputs for ``x`` (array or nested list), computed in
-        batches: shape ``(n, *output_shape[1:])``."""
-        batch_size = 32 if batch_size is None else int(batch_size)
-        x = self._as_x(x)
-        iterator = EpochIterator(x, batch_size=batch_size)
+        """The model's outputs for ``x`` (array or nested list, ``n >= 1``) in
+        batches: ``(n, *output_shape[1:])``; ``steps`` batches at most."""
+        x = self._as_x(x, allow_empty=False)
+        iterator = EpochIterator(x, batch_size=batch_size or 32, steps_per_epoch=steps)
         steps = iterator.num_batches
-        cbs = callback_list(list(callbacks or []), self, verbosity(verbose), steps)
+        cbs = callback_list(callbacks, self, verbose, steps)
         cbs.on_predict_begin()
         outputs = []
         with no_grad():
@@ -317,11 +314,10 @@ class Trainer:
                 if cbs.wants_batch_hooks:
                     cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
         cbs.on_predict_end()
-        if not outputs:
-            return np.zeros((0, *self.output_shape[1:]), dtype=self._dtype)
         return np.concatenate(outputs) if len(outputs) > 1 else outputs[0].copy()
 
     # --- single batches -------------------------------------------------------------
+    @checked
     def train_on_batch(
         self,
         x: Any,
@@ -330,7 +326,8 @@ class Trainer:
         class_weight: dict | None = None,
         return_dict: bool = False,
     ) -> Any:
-        """One optimizer step on this batch; returns its loss (and metrics)."""
+        """One optimizer step on this batch; returns its loss (and metrics).
+        The data and weights are checked as :meth:`fit` checks them."""
         self._prepare_training()
         batch = self._as_arrays(x, y, sample_weight, class_weight)
         metrics = self._metrics_for(batch[1])
@@ -341,6 +338,7 @@ class Trainer:
         metrics.update(batch[1], y_pred)
         return _as_result(self._logs(value, 1), return_dict)
 
+    @checked
     def test_on_batch(
         self, x: Any, y: Any = None, sample_weight: Any = None, return_dict=False
     ) -> Any:
@@ -348,11 +346,12 @@ class Trainer:
         self._prepare_training()
         data = self._as_arrays(x, y, sample_weight)
         self._metrics_for(data[1])
-        iterator = EpochIterator(*data, batch_size=max(len(data[0]), 1))
+        iterator = EpochIterator(*data, batch_size=len(data[0]))
         return _as_result(self._test_loop(iterator), return_dict)
 
+    @checked
     def predict_on_batch(self, x: Any) -> np.ndarray:
-        """The model's outputs for ``x``, in one batch."""
-        x = self._as_x(x)
+        """The model's outputs for ``x`` (at least one sample), in one batch."""
+        x = self._as_x(x, allow_empty=False)
         with no_grad():
             return self._predict_step(x).copy()

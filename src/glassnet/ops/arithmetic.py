@@ -124,7 +124,7 @@ class Sqrt(Function):
 
 
 class Abs(Function):
-    """y = |x|;  dy/dx = sign(x) (0 at 0)."""
+    """y = abs(x);  dy/dx = sign(x) (0 at 0)."""
 
     def forward(self, x):
         self.x = x

@@ -56,7 +56,7 @@ class SoftmaxCrossEntropy(Function):
 
 
 class SigmoidCrossEntropy(Function):
-    """l = max(x, 0) - x t + log(1 + exp(-|x|));  dl/dx = sigmoid(x) - t."""
+    """l = max(x, 0) - x t + log(1 + exp(-abs(x)));  dl/dx = sigmoid(x) - t."""
 
     def forward(self, x, target=None):
         self.target = np.asarray(target, dtype=x.dtype)

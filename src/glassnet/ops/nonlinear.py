@@ -159,7 +159,7 @@ class SiLU(Function):
 
 
 class Softsign(Function):
-    """y = x / (1 + |x|);  dy/dx = 1 / (1 + |x|)**2."""
+    """y = x / (1 + abs(x));  dy/dx = 1 / (1 + abs(x))**2."""
 
     def forward(self, x):
         self.d = 1.0 + np.abs(x)

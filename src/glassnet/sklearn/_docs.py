@@ -80,7 +80,7 @@ ATTRIBUTES = """\
         Bias vector of each layer.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names seen during fit (only when they are all strings).
     n_iter_ : int
         Number of epochs ('sgd', 'adam') or iterations ('lbfgs') run.

@@ -12,7 +12,6 @@ gives the same numbers.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -21,6 +20,7 @@ from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
+from glassnet._warnings import warn
 from glassnet.optimizers import SGD, Adam, Optimizer
 from glassnet.sklearn._network import TrainingStep
 
@@ -77,7 +77,7 @@ def _check_lbfgs_result(result, max_iter: int) -> int:
             "\nYou might also want to scale the data as shown in:\n"
             "    https://scikit-learn.org/stable/modules/preprocessing.html"
         )
-        warnings.warn(message, ConvergenceWarning, stacklevel=3)
+        warn(message, ConvergenceWarning)
     return n_iter
 
 
@@ -180,14 +180,13 @@ def fit_stochastic(estimator: Any, X, y, sample_weight, incremental: bool) -> No
             if incremental:
                 break
             if est.n_iter_ == est.max_iter:
-                warnings.warn(
+                warn(
                     f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) "
                     "reached and the optimization hasn't converged yet.",
                     ConvergenceWarning,
-                    stacklevel=2,
                 )
     except KeyboardInterrupt:
-        warnings.warn("Training interrupted by user.", stacklevel=2)
+        warn("Training interrupted by user.")
 
     if early_stopping:
         # Restore the best weights (the lists themselves, as scikit-learn does).
@@ -201,10 +200,9 @@ def _batch_bounds(batch_size, n_samples: int) -> list[tuple[int, int]]:
         batch_size = min(200, n_samples)
     else:
         if batch_size > n_samples:
-            warnings.warn(
+            warn(
                 "Got `batch_size` less than 1 or larger than "
-                "sample size. It is going to be clipped",
-                stacklevel=3,
+                "sample size. It is going to be clipped"
             )
         batch_size = int(np.clip(batch_size, 1, n_samples))
     return [

@@ -1,0 +1,164 @@
+"""Keras 3 reads the files glassnet writes, and glassnet the files Keras writes.
+
+Every model of the zoo is built, given random weights, compiled and trained a
+step in one library, saved, and loaded by the other: the predictions agree
+(float32, relative 1e-5) and the optimizer state (iteration count, learning
+rate, slots in Keras's order) arrives unchanged. Skipped without Keras.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import glassnet
+from glassnet.saving import load_model
+from glassnet.saving.h5_weights import optimizer_values
+
+from .zoo import ZOO, data, glassnet_api, randomize
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+
+@pytest.fixture(scope="module")
+def keras():
+    pytest.importorskip("torch")
+    return pytest.importorskip("keras")
+
+
+def _compiled(k, name):
+    build, _, optimizer, loss, metrics = ZOO[name]
+    model = build(k)
+    randomize(model)
+    model.compile(optimizer(k.optimizers), loss, metrics=metrics)
+    return model
+
+
+def _check_same_state(glassnet_model, keras_model):
+    ours = optimizer_values(glassnet_model.optimizer, glassnet_model.trainable_weights)
+    theirs = [np.asarray(v) for v in keras_model.optimizer.variables]
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert a.shape == b.shape
+        np.testing.assert_array_equal(a.astype(b.dtype), b)
+
+
+def _check_same_outputs(glassnet_model, keras_model, x):
+    expected = np.asarray(keras_model.predict(x, verbose=0))
+    np.testing.assert_allclose(
+        glassnet_model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_keras_file_loads_in_glassnet(keras, tmp_path, name):
+    theirs = _compiled(keras, name)
+    x, y = data(name, theirs.output_shape[-1])
+    theirs.train_on_batch(x, y)
+    path = tmp_path / f"{name}.keras"
+    theirs.save(path)
+
+    ours = load_model(path)
+
+    assert type(ours) is (
+        glassnet.models.Sequential
+        if isinstance(theirs, keras.Sequential)
+        else glassnet.models.Model
+    )
+    assert [layer.name for layer in ours.layers if layer.weights] == [
+        layer.name for layer in theirs.layers if layer.weights
+    ]
+    _check_same_outputs(ours, theirs, x)
+    _check_same_state(ours, theirs)
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_glassnet_file_loads_in_keras(keras, tmp_path, name):
+    ours = _compiled(glassnet_api(), name)
+    x, y = data(name, ours.output_shape[-1])
+    ours.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    path = tmp_path / f"{name}.keras"
+    ours.save(path)
+
+    theirs = keras.saving.load_model(path)
+
+    assert theirs.count_params() == ours.count_params()
+    _check_same_outputs(ours, theirs, x)
+    _check_same_state(ours, theirs)
+    assert type(theirs.optimizer).__name__ == type(ours.optimizer).__name__
+
+
+def test_keras_reads_glassnet_weights_file(keras, tmp_path):
+    ours = _compiled(glassnet_api(), "conv2d")
+    ours.save_weights(tmp_path / "w.weights.h5")
+    theirs = _compiled(keras, "conv2d")
+    theirs.load_weights(tmp_path / "w.weights.h5")
+    x, _ = data("conv2d", 3)
+    _check_same_outputs(ours, theirs, x)
+
+
+def test_glassnet_reads_keras_weights_file(keras, tmp_path):
+    theirs = _compiled(keras, "conv1d")
+    theirs.save_weights(tmp_path / "w.weights.h5")
+    ours = _compiled(glassnet_api(), "conv1d")
+    ours.load_weights(tmp_path / "w.weights.h5")
+    x, _ = data("conv1d", 1)
+    _check_same_outputs(ours, theirs, x)
+
+
+def test_keras_reads_glassnet_json(keras):
+    ours = _compiled(glassnet_api(), "conv2d_padded")
+    theirs = keras.models.model_from_json(ours.to_json())
+    theirs.set_weights(ours.get_weights())
+    x, _ = data("conv2d_padded", 2)
+    _check_same_outputs(ours, theirs, x)
+
+
+def test_float64_model_crosses_with_its_dtype_policy(keras, tmp_path):
+    L = glassnet.layers
+    ours = glassnet.models.Sequential([L.Input((3,)), L.Dense(2, dtype="float64")])
+    ours.save(tmp_path / "f64.keras")
+    theirs = keras.saving.load_model(tmp_path / "f64.keras")
+    assert theirs.layers[0].dtype == "float64"
+    assert load_model(tmp_path / "f64.keras").layers[0].dtype == "float64"
+    theirs.save(tmp_path / "back.keras")
+    back = load_model(tmp_path / "back.keras")
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    np.testing.assert_array_equal(
+        back.predict(x, verbose=0), ours.predict(x, verbose=0)
+    )
+
+
+def test_compile_objects_cross_both_ways(keras, tmp_path):
+    theirs = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    mae = keras.metrics.mean_absolute_error
+    theirs.compile(
+        keras.optimizers.Adam(0.02),
+        keras.losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.1),
+        metrics=[keras.metrics.RootMeanSquaredError(), mae],
+    )
+    theirs.save(tmp_path / "k.keras")
+    ours = load_model(tmp_path / "k.keras")
+    loss, (rmse, mae) = ours.loss, ours.get_compile_config()["metrics"]
+    assert isinstance(loss, glassnet.losses.BinaryCrossentropy)
+    assert loss.get_config()["from_logits"] is True
+    assert loss.get_config()["label_smoothing"] == 0.1
+    assert rmse["class_name"] == "RootMeanSquaredError" and mae == "mean_absolute_error"
+
+    G = glassnet_api()
+    ours = G.Sequential([G.Input((3,)), G.layers.Dense(2)])
+    ours.compile(
+        G.optimizers.RMSprop(0.02),
+        glassnet.losses.Huber(delta=2.0),
+        metrics=[glassnet.metrics.BinaryAccuracy(threshold=0.3), "mae"],
+    )
+    ours.save(tmp_path / "g.keras")
+    theirs = keras.saving.load_model(tmp_path / "g.keras")
+    assert type(theirs.optimizer).__name__ == "RMSprop"
+    assert type(theirs.loss).__name__ == "Huber"
+    x, y = np.ones((4, 3), "float32"), np.zeros((4, 2), "float32")
+    ours_loss = ours.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    theirs_loss = theirs.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    np.testing.assert_allclose(ours_loss, theirs_loss, rtol=1e-5)

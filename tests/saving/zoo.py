@@ -1,0 +1,245 @@
+"""A zoo of models both glassnet and Keras have, written once for both.
+
+Each entry builds its model from a namespace ``k`` with ``k.layers``,
+``k.Sequential``, ``k.Model``, ``k.Input`` and ``k.optimizers``: glassnet's
+(:func:`glassnet_api`) or Keras's (``keras`` itself), so the two libraries get
+the same architecture from the same lines. ``compile`` settings differ per
+model so that every optimizer's state layout crosses the format.
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+
+
+def glassnet_api() -> types.SimpleNamespace:
+    from glassnet import layers, optimizers
+    from glassnet.models import Model, Sequential
+
+    return types.SimpleNamespace(
+        layers=layers,
+        optimizers=optimizers,
+        Sequential=Sequential,
+        Model=Model,
+        Input=layers.Input,
+    )
+
+
+def _chain(k, shape, *layers):
+    """A single-chain functional model of ``layers`` on ``Input(shape)``."""
+    x = inputs = k.Input(shape)
+    for layer in layers:
+        x = layer(x)
+    return k.Model(inputs, x)
+
+
+def mlp(k):
+    L = k.layers
+    return k.Sequential(
+        [
+            k.Input((8,)),
+            L.Dense(16, activation="relu"),
+            L.Dropout(0.25),
+            L.Dense(3, activation="softmax"),
+        ]
+    )
+
+
+def mlp_batchnorm(k):
+    L = k.layers
+    return k.Sequential(
+        [
+            k.Input((6,)),
+            L.Dense(12, kernel_regularizer="l2", bias_initializer="ones"),
+            L.BatchNormalization(momentum=0.9, epsilon=1e-2),
+            L.Activation("tanh"),
+            L.Dense(2),
+        ]
+    )
+
+
+def conv2d(k):
+    L = k.layers
+    return k.Sequential(
+        [
+            k.Input((10, 10, 2)),
+            L.Conv2D(4, 3, activation="relu"),
+            L.MaxPooling2D(),
+            L.Flatten(),
+            L.Dense(3, activation="sigmoid"),
+        ]
+    )
+
+
+def conv2d_padded(k):
+    L = k.layers
+    return _chain(
+        k,
+        (9, 11, 3),
+        L.ZeroPadding2D(((1, 0), (2, 1))),
+        L.Conv2D(5, (3, 2), strides=2, padding="same"),
+        L.AveragePooling2D(pool_size=(2, 2), strides=1, padding="same"),
+        L.GlobalAveragePooling2D(),
+        L.Dense(2),
+    )
+
+
+def upsampling(k):
+    L = k.layers
+    return k.Sequential(
+        [
+            k.Input((5, 4, 3)),
+            L.Conv2D(3, 2, padding="same", activation="tanh"),
+            L.UpSampling2D((2, 3)),
+            L.GlobalMaxPooling2D(),
+            L.Dense(4, activation="softmax"),
+        ]
+    )
+
+
+def conv1d(k):
+    L = k.layers
+    return k.Sequential(
+        [
+            k.Input((12, 3)),
+            L.Conv1D(4, 3, padding="causal", activation="relu"),
+            L.Conv1D(2, 3, padding="same", dilation_rate=2),
+            L.Flatten(),
+            L.Dense(1),
+        ]
+    )
+
+
+def reshape_conv(k):
+    L = k.layers
+    return _chain(
+        k,
+        (5,),
+        L.Dense(16, activation="relu"),
+        L.Reshape((4, 4, 1)),
+        L.Conv2D(2, 2),
+        L.Flatten(),
+        L.Dense(3),
+    )
+
+
+def conv_batchnorm(k):
+    L = k.layers
+    return _chain(
+        k,
+        (8, 8, 1),
+        L.Conv2D(3, 3, use_bias=False),
+        L.BatchNormalization(),
+        L.Activation("relu"),
+        L.MaxPooling2D(pool_size=2, strides=1),
+        L.Flatten(),
+        L.Dense(1, activation="sigmoid"),
+    )
+
+
+def initialized(k):
+    L = k.layers
+    return k.Sequential(
+        [
+            k.Input((4,)),
+            L.Dense(
+                6,
+                activation="elu",
+                kernel_initializer="he_normal",
+                bias_regularizer="l1",
+            ),
+            L.Dense(2, activation="softplus", kernel_initializer="lecun_uniform"),
+        ]
+    )
+
+
+def nested(k):
+    L = k.layers
+    inner = k.Sequential(
+        [k.Input((4,)), L.Dense(5, activation="relu"), L.Dense(3)], name="inner"
+    )
+    return k.Sequential([k.Input((4,)), inner, L.Dense(2)])
+
+
+#: name -> (build, input shape of one sample, optimizer factory, loss, metrics)
+ZOO = {
+    "mlp": (
+        mlp,
+        (8,),
+        lambda o: o.Adam(0.01),
+        "categorical_crossentropy",
+        ["accuracy"],
+    ),
+    "mlp_batchnorm": (
+        mlp_batchnorm,
+        (6,),
+        lambda o: o.SGD(0.05, momentum=0.9, nesterov=True),
+        "mse",
+        ["mae"],
+    ),
+    "conv2d": (
+        conv2d,
+        (10, 10, 2),
+        lambda o: o.RMSprop(0.01),
+        "binary_crossentropy",
+        [],
+    ),
+    "conv2d_padded": (
+        conv2d_padded,
+        (9, 11, 3),
+        lambda o: o.RMSprop(0.01, momentum=0.5, centered=True),
+        "mae",
+        [],
+    ),
+    "upsampling": (
+        upsampling,
+        (5, 4, 3),
+        lambda o: o.Adagrad(0.1),
+        "categorical_crossentropy",
+        [],
+    ),
+    "conv1d": (conv1d, (12, 3), lambda o: o.AdamW(0.01, weight_decay=0.1), "mse", []),
+    "reshape_conv": (
+        reshape_conv,
+        (5,),
+        lambda o: o.Adam(0.01, amsgrad=True),
+        "mse",
+        [],
+    ),
+    "conv_batchnorm": (
+        conv_batchnorm,
+        (8, 8, 1),
+        lambda o: o.SGD(0.1),
+        "binary_crossentropy",
+        [],
+    ),
+    "initialized": (initialized, (4,), lambda o: o.Adam(), "mse", ["mse"]),
+    "nested": (nested, (4,), lambda o: o.SGD(0.1, momentum=0.5), "mse", []),
+}
+
+
+def data(name: str, outputs: int, n: int = 16, seed: int = 0):
+    """Inputs, and targets that suit the entry's loss and ``outputs`` units."""
+    _, shape, _, loss, _ = ZOO[name]
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (n, *shape)).astype("float32")
+    if loss == "categorical_crossentropy":
+        y = np.eye(outputs, dtype="float32")[rng.integers(0, outputs, n)]
+    elif loss == "binary_crossentropy":
+        y = rng.integers(0, 2, (n, outputs)).astype("float32")
+    else:
+        y = rng.uniform(-1, 1, (n, outputs)).astype("float32")
+    return x, y
+
+
+def randomize(model, seed: int = 1) -> None:
+    """Give every weight random values (variances positive), so that a weight
+    that does not cross the format shows in the predictions."""
+    rng = np.random.default_rng(seed)
+    weights = []
+    for w in model.get_weights():
+        low = 0.5 if w.ndim == 1 else -0.6
+        weights.append(rng.uniform(low, 1.5 if w.ndim == 1 else 0.6, w.shape))
+    model.set_weights([w.astype("float32") for w in weights])
