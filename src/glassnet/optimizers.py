@@ -175,10 +175,6 @@ class Optimizer:
     def apply(self, grads: list[Any], variables: list[Any]) -> None:
         """Apply one update to ``variables`` (Tensors or ndarrays) from ``grads``
         (one update at a time, whichever threads call it)."""
-        with self._lock:
-            self._apply(grads, variables)
-
-    def _apply(self, grads: list[Any], variables: list[Any]) -> None:
         if len(grads) != len(variables):
             raise ValueError(
                 f"Got {len(grads)} gradients for {len(variables)} variables."
@@ -193,19 +189,22 @@ class Optimizer:
                     f"{np.shape(array)}. Received: variable of type "
                     f"{type(var).__name__}"
                 )
-        if not self.built:
-            self.build(variables)
-        grads = self._clip(grads)
-        lr = self.learning_rate
-        if callable(lr):
-            lr = lr(self.iterations)
-        if self.weight_decay:
-            for array in arrays:
-                decay = np.multiply(array, self.weight_decay, out=self._scratch(array))
-                decay *= lr
-                array -= decay
-        self.iterations += 1
-        self._update_all(arrays, grads, variables, lr)
+        with self._lock:
+            if not self.built:
+                self.build(variables)
+            grads = self._clip(grads)
+            lr = self.learning_rate
+            if callable(lr):
+                lr = lr(self.iterations)
+            if self.weight_decay:
+                for array in arrays:
+                    decay = np.multiply(
+                        array, self.weight_decay, out=self._scratch(array)
+                    )
+                    decay *= lr
+                    array -= decay
+            self.iterations += 1
+            self._update_all(arrays, grads, variables, lr)
         for var in variables:
             if isinstance(var, Tensor):
                 var.mark_modified()  # a graph that kept the old values is stale

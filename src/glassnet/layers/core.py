@@ -176,7 +176,7 @@ class Dense(Layer):
 
     def check_input_shape(self, shape: tuple[int | None, ...]) -> None:
         """Keras's input spec of Dense: rank >= 2, the last axis as built."""
-        features = self.kernel.data.shape[0]
+        features = self._build_shape[-1]  # the kernel's rows (set_weights keeps them)
         if len(shape) < 2 or shape[-1] not in (None, features):
             raise ValueError(
                 f"Input of layer {self.name!r} (Dense) is incompatible with the "

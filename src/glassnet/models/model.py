@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import functools
-import threading
+from _thread import get_ident
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -94,7 +94,7 @@ class Model(Trainer, Layer):
         if name is None and type(self) is Model:
             name = unique_name("functional")
         self._lock = ReadWriteLock()
-        self._evaluating = threading.local()
+        self._evaluating: dict[int, Any] = {}  # thread -> its evaluate's metrics
         super().__init__(name=name, **kwargs)
         self._layers: list[Layer] = []
         self._input_layer: InputLayer | None = None
@@ -319,8 +319,13 @@ class Model(Trainer, Layer):
         """The compiled metrics: the model's, or inside ``evaluate`` this
         thread's own copy of them (so an evaluation never resets or adds to
         the metrics of a fit running in another thread)."""
-        own = getattr(self.__dict__.get("_evaluating"), "metrics", None)
-        return self.__dict__.get("_shared_metrics") if own is None else own
+        state = self.__dict__
+        evaluating = state.get("_evaluating")
+        if evaluating:  # NOTE: empty unless an evaluate runs: one check a step
+            own = evaluating.get(get_ident())
+            if own is not None:
+                return own
+        return state.get("_shared_metrics")
 
     @_compile_metrics.setter
     def _compile_metrics(self, metrics: Any) -> None:
@@ -335,7 +340,7 @@ class Model(Trainer, Layer):
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         self.__dict__["_lock"] = ReadWriteLock()
-        self.__dict__["_evaluating"] = threading.local()
+        self.__dict__["_evaluating"] = {}
 
     # --- summary --------------------------------------------------------------------
     def summary(
@@ -465,10 +470,15 @@ class _OwnMetrics:
         self.model = model
 
     def __enter__(self) -> None:
-        local = self.model._evaluating
+        evaluating, me = self.model._evaluating, get_ident()
         shared = self.model.__dict__.get("_shared_metrics")
-        self.outer = getattr(local, "metrics", None)
-        local.metrics = None if shared is None else copy.deepcopy(shared)
+        self.outer = evaluating.get(me)
+        if shared is not None:
+            evaluating[me] = copy.deepcopy(shared)
 
     def __exit__(self, *exc: object) -> None:
-        self.model._evaluating.metrics = self.outer
+        evaluating, me = self.model._evaluating, get_ident()
+        if self.outer is None:
+            evaluating.pop(me, None)
+        else:
+            evaluating[me] = self.outer
