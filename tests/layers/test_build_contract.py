@@ -135,3 +135,15 @@ def test_dense_on_rank_3_input_equals_keras_with_copied_weights():
     x = _x((5, 4)) - 0.8
     expected = keras.ops.convert_to_numpy(theirs(x))
     np.testing.assert_allclose(ours(x).data, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_the_table_has_every_layer_class():
+    # a new layer joins the table (InputLayer is built when made)
+    public = {
+        name
+        for name in layers.__all__
+        if isinstance(getattr(layers, name), type)
+        and issubclass(getattr(layers, name), layers.Layer)
+    }
+    tested = {type(make()).__name__ for make, _ in LAYERS}
+    assert public - tested == {"InputLayer"}
