@@ -521,3 +521,25 @@ def test_one_optimizer_updating_from_several_threads_makes_one_update_at_a_time(
     assert shared.iterations == 400
     for ours, theirs in zip(weights, alone):
         np.testing.assert_array_equal(ours, theirs)
+
+
+def test_apply_takes_keras_s_none_gradients_and_built_variables():
+    # Keras 3's apply: a None gradient leaves its variable alone (a warning
+    # names it), all None is an error, an empty list is no update at all.
+    a, b = np.array([1.0, 1.0]), np.array([2.0, 2.0])
+    opt = optimizers.SGD(0.5)
+    with pytest.warns(UserWarning, match="Gradients do not exist"):
+        opt.apply([np.array([1.0, 2.0]), None], [a, b])
+    np.testing.assert_array_equal(a, [0.5, 0.0])  # 1 - 0.5 * [1, 2]
+    np.testing.assert_array_equal(b, [2.0, 2.0])
+    assert opt.iterations == 1
+    with pytest.raises(ValueError, match="No gradients provided for any variable"):
+        opt.apply([None, None], [a, b])
+    opt.apply([], [])
+    assert opt.iterations == 1
+    # without variables: the ones it was built with (a, then b), in that order
+    opt.apply([np.zeros(2), np.ones(2)])
+    np.testing.assert_array_equal(b, [1.5, 1.5])
+    assert opt.apply_gradients([(np.ones(2), a), (None, b)]) == 3  # iterations
+    with pytest.raises(ValueError, match="must already be built"):
+        optimizers.SGD().apply([np.ones(2)])

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from glassnet._registry import Registry, serialize_object, without_keras_only
+from glassnet._warnings import warn
 from glassnet.autograd import Tensor
 from glassnet.runtime import FlatVector
 
@@ -165,16 +166,67 @@ class Optimizer:
     def step(self, params: Iterable[Any]) -> None:
         """Update every parameter that has a gradient, in place, from ``p.grad``."""
         params = [p for p in params if p.grad is not None]
-        self.apply([p.grad for p in params], params)
+        self._apply([p.grad for p in params], params)
 
-    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Any]]) -> None:
-        """Keras's ``apply_gradients([(grad, variable), ...])``."""
-        pairs = [(g, v) for g, v in grads_and_vars if g is not None]
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Any]]) -> int:
+        """Keras's ``apply_gradients([(grad, variable), ...])``: :meth:`apply`
+        on the pairs (None gradients skipped); returns ``iterations``."""
+        pairs = list(grads_and_vars)
         self.apply([g for g, _ in pairs], [v for _, v in pairs])
+        return self.iterations
 
-    def apply(self, grads: list[Any], variables: list[Any]) -> None:
-        """Apply one update to ``variables`` (Tensors or ndarrays) from ``grads``
-        (one update at a time, whichever threads call it)."""
+    def apply(
+        self, grads: Iterable[Any], variables: Iterable[Any] | None = None
+    ) -> None:
+        """Keras's ``apply``: one update of ``variables`` (Tensors or ndarrays;
+        by default those the optimizer was built with) from ``grads``. As in
+        Keras, a variable whose gradient is None is left alone (with a
+        warning naming it), no gradient at all is an error, and an empty
+        ``grads`` does nothing (``iterations`` unchanged)."""
+        grads = grads if type(grads) is list else list(grads)
+        if not grads:
+            return
+        if variables is None:
+            if not self.built:
+                raise ValueError(
+                    "When passing `grads` without `variables`, the optimizer must "
+                    "already be built on a list of variables: call "
+                    "optimizer.build(trainable_variables) first, or pass them. "
+                    f"Received: {len(grads)} gradients, variables=None"
+                )
+            variables = [entry[0] for entry in self._state.values()]
+        variables = variables if type(variables) is list else list(variables)
+        for grad in grads:
+            if grad is None:
+                if not self.built:  # NOTE: Keras builds on all of them
+                    with self._lock:
+                        self.build(variables)
+                grads, variables = self._skip_missing(grads, variables)
+                break
+        self._apply(grads, variables)
+
+    def _skip_missing(self, grads: list[Any], variables: list[Any]) -> Any:
+        """The pairs whose gradient is not None (Keras warns about the rest)."""
+        if len(grads) != len(variables):
+            return grads, variables  # NOTE: _apply says what is wrong
+        kept = [(g, v) for g, v in zip(grads, variables) if g is not None]
+        if not kept:
+            raise ValueError(
+                "No gradients provided for any variable. Received: "
+                f"{len(grads)} gradients, all None"
+            )
+        missing = [v for g, v in zip(grads, variables) if g is None]
+        names = [getattr(v, "name", None) or type(v).__name__ for v in missing]
+        warn(
+            f"Gradients do not exist for variables {names} when minimizing the "
+            "loss. If using `model.compile()`, did you forget to provide a "
+            "`loss` argument?"
+        )
+        return [g for g, _ in kept], [v for _, v in kept]
+
+    def _apply(self, grads: list[Any], variables: list[Any]) -> None:
+        """One update of ``variables`` from ``grads`` (none of them None), one
+        update at a time, whichever threads call it."""
         if len(grads) != len(variables):
             raise ValueError(
                 f"Got {len(grads)} gradients for {len(variables)} variables."
