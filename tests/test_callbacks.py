@@ -260,8 +260,11 @@ def test_callbacks_must_be_callbacks():
 
 def test_hooks_tuple_names_every_hook_of_the_base_class():
     on_methods = {name for name in vars(callbacks.Callback) if name.startswith("on_")}
-    assert set(callbacks.HOOKS) == on_methods and len(callbacks.HOOKS) == 14
-    assert set(callbacks.BATCH_HOOKS) == {h for h in on_methods if "_batch_" in h}
+    assert set(callbacks.HOOKS) | set(callbacks.ALIASES) == on_methods
+    assert len(callbacks.HOOKS) == 14 and set(callbacks.ALIASES.values()) <= set(
+        callbacks.BATCH_HOOKS
+    )
+    assert set(callbacks.BATCH_HOOKS) == {h for h in callbacks.HOOKS if "_batch_" in h}
 
 
 @pytest.mark.parametrize("hook", callbacks.HOOKS)
@@ -283,3 +286,253 @@ def test_a_class_overriding_any_batch_hook_wants_batch_hooks(hook):
     assert not cbs.wants_batch_hooks
     cbs.append(cls())
     assert cbs.wants_batch_hooks
+
+
+# --- the hooks as Keras calls them ---------------------------------------------------
+ALL_HOOKS = (*callbacks.HOOKS, *callbacks.ALIASES)
+
+
+def _recorder_class(base):
+    """A ``base`` callback subclass that records ``(hook, index, logs keys,
+    params)`` of every call; the train batch hooks go on to the base class, so
+    that the aliases ``on_batch_begin`` / ``on_batch_end`` are called as the
+    base class calls them."""
+
+    def make(hook):
+        def record(self, *args, **kwargs):
+            logs = kwargs.get("logs", args[-1] if args else None)
+            index = args[0] if args and isinstance(args[0], int) else None
+            keys = None if logs is None else sorted(logs)
+            self.calls.append((hook, index, keys, dict(self.params or {})))
+            if hook in callbacks.ALIASES.values():
+                getattr(base, hook)(self, *args, **kwargs)
+
+        return record
+
+    def __init__(self):
+        base.__init__(self)
+        self.calls = []
+
+    body = {hook: make(hook) for hook in ALL_HOOKS}
+    return type("Recorder", (base,), {"__init__": __init__, **body})
+
+
+def _binary_data(n=10):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((n, 2)).astype("float32")
+    return x, (x[:, :1] > 0).astype("float32")
+
+
+def _both(keras):
+    """One small classifier in each library, compiled alike."""
+    from glassnet.layers import Input
+
+    ours = Sequential([Input((2,)), Dense(1, activation="sigmoid")])
+    theirs = keras.Sequential(
+        [keras.Input((2,)), keras.layers.Dense(1, activation="sigmoid")]
+    )
+    for model in (ours, theirs):
+        model.compile("sgd", "binary_crossentropy", metrics=["accuracy"])
+    return ours, theirs
+
+
+@pytest.fixture(scope="module")
+def keras():
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    pytest.importorskip("torch")
+    return pytest.importorskip("keras")
+
+
+def _calls(keras, run):
+    """The calls a recording callback sees in each library for ``run(model,
+    recorder)``."""
+    ours, theirs = _both(keras)
+    mine, keras_recorder = _recorder_class(callbacks.Callback)(), None
+    keras_recorder = _recorder_class(keras.callbacks.Callback)()
+    run(ours, mine)
+    run(theirs, keras_recorder)
+    return mine.calls, keras_recorder.calls
+
+
+@pytest.mark.parametrize(
+    "name, run",
+    [
+        (
+            "fit with validation",
+            lambda m, cb: m.fit(
+                *_binary_data(),
+                batch_size=4,
+                epochs=2,
+                validation_data=_binary_data(6),
+                callbacks=[cb],
+                verbose=0,
+            ),
+        ),
+        (
+            "fit with validation_split and validation_freq",
+            lambda m, cb: m.fit(
+                *_binary_data(12),
+                batch_size=4,
+                epochs=3,
+                validation_split=0.25,
+                validation_freq=2,
+                shuffle=False,
+                callbacks=[cb],
+                verbose=0,
+            ),
+        ),
+        (
+            "evaluate",
+            lambda m, cb: m.evaluate(
+                *_binary_data(), batch_size=4, callbacks=[cb], verbose=0
+            ),
+        ),
+        (
+            "predict",
+            lambda m, cb: m.predict(
+                _binary_data()[0], batch_size=4, callbacks=[cb], verbose=0
+            ),
+        ),
+        (
+            "a single callback, not in a list",
+            lambda m, cb: m.evaluate(
+                *_binary_data(), batch_size=8, callbacks=cb, verbose=0
+            ),
+        ),
+    ],
+)
+def test_hooks_logs_and_params_are_keras_s(keras, name, run):
+    ours, theirs = _calls(keras, run)
+    if "single" in name:  # NOTE: Keras then runs batch-end hooks in a thread
+        ours, theirs = sorted(ours, key=repr), sorted(theirs, key=repr)
+    assert ours == theirs, name
+    assert all(keys is not None for _, _, keys, _ in ours)  # logs is never None
+
+
+def test_predict_batch_end_gets_the_outputs(keras):
+    ours, theirs = _both(keras)
+    theirs.set_weights(ours.get_weights())
+    seen = {"ours": [], "theirs": []}
+    for key, model, module in (
+        ("ours", ours, callbacks),
+        ("theirs", theirs, keras.callbacks),
+    ):
+        spy = module.LambdaCallback(
+            on_predict_batch_end=lambda batch, logs, key=key: seen[key].append(
+                np.asarray(logs["outputs"])
+            )
+        )
+        model.predict(_binary_data()[0], batch_size=4, callbacks=[spy], verbose=0)
+    assert [a.shape for a in seen["ours"]] == [a.shape for a in seen["theirs"]]
+    for a, b in zip(seen["ours"], seen["theirs"]):
+        np.testing.assert_allclose(a, b, rtol=1e-5)
+
+
+def test_history_records_what_callbacks_add_to_the_logs_as_in_keras(keras):
+    ours, theirs = _both(keras)
+    keys = []
+    for model, module in ((ours, callbacks), (theirs, keras.callbacks)):
+        reduce = module.ReduceLROnPlateau(monitor="loss")
+        history = model.fit(*_binary_data(), epochs=2, callbacks=[reduce], verbose=0)
+        keys.append(sorted(history.history))
+    assert keys[0] == keys[1] == ["accuracy", "learning_rate", "loss"]
+
+
+@pytest.mark.parametrize("method", ["fit", "evaluate", "predict"])
+def test_a_batch_hook_stops_at_once_as_in_keras(keras, method):
+    flag = {"fit": "stop_training", "evaluate": "stop_evaluating"}.get(
+        method, "stop_predicting"
+    )
+    hook = {"fit": "on_train_batch_end", "evaluate": "on_test_batch_end"}.get(
+        method, "on_predict_batch_end"
+    )
+    results = []
+    for model, module in zip(_both(keras), (callbacks, keras.callbacks)):
+        batches = []
+
+        def stop(batch, logs, model=model, batches=batches):
+            batches.append(batch)
+            if batch == 1:
+                setattr(model, flag, True)
+
+        spy = module.LambdaCallback(**{hook: stop})
+        x, y = _binary_data()
+        if method == "fit":
+            kwargs = dict(epochs=3, validation_data=(x, y))
+            out = sorted(
+                model.fit(
+                    x, y, batch_size=2, callbacks=[spy], verbose=0, **kwargs
+                ).history
+            )
+        elif method == "evaluate":
+            out = (
+                model.evaluate(x, y, batch_size=2, callbacks=[spy], verbose=0)
+                is not None
+            )
+        else:
+            out = model.predict(x, batch_size=2, callbacks=[spy], verbose=0).shape
+        results.append((batches, out))
+    assert results[0] == results[1]
+
+
+def test_on_batch_begin_and_end_are_the_train_batch_hooks():
+    x, y = _data(8)
+    seen = []
+
+    class Old(callbacks.Callback):
+        def on_batch_begin(self, batch, logs=None):
+            seen.append(("begin", batch, logs))
+
+        def on_batch_end(self, batch, logs=None):
+            seen.append(("end", batch, sorted(logs)))
+
+    cbs = callbacks.CallbackList([Old()])
+    assert cbs.wants_batch_hooks
+    _model().fit(x, y, batch_size=4, callbacks=Old(), verbose=0)
+    assert seen == [
+        ("begin", 0, {}),
+        ("end", 0, ["loss"]),
+        ("begin", 1, {}),
+        ("end", 1, ["loss"]),
+    ]
+    seen.clear()
+    _model().evaluate(x, y, batch_size=4, callbacks=Old(), verbose=0)
+    assert seen == []  # the aliases are training's only, as in Keras
+
+
+def test_every_hook_gets_a_dict_and_test_hooks_run_inside_fit():
+    x, y = _data(8)
+    recorder = _recorder_class(callbacks.Callback)()
+    _model().fit(
+        x,
+        y,
+        batch_size=4,
+        epochs=1,
+        validation_split=0.5,
+        callbacks=recorder,
+        verbose=0,
+    )
+    hooks = [hook for hook, *_ in recorder.calls]
+    assert hooks == [
+        "on_train_begin",
+        "on_epoch_begin",
+        "on_train_batch_begin",
+        "on_batch_begin",
+        "on_train_batch_end",
+        "on_batch_end",
+        "on_test_begin",
+        "on_test_batch_begin",
+        "on_test_batch_end",
+        "on_test_end",
+        "on_epoch_end",
+        "on_train_end",
+    ]
+    assert all(isinstance(keys, list) for _, _, keys, _ in recorder.calls)
+    assert recorder.calls[-1][2] == ["loss", "val_loss"]
+    assert recorder.calls[0][3] == {"verbose": 0, "epochs": 1, "steps": 1}
+    cbs = callbacks.CallbackList([recorder])
+    cbs.on_train_begin()
+    cbs.on_epoch_end(0)
+    assert recorder.calls[-2:][0][2] == [] and recorder.calls[-1][2] == []

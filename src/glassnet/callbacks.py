@@ -1,9 +1,20 @@
 """Callbacks: code that runs at fixed points of ``fit`` / ``evaluate`` / ``predict``.
 
-The hooks and their ``logs`` dicts are Keras's: ``on_train_begin/end``,
-``on_epoch_begin/end`` (logs ``{"loss": ..., "val_loss": ..., metrics}``),
-``on_train_batch_begin/end``, ``on_test_*`` and ``on_predict_*``. A callback
-stops training by setting ``self.model.stop_training = True``.
+The hooks, when they are called and their ``logs`` dicts are Keras 3's. Every
+hook gets a dict (``{}`` where Keras has nothing to say):
+
+- ``on_train_begin``, ``on_epoch_begin``, ``on_*_batch_begin``,
+  ``on_test_begin``, ``on_predict_begin``, ``on_predict_end``: ``{}``;
+- ``on_train_batch_end`` / ``on_test_batch_end``: the running logs of the
+  epoch (``{"loss": ..., metrics}``), ``on_test_end`` the final ones;
+- ``on_epoch_end``, ``on_train_end``: the epoch's logs, with ``val_`` ones;
+- ``on_predict_batch_end``: ``{"outputs": <the batch's predictions>}``.
+
+``fit`` calls the ``on_test_*`` hooks around its validation, as Keras does.
+``on_batch_begin`` / ``on_batch_end`` are Keras's older names of the train
+batch hooks: the base class's ``on_train_batch_*`` call them. A callback stops
+training by setting ``self.model.stop_training = True`` (at once, from a batch
+hook), evaluation with ``stop_evaluating``, prediction with ``stop_predicting``.
 
 One tuple, :data:`HOOKS`, names them all: :class:`CallbackList`'s forwarders,
 its ``wants_batch_hooks`` and :class:`LambdaCallback`'s accepted names are
@@ -54,11 +65,19 @@ HOOKS = (
     "on_predict_end",
 )
 BATCH_HOOKS = tuple(hook for hook in HOOKS if "_batch_" in hook)
+#: Keras's older names of the train batch hooks, and the hooks they stand for.
+ALIASES = {
+    "on_batch_begin": "on_train_batch_begin",
+    "on_batch_end": "on_train_batch_end",
+}
 
 
 class Callback:
-    """Base class: every hook does nothing. ``self.model`` and ``self.params``
-    (``{"epochs", "steps", "verbose"}``) are set before training starts."""
+    """Base class: every hook does nothing (the train batch hooks call their
+    aliases ``on_batch_begin`` / ``on_batch_end``, as in Keras). ``self.model``
+    and ``self.params`` (``{"epochs", "steps", "verbose"}``; ``steps`` is None
+    when the data does not say how many batches it has) are set before the
+    first hook of a fit, evaluate or predict."""
 
     def __init__(self) -> None:
         self.model: Any = None
@@ -74,8 +93,15 @@ class Callback:
     def on_train_end(self, logs: dict | None = None) -> None: ...
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None: ...
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: ...
-    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        self.on_batch_begin(batch, logs=logs)
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.on_batch_end(batch, logs=logs)
+
     def on_test_begin(self, logs: dict | None = None) -> None: ...
     def on_test_end(self, logs: dict | None = None) -> None: ...
     def on_test_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
@@ -88,14 +114,19 @@ class Callback:
 
 def _overrides(callback: Callback, hook: str) -> bool:
     """Whether ``callback`` does something in ``hook``: its class overrides the
-    hook, or the instance holds its own function for it (LambdaCallback)."""
-    if hook in getattr(callback, "__dict__", ()):
-        return True
-    return getattr(type(callback), hook, None) is not getattr(Callback, hook)
+    hook (or the hook's alias), or the instance holds its own function for it
+    (LambdaCallback)."""
+    names = [hook, *(alias for alias, name in ALIASES.items() if name == hook)]
+    return any(
+        name in getattr(callback, "__dict__", ())
+        or getattr(type(callback), name, None) is not getattr(Callback, name)
+        for name in names
+    )
 
 
 class CallbackList(Callback):
-    """Calls each hook (every name in :data:`HOOKS`) on every callback, in order.
+    """Calls each hook (every name in :data:`HOOKS`) on every callback, in order,
+    with one ``logs`` dict for all of them (``{}`` when the caller gave none).
 
     ``wants_batch_hooks`` is False when no callback overrides a batch hook, so
     the loops can skip building per-batch ``logs`` dicts entirely.
@@ -140,11 +171,21 @@ class CallbackList(Callback):
 
 
 def _dispatcher(hook: str) -> Callable[..., None]:
-    """CallbackList's ``hook``: call ``hook`` on every callback, in order."""
+    """CallbackList's ``hook``: call ``hook`` on every callback, in order, with
+    a ``logs`` dict (``{}`` for None, as Keras passes)."""
+    if "_batch_" in hook or "_epoch_" in hook:
 
-    def dispatch(self: CallbackList, *args: Any, **kwargs: Any) -> None:
-        for cb in self.callbacks:
-            getattr(cb, hook)(*args, **kwargs)
+        def dispatch(self: CallbackList, index: int, logs: dict | None = None) -> None:
+            logs = {} if logs is None else logs
+            for cb in self.callbacks:
+                getattr(cb, hook)(index, logs)
+
+    else:
+
+        def dispatch(self: CallbackList, logs: dict | None = None) -> None:  # type: ignore[misc]
+            logs = {} if logs is None else logs
+            for cb in self.callbacks:
+                getattr(cb, hook)(logs)
 
     dispatch.__name__ = hook
     dispatch.__qualname__ = f"CallbackList.{hook}"
@@ -499,15 +540,10 @@ class LambdaCallback(Callback):
     """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda
     epoch, logs: ...)``. Any Keras hook name is accepted."""
 
-    _ALIASES = {
-        "on_batch_begin": "on_train_batch_begin",
-        "on_batch_end": "on_train_batch_end",
-    }
-
     def __init__(self, **hooks: Callable[..., Any]) -> None:
         super().__init__()
         for name, fn in hooks.items():
-            name = self._ALIASES.get(name, name)
+            name = ALIASES.get(name, name)
             if name not in HOOKS:
                 raise ValueError(
                     f"Unknown callback hook {name!r}. Valid hooks are: "

@@ -3,11 +3,14 @@ epoch (order, gather groups, every sample once)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
 from glassnet.models import data_adapter
-from glassnet.models.data_adapter import ArrayDataAdapter, EpochIterator
+from glassnet.models.data_adapter import ArrayDataAdapter
+from glassnet.models.epoch_iterator import EpochIterator
 
 
 def _indexed(n, features=3):
@@ -229,7 +232,352 @@ def test_overflow_complex_and_empty_input():
 
 
 def test_unpack_validation_data():
-    assert data_adapter.unpack_x_y_sample_weight((1, 2)) == (1, 2, None)
-    assert data_adapter.unpack_x_y_sample_weight([1, 2, 3]) == (1, 2, 3)
+    assert data_adapter.unpack_validation_data((1, 2)) == (1, 2, None)
+    assert data_adapter.unpack_validation_data([1, 2, 3]) == (1, 2, 3)
     with pytest.raises(ValueError, match="validation_data must be a tuple"):
-        data_adapter.unpack_x_y_sample_weight(np.ones((2, 2)))
+        data_adapter.unpack_validation_data(np.ones((2, 2)))
+    batches = iter([(np.ones((2, 1)), np.ones((2, 1)))])
+    assert data_adapter.unpack_validation_data(batches) is batches
+
+
+def test_unpack_and_pack_as_keras_does():
+    x, y, sw = np.ones((2, 1)), np.zeros((2, 1)), np.ones(2)
+    unpack, pack = (
+        data_adapter.unpack_x_y_sample_weight,
+        data_adapter.pack_x_y_sample_weight,
+    )
+    assert unpack(x) == (x, None, None) and unpack((x,)) == (x, None, None)
+    assert unpack([x, y]) == (x, y, None) and unpack((x, y, sw)) == (x, y, sw)
+    with pytest.raises(ValueError, match=r"`\(x, y, sample_weight\)`.*4 items"):
+        unpack((x, y, sw, sw))
+    assert pack(x) is x and pack([x]) == ([x],) and pack(x, y) == (x, y)
+    assert pack(x, y, sw) == (x, y, sw)
+
+
+# --- data that makes its own batches: generators, iterables, PyDataset ----------------
+RNG = np.random.default_rng(7)
+GX = RNG.standard_normal((40, 3)).astype("float32")
+GY = (GX @ np.array([[0.5], [-1.0], [2.0]], "float32")).astype("float32")
+GW = RNG.uniform(0.5, 1.5, 40).astype("float32")
+
+
+def _batches(count, size=8, weighted=False, repeat=False):
+    """A generator of ``count`` batches of GX, GY (and GW), endless if ``repeat``."""
+    while True:
+        for i in range(count):
+            part = slice(i * size, (i + 1) * size)
+            yield (GX[part], GY[part], GW[part]) if weighted else (GX[part], GY[part])
+        if not repeat:
+            return
+
+
+class Batches:
+    """A PyDataset by duck typing: no base class at all."""
+
+    def __init__(self, count, size=8, log=None):
+        self.count, self.size, self.log = count, size, log if log is not None else []
+
+    def __len__(self):
+        return self.count
+
+    def __getitem__(self, index):
+        self.log.append(index)
+        part = slice(index * self.size, (index + 1) * self.size)
+        return GX[part], GY[part]
+
+    def on_epoch_begin(self):
+        self.log.append("begin")
+
+    def on_epoch_end(self):
+        self.log.append("end")
+
+
+class Passes:
+    """An iterable (not an iterator): every ``iter()`` is a new pass."""
+
+    def __iter__(self):
+        return _batches(5)
+
+
+def _regressor(seed=0):
+    from glassnet.layers import Dense, Input
+    from glassnet.models import Sequential
+
+    np.random.seed(seed)
+    model = Sequential([Input((3,)), Dense(4, activation="tanh"), Dense(1)])
+    model.compile("sgd", "mse")
+    return model
+
+
+@pytest.fixture(scope="module")
+def keras():
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    pytest.importorskip("torch")
+    return pytest.importorskip("keras")
+
+
+def _keras_twin(keras, model):
+    twin = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(4, activation="tanh"),
+            keras.layers.Dense(1),
+        ]
+    )
+    twin.set_weights(model.get_weights())
+    twin.compile(keras.optimizers.SGD(0.01), "mse")
+    return twin
+
+
+def _keras_dataset(keras, count, size=8, class_weighted=False):
+    class KBatches(keras.utils.PyDataset):
+        def __len__(self):
+            return count
+
+        def __getitem__(self, index):
+            part = slice(index * size, (index + 1) * size)
+            return GX[part], GY[part]
+
+    return KBatches()
+
+
+def _counting(module):
+    class Count(module.Callback):
+        def __init__(self):
+            super().__init__()
+            self.per_epoch = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.per_epoch.append(0)
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.per_epoch[-1] += 1
+
+    return Count()
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "generator, steps_per_epoch",
+        "endless generator",
+        "weighted generator",
+        "PyDataset",
+        "PyDataset, steps_per_epoch",
+        "PyDataset validation",
+    ],
+)
+def test_batches_train_as_in_keras(keras, case):
+    from glassnet import callbacks
+
+    ours = _regressor()
+    theirs = _keras_twin(keras, ours)
+    kwargs = dict(epochs=2, shuffle=False, verbose=0)
+    if case == "generator, steps_per_epoch":
+        data = [_batches(5), _batches(5)]
+        kwargs.update(epochs=2, steps_per_epoch=2)
+    elif case == "endless generator":
+        data = [_batches(3, repeat=True), _batches(3, repeat=True)]
+        kwargs.update(epochs=3, steps_per_epoch=4)
+    elif case == "weighted generator":
+        data = [_batches(5, weighted=True), _batches(5, weighted=True)]
+        kwargs.update(epochs=1)
+    elif case == "PyDataset":
+        data = [Batches(5), _keras_dataset(keras, 5)]
+    elif case == "PyDataset, steps_per_epoch":
+        data = [Batches(5), _keras_dataset(keras, 5)]
+        kwargs.update(epochs=4, steps_per_epoch=2)
+    else:
+        data = [Batches(4), _keras_dataset(keras, 4)]
+        kwargs.update(validation_data=None)
+    counts = [_counting(callbacks), _counting(keras.callbacks)]
+    histories = []
+    for model, source, count, other in zip(
+        (ours, theirs), data, counts, (Batches(5, 4), _keras_dataset(keras, 5, 4))
+    ):
+        extra = dict(kwargs)
+        if case == "PyDataset validation":
+            extra["validation_data"] = other
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            histories.append(model.fit(source, callbacks=[count], **extra).history)
+    assert counts[0].per_epoch == counts[1].per_epoch
+    assert sorted(histories[0]) == sorted(histories[1])
+    for key in histories[1]:
+        np.testing.assert_allclose(histories[0][key], histories[1][key], rtol=1e-5)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_evaluate_and_predict_on_batches_as_in_keras(keras):
+    ours = _regressor()
+    theirs = _keras_twin(keras, ours)
+    for source in ((_batches(5), _batches(5)), (Batches(5), _keras_dataset(keras, 5))):
+        np.testing.assert_allclose(
+            ours.evaluate(source[0], verbose=0),
+            theirs.evaluate(source[1], verbose=0),
+            rtol=1e-5,
+        )
+    x_only = [((GX[i : i + 8],) for i in range(0, 40, 8)) for _ in range(2)]
+    got = ours.predict(x_only[0], verbose=0)
+    np.testing.assert_allclose(got, theirs.predict(x_only[1], verbose=0), rtol=1e-5)
+    assert ours.evaluate(_batches(5), steps=2, verbose=0) == ours.evaluate(
+        GX[:16], GY[:16], verbose=0
+    )
+
+
+def test_a_torch_data_loader_is_an_iterable_of_batches(keras):
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    loader = DataLoader(TensorDataset(torch.tensor(GX), torch.tensor(GY)), batch_size=8)
+    ours = _regressor()
+    theirs = _keras_twin(keras, ours)
+    a = ours.fit(loader, epochs=2, verbose=0).history["loss"]
+    b = theirs.fit(loader, epochs=2, verbose=0).history["loss"]
+    np.testing.assert_allclose(a, b, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        ("fit(_batches(2), GY)", "`y` should not be passed"),
+        ("fit(_batches(2), sample_weight=GW)", "`sample_weight` should not be passed"),
+        ("fit(_batches(2), validation_split=0.5)", "validation_split"),
+        ("evaluate(Batches(2), GY)", "`y` should not be passed"),
+    ],
+)
+def test_arguments_the_batches_already_hold_are_errors_as_in_keras(
+    keras, call, message
+):
+    ours = _regressor()
+    theirs = _keras_twin(keras, ours)
+    with pytest.raises(ValueError, match=message):
+        eval("m." + call, globals(), {"m": ours})
+    if "Batches" in call:
+        call = call.replace("Batches(2)", "_keras_dataset(keras, 2)")
+    with pytest.raises(ValueError):
+        eval("m." + call, globals(), {"m": theirs, "keras": keras})
+
+
+def test_a_generator_is_read_once_in_all():
+    model = _regressor()
+    with pytest.warns(RuntimeWarning, match="has no batch left") as caught:
+        history = model.fit(_batches(5), epochs=3, verbose=0)
+    assert len(history.history["loss"]) == 1 and len(caught) == 1
+    with pytest.warns(RuntimeWarning, match="gave 1 of the 2 steps") as caught:
+        history = model.fit(_batches(5), epochs=4, steps_per_epoch=2, verbose=0)
+    assert len(history.history["loss"]) == 3 and len(caught) == 1  # 2, 2, 1
+    with pytest.warns(RuntimeWarning, match="has no batch left") as caught:
+        history = model.fit(_batches(4), epochs=3, steps_per_epoch=2, verbose=0)
+    assert len(history.history["loss"]) == 2 and len(caught) == 1
+    with pytest.warns(RuntimeWarning, match="`validation_data` .* no batch left"):
+        history = _regressor().fit(
+            GX, GY, epochs=3, validation_data=_batches(2), verbose=0
+        )
+    assert len(history.history["val_loss"]) == 1 and len(history.history["loss"]) == 3
+
+
+def test_an_iterable_and_a_py_dataset_start_a_new_pass_each_epoch():
+    log = []
+    model = _regressor()
+    history = model.fit(Passes(), epochs=3, verbose=0)
+    assert len(history.history["loss"]) == 3
+    model.fit(Batches(3, log=log), epochs=2, shuffle=False, verbose=0)
+    assert log == [0, "begin", 0, 1, 2, "end", "begin", 0, 1, 2, "end"]
+    log.clear()
+    model.fit(
+        Batches(5, log=log), epochs=3, steps_per_epoch=2, shuffle=False, verbose=0
+    )
+    epochs = " ".join(map(str, log[1:])).split("end")
+    assert [e.split() for e in epochs[:3]] == [
+        ["begin", "0", "1"],
+        ["begin", "2", "3"],
+        ["begin", "4"],  # the pass ran out: a short epoch, then a new pass
+    ]
+
+
+def test_a_py_dataset_is_shuffled_batch_by_batch_with_numpy_s_generator():
+    orders = []
+    for _ in range(2):
+        log = []
+        np.random.seed(5)
+        _regressor().fit(Batches(5, log=log), epochs=2, verbose=0)
+        orders.append([i for i in log[1:] if isinstance(i, int)])
+    assert orders[0] == orders[1] and sorted(orders[0][:5]) == [0, 1, 2, 3, 4]
+    assert orders[0][:5] != orders[0][5:] or orders[0][:5] != [0, 1, 2, 3, 4]
+
+
+def test_an_endless_py_dataset_needs_steps():
+    class Endless:
+        num_batches = None
+
+        def __getitem__(self, index):
+            part = slice((index % 5) * 8, (index % 5 + 1) * 8)
+            return GX[part], GY[part]
+
+    history = _regressor().fit(Endless(), epochs=2, steps_per_epoch=7, verbose=0)
+    assert len(history.history["loss"]) == 2
+
+
+@pytest.mark.parametrize(
+    "source, error, message",
+    [
+        (lambda: iter(()), ValueError, "generator gave no batch"),
+        (lambda: Batches(0), ValueError, "PyDataset gave no batch"),
+        (lambda: iter([(GX[:2], GY[:2], GW[:2], GW[:2])]), ValueError, "4 items"),
+        (
+            lambda: iter([(GX[:2], GY[:3])]),
+            ValueError,
+            "Batch 0 of the generator: x and y",
+        ),
+        (
+            lambda: iter([(GX[:2], GY[:2]), (GX[:2], GY[:2]), (GX[:2, :2], GY[:2])]),
+            ValueError,
+            "Batch 2 of the generator: Input of layer",
+        ),
+    ],
+)
+def test_bad_batches_say_which_batch(source, error, message):
+    with pytest.raises(error, match=message):
+        _regressor().fit(source(), verbose=0)
+
+
+def test_batch_size_is_not_given_with_batches():
+    with pytest.raises(
+        ValueError, match=r"`batch_size` argument must not be specified"
+    ):
+        _regressor().fit(_batches(2), batch_size=8, verbose=0)
+    history = _regressor().fit(
+        _batches(2), validation_data=(GX, GY), validation_batch_size=8, verbose=0
+    )
+    assert "val_loss" in history.history
+
+
+def test_what_counts_as_batches():
+    from glassnet.models.batch_sources import is_batch_source
+
+    class ArrayLike:
+        def __array__(self, dtype=None, copy=None):
+            return GX
+
+        def __len__(self):
+            return 40
+
+        def __getitem__(self, index):
+            return GX[index]
+
+    for data in (GX, GX.tolist(), (GX,), {"x": GX}, ArrayLike(), None, "text"):
+        assert not is_batch_source(data)
+    for data in (_batches(1), Passes(), Batches(1), iter([1])):
+        assert is_batch_source(data)
+    model = _regressor()
+    assert model.predict(ArrayLike(), verbose=0).shape == (40, 1)
+
+
+def test_a_progress_bar_counts_batches_of_unknown_number(capsys):
+    _regressor().fit(_batches(5), verbose=1)
+    out = capsys.readouterr().out
+    assert "Epoch 1/1" in out and "5 " in out

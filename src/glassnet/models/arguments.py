@@ -85,13 +85,13 @@ def _validation_split(value: Any, name: str, where: str) -> float:
     return float(value)
 
 
-def _validation_data(value: Any, name: str, where: str) -> tuple | None:
+def _validation_data(value: Any, name: str, where: str) -> Any:
     """``(x, y)`` or ``(x, y, sample_weight)`` as a 3-tuple (the arrays are
-    checked with the training data)."""
+    checked with the training data), or a generator or PyDataset as it is."""
     if value is None:
         return None
     try:
-        return data_adapter.unpack_x_y_sample_weight(value)
+        return data_adapter.unpack_validation_data(value)
     except ValueError as err:
         raise ValueError(f"{where}: {err}") from None
 
@@ -179,12 +179,19 @@ CHECKS: dict[str, Callable[[Any, str, str], Any]] = {
 DOCS: dict[str, str] = {
     "x": "array ``(n, ...)`` of real, finite numbers (a float64 value too large "
     "for float32 is reported as overflow), n >= 1: empty input is an error in "
-    "fit, evaluate, predict and the single-batch methods alike.",
+    "fit, evaluate, predict and the single-batch methods alike. Or (not in the "
+    "single-batch methods) a generator, iterable or PyDataset of batches "
+    "``(x, y)``, ``(x, y, sample_weight)`` or ``x``, each checked like arrays "
+    "as it comes; then ``y``, ``sample_weight`` and ``batch_size`` are not "
+    "given.",
     "y": "targets of the output's shape, ``(n,)`` for a one-unit output, or "
     "integer class labels ``(n,)`` / ``(n, 1)`` where the loss takes them "
     "(sparse categorical cross-entropy, or a loss of your own). A ``y`` that "
-    "fits the output only by broadcasting is an error that shows both shapes.",
-    "batch_size": "a positive integer or None (32).",
+    "fits the output only by broadcasting is an error that shows both shapes. "
+    "With a custom ``train_step`` / ``test_step``, y may be None and only its "
+    "length is checked.",
+    "batch_size": "a positive integer or None (32); not with a generator or "
+    "PyDataset, which make their own batches.",
     "epochs": "an integer >= 0; epochs ``initial_epoch`` to ``epochs - 1`` run.",
     "verbose": '``"auto"`` (1), 0 (silent), 1 (a progress bar), 2 (a line per '
     "epoch) or a bool.",
@@ -194,16 +201,21 @@ DOCS: dict[str, str] = {
     "``validation_data`` is given.",
     "validation_data": "``(x_val, y_val)`` or ``(x_val, y_val, "
     "sample_weight_val)``, checked like the training data before the first "
-    "epoch (the messages start with ``validation_data``).",
-    "shuffle": "a bool: a fresh permutation of the samples every epoch.",
+    "epoch (the messages start with ``validation_data``), or a generator or "
+    "PyDataset of such batches.",
+    "shuffle": "a bool: a fresh permutation of the samples every epoch (of the "
+    "batch order of a PyDataset; a generator's order is its own).",
     "class_weight": "``{class: weight}``, integer classes and finite weights "
     ">= 0, multiplying ``sample_weight``; every class in ``y`` needs one.",
     "sample_weight": "one finite weight >= 0 per sample, ``(n,)`` or ``(n, 1)``.",
     "initial_epoch": "an integer >= 0, the epoch to start from.",
     "steps_per_epoch": "a positive integer or None: at most this many batches "
-    "per epoch.",
+    "per epoch. Arrays start over each epoch; a generator or PyDataset goes on "
+    "where the last epoch stopped (a generator is read once in all, and "
+    "training stops when it runs out). An endless generator needs it.",
     "validation_steps": "a positive integer or None: at most this many "
-    "validation batches.",
+    "validation batches (from the start of a PyDataset each time; a "
+    "generator goes on).",
     "validation_batch_size": "a positive integer or None (``batch_size``).",
     "validation_freq": "a positive integer: validate every this many epochs.",
     "steps": "a positive integer or None: at most this many batches.",

@@ -64,12 +64,17 @@ class CompileLoss:
         self.targets = target_kind(self.fn)
         self.reduction: str | None = None
         self.regularized = False
+        self.built = False
         self._seeds: dict[tuple[int, ...], np.ndarray] = {}
 
-    def build(self, model: Any) -> None:
+    def build(self, model: Any, required: bool = True) -> None:
         """Ready for a fit / evaluate of ``model``: how the loss reduces, and
-        whether its layers add penalties."""
+        whether its layers add penalties. Without a loss: an error when
+        ``required`` (the built-in steps need one; a custom ``train_step``
+        may compute its own)."""
         if self.fn is None:
+            if not required:
+                return
             raise ValueError(
                 "The model was compiled without a loss. "
                 "Pass one to compile(), e.g. loss='mse'. Received: loss=None"
@@ -83,6 +88,7 @@ class CompileLoss:
             layer._regularizers or layer.activity_regularizer is not None
             for layer in model._layers
         )
+        self.built = True
 
     def penalties(self, model: Any) -> Sequence[Tensor]:
         """The regularization losses of the forward pass just run (scalars)."""
@@ -191,9 +197,17 @@ class CompileMetrics:
     which accuracy ``"accuracy"`` means waits for :meth:`build` on the first
     data (it depends on the targets' shape). Then per epoch: :meth:`reset`,
     :meth:`update` per batch, :meth:`result` for the logs.
+
+    To a custom ``train_step`` it is Keras 3's ``compile_metrics`` metric, one
+    of ``model.metrics``: :meth:`update_state` (builds itself on first use),
+    :meth:`reset_state`, and :meth:`result`, a dict. It also keeps the
+    model's ``loss_tracker`` (Keras's ``Mean`` named ``"loss"``), so that an
+    ``evaluate`` working on its own copy of the metrics copies it too.
     """
 
-    def __init__(self, metrics: Any = None) -> None:
+    name = "compile_metrics"
+
+    def __init__(self, metrics: Any = None, loss: Any = None) -> None:
         if metrics is None:
             metrics = []
         elif isinstance(metrics, (str, Callable)) and not isinstance(metrics, list):
@@ -214,6 +228,8 @@ class CompileMetrics:
             for spec in self.specs
         ]
         self.slots: list[_MetricSlot] | None = None
+        self.loss = loss
+        self.loss_tracker = metrics_module.Mean(name="loss")
 
     @property
     def built(self) -> bool:
@@ -246,3 +262,17 @@ class CompileMetrics:
     def result(self, prefix: str = "") -> dict[str, float]:
         """``{prefix + name: value}`` in the order given to ``compile``."""
         return {prefix + slot.name: slot.result() for slot in self.slots or ()}
+
+    # --- Keras's Metric interface, for custom steps ----------------------------------
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        """Add a batch (Tensors or arrays; unweighted, as ``compile(metrics=)``
+        is in Keras)."""
+        y_true = np.asarray(getattr(y_true, "data", y_true))
+        y_pred = np.asarray(getattr(y_pred, "data", y_pred))
+        if not self.built:
+            self.build(self.loss, y_true.shape, (None, *y_pred.shape[1:]))
+        self.update(y_true, y_pred)
+
+    def reset_state(self) -> None:
+        if self.built:
+            self.reset()

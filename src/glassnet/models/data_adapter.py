@@ -1,35 +1,47 @@
-"""The data side of training (Keras 3's data adapters and epoch iterator).
+"""The data side of training (Keras 3's data adapters).
 
 What fit / evaluate / predict are given -- ``x``, ``y``, ``sample_weight``,
 ``class_weight``, ``validation_split``, ``validation_data`` -- becomes checked
-NumPy arrays here, and then batches::
-
-    iterator = EpochIterator(x, y, sample_weight, batch_size=32, shuffle=True)
-    for epoch in range(epochs):
-        for step, (x_batch, y_batch, sw_batch) in iterator:
-            ...
+NumPy arrays here (:func:`model_batch`: against each other and the model),
+and then batches, which :class:`~glassnet.models.epoch_iterator.EpochIterator`
+numbers epoch by epoch.
 
 Arrays are checked and cast to the model's dtype once per call, never per
 batch. An unshuffled epoch yields views of the arrays; a shuffled epoch draws
 one ``np.random.permutation(n)`` (so ``np.random.seed`` makes training
 repeatable, bit for bit) and gathers its batches ``group`` at a time.
 
-Only NumPy arrays (and what ``np.asarray`` takes) are adapted today;
-:func:`get_data_adapter` is where generators and ``PyDataset`` will plug in.
+:func:`get_data_adapter` picks one adapter per kind of data: arrays (and what
+``np.asarray`` takes) here; generators, iterables and ``PyDataset`` objects,
+which make their own batches, in :mod:`~glassnet.models.batch_sources` (their
+batches are checked one by one as they arrive). Keras's
+``unpack_x_y_sample_weight`` and ``pack_x_y_sample_weight`` are importable
+from here too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from glassnet.autograd import Tensor
+from glassnet.models.batch_sources import (  # noqa: F401 (Keras's helpers, here too)
+    GeneratorDataAdapter,
+    PyDatasetAdapter,
+    is_batch_source,
+    is_py_dataset,
+    kind_of,
+    pack_x_y_sample_weight,
+    unpack_x_y_sample_weight,
+)
 
 Batch = tuple[np.ndarray, "np.ndarray | None", "np.ndarray | None"]
+#: ``standardize(x, y, sample_weight, class_weight)`` -> a checked Batch.
+Standardize = Callable[[Any, Any, Any, Any], Batch]
 
 # NOTE: about 1 MB of float32 per gather: one gather of scattered rows overlaps
 # its cache misses better than many small ones, and a shuffled copy of all of x
@@ -181,6 +193,7 @@ def standardize_y(
     output_shape: tuple | None,
     dtype: Any,
     targets: str | None = None,
+    check: bool = True,
 ) -> np.ndarray:
     """``y`` checked against ``n`` samples and the model's ``output_shape``.
 
@@ -190,7 +203,8 @@ def standardize_y(
     ``"same"``, ``"labels"`` (checked to be in ``[0, classes)``) or None (a
     loss glassnet does not know: either, labels for several outputs). Float
     targets, and targets of the output's rank, are cast to ``dtype``; integer
-    labels of a lower rank keep their dtype.
+    labels of a lower rank keep their dtype. ``check=False`` (a custom step's
+    targets): only the number of samples is checked.
     """
     if y is None:
         raise ValueError(
@@ -207,11 +221,33 @@ def standardize_y(
     out = output_shape
     if out is not None and y.ndim == len(out) - 1 and out[-1] == 1:
         y = y[..., None]
-    if out is not None:
+    if out is not None and check:
         _check_targets(y, out, targets)
     if np.issubdtype(y.dtype, np.floating) or (out is not None and y.ndim == len(out)):
         y = _cast(y, dtype, "Target y")
     return y
+
+
+def model_batch(
+    model: Any,
+    x: Any,
+    y: Any = None,
+    sample_weight: Any = None,
+    class_weight: dict | None = None,
+    targets: bool | None = True,
+) -> Batch:
+    """``(x, y, sample_weight)`` checked against each other and ``model``
+    (``x`` by ``model._as_x``, which builds an unbuilt model). ``targets``:
+    True, y is for the compiled loss (checked against the output); False, for
+    a custom step (optional: only its length is checked); None, x alone (for
+    prediction)."""
+    x = model._as_x(x, allow_empty=False)
+    if targets is None:
+        return x, None, None
+    if y is not None or targets:
+        out, kind = model.output_shape, model._compile_loss.targets
+        y = standardize_y(y, len(x), out, model._dtype, kind, check=targets)
+    return x, y, sample_weights(y, sample_weight, class_weight, model._dtype, len(x))
 
 
 def class_weight_to_sample_weight(
@@ -234,12 +270,21 @@ def class_weight_to_sample_weight(
 
 
 def sample_weights(
-    y: np.ndarray, sample_weight: Any, class_weight: dict | None, dtype: Any
+    y: np.ndarray | None,
+    sample_weight: Any,
+    class_weight: dict | None,
+    dtype: Any,
+    n: int | None = None,
 ) -> np.ndarray | None:
     """The per-sample weights, shape ``(n,)``: ``sample_weight`` (``(n,)`` or
     ``(n, 1)``, finite and >= 0) times the class weights of ``y``'s labels
-    (None when neither is given)."""
-    n = len(y)
+    (None when neither is given). ``n`` defaults to ``len(y)``."""
+    n = len(y) if n is None else n
+    if class_weight and y is None:
+        raise ValueError(
+            "class_weight weighs the samples by their class in y, and y is None. "
+            f"Received: class_weight={class_weight!r}, y=None"
+        )
     sw = None
     if sample_weight is not None:
         sw = _as_real(sample_weight, "sample_weight")
@@ -270,15 +315,19 @@ def prefixed(where: str) -> Iterator[None]:
         raise type(err)(f"{where}: {err}") from None
 
 
-def unpack_x_y_sample_weight(data: Any) -> tuple[Any, Any, Any]:
-    """``validation_data`` as ``(x, y, sample_weight)`` (the last may be None)."""
+def unpack_validation_data(data: Any) -> tuple[Any, Any, Any]:
+    """``validation_data`` as ``(x, y, sample_weight)`` (the last may be None);
+    a generator, iterable or PyDataset stays as it is."""
+    if is_batch_source(data):
+        return data
     if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
         got = type(data).__name__
         if isinstance(data, (tuple, list)):
             got += f" of {len(data)} items"
         raise ValueError(
             "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-            f"sample_weight_val). Received: a {got}"
+            "sample_weight_val), or a generator or PyDataset of such batches. "
+            f"Received: a {got}"
         )
     return data[0], data[1], data[2] if len(data) == 3 else None
 
@@ -369,43 +418,52 @@ class ArrayDataAdapter:
                 )
 
 
+def _plain_arrays(
+    x: Any, y: Any, sample_weight: Any, class_weight: Any = None
+) -> Batch:
+    """The standardize of :func:`get_data_adapter` when none is given."""
+    arrays = tuple(None if a is None else np.asarray(a) for a in (x, y, sample_weight))
+    return arrays  # type: ignore[return-value]
+
+
 def get_data_adapter(
     x: Any,
     y: Any = None,
     sample_weight: Any = None,
     batch_size: int | None = None,
     shuffle: bool = False,
-) -> ArrayDataAdapter:
-    """The adapter for this kind of data (arrays only, for now)."""
-    return ArrayDataAdapter(
-        x, y, sample_weight, 32 if batch_size is None else batch_size, shuffle
-    )
+    class_weight: dict | None = None,
+    standardize: Standardize | None = None,
+) -> Any:
+    """The adapter for this kind of data: a :class:`PyDatasetAdapter` or a
+    :class:`GeneratorDataAdapter` for data that makes its own batches (each
+    checked with ``standardize`` and ``class_weight``), else an
+    :class:`ArrayDataAdapter` of the (checked) arrays ``x``, ``y`` and
+    ``sample_weight``."""
+    if not is_batch_source(x):
+        size = 32 if batch_size is None else batch_size
+        return ArrayDataAdapter(x, y, sample_weight, size, shuffle)
+    kind = kind_of(x)
+    for name, value, what in (
+        ("y", y, "the targets"),
+        ("sample_weight", sample_weight, "the sample weights"),
+    ):
+        if value is not None:
+            raise ValueError(
+                f"When providing `x` as a {kind}, `{name}` should not be passed. "
+                f"Instead, {what} should be included as part of the {kind}. "
+                f"Received: {name} of type {type(value).__name__}"
+            )
+    if batch_size is not None:
+        raise ValueError(
+            f"The `batch_size` argument must not be specified when `x` is a "
+            f"{kind}: it makes its own batches. Received: batch_size={batch_size}"
+        )
+    check = standardize or _plain_arrays
 
+    def standardize_batch(xb: Any, yb: Any, swb: Any) -> Batch:
+        return check(xb, yb, swb, class_weight)
 
-class EpochIterator:
-    """``for step, batch in iterator``: the numbered batches of one epoch, each
-    ``(x, y, sample_weight)``; iterate again for the next epoch.
-
-    ``steps_per_epoch`` cuts each epoch short (every epoch starts over, with a
-    fresh permutation when shuffling). ``num_batches`` is the number of steps
-    per epoch, for the callbacks' ``params["steps"]``.
-    """
-
-    def __init__(
-        self,
-        x: Any,
-        y: Any = None,
-        sample_weight: Any = None,
-        batch_size: int | None = None,
-        shuffle: bool = False,
-        steps_per_epoch: int | None = None,
-    ) -> None:
-        self.data_adapter = get_data_adapter(x, y, sample_weight, batch_size, shuffle)
-        self.num_batches = self.data_adapter.num_batches
-        if steps_per_epoch is not None:
-            self.num_batches = min(self.num_batches, int(steps_per_epoch))
-
-    def __iter__(self) -> Iterator[tuple[int, Batch]]:
-        # NOTE: zip takes the step first, so it never pulls (gathers) a batch
-        # past the last step.
-        return zip(range(self.num_batches), self.data_adapter.get_iterator())
+    if is_py_dataset(x):
+        return PyDatasetAdapter(x, standardize_batch, shuffle)
+    return GeneratorDataAdapter(x, standardize_batch)

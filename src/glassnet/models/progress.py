@@ -116,13 +116,32 @@ class Progbar:
 
 class ProgbarLogger(Callback):
     """Prints ``Epoch i/n`` and a :class:`Progbar` per epoch (``verbose`` 1 or 2)
-    during ``fit``, and one bar for ``evaluate`` / ``predict``."""
+    during ``fit``, and one bar for ``evaluate`` / ``predict``. When the data
+    does not say how many batches it has (``params["steps"]`` is None: a
+    generator), the bar counts the batches seen."""
 
     def __init__(self, verbose: int = 1) -> None:
         super().__init__()
         self.verbose = verbose
         self._bar: Progbar | None = None
         self._training = False
+        self._seen = 0
+
+    def _start(self) -> None:
+        self._bar = Progbar(self.params.get("steps"), verbose=self.verbose)
+        self._seen = 0
+
+    def _update(self, batch: int, logs: Any = None) -> None:
+        self._seen = batch + 1
+        if self._bar is not None and self.verbose == 1:
+            self._bar.update(batch + 1, logs)
+
+    def _finish(self, logs: Any = None) -> None:
+        if self._bar is not None:
+            self._bar.update(
+                self.params.get("steps") or self._seen, logs, finalize=True
+            )
+            self._bar = None
 
     def on_train_begin(self, logs=None):
         self._training = True
@@ -132,41 +151,34 @@ class ProgbarLogger(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         print(f"Epoch {epoch + 1}/{self.params.get('epochs')}")
-        self._bar = Progbar(self.params.get("steps"), verbose=self.verbose)
+        self._start()
 
     def on_train_batch_end(self, batch, logs=None):
-        if self._bar is not None and self.verbose == 1:
-            self._bar.update(batch + 1, logs)
+        self._update(batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self._bar is not None:
-            self._bar.update(self.params.get("steps") or 0, logs, finalize=True)
-            self._bar = None
+        self._finish(logs)
 
     def on_test_begin(self, logs=None):
         if not self._training:
-            self._bar = Progbar(self.params.get("steps"), verbose=self.verbose)
+            self._start()
 
     def on_test_batch_end(self, batch, logs=None):
-        if not self._training and self._bar is not None and self.verbose == 1:
-            self._bar.update(batch + 1, logs)
+        if not self._training:
+            self._update(batch, logs)
 
     def on_test_end(self, logs=None):
-        if not self._training and self._bar is not None:
-            self._bar.update(self.params.get("steps") or 0, logs, finalize=True)
-            self._bar = None
+        if not self._training:
+            self._finish(logs)
 
     def on_predict_begin(self, logs=None):
-        self._bar = Progbar(self.params.get("steps"), verbose=self.verbose)
+        self._start()
 
     def on_predict_batch_end(self, batch, logs=None):
-        if self._bar is not None and self.verbose == 1:
-            self._bar.update(batch + 1)
+        self._update(batch)
 
     def on_predict_end(self, logs=None):
-        if self._bar is not None:
-            self._bar.update(self.params.get("steps") or 0, finalize=True)
-            self._bar = None
+        self._finish()
 
 
 def verbosity(verbose: Any) -> int:
@@ -184,14 +196,16 @@ def verbosity(verbose: Any) -> int:
 
 
 def callback_list(
-    callbacks: list[Callback], model: Any, verbose: int, steps: int, epochs=None
+    callbacks: list[Callback],
+    model: Any,
+    verbose: int,
+    steps: int | None,
+    epochs: int = 1,
 ) -> CallbackList:
     """The callbacks of one fit / evaluate / predict call, with Keras's progress
-    bar last when ``verbose``; ``params`` are ``steps``, ``verbose`` (and
-    ``epochs`` for fit)."""
+    bar last when ``verbose``; ``params`` are Keras's ``verbose``, ``epochs``
+    (1 for evaluate and predict) and ``steps`` (None when unknown)."""
     if verbose:
         callbacks = [*callbacks, ProgbarLogger(verbose)]
-    params = dict(steps=steps, verbose=verbose)
-    if epochs is not None:
-        params["epochs"] = epochs
+    params = dict(verbose=verbose, epochs=epochs, steps=steps)
     return CallbackList(callbacks, model=model, **params)

@@ -3,57 +3,49 @@
 
 The loops only loop: the arguments are checked by
 :mod:`~glassnet.models.arguments`; checked arrays, the validation split,
-weights and batches come from :mod:`~glassnet.models.data_adapter`; the loss
-and the metrics from :mod:`~glassnet.models.compile_utils`. A training step
-is one forward pass, one backward pass seeded with the gradient of the batch's
-loss, and ``optimizer.step``; it runs inside
-:func:`glassnet.runtime.kernel_scope` (the thread and BLAS policy), as does
-every evaluate and predict batch. Callbacks are called per batch only when one
-of them overrides a batch hook. A NaN or infinite loss stops training before
-that batch touches the weights.
+weights, generators, PyDatasets and batches come from
+:mod:`~glassnet.models.data_adapter`; the loss and the metrics from
+:mod:`~glassnet.models.compile_utils`; what runs per batch from
+:mod:`~glassnet.models.steps` -- the model's own ``train_step`` /
+``test_step`` / ``predict_step`` if it has one, else the lean built-in step,
+which runs inside :func:`glassnet.runtime.kernel_scope` (the thread and BLAS
+policy). Callbacks are called per batch only when one of them overrides a
+batch hook. A NaN or infinite loss stops training before that batch touches
+the weights.
 """
 
 from __future__ import annotations
 
-from math import isfinite
+import contextlib
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from glassnet import optimizers
-from glassnet._warnings import warn
-from glassnet.autograd import Tensor, no_grad
+from glassnet.autograd import no_grad
 from glassnet.callbacks import Callback, CallbackList, History
 from glassnet.models import data_adapter
 from glassnet.models.arguments import checked
 from glassnet.models.compile_utils import CompileLoss, CompileMetrics
-from glassnet.models.data_adapter import Batch, EpochIterator
+from glassnet.models.data_adapter import Batch
+from glassnet.models.epoch_iterator import EpochIterator, fit_iterators, make_iterator
 from glassnet.models.progress import callback_list
-from glassnet.runtime import kernel_scope
+from glassnet.models.steps import (
+    Steps,
+    as_result,
+    concatenate,
+    is_overridden,
+    predict_function,
+    step_function,
+)
 
 
-def _as_result(logs: dict[str, float], return_dict: bool) -> Any:
-    """Keras's return value: the logs, the loss alone, or ``[loss, *metrics]``."""
-    if return_dict:
-        return logs
-    values = list(logs.values())
-    return values[0] if len(values) == 1 else values
-
-
-def _warn_not_finite(value: float, where: str) -> None:
-    """The one warning for a NaN or infinite training loss (the step that
-    produced it left the weights alone)."""
-    warn(
-        f"{where}: the loss is {value}; training stopped before this batch changed "
-        "the weights. Try a lower learning rate, scaled inputs, or check the data.",
-        RuntimeWarning,
-    )
-
-
-class Trainer:
+class Trainer(Steps):
     """The training API of :class:`~glassnet.models.Model`; relies on the model
     for ``call``, ``build``, ``_check_input``, ``_dtype``, ``_build_shape``,
-    ``output_shape``, ``losses`` and ``trainable_weights``."""
+    ``output_shape``, ``losses``, ``trainable_weights`` and ``_lock``."""
 
     # --- compile ------------------------------------------------------------------
     @checked
@@ -85,27 +77,39 @@ class Trainer:
                 "reporting) are not supported yet. Received: "
                 f"loss_weights={loss_weights!r}, weighted_metrics={weighted_metrics!r}"
             )
-        resolved = optimizers.get(optimizer), CompileLoss(loss), CompileMetrics(metrics)
+        resolved = (
+            optimizers.get(optimizer),
+            CompileLoss(loss),
+            CompileMetrics(metrics, loss),
+        )
         self.optimizer, self._compile_loss, self._compile_metrics = resolved
         self.loss = loss
         self.compiled = True
         self._compile_arguments = arguments  # for get_compile_config (saving)
 
-    def _prepare_training(self) -> None:
+    def _prepare(self, kind: str) -> Callable[..., Batch]:
+        """Ready to ``"train"`` or ``"test"``: compiled, the loss built (a
+        custom step may do without one); returns the check of the data, with
+        targets as that step takes them."""
         if not self.compiled:
             raise RuntimeError(
                 "You must call compile() before using the model for training or "
                 "evaluation: model.compile(optimizer=..., loss=...)."
             )
-        self._compile_loss.build(self)
+        custom = is_overridden(self, f"{kind}_step")
+        self._compile_loss.build(self, required=not custom)
+        return partial(data_adapter.model_batch, self, targets=not custom)
 
-    def _metrics_for(self, y: np.ndarray) -> CompileMetrics:
-        """The compiled metrics, resolved against the first targets seen."""
-        if not self._compile_metrics.built:
-            self._compile_metrics.build(self.loss, y.shape, self.output_shape)
-        return self._compile_metrics
+    def _ready(self, first: Batch, training: bool = False) -> None:
+        """Keras's symbolic build, once the first batch is checked: the compiled
+        metrics resolved against its targets, and to train, the optimizer
+        built on the trainable variables (a custom step may then call
+        ``optimizer.apply(grads)`` alone)."""
+        if first[1] is not None and not self._compile_metrics.built:
+            self._compile_metrics.build(self.loss, first[1].shape, self.output_shape)
+        if training and not self.optimizer.built:
+            self.optimizer.build(self.trainable_weights)
 
-    # --- data ---------------------------------------------------------------------
     def _as_x(self, x: Any, allow_empty: bool = True) -> np.ndarray:
         """``x`` checked and cast to the model's dtype; the first data seen
         builds the model."""
@@ -117,57 +121,6 @@ class Trainer:
         else:
             self._check_input(x.shape)
         return x
-
-    def _as_arrays(self, x, y, sample_weight=None, class_weight=None) -> Batch:
-        """``(x, y, sample_weight)`` checked against each other and the model."""
-        x, targets = self._as_x(x, allow_empty=False), self._compile_loss.targets
-        y = data_adapter.standardize_y(
-            y, len(x), self.output_shape, self._dtype, targets
-        )
-        sw = data_adapter.sample_weights(y, sample_weight, class_weight, self._dtype)
-        return x, y, sw
-
-    # --- one batch ----------------------------------------------------------------
-    def _train_step(
-        self, batch: Batch, params: list[Tensor]
-    ) -> tuple[float, np.ndarray]:
-        """One optimizer step on ``(x, y, sample_weight)``; returns the batch's
-        loss and the model's output. A NaN or infinite loss changes nothing."""
-        x, y, sample_weight = batch
-        loss = self._compile_loss
-        with kernel_scope():
-            y_pred = self.call(Tensor(x), True)
-            penalties = loss.penalties(self)
-            root, seed, value = loss(y, y_pred, sample_weight, penalties)
-            if not isfinite(value):
-                return value, y_pred.data
-            root.backward(seed)
-            for penalty in penalties:
-                if penalty.requires_grad:
-                    penalty.backward()
-            self.optimizer.step(params)
-        for p in params:
-            p.grad = None
-        return value, y_pred.data
-
-    def _test_step(self, batch: Batch) -> tuple[float, np.ndarray]:
-        """The loss (penalties included) and the output on one batch."""
-        x, y, sample_weight = batch
-        loss = self._compile_loss
-        with kernel_scope():
-            y_pred = self.call(Tensor(x), False)
-            value = loss(y, y_pred, sample_weight, loss.penalties(self))[2]
-        return value, y_pred.data
-
-    def _predict_step(self, x: np.ndarray) -> np.ndarray:
-        with kernel_scope():
-            return self.call(Tensor(x), False).data
-
-    def _logs(self, loss_total: float, count: int, prefix: str = "") -> dict:
-        logs = {prefix + "loss": loss_total / count if count else float("nan")}
-        if self._compile_metrics:
-            logs.update(self._compile_metrics.result(prefix))
-        return logs
 
     # --- fit ------------------------------------------------------------------------
     @checked
@@ -190,54 +143,45 @@ class Trainer:
         validation_batch_size: int | None = None,
         validation_freq: int = 1,
     ) -> History:
-        """Train for ``epochs`` passes over ``x`` and ``y``; returns a
+        """Train for ``epochs`` passes over the data; returns a
         :class:`History` (``.history``: one value per epoch for ``"loss"``,
         ``"val_loss"`` and each metric). A NaN or infinite loss stops training
         (with a warning) before that batch touches the weights."""
-        self._prepare_training()
-        batch_size = batch_size or 32
-        train, val = self._as_arrays(x, y, sample_weight, class_weight), None
-        if validation_data is not None:
-            with data_adapter.prefixed("validation_data"):
-                val = self._as_arrays(*validation_data)
-        elif validation_split:
-            train, val = data_adapter.train_validation_split(train, validation_split)
-        iterator = EpochIterator(*train, batch_size, shuffle, steps_per_epoch)
-        if val is not None:
-            val_batch_size = validation_batch_size or batch_size
-            val = EpochIterator(*val, val_batch_size, steps_per_epoch=validation_steps)
-        metrics = self._metrics_for(train[1])
+        iterator, val = fit_iterators(
+            self._prepare("train"), x, y, sample_weight, class_weight, batch_size,
+            shuffle, steps_per_epoch, validation_split, validation_data,
+            validation_batch_size, validation_steps,
+        )  # fmt: skip
+        self._ready(iterator.first_batch, training=True)
         history = History()
         cbs = callback_list(
-            [history, *callbacks], self, verbose, iterator.num_batches, epochs
+            [*callbacks, history], self, verbose, iterator.num_batches, epochs
         )
-        batch_hooks, params = cbs.wants_batch_hooks, self.trainable_weights
-        logs = None
+        train, hooks, logs = step_function(self, "train"), cbs.wants_batch_hooks, {}
         self.stop_training = False
         cbs.on_train_begin()
         for epoch in range(initial_epoch, epochs):
+            batches = iterator.epoch()
+            if batches is None:  # NOTE: a generator ran out (the iterator warned)
+                break
             cbs.on_epoch_begin(epoch)
-            metrics.reset()
-            total, seen = 0.0, 0
-            for step, batch in iterator:
-                if batch_hooks:
+            train.reset()
+            failed = False
+            for step, batch in batches:
+                if hooks:
                     cbs.on_train_batch_begin(step)
-                value, y_pred = self._train_step(batch, params)
-                if not isfinite(value):
-                    _warn_not_finite(value, f"Epoch {epoch + 1}, batch {step}")
-                    self.stop_training = True
-                    total, seen = value, 1
+                if not train(batch):
+                    failed = train.stopped(f"Epoch {epoch + 1}, batch {step}")
                     break
-                total += value * len(y_pred)
-                seen += len(y_pred)
-                if metrics:
-                    metrics.update(batch[1], y_pred)
-                if batch_hooks:
-                    cbs.on_train_batch_end(step, self._logs(total, seen))
-            logs = self._logs(total, seen)
+                if hooks:
+                    cbs.on_train_batch_end(step, train.logs())
+                    if self.stop_training:
+                        break
+            logs = train.logs(final=True)
             validate = val is not None and (epoch + 1) % validation_freq == 0
-            if validate and not self.stop_training:
-                logs.update(self._test_loop(val, prefix="val_"))
+            if validate and not failed:
+                val_logs = self._test_loop(val, cbs)
+                logs.update({"val_" + key: value for key, value in val_logs.items()})
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
@@ -246,24 +190,30 @@ class Trainer:
         return history
 
     # --- evaluate / predict ---------------------------------------------------------
-    def _test_loop(
-        self, iterator: EpochIterator, prefix: str = "", cbs: CallbackList | None = None
-    ) -> dict[str, float]:
-        """Loss and metrics (resolved by the caller) over the batches of
-        ``iterator``; the logs are keyed ``prefix + name``."""
-        metrics = self._compile_metrics
-        metrics.reset()
-        total, seen = 0.0, 0
+    def _test_loop(self, iterator: EpochIterator, cbs: CallbackList) -> dict:
+        """Loss and metrics over one pass of ``iterator`` (the metrics resolved
+        by the caller), with the ``on_test_*`` hooks; ``{}`` if a generator
+        has no batch left."""
+        iterator.reset()
+        batches = iterator.epoch()
+        if batches is None:
+            return {}
+        test, hooks = step_function(self, "test"), cbs.wants_batch_hooks
+        test.reset()
+        self.stop_evaluating = False
+        cbs.on_test_begin()
         with no_grad():
-            for step, batch in iterator:
-                value, y_pred = self._test_step(batch)
-                total += value * len(y_pred)
-                seen += len(y_pred)
-                if metrics:
-                    metrics.update(batch[1], y_pred)
-                if cbs is not None:
-                    cbs.on_test_batch_end(step, self._logs(total, seen))
-        return self._logs(total, seen, prefix)
+            for step, batch in batches:
+                if hooks:
+                    cbs.on_test_batch_begin(step)
+                test(batch)
+                if hooks:
+                    cbs.on_test_batch_end(step, test.logs())
+                    if self.stop_evaluating:
+                        break
+        logs = test.logs(final=True)
+        cbs.on_test_end(logs)
+        return logs
 
     @checked
     def evaluate(
@@ -277,19 +227,15 @@ class Trainer:
         callbacks: list[Callback] | None = None,
         return_dict: bool = False,
     ) -> Any:
-        """Loss (and metrics) on ``(x, y)``: a float, ``[loss, *metrics]`` or a
+        """Loss (and metrics) on the data: a float, ``[loss, *metrics]`` or a
         dict; ``steps`` batches at most. Arguments checked as in :meth:`fit`."""
-        self._prepare_training()
-        data = self._as_arrays(x, y, sample_weight)
-        self._metrics_for(data[1])
-        iterator = EpochIterator(*data, batch_size or 32, steps_per_epoch=steps)
-        steps = iterator.num_batches
-        cbs = callback_list(callbacks, self, verbose, steps)
-        cbs.on_test_begin()
-        batch_cbs = cbs if cbs.wants_batch_hooks else None
-        logs = self._test_loop(iterator, cbs=batch_cbs)
-        cbs.on_test_end(logs)
-        return _as_result(logs, return_dict)
+        iterator = make_iterator(
+            self._prepare("test"), x, y, sample_weight, steps=steps,
+            batch_size=batch_size,
+        )  # fmt: skip
+        self._ready(iterator.first_batch)
+        cbs = callback_list(callbacks, self, verbose, iterator.num_batches)
+        return as_result(self._test_loop(iterator, cbs), return_dict)
 
     @checked
     def predict(
@@ -300,21 +246,26 @@ class Trainer:
         steps: int | None = None,
         callbacks: list[Callback] | None = None,
     ) -> np.ndarray:
-        """The model's outputs for ``x`` (array or nested list, ``n >= 1``) in
-        batches: ``(n, *output_shape[1:])``; ``steps`` batches at most."""
-        x = self._as_x(x, allow_empty=False)
-        iterator = EpochIterator(x, batch_size=batch_size or 32, steps_per_epoch=steps)
-        steps = iterator.num_batches
-        cbs = callback_list(callbacks, self, verbose, steps)
+        """The model's outputs for ``x`` (arrays with ``n >= 1`` samples, or a
+        generator or PyDataset of batches), in batches: ``(n,
+        *output_shape[1:])``; ``steps`` batches at most."""
+        standardize = partial(data_adapter.model_batch, self, targets=None)
+        iterator = make_iterator(standardize, x, batch_size=batch_size, steps=steps)
+        cbs = callback_list(callbacks, self, verbose, iterator.num_batches)
+        hooks, predict, outputs = cbs.wants_batch_hooks, predict_function(self), []
+        self.stop_predicting = False
         cbs.on_predict_begin()
-        outputs = []
         with no_grad():
-            for step, (x_batch, _, _) in iterator:
-                outputs.append(self._predict_step(x_batch))
-                if cbs.wants_batch_hooks:
+            for step, batch in iterator:
+                if hooks:
+                    cbs.on_predict_batch_begin(step)
+                outputs.append(predict(batch))
+                if hooks:
                     cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
+                    if self.stop_predicting:
+                        break
         cbs.on_predict_end()
-        return np.concatenate(outputs) if len(outputs) > 1 else outputs[0].copy()
+        return concatenate(outputs)
 
     # --- single batches -------------------------------------------------------------
     @checked
@@ -328,30 +279,28 @@ class Trainer:
     ) -> Any:
         """One optimizer step on this batch; returns its loss (and metrics).
         The data and weights are checked as :meth:`fit` checks them."""
-        self._prepare_training()
-        batch = self._as_arrays(x, y, sample_weight, class_weight)
-        metrics = self._metrics_for(batch[1])
-        metrics.reset()
-        value, y_pred = self._train_step(batch, self.trainable_weights)
-        if not isfinite(value):
-            _warn_not_finite(value, "train_on_batch")
-        metrics.update(batch[1], y_pred)
-        return _as_result(self._logs(value, 1), return_dict)
+        return self._on_batch("train", x, y, sample_weight, class_weight, return_dict)
 
     @checked
     def test_on_batch(
         self, x: Any, y: Any = None, sample_weight: Any = None, return_dict=False
     ) -> Any:
         """Loss (and metrics) on this batch, without training."""
-        self._prepare_training()
-        data = self._as_arrays(x, y, sample_weight)
-        self._metrics_for(data[1])
-        iterator = EpochIterator(*data, batch_size=len(data[0]))
-        return _as_result(self._test_loop(iterator), return_dict)
+        return self._on_batch("test", x, y, sample_weight, None, return_dict)
 
     @checked
     def predict_on_batch(self, x: Any) -> np.ndarray:
         """The model's outputs for ``x`` (at least one sample), in one batch."""
-        x = self._as_x(x, allow_empty=False)
+        batch = data_adapter.model_batch(self, x, targets=None)
         with no_grad():
-            return self._predict_step(x).copy()
+            return concatenate([predict_function(self)(batch)])
+
+    def _on_batch(self, kind, x, y, sample_weight, class_weight, return_dict) -> Any:
+        batch = self._prepare(kind)(x, y, sample_weight, class_weight)
+        self._ready(batch, training=kind == "train")
+        step = step_function(self, kind)
+        step.reset()
+        with no_grad() if kind == "test" else contextlib.nullcontext():
+            if not step(batch):
+                step.stopped("train_on_batch")
+        return as_result(step.logs(final=True), return_dict)

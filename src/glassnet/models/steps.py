@@ -1,0 +1,406 @@
+"""One batch at a time: the steps fit / evaluate / predict run, in Keras 3's
+words (:class:`Steps`, mixed into the Trainer), and the lean built-in steps
+they run when a model keeps Keras's defaults.
+
+A model may override ``train_step(self, data)``, ``test_step(self, data)`` and
+``predict_step(self, data)``, as in Keras's guide "Customizing what happens in
+fit()". ``data`` is one batch as the data adapter gives it, packed as Keras
+packs it: ``(x, y)``, ``(x, y, sample_weight)``, or ``x`` alone without
+targets (:func:`~glassnet.models.data_adapter.unpack_x_y_sample_weight`
+unpacks it). Inside, glassnet's engine in Keras's vocabulary::
+
+    def train_step(self, data):
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+        loss.backward()  # fills the .grad of self.trainable_variables
+        grads = [v.grad for v in self.trainable_variables]
+        self.optimizer.apply(grads, self.trainable_variables)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+The returned dict is the logs: its values (Tensors, metric results, nested
+dicts of them) become floats for the progress bar, the callbacks and
+``History``; an epoch's logs are its last step's. ``fit`` clears the weights'
+``.grad`` before each custom step, resets ``self.metrics`` before each epoch
+(and ``evaluate`` before it starts) and holds the model's write lock around a
+training step.
+
+The loops ask :func:`step_function` for the object that runs a batch. When the
+model's class keeps Keras's default step, that object runs the lean built-in
+one -- one forward pass, one backward pass seeded with the gradient of the
+batch's loss, ``optimizer.step`` -- and sums the epoch's loss in floats,
+making a logs dict only when a callback or the epoch's end reads it; so a
+model without a custom step pays nothing for the possibility.
+"""
+
+from __future__ import annotations
+
+from math import isfinite
+from typing import Any
+
+import numpy as np
+
+from glassnet import ops
+from glassnet._warnings import warn
+from glassnet.autograd import Tensor
+from glassnet.metrics import Metric
+from glassnet.models.data_adapter import (
+    Batch,
+    pack_x_y_sample_weight,
+    unpack_x_y_sample_weight,
+)
+from glassnet.runtime import kernel_scope
+
+
+def _data(value: Any) -> Any:
+    """A Tensor's array, anything else as an array (None stays None)."""
+    if value is None or isinstance(value, np.ndarray):
+        return value
+    return np.asarray(value.data if isinstance(value, Tensor) else value)
+
+
+def pythonify_logs(logs: Any) -> dict[str, Any]:
+    """Logs as callbacks get them (Keras's ``pythonify_logs``): nested dicts
+    flattened, one-value Tensors, arrays and NumPy numbers as floats."""
+    result: dict[str, Any] = {}
+    for key, value in (logs or {}).items():
+        if isinstance(value, dict):
+            result.update(pythonify_logs(value))
+            continue
+        array = value.data if isinstance(value, Tensor) else value
+        try:
+            result[key] = float(array) if np.size(array) == 1 else value
+        except (TypeError, ValueError):
+            result[key] = value
+    return result
+
+
+def as_result(logs: dict[str, Any], return_dict: bool) -> Any:
+    """Keras's return value: the logs, the loss alone, or ``[loss, *metrics]``."""
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def warn_not_finite(value: float, where: str) -> None:
+    """The one warning for a NaN or infinite training loss (the step that
+    produced it left the weights alone)."""
+    warn(
+        f"{where}: the loss is {value}; training stopped before this batch changed "
+        "the weights. Try a lower learning rate, scaled inputs, or check the data.",
+        RuntimeWarning,
+    )
+
+
+def is_overridden(model: Any, name: str) -> bool:
+    """Whether ``model`` brings its own ``train_step`` / ``test_step`` /
+    ``predict_step`` instead of Keras's default."""
+    return name in vars(model) or getattr(type(model), name) is not getattr(Steps, name)
+
+
+class Steps:
+    """Keras's per-batch API of a model: the default steps, and what a custom
+    step uses (``compute_loss``, ``compute_metrics``, ``metrics``,
+    ``reset_metrics``, ``trainable_variables``). Relies on the model for
+    ``call``, ``losses``, ``weights``, ``trainable_weights``, ``optimizer``
+    and the compiled ``_compile_loss`` / ``_compile_metrics``."""
+
+    # --- Keras's default steps ----------------------------------------------------
+    def train_step(self, data: Any) -> dict[str, Any]:
+        """One optimizer step on ``data`` with the compiled loss; returns the
+        logs so far (the loss tracker and the compiled metrics). ``fit`` runs
+        the same step, without building these logs, unless a subclass
+        overrides this method."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        batch = _data(x), _data(y), _data(sample_weight)
+        value, y_pred = self._train_step(batch, self.trainable_weights)
+        if not isfinite(value):
+            warn_not_finite(value, "train_step")
+            self.stop_training = True
+        return self._record(batch, value, y_pred)
+
+    def test_step(self, data: Any) -> dict[str, Any]:
+        """The compiled loss and metrics of ``data``, added to the running
+        logs, which it returns."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        batch = _data(x), _data(y), _data(sample_weight)
+        return self._record(batch, *self._test_step(batch))
+
+    def predict_step(self, data: Any) -> Any:
+        """The model's output for the ``x`` of ``data``: ``self(x)``."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def _record(self, batch: Batch, value: float, y_pred: np.ndarray) -> dict:
+        self._compile_metrics.loss_tracker.update_state(value, len(y_pred))
+        return self.compute_metrics(batch[0], batch[1], y_pred, batch[2])
+
+    # --- what a custom step uses ----------------------------------------------------
+    @property
+    def trainable_variables(self) -> list[Tensor]:
+        """Keras 3's name of ``trainable_weights``."""
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list[Tensor]:
+        """Keras 3's name of ``non_trainable_weights``."""
+        return self.non_trainable_weights
+
+    def zero_grad(self) -> None:
+        """Clear the ``.grad`` of every weight (PyTorch's name, which Keras's
+        torch guide calls; ``fit`` clears them before each custom step)."""
+        for weight in self.weights:
+            weight.grad = None
+
+    @property
+    def metrics(self) -> list[Any]:
+        """Keras 3's list: the loss tracker (a ``Mean`` named ``"loss"``) and
+        the compiled metrics (one ``compile_metrics`` metric whose result is a
+        dict) once compiled, then the Metric objects set as attributes of the
+        model. A custom step may return ``{m.name: m.result() for m in
+        self.metrics}``; override this property to list your own."""
+        found: list[Any] = []
+        compiled = self._compile_metrics if getattr(self, "compiled", False) else None
+        if compiled is not None:
+            found.append(compiled.loss_tracker)
+            if compiled.specs:
+                found.append(compiled)
+        found += [
+            value
+            for name, value in vars(self).items()
+            if isinstance(value, Metric) and not name.startswith("_")
+        ]
+        return found
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return [metric.name for metric in self.metrics]
+
+    def reset_metrics(self) -> None:
+        """``reset_state()`` of every metric in ``self.metrics``."""
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def get_metrics_result(self) -> dict[str, Any]:
+        """``{name: result}`` of ``self.metrics`` (a dict result flattened in)."""
+        logs: dict[str, Any] = {}
+        for metric in self.metrics:
+            result = metric.result()
+            logs.update(result if isinstance(result, dict) else {metric.name: result})
+        return pythonify_logs(logs)
+
+    def compute_loss(
+        self,
+        x: Any = None,
+        y: Any = None,
+        y_pred: Any = None,
+        sample_weight: Any = None,
+        training: bool = True,
+    ) -> Tensor:
+        """The loss of one batch as a scalar Tensor: the compiled loss of
+        ``y_pred`` (a Tensor) against ``y``, weighted by ``sample_weight``
+        (its reduction: the mean over the batch by default), plus the model's
+        own losses (``self.losses``). ``loss.backward()`` fills the ``.grad``
+        of the trainable variables."""
+        del x, training  # NOTE: Keras's default does not use them either
+        terms = []
+        compiled = getattr(self, "_compile_loss", None)
+        if compiled is not None and compiled.fn is not None:
+            if not compiled.built:
+                compiled.build(self)
+            if not isinstance(y_pred, Tensor):
+                y_pred = Tensor(np.asarray(y_pred))
+            root, seed, _ = compiled(_data(y), y_pred, _data(sample_weight))
+            terms.append(root if seed is None else ops.weighted_sum(root, seed))
+        terms += self.losses
+        if not terms:
+            raise ValueError(
+                "No loss to compute. Provide a `loss` argument in `compile()`, or "
+                "compute the loss in your own train_step. Received: loss=None"
+            )
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        return total
+
+    def compute_metrics(
+        self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None
+    ) -> dict[str, Any]:
+        """Add the batch to the compiled metrics; returns
+        :meth:`get_metrics_result` (the logs of a step)."""
+        del x
+        compiled = self._compile_metrics if getattr(self, "compiled", False) else None
+        if compiled is not None and compiled.specs:
+            compiled.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    # --- the lean built-in steps ------------------------------------------------------
+    def _train_step(
+        self, batch: Batch, params: list[Tensor]
+    ) -> tuple[float, np.ndarray]:
+        """One optimizer step on ``(x, y, sample_weight)``; returns the batch's
+        loss and the model's output. A NaN or infinite loss changes nothing."""
+        x, y, sample_weight = batch
+        loss = self._compile_loss
+        with kernel_scope():
+            y_pred = self.call(Tensor(x), True)
+            penalties = loss.penalties(self)
+            root, seed, value = loss(y, y_pred, sample_weight, penalties)
+            if not isfinite(value):
+                return value, y_pred.data
+            root.backward(seed)
+            for penalty in penalties:
+                if penalty.requires_grad:
+                    penalty.backward()
+            self.optimizer.step(params)
+        for p in params:
+            p.grad = None
+        return value, y_pred.data
+
+    def _test_step(self, batch: Batch) -> tuple[float, np.ndarray]:
+        """The loss (penalties included) and the output on one batch."""
+        x, y, sample_weight = batch
+        loss = self._compile_loss
+        with kernel_scope():
+            y_pred = self.call(Tensor(x), False)
+            value = loss(y, y_pred, sample_weight, loss.penalties(self))[2]
+        return value, y_pred.data
+
+    def _predict_step(self, x: np.ndarray) -> np.ndarray:
+        with kernel_scope():
+            return self.call(Tensor(x), False).data
+
+
+# --- what the loops run per batch ---------------------------------------------------
+class _BuiltinSteps:
+    """The built-in train or test step over an epoch: ``reset()``, then
+    ``step(batch)`` per batch (False: stop), ``logs()`` when wanted."""
+
+    def __init__(self, model: Any, training: bool) -> None:
+        self.model = model
+        self.metrics = model._compile_metrics
+        self.update = self.metrics.update if self.metrics else None
+        self.step = model._train_step if training else model._test_step
+        self.params = model.trainable_weights if training else None
+
+    def reset(self) -> None:
+        self.total, self.seen = 0.0, 0
+        self.metrics.reset()
+
+    def logs(self, final: bool = False) -> dict[str, Any]:
+        """The running logs; ``final``: the epoch's, also put in the loss
+        tracker of ``model.metrics``."""
+        loss = self.total / self.seen if self.seen else float("nan")
+        logs = {"loss": loss, **self.metrics.result()}
+        if final:
+            tracker = self.metrics.loss_tracker
+            tracker.reset_state()
+            if self.seen:
+                tracker.update_state(loss, self.seen)
+        return logs
+
+    def stopped(self, where: str) -> bool:
+        """After ``step`` returned False: the loss was not finite (True)."""
+        warn_not_finite(self.total, where)
+        self.model.stop_training = True
+        return True
+
+
+# NOTE: the two __call__ repeat their four lines of bookkeeping on purpose:
+# one more method call per step is what the seed model's 22,000 steps feel.
+class _BuiltinTrain(_BuiltinSteps):
+    def __call__(self, batch: Batch) -> bool:
+        value, y_pred = self.step(batch, self.params)
+        if not isfinite(value):
+            self.total, self.seen = value, 1
+            return False
+        n = len(y_pred)
+        self.total += value * n
+        self.seen += n
+        if self.update is not None:
+            self.update(batch[1], y_pred)
+        return True
+
+
+class _BuiltinTest(_BuiltinSteps):
+    def __call__(self, batch: Batch) -> bool:
+        value, y_pred = self.step(batch)
+        n = len(y_pred)
+        self.total += value * n
+        self.seen += n
+        if self.update is not None:
+            self.update(batch[1], y_pred)
+        return True
+
+
+class _CustomSteps:
+    """A model's own ``train_step`` or ``test_step``, with Keras's packing of
+    the batch and the logs it returns."""
+
+    def __init__(self, model: Any, kind: str) -> None:
+        self.model = model
+        self.method = getattr(model, f"{kind}_step")
+        self.training = kind == "train"
+        self.last: Any = {}
+
+    def reset(self) -> None:
+        self.model.reset_metrics()
+        self.last = {}
+
+    def __call__(self, batch: Batch) -> bool:
+        data = pack_x_y_sample_weight(*batch)
+        if not self.training:
+            self.last = self.method(data)
+            return True
+        model = self.model
+        weights = model.weights
+        for weight in weights:
+            weight.grad = None
+        with model._lock.write():
+            self.last = self.method(data)
+        for weight in weights:
+            weight.grad = None
+        return not model.stop_training
+
+    def logs(self, final: bool = False) -> dict[str, Any]:
+        return pythonify_logs(self.last)
+
+    def stopped(self, where: str) -> bool:
+        """The step set ``stop_training``: nothing failed (False)."""
+        return False
+
+
+def step_function(model: Any, kind: str) -> Any:
+    """What the loops call per batch for ``kind`` ``"train"`` or ``"test"``:
+    the model's own step, or the built-in one (see the module)."""
+    if is_overridden(model, f"{kind}_step"):
+        return _CustomSteps(model, kind)
+    return _BuiltinTrain(model, True) if kind == "train" else _BuiltinTest(model, False)
+
+
+def predict_function(model: Any) -> Any:
+    """``fn(batch) -> outputs`` (arrays, or lists / dicts of arrays)."""
+    if not is_overridden(model, "predict_step"):
+        step = model._predict_step
+        return lambda batch: step(batch[0])
+    return lambda batch: to_numpy(model.predict_step(pack_x_y_sample_weight(*batch)))
+
+
+def to_numpy(outputs: Any) -> Any:
+    """A predict step's outputs as arrays (in the lists or dicts they came in)."""
+    if isinstance(outputs, dict):
+        return {key: to_numpy(value) for key, value in outputs.items()}
+    if isinstance(outputs, (list, tuple)):
+        return type(outputs)(to_numpy(value) for value in outputs)
+    return _data(outputs)
+
+
+def concatenate(batches: list[Any]) -> Any:
+    """The outputs of all batches, joined along the batch axis (per leaf)."""
+    first = batches[0]
+    if isinstance(first, dict):
+        return {key: concatenate([b[key] for b in batches]) for key in first}
+    if isinstance(first, (list, tuple)):
+        return type(first)(concatenate(list(leaf)) for leaf in zip(*batches))
+    return np.concatenate(batches) if len(batches) > 1 else first.copy()
