@@ -486,3 +486,18 @@ def test_trainable_variables_are_keras_s_name_for_the_weights():
     assert all(w.grad is not None for w in model.weights)
     model.zero_grad()
     assert all(w.grad is None for w in model.weights)
+
+
+def test_the_loss_tracker_holds_the_last_loss_the_built_in_steps_summed():
+    model = _regressor(Model)
+    tracker = model.metrics[0]
+    history = model.fit(X, Y, **FIT)
+    assert model.metrics[0] is tracker
+    assert tracker.result() == pytest.approx(history.history["loss"][-1], rel=1e-12)
+    history = model.fit(X, Y, validation_data=(X[:8], Y[:8]), **FIT)
+    assert model.get_metrics_result()["loss"] == pytest.approx(
+        history.history["val_loss"][-1], rel=1e-12
+    )  # the validation ran last, as in Keras
+    loss = model.evaluate(X, Y, verbose=0)[0]
+    assert model.metrics[0].result() == pytest.approx(history.history["val_loss"][-1])
+    assert loss != history.history["val_loss"][-1]  # evaluate kept its own copy

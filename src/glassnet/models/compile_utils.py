@@ -201,8 +201,13 @@ class CompileMetrics:
     To a custom ``train_step`` it is Keras 3's ``compile_metrics`` metric, one
     of ``model.metrics``: :meth:`update_state` (builds itself on first use),
     :meth:`reset_state`, and :meth:`result`, a dict. It also keeps the
-    model's ``loss_tracker`` (Keras's ``Mean`` named ``"loss"``), so that an
-    ``evaluate`` working on its own copy of the metrics copies it too.
+    model's :attr:`loss_tracker` (Keras's ``Mean`` named ``"loss"``), so that
+    an ``evaluate`` working on its own copy of the metrics copies it too.
+
+    NOTE: the built-in steps sum an epoch's loss in plain floats and leave
+    the result in ``pending``; the tracker takes it the next time it is
+    asked for (a Mean update per epoch would cost the seed model's tiny
+    epochs more than their bookkeeping).
     """
 
     name = "compile_metrics"
@@ -229,7 +234,19 @@ class CompileMetrics:
         ]
         self.slots: list[_MetricSlot] | None = None
         self.loss = loss
-        self.loss_tracker = metrics_module.Mean(name="loss")
+        self.pending: tuple[float, int] | None = None
+        self._loss_tracker = metrics_module.Mean(name="loss")
+
+    @property
+    def loss_tracker(self) -> Any:
+        """The mean loss so far (a Mean named ``"loss"``), up to date."""
+        tracker, pending = self._loss_tracker, self.pending
+        if pending is not None:
+            self.pending = None
+            tracker.reset_state()
+            if pending[1]:
+                tracker.update_state(pending[0], pending[1])
+        return tracker
 
     @property
     def built(self) -> bool:

@@ -292,13 +292,11 @@ class _BuiltinSteps:
         """The running logs; ``final``: the epoch's, also put in the loss
         tracker of ``model.metrics``."""
         loss = self.total / self.seen if self.seen else float("nan")
-        logs = {"loss": loss, **self.metrics.result()}
         if final:
-            tracker = self.metrics.loss_tracker
-            tracker.reset_state()
-            if self.seen:
-                tracker.update_state(loss, self.seen)
-        return logs
+            self.metrics.pending = loss, self.seen
+        if self.update is None:
+            return {"loss": loss}
+        return {"loss": loss, **self.metrics.result()}
 
     def stopped(self, where: str) -> bool:
         """After ``step`` returned False: the loss was not finite (True)."""

@@ -157,7 +157,8 @@ class Trainer(Steps):
         cbs = callback_list(
             [*callbacks, history], self, verbose, iterator.num_batches, epochs
         )
-        train, hooks, logs = step_function(self, "train"), cbs.wants_batch_hooks, {}
+        train, test = step_function(self, "train"), step_function(self, "test")
+        hooks, logs = cbs.wants_batch_hooks, {}
         self.stop_training = False
         cbs.on_train_begin()
         for epoch in range(initial_epoch, epochs):
@@ -180,7 +181,7 @@ class Trainer(Steps):
             logs = train.logs(final=True)
             validate = val is not None and (epoch + 1) % validation_freq == 0
             if validate and not failed:
-                val_logs = self._test_loop(val, cbs)
+                val_logs = self._test_loop(val, cbs, test)
                 logs.update({"val_" + key: value for key, value in val_logs.items()})
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -190,7 +191,7 @@ class Trainer(Steps):
         return history
 
     # --- evaluate / predict ---------------------------------------------------------
-    def _test_loop(self, iterator: EpochIterator, cbs: CallbackList) -> dict:
+    def _test_loop(self, iterator: EpochIterator, cbs: CallbackList, test=None):
         """Loss and metrics over one pass of ``iterator`` (the metrics resolved
         by the caller), with the ``on_test_*`` hooks; ``{}`` if a generator
         has no batch left."""
@@ -198,9 +199,10 @@ class Trainer(Steps):
         batches = iterator.epoch()
         if batches is None:
             return {}
-        test, hooks = step_function(self, "test"), cbs.wants_batch_hooks
+        test, hooks = test or step_function(self, "test"), cbs.wants_batch_hooks
         test.reset()
-        self.stop_evaluating = False
+        if hooks:
+            self.stop_evaluating = False
         cbs.on_test_begin()
         with no_grad():
             for step, batch in batches:
@@ -253,7 +255,8 @@ class Trainer(Steps):
         iterator = make_iterator(standardize, x, batch_size=batch_size, steps=steps)
         cbs = callback_list(callbacks, self, verbose, iterator.num_batches)
         hooks, predict, outputs = cbs.wants_batch_hooks, predict_function(self), []
-        self.stop_predicting = False
+        if hooks:
+            self.stop_predicting = False
         cbs.on_predict_begin()
         with no_grad():
             for step, batch in iterator:
