@@ -224,6 +224,11 @@ class Optimizer:
         """How many state arrays each variable has (Adam: 2, 3 with AMSGrad)."""
         return len(self._new_state(np.zeros(0)))
 
+    def __getstate__(self) -> dict[str, Any]:
+        # NOTE: the scratch buffers are made again by the next step; a pickle
+        # carries the state only (they are as large as the weights).
+        return {**self.__dict__, "_buffers": {}}
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         # NOTE: the per-variable state is keyed by id(), and ids change when a
         # pickle is loaded: re-key it so training resumes where it stopped.
@@ -344,7 +349,7 @@ class _ElementwiseOptimizer(Optimizer):
     def __getstate__(self) -> dict[str, Any]:
         # NOTE: the flat group is made again from the per-variable state
         # (pickling turns its views into copies).
-        return {**self.__dict__, "_flat": None}
+        return {**super().__getstate__(), "_flat": None}
 
     def _elementwise_step(
         self, g: np.ndarray, state: list[np.ndarray], lr: Any, like: np.ndarray

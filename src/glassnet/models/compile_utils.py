@@ -84,6 +84,10 @@ class CompileLoss:
             for layer in model._layers
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        # NOTE: the gradient seeds are a cache per batch size, made again on use.
+        return {**self.__dict__, "_seeds": {}}
+
     def penalties(self, model: Any) -> Sequence[Tensor]:
         """The regularization losses of the forward pass just run (scalars)."""
         return model.losses if self.regularized else ()
