@@ -21,7 +21,12 @@ import wrapper_models as wm
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, cross_validate
 
-from glassnet.sklearn import MLPClassifier, NeuralNetClassifier
+from glassnet.sklearn import (
+    MLPClassifier,
+    MLPRegressor,
+    NeuralNetClassifier,
+    NeuralNetRegressor,
+)
 
 #: this process's thread settings before any cluster: a Dask nanny sets its
 #: pre-spawn variables (OMP_NUM_THREADS=1, ...) in the process that starts it
@@ -55,34 +60,56 @@ ESTIMATORS = {
         MLPClassifier((4,), max_iter=15, random_state=0),
         {"hidden_layer_sizes": [(2,), (4,), (6,)], "alpha": [1e-4, 1e-2]},
     ),
+    "MLPRegressor": (
+        MLPRegressor(hidden_layer_sizes=(4,), max_iter=15, random_state=0),
+        {"hidden_layer_sizes": [(2,), (4,)], "alpha": [1e-4, 1e-2]},
+    ),
     "NeuralNetClassifier": (
         NeuralNetClassifier(
             wm.classifier, epochs=3, optimizer__learning_rate=0.05, random_state=0
         ),
         {"model__units": [2, 4, 6], "optimizer__learning_rate": [0.01, 0.05]},
     ),
+    "NeuralNetRegressor": (
+        NeuralNetRegressor(wm.regressor, epochs=3, random_state=0),
+        {"model__units": [2, 4], "optimizer__learning_rate": [0.01, 0.05]},
+    ),
 }
 
 
-def data():
+def data(name):
+    """String labels for a classifier, three targets for a regressor."""
+    if name.endswith("Regressor"):
+        return wm.regression(n_samples=60, n_outputs=3)
     X, y = wm.blobs(n_samples=60)
     return X, np.array(["a", "b", "c"])[y]
 
 
 def run(kind, name, n_jobs):
     """The scores of one search (or cross-validation) of ``ESTIMATORS[name]``;
-    ``n_jobs=None`` takes the surrounding joblib backend's."""
+    ``n_jobs=None`` takes the surrounding joblib backend's. Classifiers are
+    scored by log-loss and regressors by R^2: scores of many digits, so that
+    "bit-identical" says something about the fits."""
     estimator, grid = ESTIMATORS[name]
+    scoring = "r2" if name.endswith("Regressor") else "neg_log_loss"
     if kind == "cross_validate":
-        scores = cross_validate(estimator, *data(), cv=3, n_jobs=n_jobs)
+        scores = cross_validate(
+            estimator, *data(name), cv=3, scoring=scoring, n_jobs=n_jobs
+        )
         return {"test_score": scores["test_score"]}
     if kind == "GridSearchCV":
-        search = GridSearchCV(estimator, grid, cv=3, n_jobs=n_jobs)
+        search = GridSearchCV(estimator, grid, cv=3, scoring=scoring, n_jobs=n_jobs)
     else:
         search = RandomizedSearchCV(
-            estimator, grid, n_iter=3, cv=3, random_state=0, n_jobs=n_jobs
+            estimator,
+            grid,
+            n_iter=3,
+            cv=3,
+            scoring=scoring,
+            random_state=0,
+            n_jobs=n_jobs,
         )
-    results = search.fit(*data()).cv_results_
+    results = search.fit(*data(name)).cv_results_
     return {k: v for k, v in results.items() if "test_score" in k or "param" in k}
 
 
@@ -168,5 +195,7 @@ def test_estimators_ship_small(name):
     sizes = []
     for n_samples in (60, 3000):
         X, y = wm.blobs(n_samples=n_samples)
+        if name.endswith("Regressor"):
+            X, y = wm.regression(n_samples=n_samples, n_outputs=3)
         sizes.append(len(pickle.dumps(clone(estimator).fit(X, y))))
     assert abs(sizes[0] - sizes[1]) < 16, sizes

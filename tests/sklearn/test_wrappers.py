@@ -236,6 +236,16 @@ def test_multioutput_regression_and_one_output():
         NeuralNetRegressor(wm.dropout_regressor()).fit(X, Y)
 
 
+def test_feature_names_in():
+    pd = pytest.importorskip("pandas")
+    X, y = wm.regression()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    reg = NeuralNetRegressor(wm.regressor, random_state=0).fit(frame, y)
+    assert reg.feature_names_in_.tolist() == ["a", "b", "c", "d"]
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        reg.predict(X)
+
+
 # --- partial_fit, warm_start, history -------------------------------------------------
 def test_partial_fit_is_one_epoch_of_the_same_network():
     X, y = wm.blobs()
