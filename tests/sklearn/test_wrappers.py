@@ -93,7 +93,7 @@ def test_an_instance_is_a_template_rebuilt_with_fresh_weights():
     assert reg.model_ is not template
     assert all(np.array_equal(a, b) for a, b in zip(before, template.get_weights()))
     assert not template.compiled
-    # the template's Dropout has no seed; the fitted copy's has one from 0
+    # the template's Dropout and initializers have no seed; the copy's come from 0
     again = NeuralNetRegressor(template, epochs=3, random_state=0).fit(X, y)
     assert np.array_equal(reg.predict(X), again.predict(X))
     other = NeuralNetRegressor(template, epochs=3, random_state=1).fit(X, y)

@@ -4,7 +4,8 @@ glassnet model as a scikit-learn estimator.
 The design follows scikeras (and skorch where they agree):
 
 - ``model=`` is a glassnet :class:`~glassnet.models.Model` (a template: every
-  fit trains a fresh copy rebuilt from its ``get_config()``, so the user's
+  fit trains a fresh copy rebuilt from its ``get_config()``, its unseeded
+  initializers and random layers seeded from ``random_state``, so the user's
   instance is never trained and never shared between clones) or a callable
   that builds and returns one. The callable receives the routed
   ``model__<name>`` parameters as keywords, and the fit's meta-information
@@ -99,28 +100,27 @@ def call_builder(build: Any, routed: dict[str, Any], meta: dict[str, Any]) -> An
     return build(**kwargs)
 
 
-def _seeded_layer_configs(config: Any, rng: np.random.RandomState) -> Any:
-    """``config`` with every layer's ``"seed": None`` (Dropout's) replaced by a
-    seed drawn from ``rng``, in layer order; everything else unchanged."""
+def _seeded_config(config: Any, rng: np.random.RandomState) -> Any:
+    """``config`` with every ``"seed": None`` (initializers', Dropout's)
+    replaced by a seed drawn from ``rng``, in the config's order."""
     if isinstance(config, list):
-        return [_seeded_layer_configs(item, rng) for item in config]
+        return [_seeded_config(item, rng) for item in config]
     if not isinstance(config, dict):
         return config
-    out = {key: _seeded_layer_configs(value, rng) for key, value in config.items()}
-    inner = out.get("config")
-    if "class_name" in out and isinstance(inner, dict) and "layers" not in inner:
-        if "seed" in inner and inner["seed"] is None:
-            out["config"] = {**inner, "seed": int(rng.randint(2**31 - 1))}
+    out = {key: _seeded_config(value, rng) for key, value in config.items()}
+    if "seed" in out and out["seed"] is None:
+        out["seed"] = int(rng.randint(2**31 - 1))
     return out
 
 
 def fresh_copy(model: Model, seed: int | None) -> Model:
     """A new, uncompiled model with ``model``'s architecture and fresh weights:
-    rebuilt from ``get_config()``, random layers without a seed given one drawn
-    from ``seed`` (None: left unseeded, as in Keras)."""
+    rebuilt from ``get_config()``; its initializers and random layers without a
+    seed get one drawn from ``seed`` (None: left unseeded, as in Keras), so the
+    copy's weights and dropout masks do not depend on the global state."""
     config = model.get_config()
     if seed is not None:
-        config = _seeded_layer_configs(config, np.random.RandomState(seed))
+        config = _seeded_config(config, np.random.RandomState(seed))
     try:
         return type(model).from_config(config)
     except Exception as err:

@@ -59,8 +59,9 @@ _PARAMETERS = """\
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights and the shuffling: NumPy's global random
         state is seeded around building and training (under a lock, put back
-        afterwards), and random layers of a ``model=`` instance without a
-        ``seed`` get one. The same int gives bit-identical fits.
+        afterwards), and the initializers and random layers (Dropout) of a
+        ``model=`` instance without a ``seed`` get one. The same int gives
+        bit-identical fits.
     **routed : ``model__<name>`` and ``optimizer__<name>`` parameters
         Parameters like any other for ``get_params``, ``set_params``,
         ``clone`` and ``GridSearchCV``."""
@@ -78,11 +79,14 @@ _ATTRIBUTES = """\
 
 _NOTES = """\
     The model trains in its own dtype: float32 unless its layers say
-    ``dtype="float64"``. Inputs are cast to it. A float64 model computes as
-    scikit-learn does and passes ``check_estimator``; a float32 model's
-    predictions agree with the same float64 model's to about 1e-5 relative
-    (float32's rounding, grown by the number of steps), which is the user's
-    choice of speed over digits."""
+    ``dtype="float64"``; inputs are cast to it. A float64 model computes as
+    scikit-learn does and passes ``check_estimator`` (but for
+    ``check_sample_weight_equivalence_on_dense_data``: Keras's sample weights
+    scale each sample's loss in a mini-batch's mean, so a weight of 2 is not a
+    repeated sample). A float32 model is the user's choice of speed: from the
+    same ``random_state`` it starts from the same weights rounded to float32,
+    and its predictions stay within about 1e-5 of the float64 model's on
+    standardized targets; it predicts in float32."""
 
 
 class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
