@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import fmt_ratio, matmul_gflops, print_table  # noqa: E402
+from common import fmt_ratio, have, matmul_gflops, print_table  # noqa: E402
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
@@ -245,14 +245,6 @@ def _limit_threads(threads: int | None) -> None:
             pass
 
 
-def _have(module: str) -> bool:
-    try:
-        __import__(module)
-    except Exception:  # noqa: BLE001  (any import failure means "not available")
-        return False
-    return True
-
-
 def _mib(n) -> str:
     return "n/a" if n is None else f"{n / 2**20:.1f}"
 
@@ -276,12 +268,12 @@ def main() -> None:
 
     _limit_threads(args.threads)
     libraries = ["glassnet"]
-    if _have("torch"):
+    if have("torch"):
         import torch
 
         libraries.append("torch eager")
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-        if not args.no_keras and _have("keras"):
+        if not args.no_keras and have("keras"):
             libraries.append("keras 3")
     gflops = matmul_gflops()
     print(

@@ -37,7 +37,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_conv  # noqa: E402
 import bench_models  # noqa: E402
-from common import best_time, fmt_ratio, print_table  # noqa: E402
+from common import best_time, fmt_ratio, have, print_table  # noqa: E402
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
@@ -63,14 +63,6 @@ MODELS = {
         bench_conv.keras_cnn,
     ),
 }
-
-
-def _have(module: str) -> bool:
-    try:
-        __import__(module)
-    except Exception:  # noqa: BLE001  (any import failure means "not available")
-        return False
-    return True
 
 
 def glassnet_runners(build) -> tuple[dict, object]:
@@ -156,9 +148,9 @@ def main() -> None:
         threadpool_limits(args.threads)
 
     notes = []
-    have_torch = _have("torch")
-    have_keras = have_torch and not args.no_keras and _have("keras")
-    have_ort = _have("onnxruntime") and _have("onnx")
+    have_torch = have("torch")
+    have_keras = have_torch and not args.no_keras and have("keras")
+    have_ort = have("onnxruntime") and have("onnx")
     if have_torch:
         import torch
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import fmt_ratio, matmul_gflops, print_table  # noqa: E402
+from common import fmt_ratio, have, matmul_gflops, print_table  # noqa: E402
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
@@ -241,14 +241,6 @@ def keras_mlp(x, y, epochs):
     return _elapsed(start), history.history["loss"][-1]
 
 
-def _have(module: str) -> bool:
-    try:
-        __import__(module)
-    except Exception:  # noqa: BLE001  (any import failure means "not available")
-        return False
-    return True
-
-
 def _interleaved(runners, x, y, epochs, repeat):
     """Best (wall, cpu) per runner over ``repeat`` rounds, the runners taking turns
     so that every library meets the same load on a shared machine."""
@@ -276,8 +268,8 @@ def main() -> None:
 
     seed_epochs = 320 if args.quick else 3200
     mlp_epochs = 2 if args.quick else 10
-    have_torch = _have("torch")
-    have_keras = have_torch and not args.no_keras and _have("keras")
+    have_torch = have("torch")
+    have_keras = have_torch and not args.no_keras and have("keras")
     if args.threads:
         from threadpoolctl import threadpool_limits
 
