@@ -20,6 +20,9 @@ enough calls to fill about 0.1 s (0.03 s with ``--quick``), the libraries
 taking turns per case, in one process: the ratios are what count on a shared
 machine. The peers run with their own random weights (timing only).
 
+``--threads N`` limits every library to N threads (BLAS, glassnet's kernels,
+torch, onnxruntime); by default each uses its own default.
+
 Run: ``python benchmarks/bench_inference.py [--quick] [--threads N]``.
 """
 
@@ -137,15 +140,19 @@ def main() -> None:
         "--threads",
         type=int,
         default=None,
-        help="limit BLAS, torch and onnxruntime to N threads (default: theirs)",
+        help="limit BLAS, glassnet, torch and onnxruntime to N threads",
     )
     args = parser.parse_args()
     target = 0.03 if args.quick else 0.1
     repeat = 2 if args.quick else args.repeat
+    import glassnet
+
     if args.threads:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(args.threads)
+        glassnet.config.set_kernel_threads(args.threads)
+    print(f"glassnet kernels: {glassnet.config.kernel_threads()} threads")
 
     notes = []
     have_torch = have("torch")
