@@ -1,13 +1,10 @@
-"""Callbacks: code that runs at fixed points of ``fit`` / ``evaluate`` / ``predict``.
+"""The hooks, the callback list and the everyday callbacks (History,
+EarlyStopping, TerminateOnNaN, the learning-rate callbacks, CSVLogger,
+LambdaCallback); see :mod:`glassnet.callbacks`.
 
-The hooks and their ``logs`` dicts are Keras's: ``on_train_begin/end``,
-``on_epoch_begin/end`` (logs ``{"loss": ..., "val_loss": ..., metrics}``),
-``on_train_batch_begin/end``, ``on_test_*`` and ``on_predict_*``. A callback
-stops training by setting ``self.model.stop_training = True``.
-
-One tuple, :data:`HOOKS`, names them all: :class:`CallbackList`'s forwarders,
-its ``wants_batch_hooks`` and :class:`LambdaCallback`'s accepted names are
-made from it.
+One tuple, :data:`HOOKS`, names every hook: :class:`CallbackList`'s
+forwarders, its ``wants_batch_hooks`` and :class:`LambdaCallback`'s accepted
+names are made from it.
 """
 
 from __future__ import annotations
@@ -22,18 +19,6 @@ from typing import Any
 import numpy as np
 
 from glassnet._warnings import warn
-
-__all__ = [
-    "Callback",
-    "CallbackList",
-    "CSVLogger",
-    "EarlyStopping",
-    "History",
-    "LambdaCallback",
-    "LearningRateScheduler",
-    "ReduceLROnPlateau",
-    "TerminateOnNaN",
-]
 
 # Keras's hook names, in the order a fit / evaluate / predict meets them: they
 # drive CallbackList's dispatch, the batch-hook detection and LambdaCallback.
