@@ -511,3 +511,40 @@ def test_step_dtype_keyword_and_config():
     b = _run_glassnet(optimizers.Adam(0.05, step_dtype="float64"), weights, grads)
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
+
+
+def test_one_optimizer_updating_from_several_threads_makes_one_update_at_a_time():
+    # Two models sharing an optimizer, trained in two threads: SGD's scratch
+    # buffers are shared by variables of one shape, so each update must run
+    # whole before the next one starts.
+    import threading
+
+    rng = np.random.default_rng(0)
+    shape = (400, 250)  # big enough that NumPy lets the other thread run
+    grads = [rng.standard_normal(shape) for _ in range(2)]
+
+    start = threading.Barrier(2, timeout=10)
+
+    def train(opt, weight, grad, together=False):
+        if together:
+            start.wait()
+        for _ in range(200):
+            opt.apply([grad], [weight])
+
+    alone = [np.zeros(shape) for _ in grads]
+    for weight, grad in zip(alone, grads):
+        train(optimizers.SGD(0.01), weight, grad)
+
+    shared = optimizers.SGD(0.01)
+    weights = [np.zeros(shape) for _ in grads]
+    threads = [
+        threading.Thread(target=train, args=(shared, w, g, True))
+        for w, g in zip(weights, grads)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert shared.iterations == 400
+    for ours, theirs in zip(weights, alone):
+        np.testing.assert_array_equal(ours, theirs)

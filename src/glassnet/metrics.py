@@ -23,7 +23,12 @@ _registry = Registry("metric", module="keras.metrics")
 
 
 def _arrays(y_true: Any, y_pred: Any, align: bool = True) -> tuple[Any, Any]:
-    """Plain arrays; ``y_true`` given ``y_pred``'s rank when they differ by a 1-axis."""
+    """Plain arrays; ``y_true`` given ``y_pred``'s rank when they differ by a 1-axis.
+
+    Shapes are checked (ValueError showing both): with ``align``, they must
+    broadcast, as for the losses; without (the class metrics), ``y_true`` is
+    one-hot of ``y_pred``'s shape or labels of ``y_pred.shape[:-1]``.
+    """
     y_true = np.asarray(getattr(y_true, "data", y_true))
     y_pred = np.asarray(getattr(y_pred, "data", y_pred))
     if align:
@@ -31,7 +36,20 @@ def _arrays(y_true: Any, y_pred: Any, align: bool = True) -> tuple[Any, Any]:
             y_true = y_true[..., None]
         elif y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1:] == (1,):
             y_true = y_true[..., 0]
-    return y_true, y_pred
+        try:
+            np.broadcast_shapes(y_true.shape, y_pred.shape)
+            return y_true, y_pred
+        except ValueError:
+            expected = ""
+    else:
+        labels = y_pred.shape[:-1]
+        if y_true.shape in (y_pred.shape, labels, (*labels, 1)):
+            return y_true, y_pred
+        expected = f" (one-hot of shape {y_pred.shape} or labels of shape {labels})"
+    raise ValueError(
+        f"y_true and y_pred have incompatible shapes{expected}. Received: "
+        f"y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape}"
+    )
 
 
 @_registry.register()
@@ -56,6 +74,12 @@ def sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> np.ndarray:
     y_true, y_pred = _arrays(y_true, y_pred, align=False)
     if y_true.ndim == y_pred.ndim and y_true.shape[-1:] == (1,):
         y_true = y_true[..., 0]
+    if y_true.shape != y_pred.shape[:-1]:
+        raise ValueError(
+            "sparse_categorical_accuracy needs integer labels of shape "
+            f"{y_pred.shape[:-1]} (one per sample). Received: "
+            f"y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape}"
+        )
     return (y_true == y_pred.argmax(axis=-1)).astype(_float(y_pred))
 
 
@@ -180,7 +204,14 @@ class Mean(Metric):
         weight = np.asarray(sample_weight, dtype=np.float64)
         if weight.ndim == values.ndim + 1 and weight.shape[-1:] == (1,):
             weight = weight[..., 0]
-        weight = np.broadcast_to(weight, values.shape)
+        try:
+            weight = np.broadcast_to(weight, values.shape)
+        except ValueError:
+            raise ValueError(
+                "sample_weight must broadcast to the values (one weight per "
+                f"sample). Received: sample_weight of shape {np.shape(sample_weight)} "
+                f"for values of shape {values.shape}"
+            ) from None
         self.total += float((values * weight).sum())
         self.count += float(weight.sum())
 

@@ -29,6 +29,7 @@ are the same to the last bit.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -147,6 +148,9 @@ class Optimizer:
         self.built = False
         self._state: dict[int, tuple[Any, list[np.ndarray]]] = {}
         self._buffers: dict[tuple[Any, ...], np.ndarray] = {}
+        # NOTE: one update at a time: the state and the scratch buffers are
+        # shared by every model compiled with this optimizer.
+        self._lock = threading.Lock()
 
     # --- the old Keras spelling ------------------------------------------------------
     @property
@@ -169,7 +173,8 @@ class Optimizer:
         self.apply([g for g, _ in pairs], [v for _, v in pairs])
 
     def apply(self, grads: list[Any], variables: list[Any]) -> None:
-        """Apply one update to ``variables`` (Tensors or ndarrays) from ``grads``."""
+        """Apply one update to ``variables`` (Tensors or ndarrays) from ``grads``
+        (one update at a time, whichever threads call it)."""
         if len(grads) != len(variables):
             raise ValueError(
                 f"Got {len(grads)} gradients for {len(variables)} variables."
@@ -184,19 +189,22 @@ class Optimizer:
                     f"{np.shape(array)}. Received: variable of type "
                     f"{type(var).__name__}"
                 )
-        if not self.built:
-            self.build(variables)
-        grads = self._clip(grads)
-        lr = self.learning_rate
-        if callable(lr):
-            lr = lr(self.iterations)
-        if self.weight_decay:
-            for array in arrays:
-                decay = np.multiply(array, self.weight_decay, out=self._scratch(array))
-                decay *= lr
-                array -= decay
-        self.iterations += 1
-        self._update_all(arrays, grads, variables, lr)
+        with self._lock:
+            if not self.built:
+                self.build(variables)
+            grads = self._clip(grads)
+            lr = self.learning_rate
+            if callable(lr):
+                lr = lr(self.iterations)
+            if self.weight_decay:
+                for array in arrays:
+                    decay = np.multiply(
+                        array, self.weight_decay, out=self._scratch(array)
+                    )
+                    decay *= lr
+                    array -= decay
+            self.iterations += 1
+            self._update_all(arrays, grads, variables, lr)
         for var in variables:
             if isinstance(var, Tensor):
                 var.mark_modified()  # a graph that kept the old values is stale
@@ -225,14 +233,18 @@ class Optimizer:
         return len(self._new_state(np.zeros(0)))
 
     def __getstate__(self) -> dict[str, Any]:
-        # NOTE: the scratch buffers are made again by the next step; a pickle
-        # carries the state only (they are as large as the weights).
-        return {**self.__dict__, "_buffers": {}}
+        # NOTE: the lock is made again by __setstate__, the scratch buffers by
+        # the next step; a pickle carries the state only (the buffers are as
+        # large as the weights).
+        state = {**self.__dict__, "_buffers": {}}
+        state.pop("_lock", None)
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # NOTE: the per-variable state is keyed by id(), and ids change when a
         # pickle is loaded: re-key it so training resumes where it stopped.
         self.__dict__.update(state)
+        self._lock = threading.Lock()
         self.__dict__.setdefault("built", bool(self._state))
         self._state = {id(entry[0]): entry for entry in self._state.values()}
 

@@ -5,12 +5,21 @@
 ``call(x, training=False)`` is the math, written with ``glassnet.ops`` so every
 step has its own local gradient, and ``compute_output_shape`` lets ``summary()``
 show shapes without running data through the model.
+
+As in Keras 3, every ``build`` (the subclass's own included) is wrapped so that
+it marks the layer built and records its input shape: a layer built by hand is
+never built again by its first call, so weights set in between are kept, and a
+second ``build`` of a layer that has weights is an error. Builds hold one
+process-wide lock, so the first call of an unbuilt layer from several threads
+builds it once.
 """
 
 from __future__ import annotations
 
 import collections
+import functools
 import re
+import threading
 from typing import Any
 
 import numpy as np
@@ -21,6 +30,11 @@ from glassnet.autograd import Tensor
 from glassnet.layers.budget import charge
 
 _NAME_COUNTS: collections.Counter[str] = collections.Counter()
+_NAME_LOCK = threading.Lock()
+# NOTE: one lock for every build (re-entrant: a model's build builds its layers).
+# Builds happen once per layer, so a process-wide lock costs nothing measurable,
+# and a lock object per layer would have to be dropped from every pickle.
+BUILD_LOCK = threading.RLock()
 
 
 def to_snake_case(name: str) -> str:
@@ -31,15 +45,44 @@ def to_snake_case(name: str) -> str:
 
 
 def unique_name(base: str) -> str:
-    """Keras-style automatic names: ``dense``, then ``dense_1``, ``dense_2``, ..."""
-    count = _NAME_COUNTS[base]
-    _NAME_COUNTS[base] += 1
+    """Keras-style automatic names: ``dense``, then ``dense_1``, ``dense_2``, ...
+    (unique across threads too)."""
+    with _NAME_LOCK:
+        count = _NAME_COUNTS[base]
+        _NAME_COUNTS[base] += 1
     return base if count == 0 else f"{base}_{count}"
 
 
 def clear_session() -> None:
     """Restart automatic naming (the next Dense is called ``dense`` again)."""
-    _NAME_COUNTS.clear()
+    with _NAME_LOCK:
+        _NAME_COUNTS.clear()
+
+
+def tracks_build(build: Any) -> Any:
+    """Wrap a layer's ``build(input_shape)`` as Keras 3 does: the shape is
+    standardized, the layer is marked built and its input shape recorded, all
+    under the build lock. A layer that already has weights is not built again
+    (ValueError, nothing changed): its weights were made once and are kept."""
+    if getattr(build, "_tracks_build", False):
+        return build
+
+    @functools.wraps(build)
+    def wrapper(self: Layer, input_shape: Any, *args: Any, **kwargs: Any) -> None:
+        shape = standardize_shape(input_shape, "input_shape")
+        with BUILD_LOCK:
+            if self.built and self._weights:
+                raise ValueError(
+                    f"Layer {self.name!r} is already built (for input shape "
+                    f"{self._build_shape}): build() creates the weights once, and "
+                    f"they are kept. Received: input_shape={input_shape!r}"
+                )
+            build(self, shape, *args, **kwargs)
+            self._build_shape = (None, *shape[1:]) if shape else shape
+            self.built = True
+
+    wrapper._tracks_build = True  # type: ignore[attr-defined]
+    return wrapper
 
 
 def assign_weights(own: list[Tensor], values: Any, owner: str) -> None:
@@ -158,7 +201,9 @@ class Layer:
         self._weights: list[Tensor] = []
         self._trainable_flags: list[bool] = []
         self._regularizers: list[tuple[Tensor, Any]] = []
-        self._activity_losses: list[Tensor] = []
+        # NOTE: per thread: the penalty of this thread's last call, so a
+        # prediction in one thread never changes another's training loss.
+        self._activity = threading.local()
         self._build_shape: tuple[int | None, ...] | None = None
         self._batch_input_shape = None
         if batch_input_shape is not None:
@@ -184,9 +229,35 @@ class Layer:
     def dtype(self) -> str:
         return self._dtype.name
 
+    #: The exact rank of the input, checked on every call (Keras's
+    #: ``InputSpec(ndim=...)``); None: any rank.
+    input_ndim: int | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            cls.build = tracks_build(cls.__dict__["build"])
+
+    def __getstate__(self) -> dict[str, Any]:
+        # NOTE: the per-thread activity penalties are transient (and a
+        # threading.local does not pickle).
+        state = dict(self.__dict__)
+        state.pop("_activity", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__dict__["_activity"] = threading.local()
+
     # --- lifecycle --------------------------------------------------------------
+    @tracks_build
     def build(self, input_shape: tuple[int | None, ...]) -> None:
-        """Create the weights for inputs of ``input_shape`` (batch axis ``None``)."""
+        """Create the weights for inputs of ``input_shape`` (batch axis ``None``).
+
+        Calling it by hand marks the layer built, as the first call would: the
+        weights it makes (and any set with ``set_weights`` afterwards) are the
+        ones the layer computes with.
+        """
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
         """The layer's math, Tensor -> Tensor, written with ``glassnet.ops``."""
@@ -199,17 +270,26 @@ class Layer:
         return tuple(input_shape)
 
     def build_for(self, input_shape: Any) -> None:
-        """Build once for ``input_shape`` and remember it for input checks."""
+        """Build for ``input_shape`` unless built (once, whichever threads ask
+        at the same time), else check ``input_shape`` against the layer."""
         shape = standardize_shape(input_shape, "input_shape")
         if not self.built:
-            self.build(shape)
-            self.built = True
-            self._build_shape = (None, *shape[1:]) if shape else shape
-        else:
-            self.check_input_shape(shape)
+            with BUILD_LOCK:
+                if not self.built:
+                    self.build(shape)
+                    return
+        self.check_input_shape(shape)
 
     def check_input_shape(self, shape: tuple[int | None, ...]) -> None:
-        """Raise if a built layer with weights gets input of another rank/features."""
+        """Raise if a built layer gets input of a rank it does not take
+        (``input_ndim``) or, for a layer with weights, of another rank or
+        number of features than it was built for."""
+        if self.input_ndim is not None and len(shape) != self.input_ndim:
+            raise ValueError(
+                f"Input of layer {self.name!r} ({type(self).__name__}) is "
+                f"incompatible with the layer: expected ndim={self.input_ndim}, "
+                f"found ndim={len(shape)}. Full shape received: {tuple(shape)}"
+            )
         expected = self._build_shape
         if expected is None or not self._weights:
             return
@@ -234,7 +314,7 @@ class Layer:
             penalty = self.activity_regularizer(out)
             if out.data.ndim and len(out.data):
                 penalty = ops.div(penalty, float(len(out.data)))
-            self._activity_losses = [penalty]
+            self._activity.losses = [penalty]
         return out
 
     def prepare_input(self, x: Any) -> Tensor:
@@ -294,8 +374,10 @@ class Layer:
 
     @property
     def losses(self) -> list[Tensor]:
-        """Regularization penalties (Tensors) of the weights and last activity."""
-        return [reg(w) for w, reg in self._regularizers] + self._activity_losses
+        """Regularization penalties (Tensors) of the weights, and of the
+        activity of this thread's last call."""
+        activity = getattr(self._activity, "losses", [])
+        return [reg(w) for w, reg in self._regularizers] + activity
 
     def _require_built(self, what: str) -> None:
         if not self.built:

@@ -72,6 +72,7 @@ class _Conv(Layer):
     axes and ``paddings`` the accepted padding names."""
 
     rank = 2
+    input_ndim = 4
     paddings: tuple[str, ...] = ("valid", "same")
     keras_only = {"groups": 1, "kernel_constraint": None, "bias_constraint": None}
 
@@ -198,6 +199,7 @@ class Conv1D(_Conv):
     """
 
     rank = 1
+    input_ndim = 3
     paddings = ("valid", "same", "causal")
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:

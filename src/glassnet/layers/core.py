@@ -109,7 +109,8 @@ class Dense(Layer):
     ``bias_regularizer``, ``activity_regularizer``, and the base Layer keywords
     (``input_dim``, ``input_shape``, ``name``, ``dtype``, ``trainable``).
 
-    Input shape ``(batch, ..., input_dim)``; output ``(batch, ..., units)``.
+    Input shape ``(batch, ..., input_dim)`` (any rank >= 2: the kernel applies
+    to the last axis, as in Keras); output ``(batch, ..., units)``.
 
     >>> Dense(4, activation="relu", input_dim=1024)  # 1024 * 4 + 4 = 4100 params
     """
@@ -173,6 +174,16 @@ class Dense(Layer):
                 "bias", (self.units,), self.bias_initializer, self.bias_regularizer
             )
 
+    def check_input_shape(self, shape: tuple[int | None, ...]) -> None:
+        """Keras's input spec of Dense: rank >= 2, the last axis as built."""
+        features = self._build_shape[-1]  # the kernel's rows (set_weights keeps them)
+        if len(shape) < 2 or shape[-1] not in (None, features):
+            raise ValueError(
+                f"Input of layer {self.name!r} (Dense) is incompatible with the "
+                f"layer: expected shape={self._build_shape} (min_ndim=2, axis -1 "
+                f"of size {features}), found shape={tuple(shape)}"
+            )
+
     def call(self, x: Tensor, training: bool = False) -> Tensor:
         if self._fused is not None:
             return ops.linear(x, self.kernel, self.bias, activation=self._fused)
@@ -231,8 +242,17 @@ class Dropout(Layer):
                 "Invalid value received for argument `rate`. Expected a float value "
                 f"between 0 and 1. Received: rate={rate!r}"
             )
+        if noise_shape is not None and not isinstance(noise_shape, (list, tuple)):
+            raise ValueError(
+                "`noise_shape` must be a tuple of sizes (None for the input's). "
+                f"Received: noise_shape={noise_shape!r}"
+            )
         self.rate = float(rate)
-        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.noise_shape = (
+            None
+            if noise_shape is None
+            else standardize_shape(noise_shape, "noise_shape")
+        )
         self.seed = seed
         self._rng = np.random.default_rng(seed)
 
@@ -284,10 +304,15 @@ class Reshape(Layer):
 
     def __init__(self, target_shape: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        target = tuple(int(d) for d in target_shape)
+        integers = isinstance(target_shape, (list, tuple)) and all(
+            isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+            for d in target_shape
+        )
+        target = tuple(int(d) for d in target_shape) if integers else (0,)
         if sum(d == -1 for d in target) > 1 or any(d < -1 or d == 0 for d in target):
             raise ValueError(
-                "Reshape's target_shape needs positive sizes and at most one -1. "
+                "Reshape's target_shape needs a tuple of positive integers, with "
+                "at most one -1. "
                 f"Received: target_shape={target_shape!r}"
             )
         self.target_shape = target

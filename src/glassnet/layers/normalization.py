@@ -12,6 +12,14 @@ from glassnet.layers.base import Layer
 from glassnet.layers.core import _serialize
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+
+
 class BatchNormalization(Layer):
     """Normalizes each feature (along ``axis``) to zero mean and unit variance.
 
@@ -51,12 +59,24 @@ class BatchNormalization(Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not 0 <= momentum <= 1 or epsilon <= 0:
-            raise ValueError(
-                "BatchNormalization needs 0 <= momentum <= 1 and epsilon > 0. "
-                f"Received: momentum={momentum}, epsilon={epsilon}"
+        axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
+        if not axes or not all(_is_int(a) for a in axes):
+            raise TypeError(
+                "Expected an int or a list/tuple of ints for the argument 'axis'. "
+                f"Received: axis={axis!r}"
             )
-        self.axis = list(axis) if isinstance(axis, (list, tuple)) else int(axis)
+        if not _is_number(momentum) or not 0 <= momentum <= 1:
+            raise ValueError(
+                "`momentum` must be a number in [0, 1]. "
+                f"Received: momentum={momentum!r}"
+            )
+        if not _is_number(epsilon) or epsilon <= 0:
+            raise ValueError(
+                f"`epsilon` must be a number > 0. Received: epsilon={epsilon!r}"
+            )
+        self.axis = (
+            [int(a) for a in axis] if isinstance(axis, (list, tuple)) else int(axis)
+        )
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
         self.center = bool(center)

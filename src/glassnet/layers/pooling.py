@@ -22,6 +22,8 @@ def _check_images(layer: Layer, input_shape) -> None:
 class _Pooling2D(Layer):
     """Shared arguments of MaxPooling2D and AveragePooling2D."""
 
+    input_ndim = 4
+
     def __init__(
         self,
         pool_size: Any = (2, 2),
@@ -87,6 +89,8 @@ class AveragePooling2D(_Pooling2D):
 
 class _GlobalPooling2D(Layer):
     """Reduce over height and width; ``keepdims`` keeps them as size 1."""
+
+    input_ndim = 4
 
     def __init__(
         self, data_format: str | None = None, keepdims: bool = False, **kwargs: Any

@@ -45,6 +45,8 @@ class ZeroPadding2D(Layer):
     ``(batch, h + top + bottom, w + left + right, c)``.
     """
 
+    input_ndim = 4
+
     def __init__(
         self, padding: Any = (1, 1), data_format: str | None = None, **kwargs: Any
     ) -> None:
@@ -81,6 +83,8 @@ class UpSampling2D(Layer):
     (nearest-neighbour up-sampling). Input ``(batch, h, w, c)``; output
     ``(batch, h * size[0], w * size[1], c)``.
     """
+
+    input_ndim = 4
 
     def __init__(
         self,

@@ -3,10 +3,21 @@
 
 Structure, weights and ``summary()`` live here; the training API (compile / fit /
 evaluate / predict) comes from :class:`~glassnet.models.trainer.Trainer`.
+
+A model may be used from several threads: each holds a
+:class:`~glassnet.models.locks.ReadWriteLock`. A training step (and
+``set_weights``) holds it alone; ``predict``, ``evaluate``, ``model(x)`` and
+``get_weights`` hold it shared, for the whole call. So a prediction made while
+another thread trains sees the weights from between two optimizer steps, never
+half of one step, and does not change what training computes. ``evaluate``
+keeps its metric state to itself (a copy of the compiled metrics per call).
 """
 
 from __future__ import annotations
 
+import copy
+import functools
+from _thread import get_ident
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,6 +28,7 @@ from glassnet import metrics as metrics_module
 from glassnet.autograd import Tensor, no_grad
 from glassnet.callbacks import History
 from glassnet.layers.base import (
+    BUILD_LOCK,
     KerasTensor,
     Layer,
     assign_weights,
@@ -30,8 +42,25 @@ from glassnet.models.functional_config import (
     functional_from_config,
     is_functional_config,
 )
+from glassnet.models.locks import ReadWriteLock
 from glassnet.models.summary import summarize, summary_html
 from glassnet.models.trainer import Trainer
+
+
+def _reading(method: Callable[..., Any], own_metrics: bool = False) -> Any:
+    """Trainer's ``method`` holding the model's lock shared for the whole call
+    (and, for evaluations, with this call's own copy of the metrics); its name,
+    signature and documentation are the Trainer's."""
+
+    @functools.wraps(method)
+    def reading(self: Model, *args: Any, **kwargs: Any) -> Any:
+        with self._lock.read():
+            if not own_metrics:
+                return method(self, *args, **kwargs)
+            with _OwnMetrics(self):
+                return method(self, *args, **kwargs)
+
+    return reading
 
 
 class Model(Trainer, Layer):
@@ -64,6 +93,8 @@ class Model(Trainer, Layer):
     ) -> None:
         if name is None and type(self) is Model:
             name = unique_name("functional")
+        self._lock = ReadWriteLock()
+        self._evaluating: dict[int, Any] = {}  # thread -> its evaluate's metrics
         super().__init__(name=name, **kwargs)
         self._layers: list[Layer] = []
         self._input_layer: InputLayer | None = None
@@ -148,6 +179,8 @@ class Model(Trainer, Layer):
 
     def _build_subclassed(self, shape: tuple) -> None:
         """Build a subclassed model by running its ``call`` once on zeros."""
+        if self.built and shape == self._build_shape:
+            return  # another thread built it while this one waited
         self._build_shape = shape
         probe = np.zeros((1, *shape[1:]), dtype=self._dtype)
         with no_grad():
@@ -162,22 +195,26 @@ class Model(Trainer, Layer):
         if self._subclassed:
             self._build_subclassed(shape)
             return
-        self._build_shape = shape
-        self._output_shapes = []
-        for layer in self._compute_layers():
+        layers = self._compute_layers()
+        # NOTE: the shapes and calls are made aside, then assigned whole: a
+        # thread already predicting never sees them half made.
+        build_shape, output_shapes = shape, []
+        for layer in layers:
             layer.build_for(shape)
             shape = tuple(layer.compute_output_shape(shape))
-            self._output_shapes.append(shape)
-        self.built = True
-        self._forward_fns = layer_calls(self._compute_layers(), self.fuse_layers)
-        layers = self._compute_layers()
+            output_shapes.append(shape)
+        self._build_shape, self._output_shapes = build_shape, output_shapes
+        self._forward_fns = layer_calls(layers, self.fuse_layers)
         self._dtype = layers[0]._dtype if layers else self._dtype
+        self.built = True
 
     def build_for(self, input_shape: Any) -> None:
         if not self.built:
-            self.build(input_shape)
-        else:
-            self._check_input(tuple(input_shape))
+            with BUILD_LOCK:
+                if not self.built:
+                    self.build(input_shape)
+                    return
+        self._check_input(tuple(input_shape))
 
     def _check_input(self, shape: tuple[int, ...]) -> None:
         expected = self._build_shape
@@ -245,10 +282,12 @@ class Model(Trainer, Layer):
         return int(sum(w.data.size for w in self.weights))
 
     def get_weights(self) -> list[np.ndarray]:
-        return [w.data.copy() for w in self.weights]
+        with self._lock.read():
+            return [w.data.copy() for w in self.weights]
 
     def set_weights(self, weights: Sequence[Any]) -> None:
-        assign_weights(self.weights, weights, f"Model {self.name!r}")
+        with self._lock.write():
+            assign_weights(self.weights, weights, f"Model {self.name!r}")
 
     def __call__(self, x: Any, training: bool = False) -> Any:
         if isinstance(x, KerasTensor):
@@ -257,7 +296,51 @@ class Model(Trainer, Layer):
             x = Tensor(self._as_x(x))
         else:
             self.build_for(x.data.shape)
-        return self.call(x, training)
+        # training=True may move state (BatchNormalization's moving statistics)
+        with self._lock.write() if training else self._lock.read():
+            return self.call(x, training)
+
+    # --- threads: one training step at a time, predictions between steps --------
+    def _train_step(self, batch: Any, params: list[Tensor]) -> Any:
+        lock = self._lock  # NOTE: no context-manager frames on the hot path
+        lock.acquire_write()
+        try:
+            return Trainer._train_step(self, batch, params)
+        finally:
+            lock.release_write()
+
+    predict = _reading(Trainer.predict)
+    predict_on_batch = _reading(Trainer.predict_on_batch)
+    evaluate = _reading(Trainer.evaluate, own_metrics=True)
+    test_on_batch = _reading(Trainer.test_on_batch, own_metrics=True)
+
+    @property
+    def _compile_metrics(self) -> Any:
+        """The compiled metrics: the model's, or inside ``evaluate`` this
+        thread's own copy of them (so an evaluation never resets or adds to
+        the metrics of a fit running in another thread)."""
+        state = self.__dict__
+        evaluating = state.get("_evaluating")
+        if evaluating:  # NOTE: empty unless an evaluate runs: one check a step
+            own = evaluating.get(get_ident())
+            if own is not None:
+                return own
+        return state.get("_shared_metrics")
+
+    @_compile_metrics.setter
+    def _compile_metrics(self, metrics: Any) -> None:
+        self.__dict__["_shared_metrics"] = metrics
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_lock", None)
+        state.pop("_evaluating", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self.__dict__["_lock"] = ReadWriteLock()
+        self.__dict__["_evaluating"] = {}
 
     # --- summary --------------------------------------------------------------------
     def summary(
@@ -375,3 +458,57 @@ class Model(Trainer, Layer):
         from glassnet.saving import model_to_json
 
         return model_to_json(self, **kwargs)
+
+    def export(
+        self,
+        filepath: Any,
+        format: str = "tf_saved_model",
+        verbose: Any = None,
+        input_signature: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        """Export the model for inference (Keras 3's method): glassnet writes
+        ONNX, ``format="onnx"`` (``opset_version=`` accepted); the other
+        formats Keras knows raise. See :mod:`glassnet.onnx`."""
+        if format != "onnx":
+            raise ValueError(
+                "glassnet exports models to ONNX only: model.export(path, "
+                f"format='onnx'). Received: format={format!r}"
+            )
+        if input_signature is not None:
+            raise ValueError(
+                "glassnet exports the model's own input shape (the batch "
+                f"dynamic). Received: input_signature={input_signature!r}"
+            )
+        unknown = set(kwargs) - {"opset_version"}
+        if unknown:
+            raise TypeError(f"Unrecognized arguments to export(): {sorted(unknown)}")
+        from glassnet.onnx import export
+
+        export(self, filepath, **kwargs)
+        if verbose:
+            print(f"Saved artifact at '{filepath}'.")
+
+
+class _OwnMetrics:
+    """Inside ``evaluate``: this thread works on its own copy of the compiled
+    metrics, made fresh for each call."""
+
+    __slots__ = ("model", "outer")
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+
+    def __enter__(self) -> None:
+        evaluating, me = self.model._evaluating, get_ident()
+        shared = self.model.__dict__.get("_shared_metrics")
+        self.outer = evaluating.get(me)
+        if shared is not None:
+            evaluating[me] = copy.deepcopy(shared)
+
+    def __exit__(self, *exc: object) -> None:
+        evaluating, me = self.model._evaluating, get_ident()
+        if self.outer is None:
+            evaluating.pop(me, None)
+        else:
+            evaluating[me] = self.outer

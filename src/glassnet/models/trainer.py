@@ -215,6 +215,8 @@ class Trainer:
         logs = None
         self.stop_training = False
         cbs.on_train_begin()
+        # NOTE: on_train_begin may set Keras 3's model._initial_epoch (resuming)
+        initial_epoch = self.__dict__.pop("_initial_epoch", None) or initial_epoch
         for epoch in range(initial_epoch, epochs):
             cbs.on_epoch_begin(epoch)
             metrics.reset()

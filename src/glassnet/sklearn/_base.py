@@ -14,11 +14,15 @@ scipy's L-BFGS-B. A training step builds one graph node per layer
 node (:mod:`glassnet.sklearn._network`, :mod:`._losses`).
 
 Everything follows scikit-learn 1.9's MLP estimators, so that the same
-``random_state`` gives the same numbers.
+``random_state`` gives the same numbers, with one deliberate difference: a
+fit that diverges (non-finite weights) raises scikit-learn's error and leaves
+the estimator as it was before that call (:func:`keeps_fitted_state`).
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 from abc import ABC, abstractmethod
 from itertools import chain, pairwise
 from numbers import Integral, Real
@@ -36,6 +40,57 @@ from glassnet.runtime import FlatVector
 from glassnet.sklearn import _solvers
 from glassnet.sklearn._losses import OUTPUT_ACTIVATIONS
 from glassnet.sklearn._network import HIDDEN_ACTIVATIONS, network_output
+
+
+class _Diverged(ValueError):
+    """The weights became NaN or infinite (scikit-learn's error, caught by
+    :func:`keeps_fitted_state`, which raises it again as a plain ValueError)."""
+
+
+def keeps_fitted_state(fit):
+    """Wrap ``fit`` / ``partial_fit``: if the solver diverges, put the
+    estimator back as it was before the call (its fitted attributes, weights,
+    optimizer state and counters; unfitted if it was) and raise
+    scikit-learn's ValueError. The state is copied once per call, never per
+    epoch (:func:`_snapshot`)."""
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        saved = _snapshot(self)
+        try:
+            return fit(self, *args, **kwargs)
+        except _Diverged as error:
+            vars(self).clear()
+            vars(self).update(saved)
+            raise ValueError(*error.args) from None
+
+    return wrapper
+
+
+@functools.cache
+def _param_names(cls: type) -> list[str]:
+    return cls._get_param_names()  # NOTE: inspects the signature: once a class
+
+
+def _snapshot(estimator) -> dict:
+    """A deep copy of the estimator's attributes, but for what need not be
+    copied: the constructor's parameters and the random state (kept as they
+    are: a user's RandomState goes on advancing), lists of floats (copied
+    shallow), the optimizer's scratch buffers and the Dense layers (made again
+    from ``coefs_`` when needed)."""
+    state = vars(estimator)
+    kept = [state[name] for name in _param_names(type(estimator)) if name in state]
+    memo = {id(value): value for value in [*kept, state.get("_random_state")]}
+    for name in ("loss_curve_", "validation_scores_"):
+        if isinstance(state.get(name), list):
+            memo[id(state[name])] = list(state[name])
+    optimizer = state.get("_optimizer")
+    if optimizer is not None:
+        memo[id(optimizer._buffers)] = {}
+    saved = copy.deepcopy({k: v for k, v in state.items() if k != "_layers"}, memo)
+    if "_layers" in state:
+        saved["_layers"] = None
+    return saved
 
 
 class BaseMultilayerPerceptron(BaseEstimator, ABC):
@@ -282,13 +337,14 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
         weights = chain(self.coefs_, self.intercepts_)
         if not all(np.isfinite(w).all() for w in weights):
-            raise ValueError(
+            raise _Diverged(
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
             )
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @keeps_fitted_state
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and target(s) y.
 

@@ -12,7 +12,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from glassnet.sklearn import _docs
-from glassnet.sklearn._base import BaseMultilayerPerceptron
+from glassnet.sklearn._base import BaseMultilayerPerceptron, keeps_fitted_state
 
 
 class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
@@ -33,6 +33,10 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     classes_ : ndarray of shape (n_classes,)
         The class labels.
 {_docs.ATTRIBUTES}
+
+    Notes
+    -----
+{_docs.DIVERGENCE}
 
     Examples
     --------
@@ -159,6 +163,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
+    @keeps_fitted_state
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single epoch over the given data.
 

@@ -90,3 +90,13 @@ ATTRIBUTES = """\
         Number of outputs.
     out_activation_ : str
         Name of the output activation."""
+
+DIVERGENCE = """\
+    A ``fit`` or ``partial_fit`` whose solver diverges (the weights become NaN
+    or infinite) raises scikit-learn's ``ValueError`` ("Solver produced
+    non-finite parameter weights...") and leaves the estimator as it was
+    before the call: the same ``coefs_``, ``intercepts_``, ``n_iter_``,
+    ``loss_curve_`` and solver state, so predictions are unchanged (an
+    estimator that was not fitted stays unfitted). This deliberately differs
+    from scikit-learn, which keeps the diverged weights, on this error path
+    only; everything else, the error included, is scikit-learn's."""

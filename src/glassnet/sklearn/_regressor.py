@@ -11,7 +11,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from glassnet.sklearn import _docs
-from glassnet.sklearn._base import BaseMultilayerPerceptron
+from glassnet.sklearn._base import BaseMultilayerPerceptron, keeps_fitted_state
 
 
 class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
@@ -38,6 +38,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     -----
     ``partial_fit`` is available for every solver, as in scikit-learn 1.9 (with
     'lbfgs' each call runs L-BFGS on the batch from the current weights).
+
+{_docs.DIVERGENCE}
 
     Examples
     --------
@@ -160,6 +162,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     # for every solver; we keep that behaviour.
     @available_if(lambda est: True)
     @_fit_context(prefer_skip_nested_validation=True)
+    @keeps_fitted_state
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with a single epoch over the given data.
 

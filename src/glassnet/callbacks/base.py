@@ -1,13 +1,10 @@
-"""Callbacks: code that runs at fixed points of ``fit`` / ``evaluate`` / ``predict``.
+"""The hooks, the callback list and the everyday callbacks (History,
+EarlyStopping, TerminateOnNaN, the learning-rate callbacks, CSVLogger,
+LambdaCallback); see :mod:`glassnet.callbacks`.
 
-The hooks and their ``logs`` dicts are Keras's: ``on_train_begin/end``,
-``on_epoch_begin/end`` (logs ``{"loss": ..., "val_loss": ..., metrics}``),
-``on_train_batch_begin/end``, ``on_test_*`` and ``on_predict_*``. A callback
-stops training by setting ``self.model.stop_training = True``.
-
-One tuple, :data:`HOOKS`, names them all: :class:`CallbackList`'s forwarders,
-its ``wants_batch_hooks`` and :class:`LambdaCallback`'s accepted names are
-made from it.
+One tuple, :data:`HOOKS`, names every hook: :class:`CallbackList`'s
+forwarders, its ``wants_batch_hooks`` and :class:`LambdaCallback`'s accepted
+names are made from it.
 """
 
 from __future__ import annotations
@@ -15,24 +12,13 @@ from __future__ import annotations
 import csv
 import html
 import math
+import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
 from glassnet._warnings import warn
-
-__all__ = [
-    "Callback",
-    "CallbackList",
-    "CSVLogger",
-    "EarlyStopping",
-    "History",
-    "LambdaCallback",
-    "LearningRateScheduler",
-    "ReduceLROnPlateau",
-    "TerminateOnNaN",
-]
 
 # Keras's hook names, in the order a fit / evaluate / predict meets them: they
 # drive CallbackList's dispatch, the batch-hook detection and LambdaCallback.
@@ -210,6 +196,27 @@ class History(Callback):
         )
 
 
+def _count(name: str, value: Any) -> int:
+    """A number of epochs: an integer >= 0, else a ValueError naming it."""
+    integer = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if not integer or value < 0:
+        raise ValueError(
+            f"`{name}` must be an integer >= 0 (a number of epochs). "
+            f"Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def _number(name: str, value: Any, low: float = 0.0) -> float:
+    """A float >= ``low``, else a ValueError naming it."""
+    number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+    if not number or not value >= low:
+        raise ValueError(
+            f"`{name}` must be a number >= {low}. Received: {name}={value!r}"
+        )
+    return float(value)
+
+
 def _monitor_mode(monitor: str, mode: str) -> Callable[[float, float], bool]:
     if mode not in ("auto", "min", "max"):
         raise ValueError(
@@ -244,14 +251,14 @@ class EarlyStopping(Callback):
     ) -> None:
         super().__init__()
         self.monitor = monitor
-        self.patience = int(patience)
+        self.patience = _count("patience", patience)
         self.verbose = verbose
         self.baseline = baseline
         self.restore_best_weights = restore_best_weights
-        self.start_from_epoch = int(start_from_epoch)
+        self.start_from_epoch = _count("start_from_epoch", start_from_epoch)
         self.monitor_op = _monitor_mode(monitor, mode)
         sign = 1 if self.monitor_op is np.greater else -1
-        self.min_delta = abs(min_delta) * sign
+        self.min_delta = abs(_number("min_delta", min_delta, -np.inf)) * sign
 
     def on_train_begin(self, logs=None):
         self.wait = 0
@@ -339,18 +346,18 @@ class ReduceLROnPlateau(Callback):
         min_lr: float = 0.0,
     ) -> None:
         super().__init__()
-        if factor >= 1.0:
+        if _number("factor", factor) >= 1.0:
             raise ValueError(
                 "ReduceLROnPlateau does not support a factor >= 1.0. "
                 f"Received: factor={factor}"
             )
         self.monitor = monitor
         self.factor = float(factor)
-        self.patience = int(patience)
+        self.patience = _count("patience", patience)
         self.verbose = verbose
-        self.min_delta = float(min_delta)
-        self.cooldown = int(cooldown)
-        self.min_lr = float(min_lr)
+        self.min_delta = _number("min_delta", min_delta)
+        self.cooldown = _count("cooldown", cooldown)
+        self.min_lr = _number("min_lr", min_lr)
         self.monitor_op = _monitor_mode(monitor, mode)
 
     def on_train_begin(self, logs=None):
@@ -402,6 +409,11 @@ class LearningRateScheduler(Callback):
 
     def __init__(self, schedule: Callable[[int, float], float], verbose: int = 0):
         super().__init__()
+        if not callable(schedule):
+            raise TypeError(
+                "`schedule` must be a function (epoch, lr) -> new lr. "
+                f"Received: schedule={schedule!r}"
+            )
         self.schedule = schedule
         self.verbose = verbose
 
@@ -429,6 +441,11 @@ class CSVLogger(Callback):
 
     def __init__(self, filename: str, separator: str = ",", append: bool = False):
         super().__init__()
+        if not isinstance(filename, (str, os.PathLike)):
+            raise TypeError(
+                "`filename` must be a path (str or os.PathLike). "
+                f"Received: filename={filename!r}"
+            )
         self.filename = filename
         self.separator = separator
         self.append = append

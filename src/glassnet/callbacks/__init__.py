@@ -1,0 +1,43 @@
+"""Callbacks: code that runs at fixed points of ``fit`` / ``evaluate`` / ``predict``.
+
+The hooks and their ``logs`` dicts are Keras's: ``on_train_begin/end``,
+``on_epoch_begin/end`` (logs ``{"loss": ..., "val_loss": ..., metrics}``),
+``on_train_batch_begin/end``, ``on_test_*`` and ``on_predict_*``. A callback
+stops training by setting ``self.model.stop_training = True``.
+
+:data:`HOOKS` names them all (:mod:`glassnet.callbacks.base`).
+:class:`ModelCheckpoint` and :class:`BackupAndRestore`
+(:mod:`glassnet.callbacks.checkpoint`) write files through
+:mod:`glassnet.saving`, atomically.
+"""
+
+from __future__ import annotations
+
+from glassnet.callbacks.base import (
+    BATCH_HOOKS,
+    HOOKS,
+    Callback,
+    CallbackList,
+    CSVLogger,
+    EarlyStopping,
+    History,
+    LambdaCallback,
+    LearningRateScheduler,
+    ReduceLROnPlateau,
+    TerminateOnNaN,
+)
+from glassnet.callbacks.checkpoint import BackupAndRestore, ModelCheckpoint
+
+__all__ = [
+    "BackupAndRestore",
+    "Callback",
+    "CallbackList",
+    "CSVLogger",
+    "EarlyStopping",
+    "History",
+    "LambdaCallback",
+    "LearningRateScheduler",
+    "ModelCheckpoint",
+    "ReduceLROnPlateau",
+    "TerminateOnNaN",
+]
