@@ -8,7 +8,8 @@ Cases (the issue's):
   (d) L-BFGS on the 20k data;
   (e) a grid search, 12 candidates x 3 folds of MLPClassifier (adam), with
       n_jobs=1, joblib's process pool (n_jobs=2) and a local Dask cluster of 2
-      worker processes (1 thread each), in one run; its own table.
+      worker processes (1 thread each; as Dask starts them, then with their
+      allocator tuned), in one run; its own table.
 
 For (b) the "floor" column gives ratios no exact implementation can beat: the
 bare arithmetic of the same fit (``adam_floor``) over scikit-learn's time, first
@@ -327,7 +328,14 @@ SEARCH_GRID = {
     "alpha": [1e-4, 1e-2],
     "learning_rate_init": [1e-3, 1e-2],
 }  # 12 candidates
-BACKENDS = ("n_jobs=1", "process pool, n_jobs=2", "Dask, 2 workers")
+#: (row, n_jobs); n_jobs None: the Dask backend's. The last row runs on the
+#: same workers after glassnet.config.tune_malloc() (see case_e).
+BACKENDS = (
+    ("n_jobs=1", 1),
+    ("process pool, n_jobs=2", 2),
+    ("Dask, 2 workers", None),
+    ("Dask, 2 workers, tune_malloc", None),
+)
 
 
 def _import_both():
@@ -337,19 +345,13 @@ def _import_both():
     import glassnet.sklearn  # noqa: F401
 
 
-def _search(cls, params, X, y, backend):
+def _search(cls, params, X, y, n_jobs):
     """(wall seconds, test scores) of one 12 x 3 grid search."""
     from sklearn.model_selection import GridSearchCV
 
-    search = GridSearchCV(
-        cls(**params),
-        SEARCH_GRID,
-        cv=3,
-        refit=False,
-        n_jobs={"n_jobs=1": 1, "process pool, n_jobs=2": 2}.get(backend),
-    )
+    search = GridSearchCV(cls(**params), SEARCH_GRID, cv=3, refit=False, n_jobs=n_jobs)
     context = contextlib.nullcontext()
-    if backend.startswith("Dask"):
+    if n_jobs is None:
         import joblib
 
         context = joblib.parallel_backend("dask")
@@ -376,7 +378,14 @@ def _dask_cluster():
 
 
 def case_e(args, repeat):
+    """The grid search four ways. Dask's nanny starts its workers with
+    MALLOC_TRIM_THRESHOLD_=65536: glibc then hands every freed array back to
+    the system, and a fit that allocates and frees the same arrays every step
+    pays page faults for them; the last row tunes the workers' allocator
+    (glassnet.config.tune_malloc, for both libraries: it is process-wide)."""
     import joblib
+
+    from glassnet.config import tune_malloc
 
     X, y = make_classification(
         n_samples=600 if args.quick else 3000,
@@ -390,14 +399,16 @@ def case_e(args, repeat):
     dask = _dask_cluster()
     rows, serial = [], {}
     try:
-        for backend in BACKENDS:
-            if backend.startswith("Dask") and dask is None:
+        for backend, n_jobs in BACKENDS:
+            if n_jobs is None and dask is None:
                 rows.append([backend, "-", "-", "-", "-", "dask not installed", "-"])
                 continue
+            if backend.endswith("tune_malloc"):
+                dask[1].run(tune_malloc)
             wall, scores = {"ours": np.inf, "theirs": np.inf}, {}
             for _ in range(repeat):
                 for key, cls in (("ours", MLPClassifier), ("theirs", SkClassifier)):
-                    w, scores[key] = _search(cls, params, X, y, backend)
+                    w, scores[key] = _search(cls, params, X, y, n_jobs)
                     wall[key] = min(wall[key], w)
             serial = serial or {**scores, "wall": wall}
             same = [np.array_equal(scores[k], serial[k]) for k in ("ours", "theirs")]
