@@ -108,7 +108,7 @@ from glassnet.ops.reduce import (
     min,
     sum,
 )
-from glassnet.ops.shape import (
+from glassnet.ops.shaping import (
     BroadcastTo,
     Concatenate,
     GetItem,
