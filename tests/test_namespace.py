@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 #: Imported only by the parts that need them, never by ``import glassnet``.
 HEAVY = ("scipy", "sklearn", "matplotlib", "h5py", "torch", "keras", "threadpoolctl")
@@ -42,3 +43,64 @@ def test_scipy_is_imported_by_the_first_op_that_needs_it():
     scipy_special = __import__("scipy.special", fromlist=["expit"])
     assert _special.expit is scipy_special.expit
     np.testing.assert_array_equal(ops.sigmoid(Tensor(x)).data, scipy_special.expit(x))
+
+
+#: Keras's submodules glassnet has, reachable after a plain ``import glassnet``.
+SUBMODULES = """activations callbacks config initializers layers losses metrics
+models ops optimizers random regularizers saving utils""".split()
+#: Keras's top-level classes glassnet has, and where they are defined.
+TOP_LEVEL = {
+    "Sequential": "glassnet.models",
+    "Model": "glassnet.models",
+    "Input": "glassnet.layers",
+    "Layer": "glassnet.layers",
+    "KerasTensor": "glassnet.layers",
+    "Optimizer": "glassnet.optimizers",
+    "Loss": "glassnet.losses",
+    "Metric": "glassnet.metrics",
+    "Initializer": "glassnet.initializers",
+    "Regularizer": "glassnet.regularizers",
+}
+
+
+def test_submodules_load_when_first_named_not_before():
+    report = _fresh(
+        "import json, sys, glassnet\n"
+        "names = " + repr(SUBMODULES) + "\n"
+        "before = [n for n in names if 'glassnet.' + n in sys.modules]\n"
+        "modules = {n: getattr(glassnet, n).__name__ for n in names}\n"
+        "print(json.dumps({'before': before, 'modules': modules}))"
+    )
+    # the engine's own floors are there from the start; Keras's others are not
+    assert sorted(report["before"]) == ["config", "ops"]
+    assert report["modules"] == {n: f"glassnet.{n}" for n in SUBMODULES}
+
+
+def test_import_glassnet_as_keras_gives_the_top_level_names():
+    import importlib
+
+    import glassnet as keras
+
+    for name, module in TOP_LEVEL.items():
+        assert getattr(keras, name) is getattr(importlib.import_module(module), name)
+    assert set(TOP_LEVEL) | set(SUBMODULES) <= set(dir(keras))
+    assert set(TOP_LEVEL) | set(SUBMODULES) - {"config"} <= set(keras.__all__)
+    assert keras.version() == keras.__version__
+    from glassnet import Sequential  # noqa: F401  (from-imports work too)
+
+
+def test_an_unknown_name_is_an_attribute_error():
+    import glassnet
+
+    with pytest.raises(AttributeError, match="no attribute 'layer'"):
+        glassnet.layer  # noqa: B018
+    assert not hasattr(glassnet, "backend")
+
+
+def test_keras_config_readers():
+    import glassnet as keras
+
+    assert keras.config.floatx() == "float32"
+    assert keras.config.epsilon() == 1e-7
+    assert keras.config.image_data_format() == "channels_last"
+    assert keras.ops.ones((2,)).dtype == np.dtype(keras.config.floatx())
