@@ -86,6 +86,7 @@ def test_import_glassnet_as_keras_gives_the_top_level_names():
     assert set(TOP_LEVEL) | set(SUBMODULES) <= set(dir(keras))
     assert set(TOP_LEVEL) | set(SUBMODULES) - {"config"} <= set(keras.__all__)
     assert keras.version() == keras.__version__
+    assert keras.optimizers.schedules.ExponentialDecay.__name__ == "ExponentialDecay"
     from glassnet import Sequential  # noqa: F401  (from-imports work too)
 
 
@@ -104,3 +105,51 @@ def test_keras_config_readers():
     assert keras.config.epsilon() == 1e-7
     assert keras.config.image_data_format() == "channels_last"
     assert keras.ops.ones((2,)).dtype == np.dtype(keras.config.floatx())
+
+
+def test_a_keras_style_program_runs_end_to_end(tmp_path):
+    from sklearn.datasets import load_digits
+
+    import glassnet as keras
+
+    keras.utils.set_random_seed(0)
+    digits = load_digits()
+    x = (digits.data / 16.0).astype("float32")
+    y = keras.utils.to_categorical(digits.target, num_classes=10)
+
+    @keras.saving.register_keras_serializable(package="namespace_tests")
+    def steep_swish(z):  # a custom activation written with keras.ops
+        return keras.ops.multiply(z, keras.ops.sigmoid(keras.ops.multiply(z, 1.5)))
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(64,)),
+            keras.layers.Dense(32, activation=steep_swish),
+            keras.layers.Dropout(0.1),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    schedule = keras.optimizers.schedules.ExponentialDecay(
+        initial_learning_rate=0.01, decay_steps=20, decay_rate=0.9
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=schedule),
+        loss=keras.losses.CategoricalCrossentropy(),
+        metrics=["accuracy"],
+    )
+    history = model.fit(
+        x[:1400], y[:1400], batch_size=64, epochs=5, validation_split=0.1, verbose=0
+    )
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert model.optimizer.iterations == 5 * 20  # 1260 samples in batches of 64
+
+    predicted = keras.ops.argmax(model.predict(x[1400:], verbose=0), axis=-1)
+    accuracy = keras.ops.mean(keras.ops.equal(predicted, digits.target[1400:]))
+    assert float(accuracy) > 0.85
+
+    model.save(tmp_path / "digits.keras")
+    again = keras.saving.load_model(tmp_path / "digits.keras")
+    np.testing.assert_array_equal(
+        again.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
+    assert again.optimizer.learning_rate.get_config() == schedule.get_config()
