@@ -64,7 +64,9 @@ __all__ = [
     "ops",
     "version",
     "__version__",
-    *_SUBMODULES,
+    # NOTE: not plot and sklearn: ``from glassnet import *`` would import
+    # matplotlib and scikit-learn for names Keras does not have.
+    *(name for name in _SUBMODULES if name not in ("plot", "sklearn")),
     *_NAMES,
 ]
 
