@@ -435,6 +435,12 @@ OPS: list[OpCase] = [
         lambda x, y, condition: _torch().where(_t(condition), x, y),
         where_shapes,
     ),
+    OpCase(  # through float64 and back: the gradient comes back in x's dtype
+        "cast",
+        lambda x: ops.Cast.apply(ops.Cast.apply(x, dtype="float64"), dtype=x.dtype),
+        lambda x: x,
+        lambda x: x.to(_torch().float64).to(x.dtype),
+    ),
     # reductions
     _reduction(ops.sum, np.sum, "sum"),
     _reduction(ops.mean, np.mean, "mean"),
@@ -450,7 +456,7 @@ OPS: list[OpCase] = [
     # shape
     OpCase(
         "reshape",
-        ops.reshape,
+        lambda x, shape: ops.reshape(x, shape),
         np.reshape,
         lambda x, shape: x.reshape(shape),
         reshape_shapes,
@@ -524,7 +530,12 @@ OPS: list[OpCase] = [
         lambda x, axis: x.log_softmax(axis),
         one_axis,
     ),
-    OpCase("gelu", ops.gelu, lambda x: x * special.ndtr(x), lambda x: _f().gelu(x)),
+    OpCase(
+        "gelu",
+        lambda x: ops.gelu(x, approximate=False),
+        lambda x: x * special.ndtr(x),
+        lambda x: _f().gelu(x),
+    ),
     OpCase(
         "gelu_tanh",
         lambda x: ops.gelu(x, approximate=True),
