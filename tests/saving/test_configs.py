@@ -81,6 +81,22 @@ LAYERS = [
         ),
         (3, 4),
     ),
+    (
+        lambda: L.Conv2DTranspose(
+            3, (3, 2), strides=2, padding="same", output_padding=(1, 0)
+        ),
+        (3, 4, 2),
+    ),
+    (lambda: L.MaxPooling1D(3, strides=2, padding="same"), (7, 2)),
+    (lambda: L.AveragePooling1D(2), (6, 2)),
+    (lambda: L.GlobalAveragePooling1D(keepdims=True), (4, 3)),
+    (lambda: L.GlobalMaxPooling1D(), (4, 3)),
+    (lambda: L.RepeatVector(3), (4,)),
+    (lambda: L.Permute((2, 1)), (3, 4)),
+    (lambda: L.Cropping1D((1, 2)), (5, 2)),
+    (lambda: L.Cropping2D(((1, 0), (0, 2))), (4, 4, 1)),
+    (lambda: L.ZeroPadding1D((2, 0)), (3, 2)),
+    (lambda: L.UpSampling1D(3), (3, 2)),
 ]
 
 
