@@ -91,6 +91,13 @@ LAYERS = [
     (lambda: L.AveragePooling1D(2), (6, 2)),
     (lambda: L.GlobalAveragePooling1D(keepdims=True), (4, 3)),
     (lambda: L.GlobalMaxPooling1D(), (4, 3)),
+    (
+        lambda: L.Embedding(
+            6, 3, mask_zero=True, embeddings_regularizer=regularizers.L2(0.1)
+        ),
+        (4,),
+    ),
+    (lambda: L.LayerNormalization(axis=[-1, 1], epsilon=1e-5, center=False), (3, 4)),
     (lambda: L.RepeatVector(3), (4,)),
     (lambda: L.Permute((2, 1)), (3, 4)),
     (lambda: L.Cropping1D((1, 2)), (5, 2)),

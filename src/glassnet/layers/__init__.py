@@ -13,7 +13,8 @@ from glassnet.layers.core import (
     InputLayer,
     Reshape,
 )
-from glassnet.layers.normalization import BatchNormalization
+from glassnet.layers.embedding import Embedding
+from glassnet.layers.normalization import BatchNormalization, LayerNormalization
 from glassnet.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -45,10 +46,12 @@ __all__ = [
     "Conv2DTranspose",
     "Cropping1D",
     "Cropping2D",
+    "Embedding",
     "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
     "GlobalMaxPooling1D",
     "GlobalMaxPooling2D",
+    "LayerNormalization",
     "MaxPooling1D",
     "MaxPooling2D",
     "Permute",
