@@ -98,6 +98,14 @@ LAYERS = [
         (4,),
     ),
     (lambda: L.LayerNormalization(axis=[-1, 1], epsilon=1e-5, center=False), (3, 4)),
+    (
+        lambda: L.Lambda(
+            activations.softplus, output_shape=(2, 3), arguments={}, name="lam"
+        ),
+        (2, 3),
+    ),
+    (lambda: L.Identity(), (3,)),
+    (lambda: L.Rescaling([0.5, 2.0], offset=1.0), (3, 2)),
     (lambda: L.RepeatVector(3), (4,)),
     (lambda: L.Permute((2, 1)), (3, 4)),
     (lambda: L.Cropping1D((1, 2)), (5, 2)),

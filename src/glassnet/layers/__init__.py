@@ -14,6 +14,7 @@ from glassnet.layers.core import (
     Reshape,
 )
 from glassnet.layers.embedding import Embedding
+from glassnet.layers.lambda_layer import Identity, Lambda
 from glassnet.layers.normalization import BatchNormalization, LayerNormalization
 from glassnet.layers.pooling import (
     AveragePooling1D,
@@ -25,6 +26,7 @@ from glassnet.layers.pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
+from glassnet.layers.preprocessing import Rescaling
 from glassnet.layers.reshaping import (
     Cropping1D,
     Cropping2D,
@@ -51,10 +53,13 @@ __all__ = [
     "GlobalAveragePooling2D",
     "GlobalMaxPooling1D",
     "GlobalMaxPooling2D",
+    "Identity",
+    "Lambda",
     "LayerNormalization",
     "MaxPooling1D",
     "MaxPooling2D",
     "Permute",
+    "Rescaling",
     "RepeatVector",
     "UpSampling1D",
     "UpSampling2D",
