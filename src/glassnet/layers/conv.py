@@ -213,6 +213,23 @@ class Conv1D(_Conv):
         return self._convolve(ops.conv1d, x)
 
 
+def _output_padding(value: Any, strides: tuple[int, ...]) -> tuple[int, ...] | None:
+    """Keras's check of a transposed convolution's ``output_padding``: None, or
+    non-negative ints each smaller than its stride."""
+    if value is None:
+        return None
+    extras = normalize_tuple(value, len(strides), "output_padding", allow_zero=True)
+    for i, (extra, stride) in enumerate(zip(extras, strides)):
+        if extra >= stride:
+            raise ValueError(
+                "`output_padding` must be strictly less than `strides` for all "
+                f"dimensions. At dimension {i}, `output_padding` is {extra} but "
+                f"`strides` is {stride}. Received: output_padding={extras}, "
+                f"strides={strides}"
+            )
+    return extras
+
+
 class Conv2DTranspose(_Conv):
     """Transposed 2-D convolution ("deconvolution"), one ``ops.conv2d_transpose``
     node: each input pixel spreads ``x[n, i, j] @ kernel[a, b].T`` over the output
@@ -256,19 +273,7 @@ class Conv2DTranspose(_Conv):
             activation=activation,
             **kwargs,
         )
-        self.output_padding = None
-        if output_padding is not None:
-            self.output_padding = normalize_tuple(
-                output_padding, 2, "output_padding", allow_zero=True
-            )
-            for i, (extra, stride) in enumerate(zip(self.output_padding, self.strides)):
-                if extra >= stride:
-                    raise ValueError(
-                        "`output_padding` must be strictly less than `strides` for "
-                        f"all dimensions. At dimension {i}, `output_padding` is "
-                        f"{extra} but `strides` is {stride}. Received: "
-                        f"output_padding={self.output_padding}, strides={self.strides}"
-                    )
+        self.output_padding = _output_padding(output_padding, self.strides)
 
     def kernel_shape(self, channels: int) -> tuple[int, ...]:
         return (*self.kernel_size, self.filters, channels)
