@@ -53,7 +53,17 @@ from glassnet.ops.arithmetic import (
     sub,
     where,
 )
-from glassnet.ops.conv import Conv1D, Conv2D, ZeroPad2D, conv1d, conv2d, zero_pad2d
+from glassnet.ops.conv import (
+    Conv1D,
+    Conv2D,
+    Conv2DTranspose,
+    ZeroPad2D,
+    conv1d,
+    conv2d,
+    conv2d_transpose,
+    zero_pad2d,
+)
+from glassnet.ops.embedding import EmbeddingLookup, embedding_lookup
 from glassnet.ops.linalg import Linear, MatMul, linear, matmul
 from glassnet.ops.loss import (
     BinaryCrossentropyProbs,
@@ -93,7 +103,7 @@ from glassnet.ops.nonlinear import (
     softsign,
     tanh,
 )
-from glassnet.ops.normalization import BatchNorm, batch_norm
+from glassnet.ops.normalization import BatchNorm, LayerNorm, batch_norm, layer_norm
 from glassnet.ops.pool import (
     AvgPool2D,
     MaxPool2D,
