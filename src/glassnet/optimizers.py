@@ -29,22 +29,23 @@ are the same to the last bit.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
+from glassnet import schedules
 from glassnet._registry import Registry, serialize_object, without_keras_only
 from glassnet.autograd import Tensor
 from glassnet.runtime import FlatVector
 
 _registry = Registry("optimizer", module="keras.optimizers")
-# NOTE: glassnet has no schedule classes: this table resolves the schedules
-# users register for saving (glassnet.saving.register_keras_serializable).
-_schedules = Registry(
-    "learning rate schedule", instantiate=False, module="keras.optimizers.schedules"
-)
+_schedules = schedules._registry
+# NOTE: Keras's module path: ``from glassnet.optimizers.schedules import ...``
+# finds the module here, as it would a submodule of a package.
+sys.modules[f"{__name__}.schedules"] = schedules
 
 
 class _Default(float):
@@ -75,7 +76,8 @@ class Optimizer:
     ----------
     learning_rate : float or callable
         A plain attribute that schedules and callbacks may change between steps;
-        a callable is called with ``iterations`` (a Keras-style schedule).
+        a callable (a :mod:`glassnet.optimizers.schedules` schedule) is called
+        at each update with ``iterations``, the updates before it, as in Keras.
         ``lr=`` is accepted as an alias (the old Keras spelling); giving both
         ``lr`` and ``learning_rate`` is an error.
     weight_decay : float, optional

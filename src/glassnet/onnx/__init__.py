@@ -15,9 +15,9 @@ channels-last at both ends. ONNX's convolutions and pooling are
 channels-first, so a Transpose goes in where the layout changes (once before
 a run of convolution/pooling layers, once after it). Each layer becomes:
 
-=========================  ==============================================
+========================== =====================================================
 glassnet layer             ONNX nodes
-=========================  ==============================================
+========================== =====================================================
 Dense                      Gemm (2-D input) or MatMul + Add, then the activation
 Activation, activations    relu: Relu; tanh: Tanh; sigmoid: Sigmoid;
                            softmax / log_softmax: Softmax / LogSoftmax
@@ -28,7 +28,7 @@ Activation, activations    relu: Relu; tanh: Tanh; sigmoid: Sigmoid;
                            (hard_swish): HardSwish; silu (swish): Mul(x,
                            Sigmoid(x)); gelu: x * 0.5 * (1 + Erf(x / sqrt 2));
                            exponential: Exp; linear: nothing
-Conv1D, Conv2D             Conv (kernel transposed to (out, in, *size);
+Conv1D, Conv2D             Conv (kernel transposed to ``(out, in, *size)``;
                            'same' pads as Keras: the odd one bottom/right;
                            Conv1D 'causal' pads the left), then the activation
 MaxPooling2D               MaxPool
@@ -41,7 +41,7 @@ BatchNormalization         Sub, Mul, Add with the moving statistics
                            (inference form; glassnet's own float32 constants)
 ZeroPadding2D              Pad
 UpSampling2D               Resize (nearest, asymmetric, floor: a repeat)
-=========================  ==============================================
+========================== =====================================================
 
 Refused with :class:`ExportError` (a ``ValueError``) naming the layer: a
 layer kind not in the table (or a subclass that overrides ``call``), an
