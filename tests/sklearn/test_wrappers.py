@@ -303,19 +303,40 @@ def test_history_validation_split_metrics_and_callbacks():
 
 
 # --- randomness -----------------------------------------------------------------------
-def test_random_state_repeats_and_leaves_the_global_state_alone():
+def test_random_state_repeats_and_leaves_the_global_states_alone():
+    import random
+
     X, y = wm.blobs()
     np.random.seed(123)
-    state = np.random.get_state()
+    random.seed(123)
+    state, python_state = np.random.get_state(), random.getstate()
     a = small_classifier().fit(X, y).predict_proba(X)
     assert all(
         np.array_equal(u, v) for u, v in zip(state, np.random.get_state(), strict=True)
     )
+    assert random.getstate() == python_state
     b = small_classifier().fit(X, y).predict_proba(X)
     c = small_classifier(random_state=1).fit(X, y).predict_proba(X)
     d = small_classifier(random_state=np.random.RandomState(0)).fit(X, y)
     assert np.array_equal(a, b) and not np.array_equal(a, c)
     assert d.predict_proba(X).shape == a.shape
+
+
+def test_a_builders_unseeded_dropout_repeats_with_random_state():
+    """A Dropout without a seed takes one from Python's random when it is
+    made: the builder runs with Python's random seeded from random_state."""
+    import random
+
+    X, y = wm.regression()
+    predictions = []
+    for python_seed, random_state in [(1, 0), (2, 0), (1, 1)]:
+        random.seed(python_seed)
+        reg = NeuralNetRegressor(
+            wm.regressor, model__dropout=0.5, epochs=3, random_state=random_state
+        )
+        predictions.append(reg.fit(X, y).predict(X))
+    assert np.array_equal(predictions[0], predictions[1])
+    assert not np.array_equal(predictions[0], predictions[2])
 
 
 def test_seeded_fits_in_threads_repeat_the_serial_ones():

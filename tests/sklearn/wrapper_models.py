@@ -19,10 +19,11 @@ def classifier(n_classes_, units=8, dtype="float64", sigmoid_binary=True):
     return Sequential([Dense(units, activation="relu", dtype=dtype), out])
 
 
-def regressor(n_outputs_, units=8, dtype="float64"):
-    return Sequential(
-        [Dense(units, activation="tanh", dtype=dtype), Dense(n_outputs_, dtype=dtype)]
-    )
+def regressor(n_outputs_, units=8, dtype="float64", dropout=0.0):
+    layers = [Dense(units, activation="tanh", dtype=dtype)]
+    if dropout:
+        layers.append(Dropout(dropout))  # no seed: one from Python's random
+    return Sequential([*layers, Dense(n_outputs_, dtype=dtype)])
 
 
 def dropout_regressor(dtype="float64"):

@@ -17,9 +17,10 @@ The design follows scikeras (and skorch where they agree):
   and the searches see them (``GridSearchCV(est, {"model__units": [8, 16]})``).
 - ``fit`` starts from fresh weights (unless ``warm_start``) and trains for
   ``epochs``; ``partial_fit`` trains one epoch of the same network per call.
-- ``random_state`` seeds NumPy's global random state (what glassnet's
-  initializers and shuffling draw from) around building and training, under a
-  lock, and puts it back afterwards, as scikeras does for TensorFlow.
+- ``random_state`` seeds Python's ``random`` and NumPy's global random state
+  (what glassnet's initializers, shuffling and unseeded Dropout layers draw
+  from) around building and training, under a lock, and puts them back
+  afterwards, as scikeras does for TensorFlow.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import inspect
+import random
 import threading
 from collections.abc import Iterator
 from numbers import Integral, Real
@@ -55,19 +57,27 @@ _GLOBAL_RNG_LOCK = threading.RLock()
 
 @contextlib.contextmanager
 def seeded_global_rng(seed: int | None) -> Iterator[None]:
-    """NumPy's global random state seeded with ``seed`` inside the block (under
-    a process-wide lock), and put back as it was afterwards; nothing happens
-    for ``seed=None``."""
+    """Python's ``random`` and NumPy's global random state seeded with
+    ``seed`` inside the block (under a process-wide lock), as
+    ``glassnet.utils.set_random_seed`` seeds them, and put back as they were
+    afterwards; nothing happens for ``seed=None``.
+
+    What they seed in glassnet: initializers without a seed and ``fit``'s
+    shuffling draw from NumPy's state; a Dropout made without a seed takes
+    one from Python's ``random``.
+    """
     if seed is None:
         yield
         return
     with _GLOBAL_RNG_LOCK:
-        state = np.random.get_state()
+        python_state, numpy_state = random.getstate(), np.random.get_state()
+        random.seed(seed)
         np.random.seed(seed)
         try:
             yield
         finally:
-            np.random.set_state(state)
+            random.setstate(python_state)
+            np.random.set_state(numpy_state)
 
 
 def split_routed(params: dict[str, Any], prefix: str) -> dict[str, Any]:

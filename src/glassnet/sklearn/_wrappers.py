@@ -57,11 +57,11 @@ _PARAMETERS = """\
     verbose : int or "auto", default=0
         The Keras progress display of ``fit`` (0: silent).
     random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights and the shuffling: NumPy's global random
-        state is seeded around building and training (under a lock, put back
-        afterwards), and the initializers and random layers (Dropout) of a
-        ``model=`` instance without a ``seed`` get one. The same int gives
-        bit-identical fits.
+        Seeds the initial weights, the shuffling and the dropout masks:
+        Python's ``random`` and NumPy's global random state are seeded around
+        building and training (under a lock, put back afterwards), and the
+        initializers and random layers (Dropout) of a ``model=`` instance
+        without a ``seed`` get one. The same int gives bit-identical fits.
     **routed : ``model__<name>`` and ``optimizer__<name>`` parameters
         Parameters like any other for ``get_params``, ``set_params``,
         ``clone`` and ``GridSearchCV``."""
