@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import fmt_ratio, matmul_gflops, print_table  # noqa: E402
+from common import fmt_ratio, have, matmul_gflops, print_table  # noqa: E402
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
@@ -62,25 +62,63 @@ def epoch_flop(n=N_IMAGES):
     return 2 * n * (2 * conv1 + 3 * conv2 + 3 * dense)
 
 
+# --- the network in each library (uncompiled) -------------------------------------
+def glassnet_cnn():
+    from glassnet.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D
+    from glassnet.models import Sequential
+
+    return Sequential(
+        [
+            Input((28, 28, 1)),
+            Conv2D(32, 3, activation="relu"),
+            MaxPooling2D(),
+            Conv2D(64, 3, activation="relu"),
+            MaxPooling2D(),
+            Flatten(),
+            Dense(10),
+        ]
+    )
+
+
+def torch_cnn():
+    """Channels-first input (N, 1, 28, 28), as PyTorch wants it."""
+    import torch
+
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(1, 32, 3),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(32, 64, 3),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(1600, 10),
+    )
+
+
+def keras_cnn():
+    import keras
+
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(32, 3, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Conv2D(64, 3, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10),
+        ]
+    )
+
+
 # --- the three libraries: each returns a `run_epoch()` closure, set up outside ----
 def glassnet_setup(x, y):
-    from glassnet.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D
     from glassnet.losses import SparseCategoricalCrossentropy
-    from glassnet.models import Sequential
     from glassnet.optimizers import Adam
 
     def build():
-        model = Sequential(
-            [
-                Input((28, 28, 1)),
-                Conv2D(32, 3, activation="relu"),
-                MaxPooling2D(),
-                Conv2D(64, 3, activation="relu"),
-                MaxPooling2D(),
-                Flatten(),
-                Dense(10),
-            ]
-        )
+        model = glassnet_cnn()
         model.compile(Adam(LR), SparseCategoricalCrossentropy(from_logits=True))
         return model
 
@@ -96,16 +134,7 @@ def torch_setup(x, y):
     yt = torch.from_numpy(y)
 
     def build():
-        model = torch.nn.Sequential(
-            torch.nn.Conv2d(1, 32, 3),
-            torch.nn.ReLU(),
-            torch.nn.MaxPool2d(2),
-            torch.nn.Conv2d(32, 64, 3),
-            torch.nn.ReLU(),
-            torch.nn.MaxPool2d(2),
-            torch.nn.Flatten(),
-            torch.nn.Linear(1600, 10),
-        )
+        model = torch_cnn()
         return model, torch.optim.Adam(model.parameters(), lr=LR, eps=1e-7)
 
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -131,17 +160,7 @@ def keras_setup(x, y):
     import keras
 
     def build():
-        model = keras.Sequential(
-            [
-                keras.Input((28, 28, 1)),
-                keras.layers.Conv2D(32, 3, activation="relu"),
-                keras.layers.MaxPooling2D(),
-                keras.layers.Conv2D(64, 3, activation="relu"),
-                keras.layers.MaxPooling2D(),
-                keras.layers.Flatten(),
-                keras.layers.Dense(10),
-            ]
-        )
+        model = keras_cnn()
         model.compile(
             keras.optimizers.Adam(LR),
             keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -226,14 +245,6 @@ def _limit_threads(threads: int | None) -> None:
             pass
 
 
-def _have(module: str) -> bool:
-    try:
-        __import__(module)
-    except Exception:  # noqa: BLE001  (any import failure means "not available")
-        return False
-    return True
-
-
 def _mib(n) -> str:
     return "n/a" if n is None else f"{n / 2**20:.1f}"
 
@@ -257,12 +268,12 @@ def main() -> None:
 
     _limit_threads(args.threads)
     libraries = ["glassnet"]
-    if _have("torch"):
+    if have("torch"):
         import torch
 
         libraries.append("torch eager")
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-        if not args.no_keras and _have("keras"):
+        if not args.no_keras and have("keras"):
             libraries.append("keras 3")
     gflops = matmul_gflops()
     print(

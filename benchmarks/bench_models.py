@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import fmt_ratio, matmul_gflops, print_table  # noqa: E402
+from common import fmt_ratio, have, matmul_gflops, print_table  # noqa: E402
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
@@ -58,7 +58,8 @@ def mlp_data(n=20_000, seed=0):
 
 
 # --- glassnet -------------------------------------------------------------------
-def glassnet_seed(x, y, epochs):
+def glassnet_seed_model():
+    """The seed lecture's model, compiled as the lecture compiles it."""
     from glassnet.initializers import RandomUniform
     from glassnet.layers import Activation, Dense
     from glassnet.losses import mean_squared_error
@@ -76,6 +77,11 @@ def glassnet_seed(x, y, epochs):
     model.add(Activation("tanh"))
     model.add(Dense(units=1))
     model.compile(loss=mean_squared_error, optimizer=SGD(lr=0.001))
+    return model
+
+
+def glassnet_seed(x, y, epochs):
+    model = glassnet_seed_model()
     start = _clock()
     history = model.fit(
         x, y, epochs=epochs, batch_size=200, validation_split=0.2, verbose=False
@@ -83,7 +89,8 @@ def glassnet_seed(x, y, epochs):
     return _elapsed(start), history.history["val_loss"][-1]
 
 
-def glassnet_mlp(x, y, epochs):
+def glassnet_mlp_model():
+    """Dense 64-256-256-10 (relu), Adam, cross-entropy on the logits."""
     from glassnet.layers import Dense, Input
     from glassnet.losses import SparseCategoricalCrossentropy
     from glassnet.models import Sequential
@@ -98,6 +105,11 @@ def glassnet_mlp(x, y, epochs):
         ]
     )
     model.compile(Adam(), SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def glassnet_mlp(x, y, epochs):
+    model = glassnet_mlp_model()
     start = _clock()
     history = model.fit(x, y, epochs=epochs, batch_size=200, verbose=0)
     return _elapsed(start), history.history["loss"][-1]
@@ -112,9 +124,7 @@ def torch_seed(x, y, epochs):
     yt = torch.tensor(y[:split, None], dtype=torch.float32)
     xv = torch.tensor(x[split:], dtype=torch.float32)
     yv = torch.tensor(y[split:, None], dtype=torch.float32)
-    model = torch.nn.Sequential(
-        torch.nn.Linear(1, 1), torch.nn.Tanh(), torch.nn.Linear(1, 1)
-    )
+    model = torch_seed_model()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.001)
     loss_fn = torch.nn.MSELoss()
     start = _clock()
@@ -123,6 +133,26 @@ def torch_seed(x, y, epochs):
         with torch.no_grad():
             val = loss_fn(model(xv), yv).item()
     return _elapsed(start), val
+
+
+def torch_seed_model():
+    import torch
+
+    return torch.nn.Sequential(
+        torch.nn.Linear(1, 1), torch.nn.Tanh(), torch.nn.Linear(1, 1)
+    )
+
+
+def torch_mlp_model():
+    import torch
+
+    return torch.nn.Sequential(
+        torch.nn.Linear(64, 256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 10),
+    )
 
 
 def _torch_epoch(model, optimizer, loss_fn, xt, yt, batch_size=200):
@@ -146,13 +176,7 @@ def torch_mlp(x, y, epochs):
 
     xt = torch.from_numpy(x)
     yt = torch.from_numpy(y)
-    model = torch.nn.Sequential(
-        torch.nn.Linear(64, 256),
-        torch.nn.ReLU(),
-        torch.nn.Linear(256, 256),
-        torch.nn.ReLU(),
-        torch.nn.Linear(256, 10),
-    )
+    model = torch_mlp_model()
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001, eps=1e-7)
     loss_fn = torch.nn.CrossEntropyLoss()
     n = len(x)
@@ -163,7 +187,7 @@ def torch_mlp(x, y, epochs):
 
 
 # --- Keras 3 (torch backend) ----------------------------------------------------
-def keras_seed(x, y, epochs):
+def keras_seed_model():
     import keras
 
     model = keras.Sequential(
@@ -178,15 +202,10 @@ def keras_seed(x, y, epochs):
         ]
     )
     model.compile(loss="mse", optimizer=keras.optimizers.SGD(learning_rate=0.001))
-    model.fit(x[:400], y[:400], epochs=1, batch_size=200, verbose=0)  # warm-up
-    start = _clock()
-    history = model.fit(
-        x, y, epochs=epochs, batch_size=200, validation_split=0.2, verbose=0
-    )
-    return _elapsed(start), history.history["val_loss"][-1]
+    return model
 
 
-def keras_mlp(x, y, epochs):
+def keras_mlp_model():
     import keras
 
     model = keras.Sequential(
@@ -201,18 +220,25 @@ def keras_mlp(x, y, epochs):
         keras.optimizers.Adam(),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
+    return model
+
+
+def keras_seed(x, y, epochs):
+    model = keras_seed_model()
+    model.fit(x[:400], y[:400], epochs=1, batch_size=200, verbose=0)  # warm-up
+    start = _clock()
+    history = model.fit(
+        x, y, epochs=epochs, batch_size=200, validation_split=0.2, verbose=0
+    )
+    return _elapsed(start), history.history["val_loss"][-1]
+
+
+def keras_mlp(x, y, epochs):
+    model = keras_mlp_model()
     model.fit(x[:400], y[:400], epochs=1, batch_size=200, verbose=0)  # warm-up
     start = _clock()
     history = model.fit(x, y, epochs=epochs, batch_size=200, verbose=0)
     return _elapsed(start), history.history["loss"][-1]
-
-
-def _have(module: str) -> bool:
-    try:
-        __import__(module)
-    except Exception:  # noqa: BLE001  (any import failure means "not available")
-        return False
-    return True
 
 
 def _interleaved(runners, x, y, epochs, repeat):
@@ -242,8 +268,8 @@ def main() -> None:
 
     seed_epochs = 320 if args.quick else 3200
     mlp_epochs = 2 if args.quick else 10
-    have_torch = _have("torch")
-    have_keras = have_torch and not args.no_keras and _have("keras")
+    have_torch = have("torch")
+    have_keras = have_torch and not args.no_keras and have("keras")
     if args.threads:
         from threadpoolctl import threadpool_limits
 

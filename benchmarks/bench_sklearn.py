@@ -5,7 +5,11 @@ Cases (the issue's):
   (b) MLPClassifier((256, 256), adam, batch_size=200, max_iter=10) on a 20k x 64
       10-class problem, float64 and float32 (BLAS-bound);
   (c) the seed's blobs classifier (early stopping, relu);
-  (d) L-BFGS on the 20k data.
+  (d) L-BFGS on the 20k data;
+  (e) a grid search, 12 candidates x 3 folds of MLPClassifier (adam), with
+      n_jobs=1, joblib's process pool (n_jobs=2) and a local Dask cluster of 2
+      worker processes (1 thread each; as Dask starts them, then with their
+      allocator tuned), in one run; its own table.
 
 For (b) the "floor" column gives ratios no exact implementation can beat: the
 bare arithmetic of the same fit (``adam_floor``) over scikit-learn's time, first
@@ -17,13 +21,23 @@ is equal; max |diff| is the largest difference. BLAS runs single-threaded by
 default (``--threads``) so the ratios are not dominated by thread contention on a
 shared machine; both libraries always run under the same limit.
 
+For (e) the times are wall-clock (the work is in the workers), each search
+best-of-``--repeat`` with the libraries alternating, after the workers have
+started and imported both libraries. "speed-up" is the n_jobs=1 time over the
+backend's; "same scores" compares every test score of cv_results_ with
+n_jobs=1's (and glassnet's with scikit-learn's). Workers run BLAS on their
+share of the cores (joblib: cores // n_jobs, Dask's nanny: 1), whatever
+``--threads`` says for this process. Without dask[distributed] the Dask row
+is skipped.
+
 Run:  python benchmarks/bench_sklearn.py [--quick] [--threads N] [--repeat R]
-          [--cases abcd]
+          [--cases abcde]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -308,7 +322,131 @@ def case_d(args, repeat):
     ]
 
 
+# --- (e) a grid search on one core, a process pool and a Dask cluster ----------------
+SEARCH_GRID = {
+    "hidden_layer_sizes": [(32,), (64,), (32, 32)],
+    "alpha": [1e-4, 1e-2],
+    "learning_rate_init": [1e-3, 1e-2],
+}  # 12 candidates
+#: (row, n_jobs); n_jobs None: the Dask backend's. The last row runs on the
+#: same workers after glassnet.config.tune_malloc() (see case_e).
+BACKENDS = (
+    ("n_jobs=1", 1),
+    ("process pool, n_jobs=2", 2),
+    ("Dask, 2 workers", None),
+    ("Dask, 2 workers, tune_malloc", None),
+)
+
+
+def _import_both():
+    """Run in each worker before timing: the imports are not the search's."""
+    import sklearn.neural_network  # noqa: F401
+
+    import glassnet.sklearn  # noqa: F401
+
+
+def _search(cls, params, X, y, n_jobs):
+    """(wall seconds, test scores) of one 12 x 3 grid search."""
+    from sklearn.model_selection import GridSearchCV
+
+    search = GridSearchCV(cls(**params), SEARCH_GRID, cv=3, refit=False, n_jobs=n_jobs)
+    context = contextlib.nullcontext()
+    if n_jobs is None:
+        import joblib
+
+        context = joblib.parallel_backend("dask")
+    with warnings.catch_warnings(), context:
+        warnings.simplefilter("ignore")
+        wall, _, search = _timed(lambda: search.fit(X, y))
+    results = search.cv_results_
+    keys = sorted(k for k in results if k.startswith("split") and "test" in k)
+    return wall, np.stack([results[k] for k in keys])
+
+
+def _dask_cluster():
+    """A local cluster of 2 worker processes, 1 thread each; None without dask."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        return None
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=40
+    )
+    client = Client(cluster)
+    client.run(_import_both)
+    return cluster, client
+
+
+def case_e(args, repeat):
+    """The grid search four ways. Dask's nanny starts its workers with
+    MALLOC_TRIM_THRESHOLD_=65536: glibc then hands every freed array back to
+    the system, and a fit that allocates and frees the same arrays every step
+    pays page faults for them; the last row tunes the workers' allocator
+    (glassnet.config.tune_malloc, for both libraries: it is process-wide)."""
+    import joblib
+
+    from glassnet.config import tune_malloc
+
+    X, y = make_classification(
+        n_samples=600 if args.quick else 3000,
+        n_features=20,
+        n_informative=10,
+        n_classes=3,
+        random_state=0,
+    )
+    params = dict(solver="adam", max_iter=10 if args.quick else 40, random_state=0)
+    joblib.Parallel(n_jobs=2)(joblib.delayed(_import_both)() for _ in range(2))
+    dask = _dask_cluster()
+    rows, serial = [], {}
+    try:
+        for backend, n_jobs in BACKENDS:
+            if n_jobs is None and dask is None:
+                rows.append([backend, "-", "-", "-", "-", "dask not installed", "-"])
+                continue
+            if backend.endswith("tune_malloc"):
+                dask[1].run(tune_malloc)
+            wall, scores = {"ours": np.inf, "theirs": np.inf}, {}
+            for _ in range(repeat):
+                for key, cls in (("ours", MLPClassifier), ("theirs", SkClassifier)):
+                    w, scores[key] = _search(cls, params, X, y, n_jobs)
+                    wall[key] = min(wall[key], w)
+            serial = serial or {**scores, "wall": wall}
+            same = [np.array_equal(scores[k], serial[k]) for k in ("ours", "theirs")]
+            rows.append(
+                [
+                    backend,
+                    wall["ours"],
+                    wall["theirs"],
+                    fmt_ratio(wall["ours"], wall["theirs"]),
+                    " / ".join(
+                        fmt_ratio(serial["wall"][k], wall[k])
+                        for k in ("ours", "theirs")
+                    ),
+                    " / ".join("yes" if ok else "NO" for ok in same),
+                    "yes" if np.array_equal(scores["ours"], scores["theirs"]) else "no",
+                ]
+            )
+            print("  done: (e)", backend, flush=True)
+    finally:
+        if dask is not None:
+            dask[1].close()
+            dask[0].close()
+    return rows
+
+
+SEARCH_HEADERS = [
+    "(e) grid search 12 x 3",
+    "glassnet wall s",
+    "sklearn wall s",
+    "ratio",
+    "speed-up (gn / sk)",
+    "same scores (gn / sk)",
+    "gn == sk",
+]
+
+
 CASES = {"a": case_a, "b": case_b, "c": case_c, "d": case_d}
+SEARCH_CASES = {"e": case_e}
 
 
 def main(argv=None):
@@ -318,12 +456,13 @@ def main(argv=None):
         "--threads", type=int, default=1, help="BLAS threads (0: BLAS's default)"
     )
     parser.add_argument("--repeat", type=int, default=3, help="best of R fits")
-    parser.add_argument("--cases", default="abcd", help="which cases, e.g. 'ab'")
+    parser.add_argument("--cases", default="abcde", help="which cases, e.g. 'ae'")
     args = parser.parse_args(argv)
     repeat = 1 if args.quick else args.repeat
-    unknown = set(args.cases) - set(CASES)
+    unknown = set(args.cases) - set(CASES) - set(SEARCH_CASES)
     if unknown:
-        parser.error(f"--cases takes letters from 'abcd'. Received: {args.cases!r}")
+        parser.error(f"--cases takes letters from 'abcde'. Received: {args.cases!r}")
+    keys = sorted(set(args.cases))
 
     with threadpool_limits(limits=args.threads or None):
         print(
@@ -331,33 +470,46 @@ def main(argv=None):
             f"{matmul_gflops(dtype=np.float64):.1f} GFLOP/s, float32 "
             f"{matmul_gflops(dtype=np.float32):.1f} GFLOP/s"
         )
-        rows = [
-            row for key in sorted(set(args.cases)) for row in CASES[key](args, repeat)
+        rows = [row for key in keys if key in CASES for row in CASES[key](args, repeat)]
+        search_rows = [
+            row
+            for key in keys
+            if key in SEARCH_CASES
+            for row in SEARCH_CASES[key](args, repeat)
         ]
 
-    print()
-    print_table(
-        rows,
-        [
-            "case",
-            "glassnet cpu s",
-            "sklearn cpu s",
-            "ratio",
-            "target",
-            "wall s (gn / sk)",
-            "max |diff|",
-            "identical",
-            "n_iter_",
-            "floor (BLAS / NumPy)",
-        ],
-    )
-    print(
-        "\nfloor: CPU time over scikit-learn's of the bare arithmetic of the same "
-        "fit (adam_floor):\nBLAS = the matrix products and Adam's update only; "
-        "NumPy = with every elementwise\nstep too, on preallocated arrays. No exact "
-        "implementation (with the same BLAS /\nbuilt on NumPy ufuncs) can reach a "
-        "lower ratio."
-    )
+    if rows:
+        print()
+        print_table(
+            rows,
+            [
+                "case",
+                "glassnet cpu s",
+                "sklearn cpu s",
+                "ratio",
+                "target",
+                "wall s (gn / sk)",
+                "max |diff|",
+                "identical",
+                "n_iter_",
+                "floor (BLAS / NumPy)",
+            ],
+        )
+        print(
+            "\nfloor: CPU time over scikit-learn's of the bare arithmetic of the "
+            "same fit (adam_floor):\nBLAS = the matrix products and Adam's update "
+            "only; NumPy = with every elementwise\nstep too, on preallocated "
+            "arrays. No exact implementation (with the same BLAS /\nbuilt on NumPy "
+            "ufuncs) can reach a lower ratio."
+        )
+    if search_rows:
+        print()
+        print_table(search_rows, SEARCH_HEADERS)
+        print(
+            "\n(e): wall-clock seconds, best of the repeats; speed-up = n_jobs=1's "
+            "time over this row's;\nsame scores = every split's test score equals "
+            "n_jobs=1's; gn == sk = glassnet's scores equal scikit-learn's."
+        )
 
 
 if __name__ == "__main__":

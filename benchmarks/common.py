@@ -9,6 +9,7 @@ Stable API (other benchmarks import it)::
     matmul_gflops(n=512, dtype=np.float32) -> float # NumPy matmul speed
     print_table(rows, headers) -> None              # aligned plain-text table
     fmt_ratio(a, b) -> str                          # "1.23x", safe for b == 0
+    have(module) -> bool                            # importable (a peer installed)
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["best_time", "fmt_ratio", "matmul_gflops", "print_table"]
+__all__ = ["best_time", "fmt_ratio", "have", "matmul_gflops", "print_table"]
 
 
 def best_time(fn: Callable[[], Any], repeat: int = 3, number: int = 1) -> float:
@@ -50,6 +51,15 @@ def matmul_gflops(n: int = 512, dtype: Any = np.float32, repeat: int = 5) -> flo
     a @ b  # warm-up: BLAS thread start, page faults
     seconds = best_time(lambda: a @ b, repeat=repeat)
     return 2.0 * n**3 / seconds / 1e9
+
+
+def have(module: str) -> bool:
+    """Whether ``module`` imports (a peer library is installed and works)."""
+    try:
+        __import__(module)
+    except Exception:  # noqa: BLE001  (any import failure means "not available")
+        return False
+    return True
 
 
 def fmt_ratio(a: float, b: float) -> str:

@@ -4,6 +4,7 @@ and the Python on the guide pages runs and prints what the pages say."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -23,6 +24,7 @@ PAGES = [
     "lecture",
     "keras-guide",
     "sklearn-guide",
+    "saving",
     "functions",
     "performance",
     "ARCHITECTURE",
@@ -40,6 +42,8 @@ PUBLIC_MODULES = [
     "glassnet.activations",
     "glassnet.initializers",
     "glassnet.regularizers",
+    "glassnet.saving",
+    "glassnet.onnx",
     "glassnet.sklearn",
     "glassnet.plot",
     "glassnet.config",
@@ -100,6 +104,9 @@ def test_the_python_on_each_page_runs(page, capsys):
 
     namespace: dict = {}
     text = (DOCS / page).read_text()
+    # NOTE: a Dask LocalCluster's nannies set OMP_NUM_THREADS=1 (and the BLAS
+    # libraries' variables) in the process that starts them.
+    environment = dict(os.environ)
     try:
         for _, block in PYTHON_BLOCK.findall(text):
             exec(compile(textwrap.dedent(block), str(DOCS / page), "exec"), namespace)
@@ -107,6 +114,8 @@ def test_the_python_on_each_page_runs(page, capsys):
         plt.close("all")
         glassnet.config.set_fast_kernels(True)
         glassnet.config.set_kernel_threads(None)
+        os.environ.clear()
+        os.environ.update(environment)
     out = capsys.readouterr().out
     # What a page promises in a "# comment" beside a print, the print shows.
     for promised in re.findall(r"^\s*print\(.*?\)\s+# (.+)$", text, re.M):

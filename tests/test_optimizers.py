@@ -346,6 +346,33 @@ def test_adam_flat_updates_survive_new_arrays_and_pickling():
     assert [v.shape for v in ours.variables] == [(4, 3), (4, 3), (3,), (3,)]
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: optimizers.SGD(0.1, momentum=0.5),
+        lambda: optimizers.Adam(0.1),
+        lambda: optimizers.RMSprop(0.1),
+        lambda: optimizers.Adagrad(0.1),
+    ],
+    ids=["sgd", "adam", "rmsprop", "adagrad"],
+)
+def test_a_pickle_carries_the_state_not_the_scratch_buffers(make):
+    import pickle
+
+    weights, grads = _problem(np.float64)
+    straight = [Tensor(w.copy(), requires_grad=True) for w in weights]
+    resumed = [Tensor(w.copy(), requires_grad=True) for w in weights]
+    opt, other = make(), make()
+    _run_glassnet_on(opt, straight, grads[:3])
+    _run_glassnet_on(other, resumed, grads[:3])
+    resumed, other = pickle.loads(pickle.dumps((resumed, other)))
+    assert other._buffers == {}
+    _run_glassnet_on(opt, straight, grads[3:])
+    _run_glassnet_on(other, resumed, grads[3:])
+    for a, b in zip(straight, resumed):
+        assert np.array_equal(a.data, b.data)
+
+
 @pytest.mark.parametrize("cls", [optimizers.SGD, optimizers.Adam, optimizers.RMSprop])
 def test_build_creates_the_state_once(cls, monkeypatch):
     weights, grads = _problem(np.float64)

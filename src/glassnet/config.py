@@ -10,10 +10,16 @@ The same switches come from the environment: ``GLASSNET_FAST_KERNELS=0`` and
 
 :func:`tune_malloc` (or ``GLASSNET_TUNE_MALLOC=1``) opts in to glibc allocator
 tuning for this process; importing glassnet never changes it on its own.
+
+Keras's ``keras.config`` readers answer with glassnet's fixed choices:
+:func:`floatx` (``"float32"``), :func:`epsilon` (``1e-7``) and
+:func:`image_data_format` (``"channels_last"``).
 """
 
 from __future__ import annotations
 
+from glassnet.ops.keras_core import FLOATX
+from glassnet.ops.loss import EPSILON
 from glassnet.runtime.memory import tune_malloc
 from glassnet.runtime.settings import (
     fast_kernels,
@@ -24,10 +30,29 @@ from glassnet.runtime.settings import (
 )
 
 __all__ = [
+    "epsilon",
     "fast_kernels",
+    "floatx",
+    "image_data_format",
     "kernel_threads",
     "overrides",
     "set_fast_kernels",
     "set_kernel_threads",
     "tune_malloc",
 ]
+
+
+def floatx() -> str:
+    """The float dtype of Keras-style models and of ``glassnet.ops``: float32."""
+    return FLOATX
+
+
+def epsilon() -> float:
+    """The fuzz factor Keras adds against division by zero (clipped
+    probabilities in the losses): 1e-7."""
+    return EPSILON
+
+
+def image_data_format() -> str:
+    """Images are ``(batch, height, width, channels)``: ``"channels_last"``."""
+    return "channels_last"

@@ -29,23 +29,24 @@ are the same to the last bit.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
+from glassnet import schedules
 from glassnet._registry import Registry, serialize_object, without_keras_only
 from glassnet._warnings import warn
 from glassnet.autograd import Tensor
 from glassnet.runtime import FlatVector
 
 _registry = Registry("optimizer", module="keras.optimizers")
-# NOTE: glassnet has no schedule classes: this table resolves the schedules
-# users register for saving (glassnet.saving.register_keras_serializable).
-_schedules = Registry(
-    "learning rate schedule", instantiate=False, module="keras.optimizers.schedules"
-)
+_schedules = schedules._registry
+# NOTE: Keras's module path: ``from glassnet.optimizers.schedules import ...``
+# finds the module here, as it would a submodule of a package.
+sys.modules[f"{__name__}.schedules"] = schedules
 
 
 class _Default(float):
@@ -76,7 +77,8 @@ class Optimizer:
     ----------
     learning_rate : float or callable
         A plain attribute that schedules and callbacks may change between steps;
-        a callable is called with ``iterations`` (a Keras-style schedule).
+        a callable (a :mod:`glassnet.optimizers.schedules` schedule) is called
+        at each update with ``iterations``, the updates before it, as in Keras.
         ``lr=`` is accepted as an alias (the old Keras spelling); giving both
         ``lr`` and ``learning_rate`` is an error.
     weight_decay : float, optional
@@ -274,11 +276,6 @@ class Optimizer:
         """All state arrays, in the order variables were first seen."""
         return [a for _, state in self._state.values() for a in state]
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.pop("_lock", None)
-        return state
-
     def slots(self, variable: Any) -> list[np.ndarray]:
         """The state arrays of ``variable`` (made on first use), in the order of
         ``_new_state``: what saving writes and loading fills in place."""
@@ -288,6 +285,14 @@ class Optimizer:
     def slots_per_variable(self) -> int:
         """How many state arrays each variable has (Adam: 2, 3 with AMSGrad)."""
         return len(self._new_state(np.zeros(0)))
+
+    def __getstate__(self) -> dict[str, Any]:
+        # NOTE: the lock is made again by __setstate__, the scratch buffers by
+        # the next step; a pickle carries the state only (the buffers are as
+        # large as the weights).
+        state = {**self.__dict__, "_buffers": {}}
+        state.pop("_lock", None)
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # NOTE: the per-variable state is keyed by id(), and ids change when a

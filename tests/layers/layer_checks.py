@@ -30,17 +30,24 @@ def _input(shape: tuple[int, ...], dtype: str, seed: int = 0) -> np.ndarray:
     return x.astype(dtype)
 
 
+def _differentiable(x: np.ndarray) -> bool:
+    """Float inputs get a gradient; integer ones (Embedding's indices) none."""
+    return np.issubdtype(x.dtype, np.floating)
+
+
 def check_layer(
     layer: Layer,
     input_shape: tuple[int, ...],
     batch: int = 3,
     training: bool = False,
+    x: np.ndarray | None = None,
 ) -> Tensor:
-    """Shape, weight count, config round trip and one training step."""
-    x = _input((batch, *input_shape), layer.dtype)
+    """Shape, weight count, config round trip and one training step (on ``x``
+    when given, else random floats of ``(batch, *input_shape)``)."""
+    x = _input((batch, *input_shape), layer.dtype) if x is None else x
     out = layer(x, training=training)
     expected = layer.compute_output_shape((None, *input_shape))
-    assert out.data.shape == (batch, *expected[1:]), (out.data.shape, expected)
+    assert out.data.shape == (len(x), *expected[1:]), (out.data.shape, expected)
     assert out.data.dtype == np.dtype(layer.dtype)
     assert layer.count_params() == sum(w.data.size for w in layer.weights)
     assert len(layer.weights) == len(layer.trainable_weights) + len(
@@ -58,11 +65,12 @@ def check_layer(
 
     params = layer.trainable_weights
     before = [w.data.copy() for w in params]
-    inputs = Tensor(x, requires_grad=True)
+    inputs = Tensor(x, requires_grad=_differentiable(x))
     out = layer(inputs, training=True)
     loss = ops.sum(ops.mul(out, out))
     loss.backward()
-    assert inputs.grad is not None and inputs.grad.shape == x.shape
+    if _differentiable(x):
+        assert inputs.grad is not None and inputs.grad.shape == x.shape
     for w in params:
         assert w.grad is not None and w.grad.shape == w.data.shape
         w.data -= 1e-2 * w.grad
@@ -90,11 +98,16 @@ def _swapped_weights(layer: Layer, tensors: list[Tensor]):
 
 
 def layer_gradcheck(
-    layer: Layer, input_shape: tuple[int, ...], training: bool = False, **kwargs: Any
+    layer: Layer,
+    input_shape: tuple[int, ...],
+    training: bool = False,
+    x: np.ndarray | None = None,
+    **kwargs: Any,
 ) -> float:
-    """Finite-difference check of d(output)/d(input, weights); layer in float64."""
+    """Finite-difference check of d(output)/d(input, weights); layer in float64
+    (integer inputs ``x`` are passed through, not differentiated)."""
     assert layer.dtype == "float64"
-    x = _input((2, *input_shape), "float64", seed=1)
+    x = _input((2, *input_shape), "float64", seed=1) if x is None else x
     layer(x)
 
     def fn(inputs, *weights):
@@ -120,34 +133,43 @@ def keras_parity(
     training: bool = False,
     rtol: float = 1e-5,
     atol: float = 1e-6,
-) -> None:
-    """Same weights in, same outputs and input / weight gradients out (float32)."""
+    x: np.ndarray | None = None,
+    input_grad: bool | None = None,
+) -> float:
+    """Same weights in, same outputs and input / weight gradients out (float32),
+    on ``x`` when given; ``input_grad=False`` (the default for integer input)
+    skips the input's gradient. Returns the worst difference relative to the
+    largest Keras value of its array."""
     import torch
 
-    x = _input((4, *input_shape), "float32", seed=2)
+    x = _input((4, *input_shape), "float32", seed=2) if x is None else x
+    differentiable = _differentiable(x) if input_grad is None else input_grad
     layer(x)
     keras_layer.build((None, *input_shape))
     keras_layer.set_weights(layer.get_weights())
     projection = np.random.default_rng(3).standard_normal(
-        (4, *layer.compute_output_shape((None, *input_shape))[1:])
+        (len(x), *layer.compute_output_shape((None, *input_shape))[1:])
     )
 
-    inputs = Tensor(x, requires_grad=True)
+    inputs = Tensor(x, requires_grad=differentiable)
     out = layer(inputs, training=training)
     ops.sum(ops.mul(out, projection.astype("float32"))).backward()
 
-    xt = torch.tensor(x, requires_grad=True)
+    xt = torch.tensor(x, requires_grad=differentiable)
     kout = keras_layer(xt, training=training)
     params = [w.value for w in keras_layer.trainable_weights]
     total = (kout * torch.tensor(projection, dtype=torch.float32)).sum()
-    grads = torch.autograd.grad(total, [xt, *params])
+    grads = torch.autograd.grad(total, [xt, *params] if differentiable else params)
 
-    np.testing.assert_allclose(out.data, kout.detach().numpy(), rtol=rtol, atol=atol)
-    np.testing.assert_allclose(inputs.grad, grads[0].numpy(), rtol=rtol, atol=atol)
+    pairs = [(out.data, kout.detach().numpy())]
+    if differentiable:
+        pairs.append((inputs.grad, grads[0].numpy()))
+        grads = grads[1:]
     ours = layer.trainable_weights
     assert len(ours) == len(params)
-    for w, g in zip(ours, grads[1:]):
-        np.testing.assert_allclose(w.grad, g.numpy(), rtol=rtol, atol=atol)
+    pairs += [(w.grad, g.numpy()) for w, g in zip(ours, grads)]
+    for a, b in pairs:
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
     for w in ours:
         w.grad = None
     if training:
@@ -157,3 +179,7 @@ def keras_parity(
             np.testing.assert_allclose(
                 w.data, kw.value.detach().numpy(), rtol=rtol, atol=atol
             )
+    return max(
+        float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-30)) if b.size else 0.0
+        for a, b in pairs
+    )

@@ -33,6 +33,22 @@ LAYERS = [
     (lambda: layers.Activation("tanh"), (5,)),
     (lambda: layers.Dropout(0.5), (5,)),
     (lambda: layers.Layer(), (5,)),
+    (lambda: layers.Conv2DTranspose(2, 3, strides=2), (4, 4, 2)),
+    (lambda: layers.Embedding(3, 2), (4,)),
+    (lambda: layers.LayerNormalization(), (4,)),
+    (lambda: layers.MaxPooling1D(2), (6, 2)),
+    (lambda: layers.AveragePooling1D(2), (6, 2)),
+    (lambda: layers.GlobalAveragePooling1D(), (5, 2)),
+    (lambda: layers.GlobalMaxPooling1D(), (5, 2)),
+    (lambda: layers.ZeroPadding1D(1), (3, 2)),
+    (lambda: layers.UpSampling1D(2), (3, 2)),
+    (lambda: layers.Cropping1D(1), (5, 2)),
+    (lambda: layers.Cropping2D(1), (5, 5, 2)),
+    (lambda: layers.RepeatVector(3), (4,)),
+    (lambda: layers.Permute((2, 1)), (3, 4)),
+    (lambda: layers.Rescaling(2.0, offset=-1.0), (3,)),
+    (lambda: layers.Identity(), (3,)),
+    (lambda: layers.Lambda(np.negative), (3,)),
 ]
 IDS = [f"{i}-{type(make()).__name__}" for i, (make, _) in enumerate(LAYERS)]
 
@@ -147,3 +163,24 @@ def test_the_table_has_every_layer_class():
     }
     tested = {type(make()).__name__ for make, _ in LAYERS}
     assert public - tested == {"InputLayer"}
+
+
+@pytest.mark.parametrize(
+    ("layer", "shape", "ndim"),
+    [
+        (layers.MaxPooling1D(2), (6, 2), 3),
+        (layers.AveragePooling1D(2), (6, 2), 3),
+        (layers.GlobalAveragePooling1D(), (5, 2), 3),
+        (layers.GlobalMaxPooling1D(), (5, 2), 3),
+        (layers.ZeroPadding1D(1), (3, 2), 3),
+        (layers.UpSampling1D(2), (3, 2), 3),
+        (layers.Cropping1D(1), (5, 2), 3),
+        (layers.Cropping2D(1), (5, 5, 2), 4),
+        (layers.RepeatVector(3), (4,), 2),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, layers.Layer) else None,
+)
+def test_layers_of_a_fixed_rank_check_it_on_every_call(layer, shape, ndim):
+    layer(_x(shape))
+    with pytest.raises(ValueError, match=rf"expected ndim={ndim}, found ndim="):
+        layer(np.ones((2, *shape, 1), "float32"))

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from glassnet import layers
-from glassnet.layers import Activation, Conv2D, Dense
+from glassnet.layers import Activation, Conv2D, Conv2DTranspose, Dense
 from glassnet.models import Sequential
 
 from .layer_checks import check_layer, keras_parity, layer_gradcheck
@@ -166,6 +166,17 @@ ZOO = {
             L("Dense", 10),
         ],
     ),
+    "decoder": (
+        (6,),
+        [
+            L("Dense", 3 * 3 * 8, activation="relu"),
+            L("Reshape", (3, 3, 8)),
+            L("Conv2DTranspose", 8, 4, strides=2, padding="same", activation="relu"),
+            L("Conv2DTranspose", 4, 3, strides=2, output_padding=1),
+            L("Cropping2D", ((1, 2), (0, 1))),
+            L("Conv2DTranspose", 1, 3, padding="same", activation="sigmoid"),
+        ],
+    ),
     "vgg_block": (
         (32, 32, 3),
         [
@@ -265,6 +276,54 @@ CONV_LAYERS = {
         (9, 3),
         dict(filters=2, kernel_size=3, dilation_rate=2, activation="relu"),
     ),
+    "conv2d_transpose": ("Conv2DTranspose", (4, 5, 3), dict(filters=2, kernel_size=3)),
+    "conv2d_transpose_strided_same": (
+        "Conv2DTranspose",
+        (4, 5, 3),
+        dict(filters=2, kernel_size=3, strides=2, padding="same"),
+    ),
+    "conv2d_transpose_k4_s2_same_relu": (
+        "Conv2DTranspose",
+        (3, 4, 2),
+        dict(filters=3, kernel_size=4, strides=2, padding="same", activation="relu"),
+    ),
+    "conv2d_transpose_rect_strided": (
+        "Conv2DTranspose",
+        (3, 4, 2),
+        dict(filters=2, kernel_size=(3, 2), strides=(2, 3)),
+    ),
+    "conv2d_transpose_output_padding": (
+        "Conv2DTranspose",
+        (4, 4, 2),
+        dict(filters=2, kernel_size=3, strides=2, output_padding=1),
+    ),
+    "conv2d_transpose_same_output_padding": (
+        "Conv2DTranspose",
+        (3, 4, 2),
+        dict(
+            filters=2,
+            kernel_size=3,
+            strides=(2, 3),
+            padding="same",
+            output_padding=(1, 2),
+        ),
+    ),
+    "conv2d_transpose_dilated_tanh": (
+        "Conv2DTranspose",
+        (5, 4, 2),
+        dict(
+            filters=3,
+            kernel_size=3,
+            dilation_rate=(2, 1),
+            padding="same",
+            activation="tanh",
+        ),
+    ),
+    "conv2d_transpose_stride_over_kernel_no_bias": (
+        "Conv2DTranspose",
+        (3, 3, 2),
+        dict(filters=2, kernel_size=2, strides=3, use_bias=False),
+    ),
 }
 
 
@@ -334,3 +393,48 @@ def test_conv2d_bad_input_shape():
         Conv2D(2, 3)(np.zeros((2, 8, 8), dtype=np.float32))
     with pytest.raises(ValueError, match="zero or negative"):
         Sequential([layers.Input((2, 2, 1)), Conv2D(2, 3)])
+
+
+def test_conv2d_transpose_shapes_weights_and_config():
+    layer = Conv2DTranspose(8, 3, strides=2, padding="same", output_padding=(1, 0))
+    # same: height (7 - 1) * 2 + 3 % 2 + 1, width (5 - 1) * 2 + 3 % 2 + 0
+    assert layer.compute_output_shape((None, 7, 5, 16)) == (None, 14, 9, 8)
+    assert layer.compute_output_shape((None, None, 5, 16)) == (None, None, 9, 8)
+    out = layer(np.zeros((2, 7, 5, 16), dtype=np.float32))
+    assert out.shape == (2, 14, 9, 8)
+    assert Conv2DTranspose(2, 3, strides=2).compute_output_shape((None, 4, 1, 1)) == (
+        None,
+        9,
+        3,
+        2,
+    )
+    # Keras's kernel layout: (kh, kw, filters, channels)
+    assert [w.shape for w in layer.weights] == [(3, 3, 8, 16), (8,)]
+    assert layer.count_params() == 3 * 3 * 8 * 16 + 8
+    config = layer.get_config()
+    assert config["output_padding"] == (1, 0) and "groups" not in config
+    assert Conv2DTranspose(2, 3).get_config()["output_padding"] is None
+    clone = Conv2DTranspose.from_config({**config, "name": "clone"})
+    assert clone.get_config() == {**config, "name": "clone"}
+
+
+def test_conv2d_transpose_config_keys_are_keras(keras):
+    ours = Conv2DTranspose(4, 3, strides=2, output_padding=1).get_config()
+    theirs = keras.layers.Conv2DTranspose(4, 3, strides=2, output_padding=1)
+    assert set(ours) == set(theirs.get_config())
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(filters=0, kernel_size=3), "Received: filters=0"),
+        (dict(filters=2, kernel_size=3, output_padding=1), "strictly less"),
+        (dict(filters=2, kernel_size=3, strides=2, output_padding=(1, 2)), "strides"),
+        (dict(filters=2, kernel_size=3, output_padding=-1), "output_padding=-1"),
+        (dict(filters=2, kernel_size=3, padding="causal"), "padding='causal'"),
+        (dict(filters=2, kernel_size=3, strides=2, dilation_rate=2), "strides"),
+    ],
+)
+def test_conv2d_transpose_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Conv2DTranspose(**kwargs)

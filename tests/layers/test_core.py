@@ -17,6 +17,7 @@ from glassnet.layers import (
     Flatten,
     Input,
     InputLayer,
+    LayerNormalization,
     Reshape,
 )
 
@@ -116,6 +117,51 @@ CASES = {
         (3, 2),
         lambda K: K.layers.BatchNormalization(axis=1, momentum=0.9),
         True,
+    ),
+    # NOTE: Keras's torch backend normalizes the *last* axes whenever the axes
+    # are contiguous (F.layer_norm), so axis=1 of a 3-D input is compared with
+    # the formula in test_normalization.py, not with Keras.
+    "layernorm": (
+        lambda **k: LayerNormalization(
+            gamma_initializer="random_uniform", beta_initializer="random_normal", **k
+        ),
+        (5,),
+        lambda K: K.layers.LayerNormalization(),
+        True,
+    ),
+    "layernorm_3d_eps": (
+        lambda **k: LayerNormalization(epsilon=1e-5, **k),
+        (3, 4),
+        lambda K: K.layers.LayerNormalization(epsilon=1e-5),
+        False,
+    ),
+    "layernorm_last_two_axes": (
+        lambda **k: LayerNormalization(
+            axis=[1, 2], beta_initializer="random_normal", **k
+        ),
+        (3, 4),
+        lambda K: K.layers.LayerNormalization(axis=[1, 2]),
+        False,
+    ),
+    "layernorm_axes_1_3": (
+        lambda **k: LayerNormalization(
+            axis=(-1, 1), gamma_initializer="random_uniform", **k
+        ),
+        (3, 2, 4),
+        lambda K: K.layers.LayerNormalization(axis=(-1, 1)),
+        False,
+    ),
+    "layernorm_no_center": (
+        lambda **k: LayerNormalization(center=False, **k),
+        (4,),
+        lambda K: K.layers.LayerNormalization(center=False),
+        False,
+    ),
+    "layernorm_no_scale": (
+        lambda **k: LayerNormalization(scale=False, **k),
+        (2, 3),
+        lambda K: K.layers.LayerNormalization(scale=False),
+        False,
     ),
 }
 

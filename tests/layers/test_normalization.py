@@ -1,4 +1,5 @@
-"""BatchNormalization: the formulas written out, training vs inference, options.
+"""BatchNormalization and LayerNormalization: the formulas written out,
+training vs inference, options, configs.
 
 (Gradchecks and Keras parity are in the layer table of test_core.py.)
 """
@@ -9,7 +10,9 @@ import numpy as np
 import pytest
 
 from glassnet.autograd import Tensor, no_grad
-from glassnet.layers import BatchNormalization
+from glassnet.layers import BatchNormalization, LayerNormalization
+
+from .layer_checks import keras_module
 
 
 def _x(shape=(6, 3), seed=0):
@@ -77,5 +80,69 @@ def test_errors():
         BatchNormalization(axis=3)(_x())
     layer = BatchNormalization()
     layer(_x())
+    with pytest.raises(ValueError, match=r"expected shape=\(None, 3\)"):
+        layer(_x((2, 4)))
+
+
+# --- LayerNormalization ---------------------------------------------------------------
+def _layer_norm(x, axes, epsilon=1e-3):
+    mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(var + epsilon)
+
+
+def test_layer_norm_uses_each_samples_statistics_in_training_and_inference():
+    x = _x((4, 5))
+    layer = LayerNormalization()
+    for training in (True, False):
+        out = layer(x, training=training).data
+        np.testing.assert_allclose(out, _layer_norm(x, -1), rtol=1e-5, atol=1e-5)
+    # one sample alone gives the same rows: nothing depends on the batch
+    np.testing.assert_allclose(layer(x[:1]).data, out[:1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("axis,shape", [(1, (4, 3, 2)), ([1, 3], (2, 3, 2, 4))])
+def test_layer_norm_axes_other_than_the_last(axis, shape):
+    x = _x(shape, seed=1)
+    layer = LayerNormalization(axis=axis, gamma_initializer="random_uniform")
+    out = layer(x).data
+    axes = tuple(np.atleast_1d(axis))
+    gamma = layer.gamma.data.reshape(
+        [d if i in axes else 1 for i, d in enumerate(shape)]
+    )
+    np.testing.assert_allclose(out, _layer_norm(x, axes) * gamma, atol=1e-5)
+    assert layer.gamma.data.shape == tuple(shape[a] for a in axes)
+
+
+def test_layer_norm_axis_and_config_like_keras():
+    layer = LayerNormalization(axis=-1, name="ln")
+    assert layer.get_config()["axis"] == -1
+    layer(_x((2, 3)))
+    assert layer.get_config()["axis"] == [-1]  # Keras keeps a sorted list once built
+    assert LayerNormalization(axis=(2, 1))(_x((2, 3, 4))) is not None
+    config = layer.get_config()
+    assert config["rms_scaling"] is False and config["gamma_constraint"] is None
+    assert LayerNormalization.from_config(config).get_config() == config
+    assert layer.count_params() == 6
+    no_weights = LayerNormalization(center=False, scale=False)
+    no_weights(_x((2, 3)))
+    assert no_weights.weights == []
+
+
+def test_layer_norm_config_keys_are_keras():
+    pytest.importorskip("torch")
+    pytest.importorskip("keras")
+    theirs = keras_module().layers.LayerNormalization(axis=[1, 2]).get_config()
+    assert set(LayerNormalization(axis=[1, 2]).get_config()) == set(theirs)
+
+
+def test_layer_norm_errors():
+    with pytest.raises(TypeError, match="'axis'"):
+        LayerNormalization(axis="last")
+    with pytest.raises(ValueError, match="out of range"):
+        LayerNormalization(axis=2)(_x((2, 3)))
+    with pytest.raises(ValueError, match="rms_scaling"):
+        LayerNormalization.from_config({"rms_scaling": True})
+    layer = LayerNormalization()
+    layer(_x((2, 3)))
     with pytest.raises(ValueError, match=r"expected shape=\(None, 3\)"):
         layer(_x((2, 4)))

@@ -111,6 +111,19 @@ def test_seeds_are_reused_per_shape():
     np.testing.assert_array_equal(first, np.full(5, 1 / 5))
 
 
+def test_a_pickle_leaves_the_seeds_behind():
+    import pickle
+
+    y_true, y_pred, _ = _batch()
+    compiled, _ = _built("mse")
+    first = compiled(y_true, Tensor(y_pred), None)
+    again = pickle.loads(pickle.dumps(compiled))
+    assert again._seeds == {}
+    second = again(y_true, Tensor(y_pred), None)
+    np.testing.assert_array_equal(first[1], second[1])
+    assert first[2] == second[2]
+
+
 def test_scalar_loss_cannot_take_sample_weights():
     y_true, y_pred, sw = _batch()
     compiled, _ = _built(lambda t, p: ops.mean((p - t) * (p - t)))

@@ -274,6 +274,55 @@ def batch_norm_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
     return [lead + (c,), (c,), (c,)], {"axes": tuple(range(len(lead)))}
 
 
+def layer_norm_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
+    """x of 1-3 axes, the normalized ``axes`` a non-empty subset of them (some
+    given as negative), gamma and beta shaped to broadcast along the others."""
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    rank = len(shape)
+    axes = sorted(data.draw(st.sets(st.integers(0, rank - 1), min_size=1)))
+    if data.draw(st.booleans()):
+        axes = [a - rank for a in axes]
+    weights = tuple(
+        d if i % rank in {a % rank for a in axes} else 1 for i, d in enumerate(shape)
+    )
+    return [shape, weights, weights], {"axes": tuple(axes)}
+
+
+def embedding_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
+    """A (V, D) table and integer indices of 0-2 axes (repeats included)."""
+    vocabulary, dim = data.draw(st.integers(1, 5)), data.draw(st.integers(1, 3))
+    shape = data.draw(small_shape(max_dims=2))
+    indices = data.draw(
+        hnp.arrays(np.int64, shape, elements=st.integers(0, vocabulary - 1))
+    )
+    return [(vocabulary, dim)], {"indices": indices}
+
+
+def conv_transpose_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
+    """x (N, H, W, C), kernel (kh, kw, F, C), bias (F,); strides and dilation
+    (not both above 1), 'valid' or 'same', and an output_padding below the
+    strides (or None) that leaves a non-empty output."""
+    n, c, f = (data.draw(st.integers(1, 2)) for _ in range(3))
+    h, w, kh, kw = (data.draw(st.integers(1, 3)) for _ in range(4))
+    strides = tuple(data.draw(st.integers(1, 3)) for _ in range(2))
+    dilation = (1, 1)
+    if strides == (1, 1):
+        dilation = tuple(data.draw(st.integers(1, 2)) for _ in range(2))
+    padding = data.draw(st.sampled_from(["valid", "same"]))
+    extra = None
+    if data.draw(st.booleans()):
+        extra = tuple(data.draw(st.integers(0, s - 1)) for s in strides)
+        if 0 in (
+            _transposed(h, kh, strides[0], dilation[0], padding, extra[0])[1],
+            _transposed(w, kw, strides[1], dilation[1], padding, extra[1])[1],
+        ):
+            extra = None
+    params = dict(
+        strides=strides, padding=padding, output_padding=extra, dilation_rate=dilation
+    )
+    return [(n, h, w, c), (kh, kw, f, c), (f,)], params
+
+
 # --- torch equivalents ----------------------------------------------------------
 def _dims(x: Any, axis: Any) -> tuple[int, ...]:
     if axis is None:
@@ -332,6 +381,68 @@ def _torch_weighted_sum(x: Any, weight: Any, divide_by_size: bool) -> Any:
     return total / x.numel() if divide_by_size else total
 
 
+def _torch_layer_norm(x: Any, gamma: Any, beta: Any, axes: Any) -> Any:
+    # NOTE: torch normalizes the trailing axes: move ``axes`` there and back.
+    axes = sorted(a % x.ndim for a in axes)
+    last = list(range(x.ndim - len(axes), x.ndim))
+    sizes = [x.shape[a] for a in axes]
+    moved = x.movedim(axes, last)
+    y = _f().layer_norm(moved, sizes, gamma.reshape(sizes), beta.reshape(sizes), 1e-3)
+    return y.movedim(last, axes)
+
+
+def _transposed(length, size, stride, dilation, padding, extra):
+    """(crop, output length) of a transposed convolution along one axis:
+    Keras's output length, and TensorFlow's 'same' crop (the padding the
+    convolution it inverts would add before)."""
+    span = (size - 1) * dilation + 1
+    full = (length - 1) * stride + span
+    if padding == "valid":
+        out = full + (max(span, stride) - span if extra is None else extra)
+        return 0, out
+    out = length * stride if extra is None else (length - 1) * stride + span % 2 + extra
+    return max(full - out, 0) // 2, out
+
+
+def _window(x_shape: tuple, w_shape: tuple, params: dict) -> tuple:
+    """((top, Ho), (left, Wo)): where the output window of a transposed
+    convolution starts in its uncropped result, and its size."""
+    extras = params["output_padding"] or (None, None)
+    return tuple(
+        _transposed(n, k, s, d, params["padding"], e)
+        for n, k, s, d, e in zip(
+            x_shape[1:3],
+            w_shape[:2],
+            params["strides"],
+            params["dilation_rate"],
+            extras,
+        )
+    )
+
+
+def _torch_conv2d_transpose(x, w, b, **params):
+    # NOTE: torch gives the uncropped result (channels first); pad and crop it.
+    f = _f()
+    full = f.conv_transpose2d(
+        x.permute(0, 3, 1, 2).contiguous(),
+        w.permute(3, 2, 0, 1).contiguous(),
+        b,
+        stride=params["strides"],
+        dilation=params["dilation_rate"],
+    ).permute(0, 2, 3, 1)
+    (top, ho), (left, wo) = _window(x.shape, w.shape, params)
+    grow = (
+        0,
+        0,
+        0,
+        max(left + wo - full.shape[2], 0),
+        0,
+        max(top + ho - full.shape[1], 0),
+    )
+    padded = f.pad(full - b, grow) + b  # the bias on the padded pixels too
+    return padded[:, top : top + ho, left : left + wo]
+
+
 # --- NumPy/SciPy references: what each op computes, written plainly -------------
 def _np_softmax_ce(x: np.ndarray, target: np.ndarray) -> np.ndarray:
     if target.shape != x.shape:  # integer labels: their one-hot rows
@@ -356,6 +467,30 @@ def _np_weighted_sum(x, weight, divide_by_size):
 def _np_batch_norm(x, gamma, beta, axes):
     mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
     return (x - mean) / np.sqrt(var + 1e-3) * gamma + beta
+
+
+def _np_layer_norm(x, gamma, beta, axes):
+    mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(var + 1e-3) * gamma + beta
+
+
+def _np_conv2d_transpose(x, w, b, **params):
+    """Each input pixel (i, j) adds x[:, i, j] @ w[a, c].T at (s*i + d*a,
+    s*j + d*c) of an uncropped canvas, which is then cropped (or grown)."""
+    (sh, sw), (dh, dw) = params["strides"], params["dilation_rate"]
+    n, h, wd, _ = x.shape
+    kh, kw, f, _ = w.shape
+    full = np.zeros(
+        (n, (h - 1) * sh + (kh - 1) * dh + 1, (wd - 1) * sw + (kw - 1) * dw + 1, f)
+    )
+    for i, j, a, c in np.ndindex(h, wd, kh, kw):
+        full[:, sh * i + dh * a, sw * j + dw * c] += x[:, i, j] @ w[a, c].T
+    (top, ho), (left, wo) = _window(x.shape, w.shape, params)
+    grown = np.zeros(
+        (n, max(top + ho, full.shape[1]), max(left + wo, full.shape[2]), f)
+    )
+    grown[:, : full.shape[1], : full.shape[2]] = full
+    return grown[:, top : top + ho, left : left + wo] + b
 
 
 # --- the table --------------------------------------------------------------------
@@ -435,6 +570,12 @@ OPS: list[OpCase] = [
         lambda x, y, condition: _torch().where(_t(condition), x, y),
         where_shapes,
     ),
+    OpCase(  # through float64 and back: the gradient comes back in x's dtype
+        "cast",
+        lambda x: ops.Cast.apply(ops.Cast.apply(x, dtype="float64"), dtype=x.dtype),
+        lambda x: x,
+        lambda x: x.to(_torch().float64).to(x.dtype),
+    ),
     # reductions
     _reduction(ops.sum, np.sum, "sum"),
     _reduction(ops.mean, np.mean, "mean"),
@@ -450,7 +591,7 @@ OPS: list[OpCase] = [
     # shape
     OpCase(
         "reshape",
-        ops.reshape,
+        lambda x, shape: ops.reshape(x, shape),
         np.reshape,
         lambda x, shape: x.reshape(shape),
         reshape_shapes,
@@ -524,7 +665,12 @@ OPS: list[OpCase] = [
         lambda x, axis: x.log_softmax(axis),
         one_axis,
     ),
-    OpCase("gelu", ops.gelu, lambda x: x * special.ndtr(x), lambda x: _f().gelu(x)),
+    OpCase(
+        "gelu",
+        lambda x: ops.gelu(x, approximate=False),
+        lambda x: x * special.ndtr(x),
+        lambda x: _f().gelu(x),
+    ),
     OpCase(
         "gelu_tanh",
         lambda x: ops.gelu(x, approximate=True),
@@ -568,6 +714,35 @@ OPS: list[OpCase] = [
         _np_batch_norm,
         _torch_batch_norm,
         batch_norm_shapes,
+    ),
+    OpCase(
+        "layer_norm",
+        lambda x, gamma, beta, axes: ops.layer_norm(x, gamma, beta, axes),
+        _np_layer_norm,
+        _torch_layer_norm,
+        layer_norm_shapes,
+    ),
+    OpCase(
+        "layer_norm_no_affine",
+        lambda x, gamma, beta, axes: ops.layer_norm(x, None, None, axes) * gamma + beta,
+        _np_layer_norm,
+        _torch_layer_norm,
+        layer_norm_shapes,
+    ),
+    # lookup and convolution
+    OpCase(
+        "embedding_lookup",
+        lambda table, indices: ops.embedding_lookup(table, indices),
+        lambda table, indices: table[indices],
+        lambda table, indices: _f().embedding(_t(indices), table),
+        embedding_shapes,
+    ),
+    OpCase(
+        "conv2d_transpose",
+        ops.conv2d_transpose,
+        _np_conv2d_transpose,
+        _torch_conv2d_transpose,
+        conv_transpose_shapes,
     ),
     # fused losses
     OpCase(

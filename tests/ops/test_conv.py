@@ -303,3 +303,113 @@ def test_conv2d_pool_larger_than_the_output_says_what_came():
     x, kernel, _ = _arrays(CONV2D[1], np.float64, batch=2)
     with pytest.raises(ValueError, match=r"Pool size \(6, 1\) is larger than"):
         ops.conv2d(x, kernel, pool_size=(6, 1))
+
+
+# --- the transposed convolution ------------------------------------------------------
+# (height, width, channels, kh, kw, filters, strides, padding, output_padding, dilation)
+CONV2D_T = [
+    (4, 5, 2, 3, 3, 3, (1, 1), "valid", None, (1, 1)),
+    (4, 5, 2, 3, 3, 3, (1, 1), "same", None, (1, 1)),
+    (4, 5, 2, 3, 3, 2, (2, 2), "same", None, (1, 1)),  # the decoder's upsampling
+    (4, 3, 2, 4, 4, 2, (2, 2), "same", None, (1, 1)),
+    (3, 4, 1, 3, 2, 2, (2, 3), "valid", None, (1, 1)),
+    (3, 3, 2, 1, 1, 2, (3, 2), "same", None, (1, 1)),  # stride > kernel: zeros
+    (4, 4, 2, 3, 3, 2, (2, 2), "valid", (1, 0), (1, 1)),
+    (4, 4, 2, 3, 3, 2, (2, 2), "same", (1, 1), (1, 1)),
+    (3, 4, 2, 4, 2, 2, (3, 2), "same", (2, 0), (1, 1)),
+    (5, 5, 2, 3, 2, 2, (1, 1), "same", None, (2, 3)),
+    (5, 4, 2, 2, 3, 2, (1, 1), "valid", None, (2, 1)),
+]
+IDS_T = [
+    f"{c[0]}x{c[1]}-k{c[3]}x{c[4]}-s{c[6]}-{c[7]}-o{c[8]}-d{c[9]}" for c in CONV2D_T
+]
+
+
+def _transpose_arrays(case, dtype, seed=0):
+    h, w, c, kh, kw, f = case[:6]
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((2, h, w, c)).astype(dtype)
+    kernel = rng.standard_normal((kh, kw, f, c)).astype(dtype)
+    return x, kernel, rng.standard_normal(f).astype(dtype)
+
+
+def _transpose_settings(case):
+    strides, padding, extra, dilation = case[6:]
+    return dict(
+        strides=strides, padding=padding, output_padding=extra, dilation_rate=dilation
+    )
+
+
+@pytest.mark.parametrize("case", CONV2D_T, ids=IDS_T)
+def test_conv2d_transpose_gradcheck(case):
+    x, kernel, bias = _transpose_arrays(case, np.float64)
+    settings = _transpose_settings(case)
+    worst = gradcheck(
+        lambda a, k, b: ops.conv2d_transpose(a, k, b, **settings), x, kernel, bias
+    )
+    assert worst < 1e-6
+
+
+@pytest.mark.parametrize("case", CONV2D_T, ids=IDS_T)
+def test_conv2d_transpose_is_the_adjoint_of_conv2d(case):
+    # <conv2d_transpose(x, w), y> == <x, conv2d(y, w)> for the convolution it
+    # inverts (same strides, dilation and padding, from the output's size).
+    x, kernel, _ = _transpose_arrays(case, np.float64, seed=1)
+    out = ops.conv2d_transpose(x, kernel, **_transpose_settings(case)).data
+    y = np.random.default_rng(2).standard_normal(out.shape)
+    strides, padding, _, dilation = case[6:]
+    conv = ops.conv2d(
+        y,
+        kernel,
+        strides=strides,
+        padding=padding,
+        dilation_rate=dilation,
+    ).data
+    if conv.shape != x.shape:  # output_padding past what the convolution reads
+        pytest.skip(f"conv2d of the output has shape {conv.shape}")
+    np.testing.assert_allclose((out * y).sum(), (x * conv).sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("case", CONV2D_T, ids=IDS_T)
+def test_conv2d_transpose_matches_keras(case):
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    x, kernel, bias = _transpose_arrays(case, np.float32, seed=3)
+    strides, padding, extra, dilation = case[6:]
+    expected = keras.ops.convert_to_numpy(
+        keras.ops.conv_transpose(x, kernel, strides, padding, extra, None, dilation)
+    )
+    got = ops.conv2d_transpose(x, kernel, **_transpose_settings(case)).data
+    assert got.shape == expected.shape and got.dtype == np.float32
+    _close(got, expected)
+
+
+def test_conv2d_transpose_hand_worked():
+    # one 2x2 image, a 2x2 kernel of ones, stride 2: every pixel becomes a
+    # 2x2 block of its own value (the adjoint of summing 2x2 blocks).
+    x = np.array([[1.0, 2.0], [3.0, 4.0]]).reshape(1, 2, 2, 1)
+    out = ops.conv2d_transpose(x, np.ones((2, 2, 1, 1)), strides=2)
+    np.testing.assert_array_equal(
+        out.data[0, :, :, 0],
+        [[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4], [3, 3, 4, 4]],
+    )
+    # stride 1: the blocks overlap and add up
+    out = ops.conv2d_transpose(x, np.ones((2, 2, 1, 1)))
+    np.testing.assert_array_equal(
+        out.data[0, :, :, 0], [[1, 3, 2], [4, 10, 6], [3, 7, 4]]
+    )
+
+
+@pytest.mark.parametrize(
+    "x_shape,k_shape,kwargs,match",
+    [
+        ((2, 5, 5), (3, 3, 1, 2), {}, "batch, height, width, channels"),
+        ((2, 5, 5, 2), (3, 3, 2, 1), {}, "matching channels"),
+        ((1, 1, 1, 1), (2, 2, 1, 1), dict(padding="same", output_padding=0), "empty"),
+        ((1, 3, 3, 1), (3, 3, 1, 1), dict(output_padding=-1), "output_padding=-1"),
+        ((1, 3, 3, 1), (3, 3, 1, 1), dict(padding="causal"), "padding='causal'"),
+    ],
+)
+def test_conv2d_transpose_bad_input_says_what_came(x_shape, k_shape, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ops.conv2d_transpose(np.zeros(x_shape), np.zeros(k_shape), **kwargs)

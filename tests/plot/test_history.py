@@ -12,7 +12,7 @@ from glassnet.layers import Dense
 from glassnet.models import Sequential
 from glassnet.plot import plot_history
 from glassnet.plot._history import group_curves
-from glassnet.sklearn import MLPClassifier, MLPRegressor
+from glassnet.sklearn import MLPClassifier, MLPRegressor, NeuralNetClassifier
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -60,6 +60,22 @@ def test_an_estimators_validation_scores_are_not_drawn_as_a_loss(cls):
         scores.get_lines()[0].get_ydata(), clf.validation_scores_
     )
     assert scores.get_ylabel() == "accuracy" and _integer_ticks(scores)
+
+
+def test_a_neural_net_estimators_history():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 2))
+    y = np.take(["no", "yes"], (X[:, 0] > 0).astype(int))
+    model = Sequential([Dense(4, activation="tanh"), Dense(1, activation="sigmoid")])
+    clf = NeuralNetClassifier(
+        model, epochs=4, validation_split=0.25, metrics=["accuracy"], random_state=0
+    ).fit(X, y)
+    losses, accuracy = plot_history(clf)
+    assert _labels(losses) == ["loss", "val_loss"]
+    assert _labels(accuracy) == ["accuracy", "val_accuracy"]
+    np.testing.assert_array_equal(
+        losses.get_lines()[0].get_ydata(), clf.history_["loss"]
+    )
 
 
 @pytest.mark.parametrize("cls", [MLPRegressor, SkMLPRegressor])

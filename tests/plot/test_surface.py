@@ -18,7 +18,7 @@ from glassnet.layers import Dense
 from glassnet.models import Sequential
 from glassnet.plot import plot_architectures, plot_surface
 from glassnet.plot._surface import class_colors, model_probabilities
-from glassnet.sklearn import MLPClassifier, MLPRegressor
+from glassnet.sklearn import MLPClassifier, MLPRegressor, NeuralNetClassifier
 
 from .artists import painted_colors, scatters_of, surface_of
 
@@ -156,14 +156,26 @@ def test_string_labels_for_a_model_map_to_its_outputs_in_sorted_order():
         plot_surface(model, X, np.take(["a", "b", "c"], np.arange(len(X)) % 3))
 
 
+def _softmax_classifier(n_classes_):
+    return Sequential(
+        [Dense(8, activation="tanh"), Dense(n_classes_, activation="softmax")]
+    )
+
+
 @pytest.mark.parametrize(
     "estimator",
     [
         LogisticRegression(),
         SkMLPClassifier(hidden_layer_sizes=(8,), max_iter=300, random_state=0),
         MLPClassifier(hidden_layer_sizes=(8,), max_iter=300, random_state=0),
+        NeuralNetClassifier(
+            _softmax_classifier,
+            epochs=40,
+            optimizer__learning_rate=0.02,
+            random_state=0,
+        ),
     ],
-    ids=["sklearn-logistic", "sklearn-mlp", "glassnet-mlp"],
+    ids=["sklearn-logistic", "sklearn-mlp", "glassnet-mlp", "glassnet-neuralnet"],
 )
 def test_estimators_binary_and_multiclass(estimator):
     X, y = _two_blobs()

@@ -81,6 +81,37 @@ LAYERS = [
         ),
         (3, 4),
     ),
+    (
+        lambda: L.Conv2DTranspose(
+            3, (3, 2), strides=2, padding="same", output_padding=(1, 0)
+        ),
+        (3, 4, 2),
+    ),
+    (lambda: L.MaxPooling1D(3, strides=2, padding="same"), (7, 2)),
+    (lambda: L.AveragePooling1D(2), (6, 2)),
+    (lambda: L.GlobalAveragePooling1D(keepdims=True), (4, 3)),
+    (lambda: L.GlobalMaxPooling1D(), (4, 3)),
+    (
+        lambda: L.Embedding(
+            6, 3, mask_zero=True, embeddings_regularizer=regularizers.L2(0.1)
+        ),
+        (4,),
+    ),
+    (lambda: L.LayerNormalization(axis=[-1, 1], epsilon=1e-5, center=False), (3, 4)),
+    (
+        lambda: L.Lambda(
+            activations.softplus, output_shape=(2, 3), arguments={}, name="lam"
+        ),
+        (2, 3),
+    ),
+    (lambda: L.Identity(), (3,)),
+    (lambda: L.Rescaling([0.5, 2.0], offset=1.0), (3, 2)),
+    (lambda: L.RepeatVector(3), (4,)),
+    (lambda: L.Permute((2, 1)), (3, 4)),
+    (lambda: L.Cropping1D((1, 2)), (5, 2)),
+    (lambda: L.Cropping2D(((1, 0), (0, 2))), (4, 4, 1)),
+    (lambda: L.ZeroPadding1D((2, 0)), (3, 2)),
+    (lambda: L.UpSampling1D(3), (3, 2)),
 ]
 
 

@@ -163,6 +163,56 @@ def nested(k):
     return k.Sequential([k.Input((4,)), inner, L.Dense(2)])
 
 
+def decoder(k):
+    L = k.layers
+    return k.Sequential(
+        [
+            k.Input((6,)),
+            L.Dense(2 * 2 * 4, activation="relu"),
+            L.Reshape((2, 2, 4)),
+            L.Conv2DTranspose(4, 3, strides=2, padding="same", activation="relu"),
+            L.Conv2DTranspose(3, 3, strides=2, output_padding=1),
+            L.Cropping2D(((1, 0), (0, 1))),
+            L.Rescaling(0.5, offset=0.25),
+            L.GlobalAveragePooling2D(),
+            L.Dense(2),
+        ]
+    )
+
+
+def text(k):
+    L = k.layers
+    return _chain(
+        k,
+        (7,),
+        L.Embedding(20, 4),
+        L.Conv1D(6, 2, activation="relu"),
+        L.MaxPooling1D(2, padding="same"),
+        L.ZeroPadding1D((1, 0)),
+        L.AveragePooling1D(2),
+        L.GlobalMaxPooling1D(),
+        L.Dense(1, activation="sigmoid"),
+    )
+
+
+def sequence(k):
+    L = k.layers
+    return k.Sequential(
+        [
+            k.Input((5,)),
+            L.Dense(6, activation="tanh"),
+            L.RepeatVector(4),
+            L.LayerNormalization(),
+            L.Permute((2, 1)),
+            L.Cropping1D((1, 2)),
+            L.UpSampling1D(2),
+            L.Identity(),
+            L.GlobalAveragePooling1D(),
+            L.Dense(3),
+        ]
+    )
+
+
 #: name -> (build, input shape of one sample, optimizer factory, loss, metrics)
 ZOO = {
     "mlp": (
@@ -217,7 +267,12 @@ ZOO = {
     ),
     "initialized": (initialized, (4,), lambda o: o.Adam(), "mse", ["mse"]),
     "nested": (nested, (4,), lambda o: o.SGD(0.1, momentum=0.5), "mse", []),
+    "decoder": (decoder, (6,), lambda o: o.Adam(0.01), "mse", []),
+    "text": (text, (7,), lambda o: o.RMSprop(0.01), "binary_crossentropy", []),
+    "sequence": (sequence, (5,), lambda o: o.SGD(0.05, momentum=0.9), "mae", []),
 }
+#: models whose inputs are indices (an Embedding first): name -> vocabulary
+INDICES = {"text": 20}
 
 
 def data(name: str, outputs: int, n: int = 16, seed: int = 0):
@@ -225,6 +280,8 @@ def data(name: str, outputs: int, n: int = 16, seed: int = 0):
     _, shape, _, loss, _ = ZOO[name]
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1, 1, (n, *shape)).astype("float32")
+    if name in INDICES:
+        x = rng.integers(0, INDICES[name], (n, *shape)).astype("int32")
     if loss == "categorical_crossentropy":
         y = np.eye(outputs, dtype="float32")[rng.integers(0, outputs, n)]
     elif loss == "binary_crossentropy":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from glassnet.layers.base import KerasTensor, Layer, clear_session
-from glassnet.layers.conv import Conv1D, Conv2D
+from glassnet.layers.conv import Conv1D, Conv2D, Conv2DTranspose
 from glassnet.layers.core import (
     Activation,
     Dense,
@@ -13,25 +13,57 @@ from glassnet.layers.core import (
     InputLayer,
     Reshape,
 )
-from glassnet.layers.normalization import BatchNormalization
+from glassnet.layers.embedding import Embedding
+from glassnet.layers.lambda_layer import Identity, Lambda
+from glassnet.layers.normalization import BatchNormalization, LayerNormalization
 from glassnet.layers.pooling import (
+    AveragePooling1D,
     AveragePooling2D,
+    GlobalAveragePooling1D,
     GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
     GlobalMaxPooling2D,
+    MaxPooling1D,
     MaxPooling2D,
 )
-from glassnet.layers.reshaping import UpSampling2D, ZeroPadding2D
+from glassnet.layers.preprocessing import Rescaling
+from glassnet.layers.reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Permute,
+    RepeatVector,
+    UpSampling1D,
+    UpSampling2D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+)
 from glassnet.layers.serialization import deserialize, serialize
 from glassnet.layers.serialization import register as _register
 
 __all__ = [
+    "AveragePooling1D",
     "AveragePooling2D",
     "Conv1D",
     "Conv2D",
+    "Conv2DTranspose",
+    "Cropping1D",
+    "Cropping2D",
+    "Embedding",
+    "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
+    "GlobalMaxPooling1D",
     "GlobalMaxPooling2D",
+    "Identity",
+    "Lambda",
+    "LayerNormalization",
+    "MaxPooling1D",
     "MaxPooling2D",
+    "Permute",
+    "Rescaling",
+    "RepeatVector",
+    "UpSampling1D",
     "UpSampling2D",
+    "ZeroPadding1D",
     "ZeroPadding2D",
     "Activation",
     "BatchNormalization",

@@ -1,4 +1,5 @@
-"""Convolution layers: Conv2D and Conv1D (channels-last, Keras arguments)."""
+"""Convolution layers: Conv2D, Conv1D and Conv2DTranspose (channels-last,
+Keras arguments)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from glassnet import activations, ops
 from glassnet.autograd import Tensor
 from glassnet.layers.base import Layer
 from glassnet.layers.core import _activation_name, _get_activation, _serialize
-from glassnet.ops.geometry import conv_output_length, normalize_tuple
+from glassnet.ops.geometry import (
+    conv_output_length,
+    conv_transpose_output_length,
+    normalize_tuple,
+)
 
 
 def check_data_format(data_format: Any) -> str:
@@ -118,7 +123,7 @@ class _Conv(Layer):
                 f"Received: input_shape={input_shape}"
             )
         self.compute_output_shape(input_shape)  # raises when the kernel won't fit
-        shape = (*self.kernel_size, input_shape[-1], self.filters)
+        shape = self.kernel_shape(input_shape[-1])
         self.kernel = self.add_weight(
             "kernel", shape, self.kernel_initializer, self.kernel_regularizer
         )
@@ -126,6 +131,10 @@ class _Conv(Layer):
             self.bias = self.add_weight(
                 "bias", (self.filters,), self.bias_initializer, self.bias_regularizer
             )
+
+    def kernel_shape(self, channels: int) -> tuple[int, ...]:
+        """``(*kernel_size, channels, filters)``: Keras's kernel layout."""
+        return (*self.kernel_size, channels, self.filters)
 
     @property
     def fused_activation(self) -> str | None:
@@ -204,3 +213,108 @@ class Conv1D(_Conv):
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
         return self._convolve(ops.conv1d, x)
+
+
+def _output_padding(value: Any, strides: tuple[int, ...]) -> tuple[int, ...] | None:
+    """Keras's check of a transposed convolution's ``output_padding``: None, or
+    non-negative ints each smaller than its stride."""
+    if value is None:
+        return None
+    extras = normalize_tuple(value, len(strides), "output_padding", allow_zero=True)
+    for i, (extra, stride) in enumerate(zip(extras, strides)):
+        if extra >= stride:
+            raise ValueError(
+                "`output_padding` must be strictly less than `strides` for all "
+                f"dimensions. At dimension {i}, `output_padding` is {extra} but "
+                f"`strides` is {stride}. Received: output_padding={extras}, "
+                f"strides={strides}"
+            )
+    return extras
+
+
+class Conv2DTranspose(_Conv):
+    """Transposed 2-D convolution ("deconvolution"), one ``ops.conv2d_transpose``
+    node: each input pixel spreads ``x[n, i, j] @ kernel[a, b].T`` over the output
+    pixels ``(s*i + d*a, s*j + d*b)`` (the input-gradient of a Conv2D), then the
+    bias and the activation.
+
+    Arguments are Conv2D's, plus ``output_padding`` (None, an int or a pair, each
+    smaller than its stride): 'valid' gives ``new_height = (height - 1) * sh +
+    max(kh_dilated, sh)``, 'same' ``new_height = height * sh``, and an
+    ``output_padding`` sets ``(height - 1) * sh + kh_dilated % 2 +
+    output_padding`` ('same') or replaces the ``max`` ('valid'), as in Keras.
+
+    Input ``(batch, height, width, channels)``; output ``(batch, new_height,
+    new_width, filters)``; kernel ``(kh, kw, filters, channels)`` (Keras's layout).
+
+    >>> Conv2DTranspose(8, 3, strides=2, padding="same")  # (None, 7, 7, 16) ->
+    ... # (None, 14, 14, 8), 3*3*8*16 + 8 = 1160 params
+    """
+
+    keras_only = {"kernel_constraint": None, "bias_constraint": None}
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: Any,
+        strides: Any = (1, 1),
+        padding: str = "valid",
+        output_padding: Any = None,
+        data_format: str | None = None,
+        dilation_rate: Any = (1, 1),
+        activation: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            **kwargs,
+        )
+        self.output_padding = _output_padding(output_padding, self.strides)
+
+    def kernel_shape(self, channels: int) -> tuple[int, ...]:
+        return (*self.kernel_size, self.filters, channels)
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        y = ops.conv2d_transpose(
+            x,
+            self.kernel,
+            self.bias,
+            strides=self.strides,
+            padding=self.padding,
+            output_padding=self.output_padding,
+            dilation_rate=self.dilation_rate,
+        )
+        return y if self.activation is None else self.activation(y)
+
+    def compute_output_shape(self, input_shape):
+        extras = self.output_padding or (None, None)
+        spatial = tuple(
+            conv_transpose_output_length(n, k, self.padding, extra, s, d)
+            for n, k, extra, s, d in zip(
+                input_shape[1:3],
+                self.kernel_size,
+                extras,
+                self.strides,
+                self.dilation_rate,
+            )
+        )
+        if any(n is not None and n <= 0 for n in spatial):
+            raise ValueError(
+                f"Computed output size of layer {self.name!r} would be zero or "
+                f"negative. Received: input_shape={tuple(input_shape)}, "
+                f"output_padding={self.output_padding}"
+            )
+        return (input_shape[0], *spatial, self.filters)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "output_padding": self.output_padding,
+            "activity_regularizer": _serialize(self.activity_regularizer),
+        }

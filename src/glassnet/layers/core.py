@@ -11,6 +11,7 @@ from glassnet import activations, ops
 from glassnet._registry import serialize_object
 from glassnet.autograd import Tensor
 from glassnet.layers.base import KerasTensor, Layer, standardize_shape
+from glassnet.random import make_default_seed
 
 
 def _get_activation(activation: Any) -> Any:
@@ -230,7 +231,8 @@ class Dropout(Layer):
 
     ``y = x * mask / (1 - rate)``;  ``dL/dx = g * mask / (1 - rate)``.
     ``noise_shape`` (batch axis may be None) shares one mask along axes of size 1;
-    ``seed`` makes the masks reproducible.
+    ``seed`` makes the masks reproducible (without it, so does
+    ``glassnet.utils.set_random_seed``).
     """
 
     def __init__(
@@ -254,7 +256,9 @@ class Dropout(Layer):
             else standardize_shape(noise_shape, "noise_shape")
         )
         self.seed = seed
-        self._rng = np.random.default_rng(seed)
+        # NOTE: without a seed, one from Python's random, as Keras draws it: so
+        # glassnet.utils.set_random_seed makes the masks repeat.
+        self._rng = np.random.default_rng(make_default_seed() if seed is None else seed)
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
         if not training or self.rate == 0:

@@ -1,4 +1,5 @@
-"""BatchNormalization: ``ops.batch_norm`` in training, the moving statistics after."""
+"""BatchNormalization (``ops.batch_norm`` in training, the moving statistics
+after) and LayerNormalization (``ops.layer_norm``, each sample its own)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,111 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
 
 
-class BatchNormalization(Layer):
+class _Normalization(Layer):
+    """What BatchNormalization and LayerNormalization share: the feature
+    ``axis`` (int or list), ``epsilon``, and a learned scale ``gamma`` (when
+    ``scale``) and shift ``beta`` (when ``center``) shaped like those axes."""
+
+    def __init__(  # LayerNormalization's signature (and Keras defaults)
+        self,
+        axis: int | list[int] = -1,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer: Any = "zeros",
+        gamma_initializer: Any = "ones",
+        beta_regularizer: Any = None,
+        gamma_regularizer: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
+        if not axes or not all(_is_int(a) for a in axes):
+            raise TypeError(
+                "Expected an int or a list/tuple of ints for the argument 'axis'. "
+                f"Received: axis={axis!r}"
+            )
+        if not _is_number(epsilon) or epsilon <= 0:
+            raise ValueError(
+                f"`epsilon` must be a number > 0. Received: epsilon={epsilon!r}"
+            )
+        self.axis = (
+            [int(a) for a in axes] if isinstance(axis, (list, tuple)) else int(axis)
+        )
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.gamma = self.beta = None
+
+    def _build_affine(self, input_shape: tuple[int | None, ...]) -> tuple[int, ...]:
+        """Resolve the axes (``_axes`` sorted and non-negative, ``_broadcast``
+        the weights' shape among the input's axes), create gamma and beta, and
+        return their shape."""
+        rank, kind = len(input_shape), type(self).__name__
+        axes = self.axis if isinstance(self.axis, list) else [self.axis]
+        if any(not -rank <= a < rank for a in axes):
+            raise ValueError(
+                f"{kind} {self.name!r}: axis {self.axis} is out of range for "
+                f"inputs of shape {input_shape}. Received: axis={self.axis}"
+            )
+        self._axes = tuple(sorted(a % rank for a in axes))
+        if any(input_shape[a] is None for a in self._axes):
+            raise ValueError(
+                f"{kind} {self.name!r} needs the size of axis {self.axis} to be "
+                f"known. Received: input_shape={input_shape}"
+            )
+        # NOTE: Keras orders the weights' axes as the sorted `axis` values
+        # (-1 before 1) and reshapes them onto the input's axes; so does this
+        shape = tuple(input_shape[a] for a in sorted(axes))
+        self._broadcast = tuple(
+            input_shape[i] if i in self._axes else 1 for i in range(rank)
+        )
+        if self.scale:
+            self.gamma = self.add_weight(
+                name="gamma",
+                shape=shape,
+                initializer=self.gamma_initializer,
+                regularizer=self.gamma_regularizer,
+            )
+        if self.center:
+            self.beta = self.add_weight(
+                name="beta",
+                shape=shape,
+                initializer=self.beta_initializer,
+                regularizer=self.beta_regularizer,
+            )
+        return shape
+
+    def check_input_shape(self, shape):
+        expected = self._build_shape
+        if len(shape) != len(expected) or any(
+            shape[a] != expected[a] for a in self._axes
+        ):
+            raise ValueError(
+                f"Input of layer {self.name!r} ({type(self).__name__}) is "
+                f"incompatible with the layer: expected shape={expected}, found "
+                f"shape={shape}"
+            )
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": _serialize(self.beta_initializer),
+            "gamma_initializer": _serialize(self.gamma_initializer),
+            "beta_regularizer": _serialize(self.beta_regularizer),
+            "gamma_regularizer": _serialize(self.gamma_regularizer),
+        }
+
+
+class BatchNormalization(_Normalization):
     """Normalizes each feature (along ``axis``) to zero mean and unit variance.
 
     Training: ``y = gamma * (x - mean_b) / sqrt(var_b + epsilon) + beta`` with the
@@ -58,80 +163,41 @@ class BatchNormalization(Layer):
         gamma_regularizer: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
-        if not axes or not all(_is_int(a) for a in axes):
-            raise TypeError(
-                "Expected an int or a list/tuple of ints for the argument 'axis'. "
-                f"Received: axis={axis!r}"
-            )
         if not _is_number(momentum) or not 0 <= momentum <= 1:
             raise ValueError(
                 "`momentum` must be a number in [0, 1]. "
                 f"Received: momentum={momentum!r}"
             )
-        if not _is_number(epsilon) or epsilon <= 0:
-            raise ValueError(
-                f"`epsilon` must be a number > 0. Received: epsilon={epsilon!r}"
-            )
-        self.axis = (
-            [int(a) for a in axis] if isinstance(axis, (list, tuple)) else int(axis)
+        super().__init__(
+            axis,
+            epsilon,
+            center,
+            scale,
+            beta_initializer,
+            gamma_initializer,
+            beta_regularizer,
+            gamma_regularizer,
+            **kwargs,
         )
         self.momentum = float(momentum)
-        self.epsilon = float(epsilon)
-        self.center = bool(center)
-        self.scale = bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.gamma = self.beta = None
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
-        rank = len(input_shape)
-        axes = self.axis if isinstance(self.axis, list) else [self.axis]
-        if any(not -rank <= a < rank for a in axes):
-            raise ValueError(
-                f"BatchNormalization {self.name!r}: axis {self.axis} is out of range "
-                f"for inputs of shape {input_shape}."
-            )
-        self._axes = sorted(a % rank for a in axes)
-        if any(input_shape[a] is None for a in self._axes):
-            raise ValueError(
-                f"BatchNormalization {self.name!r} needs the size of axis "
-                f"{self.axis} to be known. Received: input_shape={input_shape}"
-            )
-        self._reduce = tuple(i for i in range(rank) if i not in self._axes)
-        shape = tuple(input_shape[a] for a in self._axes)
-        self._broadcast = tuple(
-            input_shape[i] if i in self._axes else 1 for i in range(rank)
-        )
-        if self.scale:
-            self.gamma = self.add_weight(
-                "gamma", shape, self.gamma_initializer, self.gamma_regularizer
-            )
-        if self.center:
-            self.beta = self.add_weight(
-                "beta", shape, self.beta_initializer, self.beta_regularizer
-            )
+        shape = self._build_affine(input_shape)
+        self._reduce = tuple(i for i in range(len(input_shape)) if i not in self._axes)
         self.moving_mean = self.add_weight(
-            "moving_mean", shape, self.moving_mean_initializer, trainable=False
+            name="moving_mean",
+            shape=shape,
+            initializer=self.moving_mean_initializer,
+            trainable=False,
         )
         self.moving_variance = self.add_weight(
-            "moving_variance", shape, self.moving_variance_initializer, trainable=False
+            name="moving_variance",
+            shape=shape,
+            initializer=self.moving_variance_initializer,
+            trainable=False,
         )
-
-    def check_input_shape(self, shape):
-        expected = self._build_shape
-        if len(shape) != len(expected) or any(
-            shape[a] != expected[a] for a in self._axes
-        ):
-            raise ValueError(
-                f"Input of layer {self.name!r} (BatchNormalization) is incompatible "
-                f"with the layer: expected shape={expected}, found shape={shape}"
-            )
 
     def _affine(self) -> tuple[Any, Any]:
         """gamma and beta broadcastable to the input (constants when disabled)."""
@@ -164,15 +230,42 @@ class BatchNormalization(Layer):
     def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
-            "axis": self.axis,
             "momentum": self.momentum,
-            "epsilon": self.epsilon,
-            "center": self.center,
-            "scale": self.scale,
-            "beta_initializer": _serialize(self.beta_initializer),
-            "gamma_initializer": _serialize(self.gamma_initializer),
             "moving_mean_initializer": _serialize(self.moving_mean_initializer),
             "moving_variance_initializer": _serialize(self.moving_variance_initializer),
-            "beta_regularizer": _serialize(self.beta_regularizer),
-            "gamma_regularizer": _serialize(self.gamma_regularizer),
         }
+
+
+class LayerNormalization(_Normalization):
+    """Normalizes each sample over its feature axes (``axis``), independently of
+    the batch: ``y = gamma * (x - mean) / sqrt(var + epsilon) + beta``, with the
+    sample's own mean and (biased) variance; one ``ops.layer_norm`` node, the
+    same in training and inference.
+
+    Arguments (Keras's): ``axis`` (int or list, default -1), ``epsilon=1e-3``,
+    ``center`` (learn ``beta``), ``scale`` (learn ``gamma``), the beta/gamma
+    initializers and regularizers. ``gamma`` and ``beta`` have the shape of
+    the normalized axes. Any input shape; the output has the same shape.
+
+    >>> LayerNormalization()  # (None, 10, 32) -> (None, 10, 32), 64 params
+    """
+
+    keras_only = {
+        "rms_scaling": False,
+        "beta_constraint": None,
+        "gamma_constraint": None,
+    }
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        self._build_affine(input_shape)
+        self.axis = sorted(self.axis if isinstance(self.axis, list) else [self.axis])
+
+    def call(self, x: Tensor, training: bool = False) -> Tensor:
+        gamma, beta = self.gamma, self.beta
+        if self._axes != (x.data.ndim - 1,):  # weights broadcast along the others
+            gamma = None if gamma is None else ops.reshape(gamma, self._broadcast)
+            beta = None if beta is None else ops.reshape(beta, self._broadcast)
+        return ops.layer_norm(x, gamma, beta, axes=self._axes, epsilon=self.epsilon)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)

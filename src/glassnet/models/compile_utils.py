@@ -90,6 +90,10 @@ class CompileLoss:
         )
         self.built = True
 
+    def __getstate__(self) -> dict[str, Any]:
+        # NOTE: the gradient seeds are a cache per batch size, made again on use.
+        return {**self.__dict__, "_seeds": {}}
+
     def penalties(self, model: Any) -> Sequence[Tensor]:
         """The regularization losses of the forward pass just run (scalars)."""
         return model.losses if self.regularized else ()

@@ -459,6 +459,36 @@ class Model(Trainer, Layer):
 
         return model_to_json(self, **kwargs)
 
+    def export(
+        self,
+        filepath: Any,
+        format: str = "tf_saved_model",
+        verbose: Any = None,
+        input_signature: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        """Export the model for inference (Keras 3's method): glassnet writes
+        ONNX, ``format="onnx"`` (``opset_version=`` accepted); the other
+        formats Keras knows raise. See :mod:`glassnet.onnx`."""
+        if format != "onnx":
+            raise ValueError(
+                "glassnet exports models to ONNX only: model.export(path, "
+                f"format='onnx'). Received: format={format!r}"
+            )
+        if input_signature is not None:
+            raise ValueError(
+                "glassnet exports the model's own input shape (the batch "
+                f"dynamic). Received: input_signature={input_signature!r}"
+            )
+        unknown = set(kwargs) - {"opset_version"}
+        if unknown:
+            raise TypeError(f"Unrecognized arguments to export(): {sorted(unknown)}")
+        from glassnet.onnx import export
+
+        export(self, filepath, **kwargs)
+        if verbose:
+            print(f"Saved artifact at '{filepath}'.")
+
 
 class _OwnMetrics:
     """Inside ``evaluate``: this thread works on its own copy of the compiled

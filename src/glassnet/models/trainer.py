@@ -161,6 +161,8 @@ class Trainer(Steps):
         hooks, logs = cbs.wants_batch_hooks, {}
         self.stop_training = False
         cbs.on_train_begin()
+        # NOTE: on_train_begin may set Keras 3's model._initial_epoch (resuming)
+        initial_epoch = self.__dict__.pop("_initial_epoch", None) or initial_epoch
         for epoch in range(initial_epoch, epochs):
             batches = iterator.epoch()
             if batches is None:  # NOTE: a generator ran out (the iterator warned)

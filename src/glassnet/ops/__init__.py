@@ -11,6 +11,11 @@ of 1e4), mean_squared_error, binary_cross_entropy and categorical_cross_entropy
 (on probabilities) and weighted_sum (weights and reduces per-sample losses);
 l1_l2_penalty (a regularizer's term); batch_norm (with the batch's statistics).
 
+Keras 3's ``keras.ops`` names (``ones``, ``shape``, ``cast``, ``square``, ``mean``,
+``argmax``, ``one_hot``, ``expand_dims``, ``where``, ``norm``, ...: ``KERAS_NAMES``)
+take NumPy arrays and Tensors alike and return Tensors (``keras_core.py``,
+``keras_numpy.py``, ``keras_nn.py``; ``keras_core`` says which dtypes come back).
+
 Importing this package also gives ``Tensor`` its Python operators.
 """
 
@@ -20,6 +25,7 @@ from glassnet.autograd.tensor import Tensor
 from glassnet.ops.arithmetic import (
     Abs,
     Add,
+    Cast,
     Clip,
     Div,
     Exp,
@@ -47,7 +53,17 @@ from glassnet.ops.arithmetic import (
     sub,
     where,
 )
-from glassnet.ops.conv import Conv1D, Conv2D, ZeroPad2D, conv1d, conv2d, zero_pad2d
+from glassnet.ops.conv import (
+    Conv1D,
+    Conv2D,
+    Conv2DTranspose,
+    ZeroPad2D,
+    conv1d,
+    conv2d,
+    conv2d_transpose,
+    zero_pad2d,
+)
+from glassnet.ops.embedding import EmbeddingLookup, embedding_lookup
 from glassnet.ops.linalg import Linear, MatMul, linear, matmul
 from glassnet.ops.loss import (
     BinaryCrossentropyProbs,
@@ -87,7 +103,7 @@ from glassnet.ops.nonlinear import (
     softsign,
     tanh,
 )
-from glassnet.ops.normalization import BatchNorm, batch_norm
+from glassnet.ops.normalization import BatchNorm, LayerNorm, batch_norm, layer_norm
 from glassnet.ops.pool import (
     AvgPool2D,
     MaxPool2D,
@@ -108,7 +124,7 @@ from glassnet.ops.reduce import (
     min,
     sum,
 )
-from glassnet.ops.shape import (
+from glassnet.ops.shaping import (
     BroadcastTo,
     Concatenate,
     GetItem,
@@ -163,5 +179,16 @@ Tensor.transpose = lambda self, *axes: transpose(
 )
 Tensor.T = property(lambda self: transpose(self))
 Tensor.clip = clip
+
+# NOTE: imported last, after Tensor's operators took the primitives: where a
+# Keras name is also a primitive's (add, sum, clip, ...), glassnet.ops.<name>
+# is the Keras function, and the primitive stays in its module.
+from glassnet.ops import keras_core, keras_nn, keras_numpy  # noqa: E402
+from glassnet.ops.keras_core import *  # noqa: E402, F403
+from glassnet.ops.keras_nn import *  # noqa: E402, F403
+from glassnet.ops.keras_numpy import *  # noqa: E402, F403
+
+#: Keras's ``keras.ops`` names glassnet has.
+KERAS_NAMES = sorted([*keras_core.__all__, *keras_numpy.__all__, *keras_nn.__all__])
 
 __all__ = [name for name in dir() if not name.startswith("_")]

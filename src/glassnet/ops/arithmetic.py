@@ -188,6 +188,16 @@ class Where(Function):
         )
 
 
+class Cast(Function):
+    """y = x in another float dtype;  dy/dx = 1 (the walk casts the gradient back)."""
+
+    def forward(self, x, dtype=None):
+        return x.astype(dtype)
+
+    def backward(self, grad_output):
+        return (grad_output,)
+
+
 def add(x, y):
     return Add.apply(x, y)
 
@@ -240,6 +250,11 @@ def clip(x, low=None, high=None):
     if low is None and high is None:
         raise ValueError("clip needs low, high or both. Received: low=None, high=None")
     return Clip.apply(x, low=low, high=high)
+
+
+def cast(x, dtype):
+    """``x`` as ``dtype`` (a float dtype: the gradient flows back through it)."""
+    return Cast.apply(x, dtype=dtype)
 
 
 def where(condition, x, y):

@@ -15,19 +15,19 @@ import numpy as np
 from glassnet.autograd import Function
 from glassnet.ops import seam
 from glassnet.ops.geometry import (
+    col2im,
     conv1d_as_conv2d,
     conv1d_grads,
     conv_geometry,
+    conv_transpose_geometry,
     crop2d,
     normalize_padding,
     normalize_tuple,
-    offset_slice,
     pad2d,
+    receptive_fields,
 )
 from glassnet.ops.nonlinear import relu
 from glassnet.ops.pool import max_pool2d
-
-_sliding_window_view = np.lib.stride_tricks.sliding_window_view
 
 
 class Conv2D(Function):
@@ -50,15 +50,13 @@ class Conv2D(Function):
         pads, (ho, wo) = conv_geometry(
             x.shape, w.shape, strides, padding, dilation_rate
         )
-        (kh, kw, c, f), (sh, sw), (dh, dw) = w.shape, strides, dilation_rate
+        kh, kw, c, f = w.shape
         xp = pad2d(x, pads)
-        spans = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
-        windows = _sliding_window_view(xp, spans, axis=(1, 2))  # a view, no copy
-        fields = windows[:, ::sh, ::sw, :, ::dh, ::dw][:, :ho, :wo]  # N,Ho,Wo,C,kh,kw
+        fields = receptive_fields(xp, (kh, kw), strides, dilation_rate, (ho, wo))
         k, dtype = kh * kw * c, np.result_type(x, w, np.float32)
         cols = np.ones((x.shape[0] * ho * wo, k + (b is not None)), dtype)
         rows = np.reshape(cols[:, :k], (-1, ho, wo, kh, kw, c), copy=False)
-        rows[...] = fields.transpose(0, 1, 2, 4, 5, 3)  # im2col: the one copy
+        rows[...] = fields  # im2col: the one copy
         matrix = w.reshape(k, f)
         if b is not None:
             matrix = np.concatenate([matrix, b.reshape(1, f)]).astype(dtype)
@@ -78,11 +76,7 @@ class Conv2D(Function):
             grad_b = grad_matrix[k] if len(needs) == 3 else None
         if needs[0]:
             dcols = (g @ self.matrix[:k].T).reshape(-1, ho, wo, kh, kw, c)
-            dxp = np.zeros(self.xp_shape, dcols.dtype)
-            for i in range(kh):  # col2im: each kernel offset gives back to the
-                for j in range(kw):  # input pixels it saw
-                    at = offset_slice(i, j, (ho, wo), self.strides, self.dilations)
-                    dxp[at] += dcols[:, :, :, i, j]
+            dxp = col2im(dcols, self.xp_shape, self.strides, self.dilations)
             grad_x = crop2d(dxp, self.pads)
         return (grad_x, grad_w, grad_b)[: len(needs)]
 
@@ -111,6 +105,59 @@ class ZeroPad2D(Function):
 
     def backward(self, grad_output):
         return (crop2d(grad_output, self.pads),)
+
+
+class Conv2DTranspose(Function):
+    """y = conv2d_transpose(x, w) + b, the input-gradient of a Conv2D: pixel
+    (i, j) adds x[n, i, j] @ w[a, b].T at (s*i + d*a - top, s*j + d*b - left);
+    dL/dx = fields(g) @ W (the Conv2D of g by w), dL/dw = fields(g).T @ x,
+    dL/db = sum(g), where fields(g) are g's receptive fields (im2col) and W
+    is w as a (kh*kw*F, C) matrix.
+
+    ``x`` (N, H, W, C), ``w`` (kh, kw, F, C) (Keras's layout), ``b`` (F,) or
+    omitted; output (N, Ho, Wo, F) (:func:`conv_transpose_geometry`).
+    """
+
+    def forward(
+        self,
+        x,
+        w,
+        b=None,
+        strides=(1, 1),
+        padding="valid",
+        output_padding=None,
+        dilation_rate=(1, 1),
+    ):
+        crops, out_hw, canvas_hw = conv_transpose_geometry(
+            x.shape, w.shape, strides, padding, output_padding, dilation_rate
+        )
+        (n, h, wd, c), (kh, kw, f, _) = x.shape, w.shape
+        matrix = w.reshape(kh * kw * f, c)
+        dcols = (x.reshape(-1, c) @ matrix.T).reshape(n, h, wd, kh, kw, f)
+        canvas = col2im(dcols, (n, *canvas_hw, f), strides, dilation_rate)
+        (top, left), (ho, wo) = crops, out_hw
+        y = canvas[:, top : top + ho, left : left + wo]
+        self.x, self.matrix, self.w_shape = x, matrix, w.shape
+        self.canvas_shape, self.window = canvas.shape, (top, left, ho, wo)
+        self.strides, self.dilations = strides, dilation_rate
+        return y + b if b is not None else np.ascontiguousarray(y)
+
+    def backward(self, grad_output):
+        (n, h, wd, c), (kh, kw, f, _) = self.x.shape, self.w_shape
+        top, left, ho, wo = self.window
+        canvas = np.zeros(self.canvas_shape, grad_output.dtype)
+        canvas[:, top : top + ho, left : left + wo] = grad_output
+        fields = receptive_fields(
+            canvas, (kh, kw), self.strides, self.dilations, (h, wd)
+        )
+        cols = fields.reshape(n * h * wd, kh * kw * f)  # im2col of g: a copy
+        needs = self.needs_input_grad
+        grad_x = (cols @ self.matrix).reshape(self.x.shape) if needs[0] else None
+        grad_w = None
+        if needs[1]:
+            grad_w = (cols.T @ self.x.reshape(-1, c)).reshape(self.w_shape)
+        grad_b = grad_output.sum(axis=(0, 1, 2)) if len(needs) == 3 else None
+        return (grad_x, grad_w, grad_b)[: len(needs)]
 
 
 def conv2d(
@@ -170,6 +217,36 @@ def conv1d(
     args = (x, kernel) if bias is None else (x, kernel, bias)
     y = Conv1D.apply(*args, **settings)
     return relu(y) if activation == "relu" else y
+
+
+def conv2d_transpose(
+    x,
+    kernel,
+    bias=None,
+    strides=(1, 1),
+    padding="valid",
+    output_padding=None,
+    dilation_rate=(1, 1),
+):
+    """Transposed 2-D convolution of channels-last images (Keras's
+    ``Conv2DTranspose``): ``x`` (N, H, W, C), ``kernel`` (kh, kw, F, C),
+    ``bias`` (F,) or None; returns (N, Ho, Wo, F). ``padding`` 'valid' gives
+    ``Ho = (H - 1) * sh + max(kh_dilated, sh)``, 'same' ``Ho = H * sh``;
+    ``output_padding`` (pairs smaller than ``strides``) sets the extra rows and
+    columns instead, as in Keras."""
+    strides = normalize_tuple(strides, 2, "strides")
+    if output_padding is not None:
+        output_padding = normalize_tuple(
+            output_padding, 2, "output_padding", allow_zero=True
+        )
+    settings = dict(
+        strides=strides,
+        padding=normalize_padding(padding),
+        output_padding=output_padding,
+        dilation_rate=normalize_tuple(dilation_rate, 2, "dilation_rate"),
+    )
+    args = (x, kernel) if bias is None else (x, kernel, bias)
+    return Conv2DTranspose.apply(*args, **settings)
 
 
 def _fusable(activation):

@@ -8,17 +8,27 @@ from __future__ import annotations
 
 import numpy as np
 
+_sliding_window_view = np.lib.stride_tricks.sliding_window_view
 
-def normalize_tuple(value, n: int, name: str) -> tuple[int, ...]:
-    """``3`` -> ``(3, 3)``; checks that every entry is a positive integer."""
-    values = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
+
+def normalize_tuple(
+    value, n: int, name: str, allow_zero: bool = False
+) -> tuple[int, ...]:
+    """``3`` -> ``(3, 3)``; checks that every entry is a positive (with
+    ``allow_zero``, a non-negative) integer."""
+    lowest = 0 if allow_zero else 1
+    try:
+        values = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
+    except TypeError:
+        values = ()
     if len(values) != n or not all(
-        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= lowest
         for v in values
     ):
+        kind = "non-negative" if allow_zero else "positive"
         raise ValueError(
-            f"The `{name}` argument must be a positive integer or a tuple of {n} "
-            f"positive integers. Received: {name}={value!r}"
+            f"The `{name}` argument must be a {kind} integer or a tuple of {n} "
+            f"{kind} integers. Received: {name}={value!r}"
         )
     return tuple(int(v) for v in values)
 
@@ -47,6 +57,25 @@ def conv_output_length(length, size, padding, stride, dilation=1):
     if padding == "valid":
         return max((length - span) // stride + 1, 0)
     return -(-length // stride)
+
+
+def conv_transpose_output_length(
+    length, size, padding, output_padding, stride, dilation=1
+):
+    """Output length of a transposed convolution along one axis (``None``
+    stays ``None``), as in Keras: 'valid' gives ``(length - 1) * stride +
+    max(span, stride)``, 'same' ``length * stride``; an ``output_padding``
+    replaces the extra ``max(span, stride) - span`` (or the 'same' length by
+    ``(length - 1) * stride + span % 2 + output_padding``)."""
+    if length is None:
+        return None
+    span = (size - 1) * dilation + 1
+    if padding == "valid":
+        extra = max(span, stride) - span if output_padding is None else output_padding
+        return (length - 1) * stride + span + extra
+    if output_padding is None:
+        return length * stride
+    return (length - 1) * stride + span % 2 + output_padding
 
 
 def same_padding(length: int, size: int, stride: int, dilation: int = 1):
@@ -97,6 +126,30 @@ def offset_slice(i, j, out_hw, strides, dilations=(1, 1)):
     )
 
 
+def receptive_fields(xp, sizes, strides, dilations, out_hw):
+    """The (N, Ho, Wo, kh, kw, C) view of the padded images ``xp``: every
+    output pixel's window, the rows that im2col copies (no copy here)."""
+    (kh, kw), (sh, sw), (dh, dw) = sizes, strides, dilations
+    spans = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
+    windows = _sliding_window_view(xp, spans, axis=(1, 2))
+    fields = windows[:, ::sh, ::sw, :, ::dh, ::dw][:, : out_hw[0], : out_hw[1]]
+    return fields.transpose(0, 1, 2, 4, 5, 3)
+
+
+def col2im(dcols, shape, strides, dilations):
+    """The adjoint of :func:`receptive_fields`: an image of ``shape`` onto which
+    each kernel offset's slice of ``dcols`` (N, Ho, Wo, kh, kw, C) is added at
+    the pixels that offset saw."""
+    _, ho, wo, kh, kw, _ = dcols.shape
+    image = np.zeros(shape, dcols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            image[offset_slice(i, j, (ho, wo), strides, dilations)] += dcols[
+                :, :, :, i, j
+            ]
+    return image
+
+
 def conv_geometry(x_shape, w_shape, strides, padding, dilations):
     """``(pads, (Ho, Wo))`` of a 2-D convolution of ``x_shape`` (N, H, W, C) by
     a kernel of ``w_shape`` (kh, kw, C, F); raises when they do not fit."""
@@ -122,6 +175,45 @@ def conv_geometry(x_shape, w_shape, strides, padding, dilations):
             f"padding={padding!r}"
         )
     return pads, out_hw
+
+
+def conv_transpose_geometry(
+    x_shape, w_shape, strides, padding, output_padding, dilations
+):
+    """``(crops, out_hw, canvas_hw)`` of a transposed convolution of
+    ``x_shape`` (N, H, W, C) by a kernel of ``w_shape`` (kh, kw, F, C).
+
+    Every input pixel (i, j) adds into a canvas at (s*i + d*a, s*j + d*b); the
+    output is the canvas window of size ``out_hw`` from ``crops`` (top, left).
+    'same' crops what the convolution it inverts would have padded (TensorFlow's
+    and JAX's convention: the odd pixel at the end); the canvas is large enough
+    for the window too (a stride larger than the kernel leaves zeros).
+    """
+    if len(x_shape) != 4 or len(w_shape) != 4 or x_shape[3] != w_shape[3]:
+        raise ValueError(
+            "conv2d_transpose expects x of shape (batch, height, width, channels) "
+            "and a kernel of shape (kh, kw, filters, channels) with matching "
+            f"channels. Received: x.shape={tuple(x_shape)}, "
+            f"kernel.shape={tuple(w_shape)}"
+        )
+    output_padding = output_padding or (None, None)
+    crops, out_hw, canvas_hw = [], [], []
+    for n, k, s, d, extra in zip(
+        x_shape[1:3], w_shape[:2], strides, dilations, output_padding
+    ):
+        full = (n - 1) * s + (k - 1) * d + 1
+        out = conv_transpose_output_length(n, k, padding, extra, s, d)
+        if out <= 0:
+            raise ValueError(
+                "conv2d_transpose output would be empty. Received: "
+                f"x.shape={tuple(x_shape)}, padding={padding!r}, "
+                f"output_padding={output_padding}"
+            )
+        crop = 0 if padding == "valid" else max(full - out, 0) // 2
+        crops.append(crop)
+        out_hw.append(out)
+        canvas_hw.append(max(full, crop + out))
+    return tuple(crops), tuple(out_hw), tuple(canvas_hw)
 
 
 def conv1d_as_conv2d(x, w, strides, padding, dilation_rate):

@@ -4,9 +4,9 @@ with its relu / tanh / sigmoid in the same node)."""
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
 
 from glassnet.autograd import Function
+from glassnet.ops import _special
 
 
 class MatMul(Function):
@@ -138,7 +138,7 @@ class LinearSigmoid(Linear):
     def forward(self, x, w, b=None):
         z = super().forward(x, w, b)
         # NOTE: scipy's expit, as ops.sigmoid (never overflows; scikit-learn's).
-        self.y = expit(z, out=z)
+        self.y = _special.expit(z, out=z)
         return self.y
 
     def backward(self, grad_output):

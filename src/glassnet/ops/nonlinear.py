@@ -5,7 +5,7 @@ nonlinearity is one graph node instead of three to five, its backward reuses the
 saved output where that is cheaper (``1 - y**2``), and the fused forms are
 written so they never overflow (sigmoid via scipy's expit, silu via tanh,
 softplus and the softmaxes via max-shifting). gelu needs erf, which has no
-primitive op.
+primitive op. SciPy is imported on the first call that needs it (``_special``).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import erf, expit
 
 from glassnet.autograd import Function
+from glassnet.ops import _special
 
 
 class Tanh(Function):
@@ -36,7 +36,7 @@ class Sigmoid(Function):
         # NOTE: scipy's expit never overflows (unlike 1 / (1 + exp(-x)) for
         # x << 0) and is scikit-learn's logistic, so the MLP estimators match
         # scikit-learn bit for bit.
-        self.y = expit(x)
+        self.y = _special.expit(x)
         return self.y
 
     def backward(self, grad_output):
@@ -132,7 +132,7 @@ class GELU(Function):
             self.t = np.tanh(inner)
             self.c_prime = c * (1.0 + 3 * 0.044715 * x * x)
             return 0.5 * x * (1.0 + self.t)
-        self.cdf = 0.5 * (1.0 + erf(x / math.sqrt(2.0)))
+        self.cdf = 0.5 * (1.0 + _special.erf(x / math.sqrt(2.0)))
         return x * self.cdf
 
     def backward(self, grad_output):

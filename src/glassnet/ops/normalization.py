@@ -1,8 +1,9 @@
-"""Batch normalization with the batch's own statistics, as one fused Function.
+"""Batch and layer normalization, each as one fused Function.
 
-Composed from mean, sub, mul and sqrt it would be about ten graph nodes, each
-with its own intermediate arrays; fused, the backward is the closed form in
-``BatchNorm``'s docstring.
+Composed from mean, sub, mul and sqrt either would be about ten graph nodes,
+each with its own intermediate arrays; fused, the backward is the closed form
+in the Function's docstring. Batch normalization uses the batch's statistics
+(per feature), layer normalization each sample's (over its feature axes).
 """
 
 from __future__ import annotations
@@ -54,3 +55,42 @@ def batch_norm(x, gamma, beta, axes=(0,), epsilon=1e-3, return_moments=False):
     axes = (axes,) if isinstance(axes, int) else tuple(axes)
     y = BatchNorm.apply(x, gamma, beta, axes=axes, epsilon=epsilon, moments=moments)
     return (y, *moments) if return_moments else y
+
+
+class LayerNorm(Function):
+    """y = gamma xhat + beta, xhat = (x - mean) / sqrt(var + eps), with each
+    sample's mean and (biased) variance over ``axes``;  with gh = g gamma,
+    dL/dx = (gh - mean(gh) - xhat mean(gh xhat)) / sqrt(var + eps) (means over
+    ``axes``), dL/dgamma = g xhat, dL/dbeta = g (summed to their shapes by the
+    backward walk). ``gamma`` and ``beta`` may be None (no scale, no shift).
+    """
+
+    def forward(self, x, gamma=None, beta=None, axes=(-1,), epsilon=1e-3):
+        self.axes = axes
+        mean = x.mean(axis=axes, keepdims=True)
+        centered = x - mean
+        var = (centered * centered).mean(axis=axes, keepdims=True)
+        self.inv_std = 1.0 / np.sqrt(var + epsilon)
+        self.xhat = centered * self.inv_std
+        self.gamma = gamma
+        y = self.xhat if gamma is None else self.xhat * gamma
+        return y if beta is None else y + beta
+
+    def backward(self, grad_output):
+        g, xhat, axes = grad_output, self.xhat, self.axes
+        need_x, need_gamma, need_beta = self.needs_input_grad
+        grad_x = None
+        if need_x:
+            gh = g if self.gamma is None else g * self.gamma
+            mean_gh = gh.mean(axis=axes, keepdims=True)
+            mean_ghx = (gh * xhat).mean(axis=axes, keepdims=True)
+            grad_x = (gh - mean_gh - xhat * mean_ghx) * self.inv_std
+        return grad_x, g * xhat if need_gamma else None, g if need_beta else None
+
+
+def layer_norm(x, gamma=None, beta=None, axes=-1, epsilon=1e-3):
+    """Normalize each sample of ``x`` with its own mean and (biased) variance
+    over ``axes`` (an int or a tuple), then scale by ``gamma`` and shift by
+    ``beta`` (broadcastable to ``x``, or None)."""
+    axes = (axes,) if isinstance(axes, int) else tuple(axes)
+    return LayerNorm.apply(x, gamma, beta, axes=axes, epsilon=epsilon)

@@ -11,9 +11,12 @@ from glassnet.plot._common import integer_ticks, pyplot
 
 def history_curves(history: Any) -> dict[str, list[float]]:
     """The curves of a Keras-style ``History`` (its ``.history``), a dict of
-    lists, or a fitted scikit-learn-style MLP (``loss_curve_`` as "loss",
-    ``validation_scores_`` as "val_accuracy" for a classifier, "val_r2" for a
-    regressor)."""
+    lists, a fitted ``NeuralNetClassifier`` / ``NeuralNetRegressor`` (its
+    ``history_``), or a fitted scikit-learn-style MLP (``loss_curve_`` as
+    "loss", ``validation_scores_`` as "val_accuracy" for a classifier, "val_r2"
+    for a regressor)."""
+    if isinstance(getattr(history, "history_", None), dict):
+        return {key: list(values) for key, values in history.history_.items()}
     if hasattr(history, "get_params"):
         if getattr(history, "loss_curve_", None) is None:
             raise ValueError(
@@ -85,9 +88,11 @@ def plot_history(history: Any, keys: Any = None, *, ax: Any = None) -> list[Any]
     ----------
     history : History, dict or fitted estimator
         ``model.fit(...)``'s return value (or ``model.history``), a dict of
-        lists, or a fitted ``MLPClassifier`` / ``MLPRegressor`` (glassnet's or
-        scikit-learn's: ``loss_curve_`` and, with ``early_stopping=True``,
-        ``validation_scores_``, drawn on separate axes).
+        lists, a fitted ``NeuralNetClassifier`` / ``NeuralNetRegressor`` (its
+        ``history_``), or a fitted ``MLPClassifier`` / ``MLPRegressor``
+        (glassnet's or scikit-learn's: ``loss_curve_`` and, with
+        ``early_stopping=True``, ``validation_scores_``, drawn on separate
+        axes).
     keys : list of str, optional
         The curves to draw (default: all).
     ax : Axes or sequence of Axes, optional

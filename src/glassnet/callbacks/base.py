@@ -1,4 +1,6 @@
-"""Callbacks: code that runs at fixed points of ``fit`` / ``evaluate`` / ``predict``.
+"""The hooks, the callback list and the everyday callbacks (History,
+EarlyStopping, TerminateOnNaN, the learning-rate callbacks, CSVLogger,
+LambdaCallback); see :mod:`glassnet.callbacks`.
 
 The hooks, when they are called and their ``logs`` dicts are Keras 3's. Every
 hook gets a dict (``{}`` where Keras has nothing to say):
@@ -33,18 +35,6 @@ from typing import Any
 import numpy as np
 
 from glassnet._warnings import warn
-
-__all__ = [
-    "Callback",
-    "CallbackList",
-    "CSVLogger",
-    "EarlyStopping",
-    "History",
-    "LambdaCallback",
-    "LearningRateScheduler",
-    "ReduceLROnPlateau",
-    "TerminateOnNaN",
-]
 
 # Keras's hook names, in the order a fit / evaluate / predict meets them: they
 # drive CallbackList's dispatch, the batch-hook detection and LambdaCallback.

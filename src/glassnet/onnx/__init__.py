@@ -1,0 +1,102 @@
+"""ONNX export: glassnet models and MLP estimators as ONNX files, for any
+ONNX runtime.
+
+>>> model.export("model.onnx", format="onnx")       # Keras 3's spelling
+>>> glassnet.onnx.export(model, "model.onnx")
+>>> glassnet.onnx.export(fitted_mlp_classifier, "mlp.onnx")
+
+The graph is built with the ``onnx`` package (``pip install glassnet[onnx]``),
+written for opset 18, checked with ``onnx.checker.check_model`` (full check)
+and written atomically. The batch dimension is dynamic (``"batch"``).
+
+**Models** (Sequential, functional chains, nested ones): input ``"input"``,
+output ``"output"``, float32, with glassnet's shapes: images stay
+channels-last at both ends. ONNX's convolutions and pooling are
+channels-first, so a Transpose goes in where the layout changes (once before
+a run of convolution/pooling layers, once after it). Each layer becomes:
+
+========================== =====================================================
+glassnet layer             ONNX nodes
+========================== =====================================================
+Dense                      Gemm (2-D input) or MatMul + Add, then the activation
+Activation, activations    relu: Relu; tanh: Tanh; sigmoid: Sigmoid;
+                           softmax / log_softmax: Softmax / LogSoftmax
+                           (last axis); elu: Elu; selu: Selu; softplus:
+                           Softplus; softsign: Softsign; leaky_relu:
+                           LeakyRelu (0.2); relu6: Clip(0, 6);
+                           hard_sigmoid: HardSigmoid (1/6, 0.5); hard_silu
+                           (hard_swish): HardSwish; silu (swish): Mul(x,
+                           Sigmoid(x)); gelu: x * 0.5 * (1 + Erf(x / sqrt 2));
+                           exponential: Exp; linear: nothing
+Conv1D, Conv2D             Conv (kernel transposed to ``(out, in, *size)``;
+                           'same' pads as Keras: the odd one bottom/right;
+                           Conv1D 'causal' pads the left), then the activation
+MaxPooling2D               MaxPool
+AveragePooling2D           AveragePool, count_include_pad=0 (Keras's 'same')
+GlobalAverage/MaxPooling2D ReduceMean / ReduceMax over height and width
+Flatten                    Flatten (channels-last order, as glassnet)
+Reshape                    Reshape (batch kept)
+Dropout                    nothing (inference)
+BatchNormalization         Sub, Mul, Add with the moving statistics
+                           (inference form; glassnet's own float32 constants)
+ZeroPadding2D              Pad
+UpSampling2D               Resize (nearest, asymmetric, floor: a repeat)
+========================== =====================================================
+
+Refused with :class:`ExportError` (a ``ValueError``) naming the layer: a
+layer kind not in the table (or a subclass that overrides ``call``), an
+activation that is not glassnet's own (a user function), a subclassed model,
+a model that is not built, a model whose dtype is not float32.
+
+**Estimators**: a fitted :class:`~glassnet.sklearn.MLPRegressor` or
+:class:`~glassnet.sklearn.MLPClassifier`, named as skl2onnx names them
+(without its ZipMap): input ``"X"`` (float32, ``(batch, n_features_in_)``);
+a regressor's output ``"variable"`` (``(batch, n_outputs_)``); a
+classifier's outputs ``"label"`` (the class labels, of the dtype of
+``classes_``: int64, string, ...; for multilabel models the 0/1 indicator
+matrix) and ``"probabilities"`` (``predict_proba``). The weights are cast to
+float32, as skl2onnx does.
+
+The layer converters are a registry (:mod:`glassnet.onnx.layers`): a new
+layer is one ``@converts(Layer)`` function ``(graph, layer, *inputs) ->
+Value``; a new activation one ``@emits(function)``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from glassnet.onnx.graph import OPSET, ExportError, require_onnx
+from glassnet.onnx.layers import converts, emits
+
+__all__ = ["OPSET", "ExportError", "converts", "emits", "export"]
+
+
+def export(model_or_estimator: Any, filepath: Any = None, opset_version=None) -> Any:
+    """Export a glassnet model or a fitted MLP estimator to ONNX.
+
+    Writes ``filepath`` (atomically) when given and returns the
+    ``onnx.ModelProto``. ``opset_version`` (at least :data:`OPSET`, the
+    default) only changes the opset the file declares: the nodes are the same.
+    """
+    require_onnx()
+    opset = OPSET if opset_version is None else int(opset_version)
+    if opset < OPSET:
+        raise ValueError(
+            f"glassnet writes ONNX opset {OPSET} or later. "
+            f"Received: opset_version={opset_version!r}"
+        )
+    from glassnet.onnx.models import model_to_onnx
+    from glassnet.onnx.sklearn import estimator_to_onnx, is_estimator
+
+    if is_estimator(model_or_estimator):
+        proto = estimator_to_onnx(model_or_estimator, opset)
+    else:
+        proto = model_to_onnx(model_or_estimator, opset)
+    if filepath is not None:
+        from glassnet.saving.atomic import write_atomically
+
+        data = proto.SerializeToString()
+        write_atomically(os.fspath(filepath), lambda file: file.write(data))
+    return proto
