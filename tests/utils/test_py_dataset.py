@@ -82,3 +82,51 @@ def test_same_constructor_as_keras(keras):
     theirs = inspect.signature(keras.utils.PyDataset.__init__).parameters
     assert list(ours) == list(theirs)
     assert [p.default for p in ours.values()] == [p.default for p in theirs.values()]
+
+
+def test_fit_evaluate_and_predict_take_it():
+    from glassnet.layers import Dense, Input
+    from glassnet.models import Sequential
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 3)).astype("float32")
+    y = x @ np.array([[1.0], [2.0], [-1.0]], "float32")
+    np.random.seed(0)
+    model = Sequential([Input((3,)), Dense(1)])
+    model.compile("sgd", "mse")
+    train, val = Batches(x, y, 8), Batches(x[:16], y[:16], 8)
+    history = model.fit(train, epochs=3, validation_data=val, verbose=0)
+    assert len(history.history["val_loss"]) == 3 and train.epochs_ended == 3
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert model.predict(Batches(x, y, 16), verbose=0).shape == (40, 1)
+    np.testing.assert_allclose(
+        model.evaluate(Batches(x, y, 8), verbose=0),
+        model.evaluate(x, y, batch_size=8, verbose=0),
+        rtol=1e-6,
+    )
+
+    class Endless(PyDataset):
+        def __getitem__(self, index):
+            return train[index % len(train)]
+
+    history = model.fit(Endless(), steps_per_epoch=3, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+
+
+def test_keras_s_batch_helpers_are_here_too():
+    import glassnet.utils
+    from glassnet.models import data_adapter
+
+    assert glassnet.utils.unpack_x_y_sample_weight is (
+        data_adapter.unpack_x_y_sample_weight
+    )
+    assert glassnet.utils.pack_x_y_sample_weight(1, 2) == (1, 2)
+    keras = pytest.importorskip("keras")
+    for data in ((1,), (1, 2), [1, 2, 3], 5):
+        assert glassnet.utils.unpack_x_y_sample_weight(data) == tuple(
+            keras.utils.unpack_x_y_sample_weight(data)
+        )
+    for args in ((1,), (1, 2), (1, 2, 3), ((1, 2),)):
+        assert glassnet.utils.pack_x_y_sample_weight(*args) == (
+            keras.utils.pack_x_y_sample_weight(*args)
+        )

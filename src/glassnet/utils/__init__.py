@@ -8,8 +8,10 @@
 - :class:`PyDataset` (also ``Sequence``): the base class of a dataset of
   batches (``py_dataset``);
 - Keras's other names for things that live elsewhere in glassnet, loaded on
-  first use: ``Progbar``, ``plot_model``, ``clear_session``, and the saving
-  registry (``register_keras_serializable``, ``custom_object_scope``,
+  first use: ``Progbar``, ``plot_model``, ``clear_session``,
+  ``unpack_x_y_sample_weight`` and ``pack_x_y_sample_weight`` (the batch
+  forms a custom ``train_step`` gets), and the saving registry
+  (``register_keras_serializable``, ``custom_object_scope``,
   ``CustomObjectScope``, ``get_custom_objects``, ``get_registered_name``,
   ``get_registered_object``, ``serialize_keras_object``,
   ``deserialize_keras_object``).
@@ -32,6 +34,8 @@ _ELSEWHERE = {
     "Progbar": "glassnet.models.progress",
     "plot_model": "glassnet.plot",
     "clear_session": "glassnet.layers",
+    "pack_x_y_sample_weight": "glassnet.models.data_adapter",
+    "unpack_x_y_sample_weight": "glassnet.models.data_adapter",
     **{
         name: "glassnet.saving"
         for name in (

@@ -29,8 +29,12 @@ class PyDataset:
     attributes, as in Keras) and reads batches in order, in the calling
     thread.
 
-    Status: this round provides the class (and its iteration); ``fit``,
-    ``evaluate`` and ``predict`` accept it in a later one.
+    ``fit``, ``evaluate`` and ``predict`` take it as ``x`` (and ``fit`` as
+    ``validation_data``): each epoch is one pass over the batches, in a new
+    order with ``shuffle=True``, or ``steps_per_epoch`` of them, going on
+    where the last epoch stopped. They read it by duck typing
+    (:mod:`glassnet.models.batch_sources`), so a class with ``__getitem__``
+    and ``__len__`` and no base works too.
 
     >>> class Batches(glassnet.utils.PyDataset):
     ...     def __init__(self, x, y, batch_size, **kwargs):
