@@ -323,6 +323,12 @@ def _binary_data(n=10):
     return x, (x[:, :1] > 0).astype("float32")
 
 
+def _binary_batches(count, size=4):
+    x, y = _binary_data(count * size)
+    for i in range(count):
+        yield x[i * size : (i + 1) * size], y[i * size : (i + 1) * size]
+
+
 def _both(keras):
     """One small classifier in each library, compiled alike."""
     from glassnet.layers import Input
@@ -394,6 +400,22 @@ def _calls(keras, run):
             lambda m, cb: m.predict(
                 _binary_data()[0], batch_size=4, callbacks=[cb], verbose=0
             ),
+        ),
+        (
+            "fit on a generator, steps_per_epoch, validation generator",
+            lambda m, cb: m.fit(
+                _binary_batches(6),
+                steps_per_epoch=2,
+                epochs=2,
+                validation_data=_binary_batches(6),
+                validation_steps=2,
+                callbacks=[cb],
+                verbose=0,
+            ),
+        ),
+        (
+            "evaluate on a generator",
+            lambda m, cb: m.evaluate(_binary_batches(3), callbacks=[cb], verbose=0),
         ),
         (
             "a single callback, not in a list",
