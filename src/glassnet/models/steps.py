@@ -35,6 +35,7 @@ model without a custom step pays nothing for the possibility.
 
 from __future__ import annotations
 
+import functools
 from math import isfinite
 from typing import Any
 
@@ -283,6 +284,11 @@ class _BuiltinSteps:
         self.update = self.metrics.update if self.metrics else None
         self.step = model._train_step if training else model._test_step
         self.params = model.trainable_weights if training else None
+        # NOTE: the model's write lock taken here, around the plain step, is
+        # what Model._train_step does: one call fewer per step
+        self.lock = getattr(model, "_lock", None)
+        if training and self.lock is not None:
+            self.step = functools.partial(Steps._train_step, model)
 
     def reset(self) -> None:
         self.total, self.seen = 0.0, 0
@@ -309,7 +315,15 @@ class _BuiltinSteps:
 # one more method call per step is what the seed model's 22,000 steps feel.
 class _BuiltinTrain(_BuiltinSteps):
     def __call__(self, batch: Batch) -> bool:
-        value, y_pred = self.step(batch, self.params)
+        lock = self.lock
+        if lock is None:
+            value, y_pred = self.step(batch, self.params)
+        else:
+            lock.acquire_write()
+            try:
+                value, y_pred = self.step(batch, self.params)
+            finally:
+                lock.release_write()
         if not isfinite(value):
             self.total, self.seen = value, 1
             return False
