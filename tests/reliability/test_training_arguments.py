@@ -570,7 +570,72 @@ SINGLE_BATCH = [
     ),
 ]
 
-CASES = FIT + EVALUATE + PREDICT + SINGLE_BATCH
+
+def _batches(x=X, y=Y, size=5, *rest):
+    """A generator of (x, y, *rest) batches."""
+    for lo in range(0, len(x), size):
+        yield (x[lo : lo + size], y[lo : lo + size], *(r[lo : lo + size] for r in rest))
+
+
+class _Dataset:
+    """A PyDataset of ``count`` batches of X, Y (duck-typed)."""
+
+    def __init__(self, count=4):
+        self.count = count
+
+    def __len__(self):
+        return self.count
+
+    def __getitem__(self, index):
+        return X[index * 5 : index * 5 + 5], Y[index * 5 : index * 5 + 5]
+
+
+BATCHES = [
+    # --- generators and PyDatasets: what their batches hold is not given again ---
+    case("fit(_batches(), Y)", ValueError, r"`x` as a generator, `y` should not"),
+    case(
+        "fit(_Dataset(), sample_weight=SW)",
+        ValueError,
+        r"`x` as a PyDataset, `sample_weight` should not be passed",
+    ),
+    case(
+        "fit(_batches(), batch_size=5)",
+        ValueError,
+        r"`batch_size` argument must not be specified.*batch_size=5",
+    ),
+    case("fit(_batches(), validation_split=0.5)", ValueError, r"cannot be split"),
+    case("fit(iter(()))", ValueError, r"The generator gave no batch"),
+    case("fit(_Dataset(0))", ValueError, r"The PyDataset gave no batch"),
+    case(
+        "fit(_batches(X, Y, 5, SW, SW))",
+        ValueError,
+        r"Batch 0 of the generator: .*\(x, y, sample_weight\).*4 items",
+    ),
+    case(
+        "fit(_batches(X[:, :2]))",
+        ValueError,
+        r"Batch 0 of the generator: Input of layer .*found shape=\(5, 2\)",
+    ),
+    case(
+        "fit(_batches(X, Y[:, :2]))",
+        ValueError,
+        r"Batch 0 of the generator: Target y of shape \(5, 2\)",
+    ),
+    case(
+        "fit(X, Y, validation_data=_batches(X, Y[:, :1]))",
+        ValueError,
+        r"validation_data: Batch 0 of the generator: Target y of shape \(5, 1\)",
+    ),
+    case("evaluate(_Dataset(), Y)", ValueError, r"`y` should not be passed"),
+    case(
+        "predict(_batches(), batch_size=4)",
+        ValueError,
+        r"`batch_size` argument must not be specified",
+    ),
+    case("predict(_batches(X + 1j))", TypeError, r"Batch 0 of the generator: `x` is"),
+]
+
+CASES = FIT + EVALUATE + PREDICT + SINGLE_BATCH + BATCHES
 
 
 @pytest.mark.parametrize("call, model, error, pattern", CASES)
