@@ -309,7 +309,8 @@ def test_compute_loss_and_its_gradients_are_keras_s(keras, torch):
 
 def test_apply_skips_none_gradients_as_keras_does(keras, torch):
     ours = [Tensor(np.ones(2, "float32")), Tensor(np.ones(2, "float32"))]
-    theirs = [keras.Variable(np.ones(2, "float32")) for _ in range(2)]
+    # NOTE: named, so that Keras's global counter of default names stays put
+    theirs = [keras.Variable(np.ones(2, "float32"), name=f"v{i}") for i in range(2)]
     grad = np.full(2, 0.5, "float32")
     opt, kopt = optimizers.SGD(0.1), keras.optimizers.SGD(0.1)
     with pytest.warns(UserWarning, match="Gradients do not exist"):
@@ -470,7 +471,7 @@ def test_compute_loss_without_a_loss_says_so():
     model.compile("sgd")
     with pytest.raises(ValueError, match="No loss to compute"):
         model.compute_loss(y=Y, y_pred=model(X))
-    with pytest.raises(ValueError, match="compiled without a loss"):
+    with pytest.raises(ValueError, match="No loss to compute|compiled without a loss"):
         model.fit(X, Y, verbose=0)
     own = _regressor(OwnLossModel)
     own.compile(optimizers.SGD(0.05))

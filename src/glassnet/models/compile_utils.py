@@ -273,7 +273,7 @@ class CompileMetrics:
         ]
 
     def reset(self) -> None:
-        for slot in self.slots:
+        for slot in self.slots or ():  # NOTE: unbuilt when no targets came
             slot.reset()
 
     def update(self, y_true: np.ndarray, y_pred: np.ndarray) -> None:
