@@ -313,8 +313,9 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             more, one 'sigmoid' unit per label for a multilabel target. Its
             weights are copied.
         classes : array-like of shape (n_classes,)
-            The class labels, in the order of the model's outputs
-            (``range(n_labels)`` for a multilabel model).
+            The class labels; the model's outputs are taken to be in their
+            sorted order, that of ``classes_`` (``range(n_labels)`` for a
+            multilabel model).
         {from_model_params}
 
         Returns

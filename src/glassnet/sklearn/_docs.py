@@ -115,8 +115,11 @@ EXTRA_PARAMETERS = """\
         with a validation set (``early_stopping=True``) also ``"val_loss"``
         (the last of ``validation_loss_curve_``) and ``"val_score"`` (of
         ``validation_scores_``). ``epoch`` counts from 0 in each call.
-        During the fit a callback's ``self.model`` is the estimator (set back
-        to None afterwards, so the callbacks do not keep it);
+        The callbacks are used as given and keep their state, as in Keras
+        (``EarlyStopping.stopped_epoch`` is read from the object passed in);
+        ``clone`` (as in ``GridSearchCV``) gives each clone copies. During
+        the fit a callback's ``self.model`` is the estimator (set back to None
+        afterwards, so the callbacks do not keep it);
         ``self.model.stop_training = True`` ends the fit after that epoch (or
         batch), ``get_weights`` / ``set_weights`` read and write the weights
         (``EarlyStopping(restore_best_weights=True)`` works).
