@@ -550,8 +550,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
     @property
     def stop_training(self) -> bool:
-        """A callback sets ``self.model.stop_training = True`` to end ``fit``
-        after the current batch's epoch (Keras's flag)."""
+        """Keras's flag: a callback sets ``self.model.stop_training = True``
+        to end ``fit``, which reads it after each epoch's callbacks (and
+        after each batch's, where a callback has batch hooks)."""
         return vars(self).get("_stop_training", False)
 
     @stop_training.setter

@@ -60,7 +60,8 @@ PARAMETERS = """\
         weights are kept unless ``restore_best_weights=False`` ('sgd',
         'adam'). The held-out set's loss and score are recorded every epoch
         (``validation_loss_curve_``, ``validation_scores_``): to watch them
-        without stopping, set ``n_iter_no_change=np.inf``.
+        without stopping, set ``n_iter_no_change=np.inf`` (and
+        ``restore_best_weights=False`` to keep the last weights).
     validation_fraction : float, default=0.1
         Fraction of the data held out for early stopping, in [0, 1); the only
         validation split there is.
