@@ -110,17 +110,29 @@ class BatchNormalization(Layer):
         )
         if self.scale:
             self.gamma = self.add_weight(
-                "gamma", shape, self.gamma_initializer, self.gamma_regularizer
+                name="gamma",
+                shape=shape,
+                initializer=self.gamma_initializer,
+                regularizer=self.gamma_regularizer,
             )
         if self.center:
             self.beta = self.add_weight(
-                "beta", shape, self.beta_initializer, self.beta_regularizer
+                name="beta",
+                shape=shape,
+                initializer=self.beta_initializer,
+                regularizer=self.beta_regularizer,
             )
         self.moving_mean = self.add_weight(
-            "moving_mean", shape, self.moving_mean_initializer, trainable=False
+            name="moving_mean",
+            shape=shape,
+            initializer=self.moving_mean_initializer,
+            trainable=False,
         )
         self.moving_variance = self.add_weight(
-            "moving_variance", shape, self.moving_variance_initializer, trainable=False
+            name="moving_variance",
+            shape=shape,
+            initializer=self.moving_variance_initializer,
+            trainable=False,
         )
 
     def check_input_shape(self, shape):

@@ -21,6 +21,7 @@ import numpy as np
 from glassnet import losses
 from glassnet import metrics as metrics_module
 from glassnet.autograd import Tensor, no_grad
+from glassnet.layers.call_context import losses_added
 
 
 def name_of(obj: Any) -> str:
@@ -68,25 +69,19 @@ class CompileLoss:
 
     def build(self, model: Any) -> None:
         """Ready for a fit / evaluate of ``model``: how the loss reduces, and
-        whether its layers add penalties."""
-        if self.fn is None:
-            raise ValueError(
-                "The model was compiled without a loss. "
-                "Pass one to compile(), e.g. loss='mse'. Received: loss=None"
-            )
+        whether its weights have regularization penalties."""
         reduction = getattr(self.fn, "reduction", None)
         if reduction is not None and not hasattr(self.fn, "call"):
             reduction = "object"  # a Loss-like object: only its __call__ is known
         self.reduction = reduction
         self._seeds = {}
-        self.regularized = any(
-            layer._regularizers or layer.activity_regularizer is not None
-            for layer in model._layers
-        )
+        self.regularized = any(layer._regularizers for layer in model._flatten_layers())
 
     def penalties(self, model: Any) -> Sequence[Tensor]:
-        """The regularization losses of the forward pass just run (scalars)."""
-        return model.losses if self.regularized else ()
+        """The model's losses after the forward pass just run (scalars): what
+        its layers added (``add_loss``, activity penalties) and the weights'
+        regularization penalties."""
+        return model.losses if self.regularized or losses_added() else ()
 
     def __call__(
         self,
@@ -97,8 +92,15 @@ class CompileLoss:
     ) -> tuple[Tensor, np.ndarray | None, float]:
         """``(root, seed, value)`` for one batch: ``y_true`` ``(batch, ...)``,
         ``y_pred`` the model's output Tensor, ``sample_weight`` ``(batch,)`` or
-        None, ``penalties`` scalar Tensors added to ``value``."""
+        None, ``penalties`` scalar Tensors added to ``value``. Compiled
+        without a loss, the penalties are the whole loss: ``root`` is None."""
         fn, reduction, sw = self.fn, self.reduction, sample_weight
+        if fn is None:
+            if not penalties:
+                raise ValueError(
+                    "No loss to compute. Provide a `loss` argument in `compile()`."
+                )
+            return None, None, sum(float(penalty.data) for penalty in penalties)
         if reduction is None:
             values = fn(y_true, y_pred)
         elif reduction in ("sum_over_batch_size", "mean", "sum"):

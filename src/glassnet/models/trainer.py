@@ -102,7 +102,7 @@ class Trainer:
     def _metrics_for(self, y: np.ndarray) -> CompileMetrics:
         """The compiled metrics, resolved against the first targets seen."""
         if not self._compile_metrics.built:
-            self._compile_metrics.build(self.loss, y.shape, self.output_shape)
+            self._compile_metrics.build(self.loss, np.shape(y), self.output_shape)
         return self._compile_metrics
 
     # --- data ---------------------------------------------------------------------
@@ -121,6 +121,8 @@ class Trainer:
     def _as_arrays(self, x, y, sample_weight=None, class_weight=None) -> Batch:
         """``(x, y, sample_weight)`` checked against each other and the model."""
         x, targets = self._as_x(x, allow_empty=False), self._compile_loss.targets
+        if y is None and self._compile_loss.fn is None:  # the model's own losses
+            return x, None, None
         y = data_adapter.standardize_y(
             y, len(x), self.output_shape, self._dtype, targets
         )
@@ -136,12 +138,13 @@ class Trainer:
         x, y, sample_weight = batch
         loss = self._compile_loss
         with kernel_scope():
-            y_pred = self.call(Tensor(x), True)
+            y_pred = self._forward(x, True)
             penalties = loss.penalties(self)
             root, seed, value = loss(y, y_pred, sample_weight, penalties)
             if not isfinite(value):
                 return value, y_pred.data
-            root.backward(seed)
+            if root is not None:  # None: no compiled loss, the model's own only
+                root.backward(seed)
             for penalty in penalties:
                 if penalty.requires_grad:
                     penalty.backward()
@@ -155,13 +158,13 @@ class Trainer:
         x, y, sample_weight = batch
         loss = self._compile_loss
         with kernel_scope():
-            y_pred = self.call(Tensor(x), False)
+            y_pred = self._forward(x, False)
             value = loss(y, y_pred, sample_weight, loss.penalties(self))[2]
         return value, y_pred.data
 
     def _predict_step(self, x: np.ndarray) -> np.ndarray:
         with kernel_scope():
-            return self.call(Tensor(x), False).data
+            return self._forward(x, False).data
 
     def _logs(self, loss_total: float, count: int, prefix: str = "") -> dict:
         logs = {prefix + "loss": loss_total / count if count else float("nan")}
