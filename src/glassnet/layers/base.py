@@ -486,8 +486,12 @@ class Layer:
         are not built by running ``call`` once on zeros (as Keras traces it),
         except within the layer's first call, which builds them itself.
         """
-        if CONTEXT.state.eager is self or input_shape is None:
-            return
+        if CONTEXT.state.eager is not self and input_shape is not None:
+            self._build_sublayers(input_shape)
+
+    def _build_sublayers(self, input_shape: Any) -> None:
+        """Run ``call`` once on zeros if some sublayers are not built yet (a
+        build that did not build them), so every weight exists."""
         if any(not layer.built for layer in self._sublayers()):
             self._probe(input_shape)
 
@@ -539,6 +543,8 @@ class Layer:
             with BUILD_LOCK:
                 if not self.built:
                     self.build(shape)
+                    if CONTEXT.state.eager is not self and shape is not None:
+                        self._build_sublayers(shape)
                     return
         if is_single_shape(shape):
             self.check_input_shape(shape)

@@ -292,8 +292,12 @@ class Model(Trainer, Layer):
         return x
 
     def _forward(self, x: np.ndarray, training: bool) -> Any:
-        """``self(x, training=training)`` in the trainer's steps, whose caller
-        has checked ``x``, built the model and holds its lock."""
+        """The trainer's steps' call, as Keras 3's: ``self(x, training=...)``
+        if ``call`` declares ``training``, else ``self(x)`` (its layers then
+        use their own defaults). The caller has checked ``x``, built the model
+        and holds its lock."""
+        if not self._call_signature.training:
+            training = UNSET
         return self._run(Tensor(x), (), {}, training)
 
     # --- threads: one training step at a time, predictions between steps --------
