@@ -342,6 +342,16 @@ def test_registered_subclassed_layers_round_trip_through_keras_files(tmp_path):
     )
 
 
+def test_a_partly_frozen_layer_saves_its_weights_in_order(tmp_path):
+    model = Sequential([gl.Input((3,)), Residual()])
+    model.layers[0].inner.trainable = False  # clears requires_grad, not the order
+    model.save_weights(tmp_path / "frozen.weights.h5")
+    fresh = Sequential([gl.Input((3,)), Residual()])
+    fresh.load_weights(tmp_path / "frozen.weights.h5")
+    for a, b in zip(fresh.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_frozen_sublayer_keeps_its_weights_in_fit():
     model = mlp_class(OURS)()
     x, y = _data()
