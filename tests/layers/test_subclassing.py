@@ -389,6 +389,16 @@ def test_layers_appended_to_a_list_later_and_shared_layers_are_tracked_once():
     assert len(layer.weights) == 4
 
 
+def test_add_weight_before_the_base_init_says_what_is_missing():
+    class Early(gl.Layer):
+        def __init__(self):
+            self.w = self.add_weight(shape=(2,))
+            super().__init__()
+
+    with pytest.raises(RuntimeError, match="forgot to call `super"):
+        Early()
+
+
 def test_weights_set_as_attributes_are_tracked():
     class Affine(gl.Layer):
         def __init__(self):

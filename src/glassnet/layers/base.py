@@ -435,7 +435,8 @@ class Layer:
         tuples and dicts (Keras's ``_layers``), in the order they were set."""
         found: list[Layer] = []
         seen: set[int] = set()
-        for name in getattr(self, "_tracked_names", ()):
+        # NOTE: a snapshot: another thread may set an attribute meanwhile
+        for name in tuple(getattr(self, "_tracked_names", ())):
             _find_layers(getattr(self, name, None), self, found, seen)
         return found
 
@@ -767,6 +768,11 @@ class Layer:
         initializer, dtype)``; the others by keyword. ``autocast`` and
         ``aggregation`` change nothing in glassnet (one device, one dtype).
         """
+        if getattr(self, "_weights", None) is None:
+            raise RuntimeError(
+                "You forgot to call `super().__init__()` in the `__init__()` "
+                f"method of {type(self).__name__}. Go add it!"
+            )
         if args:
             shape, initializer, dtype = _positional_weight_arguments(
                 args, shape, initializer, dtype
