@@ -20,7 +20,9 @@ import numpy as np
 
 from glassnet import losses
 from glassnet import metrics as metrics_module
+from glassnet._warnings import warn
 from glassnet.autograd import Tensor, no_grad
+from glassnet.layers.call_context import losses_added
 
 
 def name_of(obj: Any) -> str:
@@ -68,29 +70,23 @@ class CompileLoss:
 
     def build(self, model: Any) -> None:
         """Ready for a fit / evaluate of ``model``: how the loss reduces, and
-        whether its layers add penalties."""
-        if self.fn is None:
-            raise ValueError(
-                "The model was compiled without a loss. "
-                "Pass one to compile(), e.g. loss='mse'. Received: loss=None"
-            )
+        whether its weights have regularization penalties."""
         reduction = getattr(self.fn, "reduction", None)
         if reduction is not None and not hasattr(self.fn, "call"):
             reduction = "object"  # a Loss-like object: only its __call__ is known
         self.reduction = reduction
         self._seeds = {}
-        self.regularized = any(
-            layer._regularizers or layer.activity_regularizer is not None
-            for layer in model._layers
-        )
+        self.regularized = any(layer._regularizers for layer in model._flatten_layers())
 
     def __getstate__(self) -> dict[str, Any]:
         # NOTE: the gradient seeds are a cache per batch size, made again on use.
         return {**self.__dict__, "_seeds": {}}
 
     def penalties(self, model: Any) -> Sequence[Tensor]:
-        """The regularization losses of the forward pass just run (scalars)."""
-        return model.losses if self.regularized else ()
+        """The model's losses after the forward pass just run (scalars): what
+        its layers added (``add_loss``, activity penalties) and the weights'
+        regularization penalties."""
+        return model.losses if self.regularized or losses_added() else ()
 
     def __call__(
         self,
@@ -101,8 +97,15 @@ class CompileLoss:
     ) -> tuple[Tensor, np.ndarray | None, float]:
         """``(root, seed, value)`` for one batch: ``y_true`` ``(batch, ...)``,
         ``y_pred`` the model's output Tensor, ``sample_weight`` ``(batch,)`` or
-        None, ``penalties`` scalar Tensors added to ``value``."""
+        None, ``penalties`` scalar Tensors added to ``value``. Compiled
+        without a loss, the penalties are the whole loss: ``root`` is None."""
         fn, reduction, sw = self.fn, self.reduction, sample_weight
+        if fn is None:
+            if not penalties:
+                raise ValueError(
+                    "No loss to compute. Provide a `loss` argument in `compile()`."
+                )
+            return None, None, sum(float(penalty.data) for penalty in penalties)
         if reduction is None:
             values = fn(y_true, y_pred)
         elif reduction in ("sum_over_batch_size", "mean", "sum"):
@@ -250,3 +253,21 @@ class CompileMetrics:
     def result(self, prefix: str = "") -> dict[str, float]:
         """``{prefix + name: value}`` in the order given to ``compile``."""
         return {prefix + slot.name: slot.result() for slot in self.slots or ()}
+
+
+def logs_as_result(logs: dict[str, float], return_dict: bool) -> Any:
+    """Keras's return value: the logs, the loss alone, or ``[loss, *metrics]``."""
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def warn_not_finite(value: float, where: str) -> None:
+    """The one warning for a NaN or infinite training loss (the step that
+    produced it left the weights alone)."""
+    warn(
+        f"{where}: the loss is {value}; training stopped before this batch changed "
+        "the weights. Try a lower learning rate, scaled inputs, or check the data.",
+        RuntimeWarning,
+    )

@@ -21,33 +21,19 @@ from typing import Any
 import numpy as np
 
 from glassnet import optimizers
-from glassnet._warnings import warn
 from glassnet.autograd import Tensor, no_grad
 from glassnet.callbacks import Callback, CallbackList, History
 from glassnet.models import data_adapter
 from glassnet.models.arguments import checked
-from glassnet.models.compile_utils import CompileLoss, CompileMetrics
+from glassnet.models.compile_utils import (
+    CompileLoss,
+    CompileMetrics,
+    logs_as_result,
+    warn_not_finite,
+)
 from glassnet.models.data_adapter import Batch, EpochIterator
 from glassnet.models.progress import callback_list
 from glassnet.runtime import kernel_scope
-
-
-def _as_result(logs: dict[str, float], return_dict: bool) -> Any:
-    """Keras's return value: the logs, the loss alone, or ``[loss, *metrics]``."""
-    if return_dict:
-        return logs
-    values = list(logs.values())
-    return values[0] if len(values) == 1 else values
-
-
-def _warn_not_finite(value: float, where: str) -> None:
-    """The one warning for a NaN or infinite training loss (the step that
-    produced it left the weights alone)."""
-    warn(
-        f"{where}: the loss is {value}; training stopped before this batch changed "
-        "the weights. Try a lower learning rate, scaled inputs, or check the data.",
-        RuntimeWarning,
-    )
 
 
 class Trainer:
@@ -102,7 +88,7 @@ class Trainer:
     def _metrics_for(self, y: np.ndarray) -> CompileMetrics:
         """The compiled metrics, resolved against the first targets seen."""
         if not self._compile_metrics.built:
-            self._compile_metrics.build(self.loss, y.shape, self.output_shape)
+            self._compile_metrics.build(self.loss, np.shape(y), self.output_shape)
         return self._compile_metrics
 
     # --- data ---------------------------------------------------------------------
@@ -121,6 +107,8 @@ class Trainer:
     def _as_arrays(self, x, y, sample_weight=None, class_weight=None) -> Batch:
         """``(x, y, sample_weight)`` checked against each other and the model."""
         x, targets = self._as_x(x, allow_empty=False), self._compile_loss.targets
+        if y is None and self._compile_loss.fn is None:  # the model's own losses
+            return x, None, None
         y = data_adapter.standardize_y(
             y, len(x), self.output_shape, self._dtype, targets
         )
@@ -136,12 +124,13 @@ class Trainer:
         x, y, sample_weight = batch
         loss = self._compile_loss
         with kernel_scope():
-            y_pred = self.call(Tensor(x), True)
+            y_pred = self._forward(x, True)
             penalties = loss.penalties(self)
             root, seed, value = loss(y, y_pred, sample_weight, penalties)
             if not isfinite(value):
                 return value, y_pred.data
-            root.backward(seed)
+            if root is not None:  # None: no compiled loss, the model's own only
+                root.backward(seed)
             for penalty in penalties:
                 if penalty.requires_grad:
                     penalty.backward()
@@ -155,13 +144,13 @@ class Trainer:
         x, y, sample_weight = batch
         loss = self._compile_loss
         with kernel_scope():
-            y_pred = self.call(Tensor(x), False)
+            y_pred = self._forward(x, False)
             value = loss(y, y_pred, sample_weight, loss.penalties(self))[2]
         return value, y_pred.data
 
     def _predict_step(self, x: np.ndarray) -> np.ndarray:
         with kernel_scope():
-            return self.call(Tensor(x), False).data
+            return self._forward(x, False).data
 
     def _logs(self, loss_total: float, count: int, prefix: str = "") -> dict:
         logs = {prefix + "loss": loss_total / count if count else float("nan")}
@@ -226,7 +215,7 @@ class Trainer:
                     cbs.on_train_batch_begin(step)
                 value, y_pred = self._train_step(batch, params)
                 if not isfinite(value):
-                    _warn_not_finite(value, f"Epoch {epoch + 1}, batch {step}")
+                    warn_not_finite(value, f"Epoch {epoch + 1}, batch {step}")
                     self.stop_training = True
                     total, seen = value, 1
                     break
@@ -291,7 +280,7 @@ class Trainer:
         batch_cbs = cbs if cbs.wants_batch_hooks else None
         logs = self._test_loop(iterator, cbs=batch_cbs)
         cbs.on_test_end(logs)
-        return _as_result(logs, return_dict)
+        return logs_as_result(logs, return_dict)
 
     @checked
     def predict(
@@ -336,9 +325,9 @@ class Trainer:
         metrics.reset()
         value, y_pred = self._train_step(batch, self.trainable_weights)
         if not isfinite(value):
-            _warn_not_finite(value, "train_on_batch")
+            warn_not_finite(value, "train_on_batch")
         metrics.update(batch[1], y_pred)
-        return _as_result(self._logs(value, 1), return_dict)
+        return logs_as_result(self._logs(value, 1), return_dict)
 
     @checked
     def test_on_batch(
@@ -349,7 +338,7 @@ class Trainer:
         data = self._as_arrays(x, y, sample_weight)
         self._metrics_for(data[1])
         iterator = EpochIterator(*data, batch_size=len(data[0]))
-        return _as_result(self._test_loop(iterator), return_dict)
+        return logs_as_result(self._test_loop(iterator), return_dict)
 
     @checked
     def predict_on_batch(self, x: Any) -> np.ndarray:
