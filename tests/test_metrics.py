@@ -154,3 +154,144 @@ def test_get_and_config():
     assert metrics.serialize(metrics.mae) == "mean_absolute_error"
     with pytest.raises(ValueError, match="Valid names are: .*binary_accuracy"):
         metrics.get("binary_acc")
+
+
+# --- Metric subclasses with state in variables (Keras 3's add_variable) ------------
+class TruePositives(metrics.Metric):
+    """Written as the Keras guide writes its custom metric, on NumPy."""
+
+    def __init__(self, name="binary_true_positives", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.true_positives = self.add_variable(
+            shape=(), initializer="zeros", name="true_positives"
+        )
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        hits = (np.asarray(y_true) >= 0.5) & (np.asarray(y_pred) >= 0.5)
+        values = hits.astype(self.dtype)
+        if sample_weight is not None:
+            values = values * np.broadcast_to(
+                np.asarray(sample_weight, self.dtype).reshape(-1, 1), values.shape
+            )
+        self.true_positives.assign_add(values.sum())
+
+    def result(self):
+        return self.true_positives
+
+    def reset_state(self):
+        self.true_positives.assign(0.0)
+
+
+def _keras_true_positives(keras):
+    ops = keras.ops
+
+    class KerasTruePositives(keras.metrics.Metric):
+        def __init__(self, name="binary_true_positives", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.true_positives = self.add_variable(
+                shape=(), initializer="zeros", name="true_positives"
+            )
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            hits = ops.logical_and(y_true >= 0.5, y_pred >= 0.5)
+            values = ops.cast(hits, self.dtype)
+            if sample_weight is not None:
+                weight = ops.reshape(ops.cast(sample_weight, self.dtype), (-1, 1))
+                values = values * ops.broadcast_to(weight, ops.shape(values))
+            self.true_positives.assign_add(ops.sum(values))
+
+        def result(self):
+            return self.true_positives
+
+        def reset_state(self):
+            self.true_positives.assign(0.0)
+
+    return KerasTruePositives()
+
+
+def test_a_metric_keeps_its_state_in_variables():
+    metric = TruePositives()
+    assert metric.variables == [metric.true_positives]
+    assert metric.true_positives.name == "binary_true_positives/true_positives"
+    assert metric.dtype == "float32" and metric.true_positives.dtype == np.float32
+    metric.update_state(BINARY, SCORES)
+    expected = float(((BINARY >= 0.5) & (SCORES >= 0.5)).sum())
+    assert float(metric.result()) == expected
+    metric.update_state(BINARY[:4], SCORES[:4], sample_weight=np.full(4, 2.0))
+    hits = ((BINARY[:4] >= 0.5) & (SCORES[:4] >= 0.5)).sum()
+    assert float(metric.result().numpy()) == expected + 2 * hits
+    metric.reset_state()
+    assert float(metric.result()) == 0.0
+
+    # the Keras wording for a subclass that forgot the base class's __init__
+    class Forgot(metrics.Metric):
+        def __init__(self):
+            self.count = self.add_variable(shape=())
+
+    with pytest.raises(RuntimeError, match="forgot to call `super"):
+        Forgot()
+
+
+def test_the_default_reset_and_automatic_names_equal_keras():
+    keras = _keras()
+
+    def make(base):
+        class Counts(base):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.v = self.add_variable(shape=(2,), initializer="ones", name="v")
+                self.u = self.add_variable(shape=(), initializer="zeros")
+                self.w = self.add_variable(shape=(), initializer="zeros")
+                self.inner = (
+                    metrics if base is metrics.Metric else keras.metrics
+                ).Sum()
+
+            def update_state(self, values):
+                self.u.assign_add(np.float32(1.0))
+                self.w.assign_sub(np.float32(1.0))
+
+            def result(self):
+                return self.v
+
+        return Counts()
+
+    ours, theirs = make(metrics.Metric), make(keras.metrics.Metric)
+    assert [v.name for v in ours.variables] == [v.path for v in theirs.variables]
+    for metric in (ours, theirs):
+        metric.update_state(None)
+        metric.reset_state()  # Keras resets every variable to zeros
+    for a, b in zip(ours.variables, theirs.variables):
+        np.testing.assert_array_equal(a.numpy(), keras.ops.convert_to_numpy(b))
+    assert [v.name for v in metrics.Mean().variables] == [
+        v.path for v in keras.metrics.Mean().variables
+    ]
+
+
+def test_a_custom_metric_in_compile_reports_what_keras_reports():
+    keras = _keras()
+    from glassnet import layers, models, optimizers
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((24, 3)).astype(np.float32)
+    y = (x.sum(axis=1, keepdims=True) > 0).astype(np.float32)
+    ours = models.Sequential(
+        [layers.Input((3,)), layers.Dense(1, activation="sigmoid")]
+    )
+    theirs = keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")]
+    )
+    theirs.set_weights(ours.get_weights())
+    ours.compile(optimizers.SGD(0.5), "binary_crossentropy", metrics=[TruePositives()])
+    theirs.compile(
+        keras.optimizers.SGD(0.5),
+        "binary_crossentropy",
+        metrics=[_keras_true_positives(keras)],
+    )
+    kwargs = dict(epochs=3, batch_size=5, shuffle=False, verbose=0)
+    got = ours.fit(x, y, **kwargs).history
+    want = theirs.fit(x, y, **kwargs).history
+    assert got["binary_true_positives"] == want["binary_true_positives"]
+    np.testing.assert_allclose(got["loss"], want["loss"], rtol=1e-5)
+    result = ours.evaluate(x, y, verbose=0, return_dict=True)
+    expected = theirs.evaluate(x, y, verbose=0, return_dict=True)
+    assert result["binary_true_positives"] == expected["binary_true_positives"]

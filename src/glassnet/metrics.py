@@ -3,7 +3,9 @@
 A metric *function* maps ``(y_true, y_pred)`` (arrays or Tensors) to one NumPy
 value per sample, like a loss function but outside the graph. A :class:`Metric`
 accumulates over batches: ``update_state(y_true, y_pred, sample_weight=None)``,
-``result()`` (a Python float), ``reset_state()`` -- what a fit loop reports.
+``result()``, ``reset_state()`` -- what a fit loop reports. As in Keras 3, its
+state lives in variables made by ``add_variable`` (Tensors with ``assign``,
+``assign_add``, ``assign_sub`` and ``numpy()``), listed by ``variables``.
 
 ``"accuracy"`` means binary, categorical or sparse categorical accuracy depending
 on the loss and the shapes; :func:`resolve_accuracy` makes that choice as Keras
@@ -12,12 +14,20 @@ does.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from glassnet._registry import Registry, snake_case, without_keras_only
+from glassnet import initializers
+from glassnet._registry import (
+    Registry,
+    dtype_policy_name,
+    snake_case,
+    without_keras_only,
+)
+from glassnet.autograd import Tensor
 
 _registry = Registry("metric", module="keras.metrics")
 
@@ -152,24 +162,90 @@ def accuracy(y_true: Any, y_pred: Any) -> np.ndarray:
 # --- stateful metrics -------------------------------------------------------------
 
 
+def _auto_names() -> Any:
+    yield "variable"
+    yield from (f"variable_{i}" for i in itertools.count(1))
+
+
 class Metric:
-    """Base of stateful metrics: ``update_state``, ``result``, ``reset_state``."""
+    """Base of stateful metrics (Keras 3's ``keras.metrics.Metric``).
+
+    A subclass makes its state in ``__init__``, after ``super().__init__()``,
+    with :meth:`add_variable`; ``update_state`` changes it with the variables'
+    ``assign`` / ``assign_add`` / ``assign_sub``, and ``result()`` reads it.
+    ``reset_state()`` sets every variable to zeros (Keras's default; override
+    it for other starting values).
+
+    >>> class Positives(Metric):
+    ...     def __init__(self, name="positives", **kwargs):
+    ...         super().__init__(name=name, **kwargs)
+    ...         self.count = self.add_variable(shape=(), name="count")
+    ...     def update_state(self, y_true, y_pred, sample_weight=None):
+    ...         self.count.assign_add(np.sum(np.asarray(y_pred) > 0.5))
+    ...     def result(self):
+    ...         return self.count
+    """
 
     def __init__(self, name: str | None = None, dtype: Any = None) -> None:
         self.name = name or snake_case(type(self).__name__)
-        self.dtype = dtype
-        self.reset_state()
+        self.dtype = np.dtype(dtype_policy_name(dtype) or "float32").name
+        self._variables: list[Tensor] = []
+
+    def add_variable(
+        self,
+        shape: Any = (),
+        initializer: Any = "zeros",
+        dtype: Any = None,
+        aggregation: str = "sum",
+        name: str | None = None,
+    ) -> Tensor:
+        """A state variable: a Tensor of ``shape`` filled by ``initializer``,
+        in ``dtype`` (default the metric's), not trained. ``aggregation``
+        (how replicas combine it) changes nothing in glassnet."""
+        if "_variables" not in vars(self):
+            raise RuntimeError(
+                "You forgot to call `super().__init__()` in the `__init__()` "
+                f"method of {type(self).__name__}. Go add it!"
+            )
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        dtype = np.dtype(dtype_policy_name(dtype) or self.dtype)
+        init = initializers.get(initializer)
+        value = np.asarray(init(shape, dtype=dtype.name), dtype=dtype)
+        if name is None:  # Keras's: the first of variable, variable_1, ... free
+            taken = {v.name.rsplit("/", 1)[-1] for v in self._variables}
+            name = next(n for n in _auto_names() if n not in taken)
+        variable = Tensor(value, name=f"{self.name}/{name}")
+        self._variables.append(variable)
+        return variable
+
+    def add_weight(
+        self, shape: Any = (), initializer: Any = None, dtype: Any = None, name=None
+    ) -> Tensor:
+        """Keras's older name for :meth:`add_variable`."""
+        return self.add_variable(shape, initializer or "zeros", dtype, name=name)
+
+    @property
+    def variables(self) -> list[Tensor]:
+        """The metric's variables, then those of the metrics it holds."""
+        found = list(vars(self).get("_variables", ()))
+        for value in vars(self).values():
+            for item in value if isinstance(value, (list, tuple)) else (value,):
+                if isinstance(item, Metric) and item is not self:
+                    found.extend(item.variables)
+        return found
 
     def reset_state(self) -> None:
-        raise NotImplementedError
+        """Set every variable to zeros (Keras 3's default)."""
+        for variable in self.variables:
+            variable.assign(np.zeros_like(variable.data))
 
     def update_state(self, *args: Any, **kwargs: Any) -> None:
         raise NotImplementedError
 
-    def result(self) -> float:
+    def result(self) -> Any:
         raise NotImplementedError
 
-    def __call__(self, *args: Any, **kwargs: Any) -> float:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Update with one batch and return the running result."""
         self.update_state(*args, **kwargs)
         return self.result()
@@ -182,49 +258,73 @@ class Metric:
         return cls(**without_keras_only(cls, config))
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} name={self.name!r} result={self.result()!r}>"
+        return f"<{type(self).__name__} name={self.name}>"
 
 
 _registry.base = Metric
 
 
+def _weighted_sums(values: Any, sample_weight: Any) -> tuple[float, float]:
+    """``(sum(w v), sum(w))`` of a batch of values (``w`` = 1 without weights)."""
+    values = np.asarray(getattr(values, "data", values), dtype=np.float64)
+    if sample_weight is None:
+        return float(values.sum()), float(values.size)
+    weight = np.asarray(sample_weight, dtype=np.float64)
+    if weight.ndim == values.ndim + 1 and weight.shape[-1:] == (1,):
+        weight = weight[..., 0]
+    try:
+        weight = np.broadcast_to(weight, values.shape)
+    except ValueError:
+        raise ValueError(
+            "sample_weight must broadcast to the values (one weight per "
+            f"sample). Received: sample_weight of shape {np.shape(sample_weight)} "
+            f"for values of shape {values.shape}"
+        ) from None
+    return float((values * weight).sum()), float(weight.sum())
+
+
+def _add_to(variable: Tensor, value: float) -> None:
+    # NOTE: in place without a version bump: a metric's state never enters a
+    # graph, and this runs once per batch.
+    np.add(variable.data, value, out=variable.data)
+
+
 @_registry.register()
 class Mean(Metric):
-    """The (weighted) mean of all values seen: sum(w v) / sum(w)."""
+    """The (weighted) mean of all values seen: sum(w v) / sum(w).
 
-    def reset_state(self) -> None:
-        self.total, self.count = 0.0, 0.0
+    NOTE: its variables, ``total`` and ``count`` (as Keras names them), sum in
+    float64, so long runs do not lose the small batches' share.
+    """
+
+    def __init__(self, name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(name=name, dtype=dtype)
+        self.total = self.add_variable((), "zeros", "float64", name="total")
+        self.count = self.add_variable((), "zeros", "float64", name="count")
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:
-        values = np.asarray(getattr(values, "data", values), dtype=np.float64)
-        if sample_weight is None:
-            self.total += float(values.sum())
-            self.count += values.size
-            return
-        weight = np.asarray(sample_weight, dtype=np.float64)
-        if weight.ndim == values.ndim + 1 and weight.shape[-1:] == (1,):
-            weight = weight[..., 0]
-        try:
-            weight = np.broadcast_to(weight, values.shape)
-        except ValueError:
-            raise ValueError(
-                "sample_weight must broadcast to the values (one weight per "
-                f"sample). Received: sample_weight of shape {np.shape(sample_weight)} "
-                f"for values of shape {values.shape}"
-            ) from None
-        self.total += float((values * weight).sum())
-        self.count += float(weight.sum())
+        total, count = _weighted_sums(values, sample_weight)
+        _add_to(self.total, total)
+        _add_to(self.count, count)
 
     def result(self) -> float:
-        return self.total / self.count if self.count else 0.0
+        count = float(self.count.data)
+        return float(self.total.data) / count if count else 0.0
 
 
 @_registry.register()
-class Sum(Mean):
-    """The (weighted) sum of all values seen."""
+class Sum(Metric):
+    """The (weighted) sum of all values seen (one float64 variable, ``total``)."""
+
+    def __init__(self, name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(name=name, dtype=dtype)
+        self.total = self.add_variable((), "zeros", "float64", name="total")
+
+    def update_state(self, values: Any, sample_weight: Any = None) -> None:
+        _add_to(self.total, _weighted_sums(values, sample_weight)[0])
 
     def result(self) -> float:
-        return self.total
+        return float(self.total.data)
 
 
 class MeanMetricWrapper(Mean):
@@ -233,8 +333,8 @@ class MeanMetricWrapper(Mean):
     def __init__(
         self, fn: Callable[..., Any], name: str | None = None, dtype: Any = None, **kw
     ) -> None:
-        self.fn, self.fn_kwargs = fn, kw
         super().__init__(name=name or getattr(fn, "__name__", None), dtype=dtype)
+        self.fn, self.fn_kwargs = fn, kw
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         super().update_state(self.fn(y_true, y_pred, **self.fn_kwargs), sample_weight)

@@ -154,8 +154,13 @@ def test_penalties_add_to_the_value_and_come_from_regularized_layers():
 def test_loss_resolution_errors():
     with pytest.raises(ValueError, match="Valid names.*mse"):
         CompileLoss("mean_squared_errorr")  # at compile time
-    with pytest.raises(ValueError, match="compiled without a loss"):
-        _built(None)
+    # without a loss, the model's own losses are the loss; with none, Keras's error
+    compiled, model = _built(None)
+    y_pred = model(np.ones((4, 3), dtype=np.float32))
+    with pytest.raises(ValueError, match="No loss to compute"):
+        compiled(None, y_pred, None)
+    penalty = Tensor(np.float32(0.5))
+    assert compiled(None, y_pred, None, [penalty]) == (None, None, 0.5)
 
 
 # --- metrics -----------------------------------------------------------------------

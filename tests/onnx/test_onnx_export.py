@@ -275,6 +275,9 @@ ESTIMATORS = {
     "regressor relu, 3 outputs": lambda: _regression(3),
     "regressor fitted in float64": lambda: _regression(2, np.float64),
     "regressor poisson": lambda: _regression(loss="poisson", activation="logistic"),
+    "regressor, one activation per layer, dropout": lambda: _regression(
+        activation=["tanh", "relu"], dropout=0.2
+    ),
     "binary, string labels": lambda: _classification(["no", "yes"]),
     "multiclass, string labels": lambda: _classification(["ant", "bee", "cat"]),
     "multiclass, int labels, logistic": lambda: _classification(

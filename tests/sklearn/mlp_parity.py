@@ -36,9 +36,41 @@ def make_task(task: str, n_samples: int = 60, n_features: int = 4, seed: int = 0
     raise ValueError(task)
 
 
+#: glassnet's keywords that scikit-learn lacks, at their defaults (which keep
+#: scikit-learn's behaviour, bit for bit).
+GLASSNET_ONLY = {
+    "dropout": 0.0,
+    "early_stopping_metric": "score",
+    "restore_best_weights": True,
+    "callbacks": None,
+    "optimizer": None,
+    "huber_delta": 1.0,
+    "class_weight": None,
+}
+
+
+class Reference:
+    """scikit-learn's class of the same name, called with glassnet's
+    parameters: the keywords scikit-learn lacks are dropped when they are at
+    their defaults, and refused otherwise (nothing but a default may be
+    compared with scikit-learn). Its attributes are the class's."""
+
+    def __init__(self, cls):
+        self.cls = cls
+
+    def __call__(self, **params):
+        for name, default in GLASSNET_ONLY.items():
+            if name in params and params.pop(name) != default:
+                raise ValueError(f"scikit-learn has no {name}")
+        return self.cls(**params)
+
+    def __getattr__(self, name):
+        return getattr(self.cls, name)
+
+
 def reference_class(estimator):
-    """scikit-learn's class of the same name."""
-    return getattr(neural_network, type(estimator).__name__)
+    """scikit-learn's class of the same name (see :class:`Reference`)."""
+    return Reference(getattr(neural_network, type(estimator).__name__))
 
 
 def fit_quietly(estimator, *args, method="fit", **kwargs):

@@ -10,7 +10,13 @@ import warnings
 import joblib
 import numpy as np
 import pytest
-from mlp_parity import assert_same_fit, fit_quietly, make_task, reference_class
+from mlp_parity import (
+    GLASSNET_ONLY,
+    assert_same_fit,
+    fit_quietly,
+    make_task,
+    reference_class,
+)
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -253,6 +259,9 @@ def test_fitted_attributes_match_sklearn():
         ours = fit_quietly(MLPClassifier((3,), max_iter=3, **params), X, y)
         theirs = fit_quietly(reference_class(ours)(**ours.get_params()), X, y)
         public = {k for k in vars(theirs) if k.endswith("_") and not k.startswith("_")}
+        # glassnet's one more: beside validation_scores_, for the same solvers
+        if params.get("solver") != "lbfgs":
+            public.add("validation_loss_curve_")
         assert public == {
             k for k in vars(ours) if k.endswith("_") and not k.startswith("_")
         }
@@ -263,16 +272,23 @@ def test_same_parameters_as_sklearn():
 
     for cls in (MLPClassifier, MLPRegressor):
         ours = inspect.signature(cls.__init__).parameters
-        theirs = inspect.signature(reference_class(cls()).__init__).parameters
-        assert list(ours) == list(theirs)
-        assert [p.default for p in ours.values()] == [
-            p.default for p in theirs.values()
-        ]
-        assert [p.kind for p in ours.values()] == [p.kind for p in theirs.values()]
-        assert (
-            cls._parameter_constraints.keys()
-            == reference_class(cls())._parameter_constraints.keys()
-        )
+        theirs = inspect.signature(reference_class(cls()).cls.__init__).parameters
+        # scikit-learn's, in its order, kinds and defaults; then glassnet's own,
+        # keyword-only, at the defaults that keep scikit-learn's behaviour
+        shared = list(ours)[: len(theirs)]
+        assert shared == list(theirs)
+        assert [ours[p].default for p in shared] == [p.default for p in theirs.values()]
+        assert [ours[p].kind for p in shared] == [p.kind for p in theirs.values()]
+        extras = list(ours)[len(theirs) :]
+        assert {p: ours[p].default for p in extras} == {
+            name: default for name, default in GLASSNET_ONLY.items() if name in extras
+        }
+        assert set(extras) <= set(GLASSNET_ONLY)
+        assert all(ours[p].kind is inspect.Parameter.KEYWORD_ONLY for p in extras)
+        assert cls._parameter_constraints.keys() == {
+            *reference_class(cls())._parameter_constraints,
+            *extras,
+        }
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam"])

@@ -125,11 +125,17 @@ class _Conv(Layer):
         self.compute_output_shape(input_shape)  # raises when the kernel won't fit
         shape = self.kernel_shape(input_shape[-1])
         self.kernel = self.add_weight(
-            "kernel", shape, self.kernel_initializer, self.kernel_regularizer
+            name="kernel",
+            shape=shape,
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
         )
         if self.use_bias:
             self.bias = self.add_weight(
-                "bias", (self.filters,), self.bias_initializer, self.bias_regularizer
+                name="bias",
+                shape=(self.filters,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
             )
 
     def kernel_shape(self, channels: int) -> tuple[int, ...]:

@@ -165,14 +165,17 @@ class Dense(Layer):
                 f"known. Received: input_shape={input_shape}"
             )
         self.kernel = self.add_weight(
-            "kernel",
-            (input_shape[-1], self.units),
-            self.kernel_initializer,
-            self.kernel_regularizer,
+            name="kernel",
+            shape=(input_shape[-1], self.units),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
         )
         if self.use_bias:
             self.bias = self.add_weight(
-                "bias", (self.units,), self.bias_initializer, self.bias_regularizer
+                name="bias",
+                shape=(self.units,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
             )
 
     def check_input_shape(self, shape: tuple[int | None, ...]) -> None:

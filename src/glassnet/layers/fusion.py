@@ -1,5 +1,6 @@
-"""How a chain of layers runs: each layer called as ``layer(x, training)``,
-except pairs fused into one engine node that compute the same numbers faster.
+"""How a chain of layers runs: each layer called as ``layer(x, training=...)``
+(through ``Layer._call_input``, its one-input path), except pairs fused into
+one engine node that compute the same numbers faster.
 
 The one pair fused today is a ``Conv2D`` (no activation, or relu) followed by a
 ``MaxPooling2D`` of the same dtype whose windows tile its input (padding
@@ -26,8 +27,9 @@ from glassnet.layers.pooling import MaxPooling2D
 
 def layer_calls(layers: Sequence[Layer], fuse: bool = True) -> list[Callable]:
     """The ``fn(x, training)`` callables that run ``layers`` one after the other:
-    the layers themselves, with each fusable Conv2D + MaxPooling2D pair as one
-    call when ``fuse``."""
+    each layer's one-input call (the layer itself if it has its own
+    ``__call__``), with each fusable Conv2D + MaxPooling2D pair as one call
+    when ``fuse``."""
     calls, i = [], 0
     while i < len(layers):
         after = layers[i + 1] if i + 1 < len(layers) else None
@@ -35,7 +37,7 @@ def layer_calls(layers: Sequence[Layer], fuse: bool = True) -> list[Callable]:
             calls.append(_conv_then_pool(layers[i], after))
             i += 2
         else:
-            calls.append(layers[i])
+            calls.append(_plain_call(layers[i]))
             i += 1
     return calls
 
@@ -54,6 +56,14 @@ def fusable(conv: Layer, pool: Layer | None) -> bool:
         and pool.padding == "valid"
         and pool.strides == pool.pool_size
     )
+
+
+def _plain_call(layer: Layer) -> Callable:
+    """``fn(x, training)`` for ``layer(x, training=training)``: Layer's one-input
+    path, or the layer's own ``__call__`` if it has one."""
+    if type(layer).__call__ is Layer.__call__:
+        return layer._call_input
+    return lambda x, training=False: layer(x, training=training)
 
 
 def _overrides_call(layer: Layer, base: type) -> bool:

@@ -20,7 +20,9 @@ import numpy as np
 
 from glassnet import losses
 from glassnet import metrics as metrics_module
+from glassnet._warnings import warn
 from glassnet.autograd import Tensor, no_grad
+from glassnet.layers.call_context import losses_added
 
 
 def name_of(obj: Any) -> str:
@@ -67,27 +69,17 @@ class CompileLoss:
         self.built = False
         self._seeds: dict[tuple[int, ...], np.ndarray] = {}
 
-    def build(self, model: Any, required: bool = True) -> None:
+    def build(self, model: Any) -> None:
         """Ready for a fit / evaluate of ``model``: how the loss reduces, and
-        whether its layers add penalties. Without a loss: an error when
-        ``required`` (the built-in steps need one; a custom ``train_step``
-        may compute its own)."""
-        if self.fn is None:
-            if not required:
-                return
-            raise ValueError(
-                "The model was compiled without a loss. "
-                "Pass one to compile(), e.g. loss='mse'. Received: loss=None"
-            )
+        whether its weights have regularization penalties. Without a compiled
+        loss the model's own losses are the loss; a batch with none at all is
+        an error when it is computed (``__call__``)."""
         reduction = getattr(self.fn, "reduction", None)
         if reduction is not None and not hasattr(self.fn, "call"):
             reduction = "object"  # a Loss-like object: only its __call__ is known
         self.reduction = reduction
         self._seeds = {}
-        self.regularized = any(
-            layer._regularizers or layer.activity_regularizer is not None
-            for layer in model._layers
-        )
+        self.regularized = any(layer._regularizers for layer in model._flatten_layers())
         self.built = True
 
     def __getstate__(self) -> dict[str, Any]:
@@ -95,8 +87,10 @@ class CompileLoss:
         return {**self.__dict__, "_seeds": {}}
 
     def penalties(self, model: Any) -> Sequence[Tensor]:
-        """The regularization losses of the forward pass just run (scalars)."""
-        return model.losses if self.regularized else ()
+        """The model's losses after the forward pass just run (scalars): what
+        its layers added (``add_loss``, activity penalties) and the weights'
+        regularization penalties."""
+        return model.losses if self.regularized or losses_added() else ()
 
     def __call__(
         self,
@@ -107,8 +101,15 @@ class CompileLoss:
     ) -> tuple[Tensor, np.ndarray | None, float]:
         """``(root, seed, value)`` for one batch: ``y_true`` ``(batch, ...)``,
         ``y_pred`` the model's output Tensor, ``sample_weight`` ``(batch,)`` or
-        None, ``penalties`` scalar Tensors added to ``value``."""
+        None, ``penalties`` scalar Tensors added to ``value``. Compiled
+        without a loss, the penalties are the whole loss: ``root`` is None."""
         fn, reduction, sw = self.fn, self.reduction, sample_weight
+        if fn is None:
+            if not penalties:
+                raise ValueError(
+                    "No loss to compute. Provide a `loss` argument in `compile()`."
+                )
+            return None, None, sum(float(penalty.data) for penalty in penalties)
         if reduction is None:
             values = fn(y_true, y_pred)
         elif reduction in ("sum_over_batch_size", "mean", "sum"):
@@ -297,3 +298,21 @@ class CompileMetrics:
     def reset_state(self) -> None:
         if self.built:
             self.reset()
+
+
+def logs_as_result(logs: dict[str, float], return_dict: bool) -> Any:
+    """Keras's return value: the logs, the loss alone, or ``[loss, *metrics]``."""
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def warn_not_finite(value: float, where: str) -> None:
+    """The one warning for a NaN or infinite training loss (the step that
+    produced it left the weights alone)."""
+    warn(
+        f"{where}: the loss is {value}; training stopped before this batch changed "
+        "the weights. Try a lower learning rate, scaled inputs, or check the data.",
+        RuntimeWarning,
+    )

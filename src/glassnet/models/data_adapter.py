@@ -244,6 +244,8 @@ def model_batch(
     x = model._as_x(x, allow_empty=False)
     if targets is None:
         return x, None, None
+    if y is None and model._compile_loss.fn is None:  # the model's own losses
+        targets = False
     if y is not None or targets:
         out, kind = model.output_shape, model._compile_loss.targets
         y = standardize_y(y, len(x), out, model._dtype, kind, check=targets)

@@ -23,18 +23,21 @@ from typing import Any
 
 import numpy as np
 
-from glassnet import losses, optimizers
+from glassnet import losses, optimizers, tree
 from glassnet import metrics as metrics_module
-from glassnet.autograd import Tensor, no_grad
+from glassnet.autograd import Tensor
 from glassnet.callbacks import History
 from glassnet.layers.base import (
     BUILD_LOCK,
     KerasTensor,
     Layer,
     assign_weights,
-    standardize_shape,
+    is_single_shape,
+    standardize_shapes,
     unique_name,
+    without_batch,
 )
+from glassnet.layers.call_context import CONTEXT, UNSET
 from glassnet.layers.core import InputLayer
 from glassnet.layers.fusion import layer_calls
 from glassnet.models.functional_config import (
@@ -69,7 +72,8 @@ class Model(Trainer, Layer):
     ``Model(inputs, outputs)`` takes an :func:`~glassnet.layers.Input` and the
     KerasTensor obtained by calling layers on it (one chain of single-input
     layers). Subclasses may instead set layers as attributes in ``__init__``
-    and define ``call(x, training=False)``, as in Keras.
+    and define ``call(inputs)`` (``training`` too if they use it), as in
+    Keras: the layers, their weights and losses are tracked as a Layer's are.
 
     >>> inputs = Input((1024,))
     >>> outputs = Dense(4, activation="relu")(inputs)
@@ -139,7 +143,9 @@ class Model(Trainer, Layer):
 
     @property
     def layers(self) -> list[Layer]:
-        return list(self._layers)
+        """The model's layers: a functional model's in graph order, a
+        subclassed model's in the order they were set as attributes."""
+        return self._sublayers()
 
     def _compute_layers(self) -> list[Layer]:
         return [layer for layer in self._layers if not isinstance(layer, InputLayer)]
@@ -147,12 +153,13 @@ class Model(Trainer, Layer):
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         if index is not None:
             return self.layers[index]
-        for layer in self._layers:
+        layers = self._sublayers()
+        for layer in layers:
             if layer.name == name:
                 return layer
         raise ValueError(
             f"No such layer: {name}. Existing layers are: "
-            f"{[layer.name for layer in self._layers]}."
+            f"{[layer.name for layer in layers]}."
         )
 
     @property
@@ -160,7 +167,9 @@ class Model(Trainer, Layer):
         return self._build_shape
 
     @property
-    def output_shape(self) -> tuple[int | None, ...] | None:
+    def output_shape(self) -> Any:
+        if not self._output_shapes and self._subclassed and self.built:
+            self._probe_output_shape()  # a subclass's own build ran, not call
         return self._output_shapes[-1] if self._output_shapes else self._build_shape
 
     # --- subclassed models: layers set as attributes, a custom ``call`` ---------
@@ -168,30 +177,27 @@ class Model(Trainer, Layer):
     def _subclassed(self) -> bool:
         return type(self).call is not Model.call
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        layers = self.__dict__.get("_layers")
-        if layers is not None and not name.startswith("_") and self._subclassed:
-            found = value if isinstance(value, (list, tuple)) else [value]
-            for item in found:
-                if isinstance(item, Layer) and item is not self and item not in layers:
-                    layers.append(item)
-        super().__setattr__(name, value)
-
-    def _build_subclassed(self, shape: tuple) -> None:
+    def _build_subclassed(self, shape: Any) -> None:
         """Build a subclassed model by running its ``call`` once on zeros."""
         if self.built and shape == self._build_shape:
             return  # another thread built it while this one waited
         self._build_shape = shape
-        probe = np.zeros((1, *shape[1:]), dtype=self._dtype)
-        with no_grad():
-            out = self.call(Tensor(probe), False)
-        self._output_shapes = [(None, *out.data.shape[1:])]
+        self._probe_output_shape()
         self.built = True
 
+    def _probe_output_shape(self) -> None:
+        outputs = self._probe(self._build_shape)
+        self._output_shapes = [
+            tree.map_structure(
+                lambda t: (None, *t.data.shape[1:]) if isinstance(t, Tensor) else None,
+                outputs,
+            )
+        ]
+
     def build(self, input_shape: Any) -> None:
-        """Build every layer in turn, from ``input_shape`` (batch axis ``None``)."""
-        shape = standardize_shape(input_shape, "input_shape")
-        shape = (None, *shape[1:])
+        """Build every layer in turn, from ``input_shape`` (batch axis ``None``;
+        a subclassed model: a structure of shapes for several inputs)."""
+        shape = without_batch(standardize_shapes(input_shape, "input_shape"))
         if self._subclassed:
             self._build_subclassed(shape)
             return
@@ -214,11 +220,13 @@ class Model(Trainer, Layer):
                 if not self.built:
                     self.build(input_shape)
                     return
-        self._check_input(tuple(input_shape))
+        self._check_input(standardize_shapes(input_shape, "input_shape"))
 
-    def _check_input(self, shape: tuple[int, ...]) -> None:
+    def _check_input(self, shape: Any) -> None:
         expected = self._build_shape
-        if expected is None:
+        if expected is None or not (
+            is_single_shape(shape) and is_single_shape(expected)
+        ):
             return
         ok = len(shape) == len(expected) and all(
             e is None or s == e for s, e in zip(shape[1:], expected[1:])
@@ -233,7 +241,7 @@ class Model(Trainer, Layer):
             )
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
-        for fn in self._forward_fns:  # layer(x, training), or a fused pair
+        for fn in self._forward_fns:  # a layer's one-input call, or a fused pair
             x = fn(x, training)
         return x
 
@@ -242,35 +250,7 @@ class Model(Trainer, Layer):
             self.build(input_shape)
         return self.output_shape
 
-    # --- weights ------------------------------------------------------------------
-    def _collect(self, attribute: str) -> list[Tensor]:
-        seen: set[int] = set()
-        out = []
-        for layer in self._layers:
-            for w in getattr(layer, attribute):
-                if id(w) not in seen:
-                    seen.add(id(w))
-                    out.append(w)
-        return out
-
-    @property
-    def weights(self) -> list[Tensor]:
-        return self._collect("weights")
-
-    @property
-    def trainable_weights(self) -> list[Tensor]:
-        return self._collect("trainable_weights") if self.trainable else []
-
-    @property
-    def non_trainable_weights(self) -> list[Tensor]:
-        if not self.trainable:
-            return self.weights
-        return self._collect("non_trainable_weights")
-
-    @property
-    def losses(self) -> list[Tensor]:
-        return [loss for layer in self._layers for loss in layer.losses]
-
+    # --- weights (tracked as a Layer's: its own, then each layer's) -------------
     def count_params(self) -> int:
         if not self.built:
             raise ValueError(
@@ -289,16 +269,36 @@ class Model(Trainer, Layer):
         with self._lock.write():
             assign_weights(self.weights, weights, f"Model {self.name!r}")
 
-    def __call__(self, x: Any, training: bool = False) -> Any:
-        if isinstance(x, KerasTensor):
-            return x.apply(self)
+    def __call__(self, *args: Any, training: Any = UNSET, **kwargs: Any) -> Any:
+        if args and isinstance(args[0], KerasTensor):
+            return args[0].apply(self)
+        writes = training
+        if training is UNSET or training is None:
+            index = self._call_signature.training_index
+            writes = args[index] if 0 < index < len(args) else CONTEXT.state.training
+        # training=True may move state (BatchNormalization's moving statistics)
+        with self._lock.write() if writes else self._lock.read():
+            return Layer.__call__(self, *args, training=training, **kwargs)
+
+    def prepare_input(self, x: Any) -> Tensor:
+        """An array checked and cast as ``fit`` checks it (the first one builds
+        the model); a Tensor as it is."""
         if not isinstance(x, Tensor):
-            x = Tensor(self._as_x(x))
+            return Tensor(self._as_x(x))
+        if self.built:
+            self._check_input(x.data.shape)
         else:
             self.build_for(x.data.shape)
-        # training=True may move state (BatchNormalization's moving statistics)
-        with self._lock.write() if training else self._lock.read():
-            return self.call(x, training)
+        return x
+
+    def _forward(self, x: np.ndarray, training: bool) -> Any:
+        """The trainer's steps' call, as Keras 3's: ``self(x, training=...)``
+        if ``call`` declares ``training``, else ``self(x)`` (its layers then
+        use their own defaults). The caller has checked ``x``, built the model
+        and holds its lock."""
+        if not self._call_signature.training:
+            training = UNSET
+        return self._run(Tensor(x), (), {}, training)
 
     # --- threads: one training step at a time, predictions between steps --------
     def _train_step(self, batch: Any, params: list[Tensor]) -> Any:
@@ -368,7 +368,7 @@ class Model(Trainer, Layer):
         table and ``glassnet.plot.plot_model``); the shape is None if unknown."""
         rows = []
         shapes = iter(() if self._subclassed else self._output_shapes)
-        for layer in self._layers:
+        for layer in self._sublayers():
             if isinstance(layer, InputLayer):
                 if self._functional:
                     rows.append((layer, layer.batch_shape))

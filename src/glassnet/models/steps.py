@@ -42,9 +42,9 @@ from typing import Any
 import numpy as np
 
 from glassnet import ops
-from glassnet._warnings import warn
 from glassnet.autograd import Tensor
 from glassnet.metrics import Metric
+from glassnet.models.compile_utils import warn_not_finite
 from glassnet.models.data_adapter import (
     Batch,
     pack_x_y_sample_weight,
@@ -74,24 +74,6 @@ def pythonify_logs(logs: Any) -> dict[str, Any]:
         except (TypeError, ValueError):
             result[key] = value
     return result
-
-
-def as_result(logs: dict[str, Any], return_dict: bool) -> Any:
-    """Keras's return value: the logs, the loss alone, or ``[loss, *metrics]``."""
-    if return_dict:
-        return logs
-    values = list(logs.values())
-    return values[0] if len(values) == 1 else values
-
-
-def warn_not_finite(value: float, where: str) -> None:
-    """The one warning for a NaN or infinite training loss (the step that
-    produced it left the weights alone)."""
-    warn(
-        f"{where}: the loss is {value}; training stopped before this batch changed "
-        "the weights. Try a lower learning rate, scaled inputs, or check the data.",
-        RuntimeWarning,
-    )
 
 
 def is_overridden(model: Any, name: str) -> bool:
@@ -245,12 +227,13 @@ class Steps:
         x, y, sample_weight = batch
         loss = self._compile_loss
         with kernel_scope():
-            y_pred = self.call(Tensor(x), True)
+            y_pred = self._forward(x, True)
             penalties = loss.penalties(self)
             root, seed, value = loss(y, y_pred, sample_weight, penalties)
             if not isfinite(value):
                 return value, y_pred.data
-            root.backward(seed)
+            if root is not None:  # None: no compiled loss, the model's own only
+                root.backward(seed)
             for penalty in penalties:
                 if penalty.requires_grad:
                     penalty.backward()
@@ -264,13 +247,13 @@ class Steps:
         x, y, sample_weight = batch
         loss = self._compile_loss
         with kernel_scope():
-            y_pred = self.call(Tensor(x), False)
+            y_pred = self._forward(x, False)
             value = loss(y, y_pred, sample_weight, loss.penalties(self))[2]
         return value, y_pred.data
 
     def _predict_step(self, x: np.ndarray) -> np.ndarray:
         with kernel_scope():
-            return self.call(Tensor(x), False).data
+            return self._forward(x, False).data
 
 
 # --- what the loops run per batch ---------------------------------------------------

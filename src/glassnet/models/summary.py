@@ -50,7 +50,7 @@ def format_shape(shape: Any) -> str:
 def explain_params(layer: Any) -> str:
     """How ``layer.count_params()`` arises: ``1024 × 4 weights + 4 biases = 4,100``."""
     terms = []
-    for w in layer._weights:
+    for w in layer.weights:
         short = (w.name or "weight").rsplit("/", 1)[-1]
         shape = " × ".join(str(d) for d in w.data.shape) or "1"
         words = _ONE_WEIGHT_WORDS if w.data.size == 1 else _WEIGHT_WORDS
@@ -109,7 +109,7 @@ def _cells(layer: Any, shape: Any) -> tuple[str, str, str]:
 
 def _totals(rows: list[tuple[Any, Any]]) -> list[str]:
     """``Total params: 4 (16.00 B)``, then the trainable and non-trainable."""
-    weights = [w for layer, _ in rows if layer.built for w in layer._weights]
+    weights = list({id(w): w for layer, _ in rows for w in layer.weights}.values())
     trainable = {id(w) for layer, _ in rows for w in layer.trainable_weights}
     total = [sum(w.data.size for w in weights), sum(w.data.nbytes for w in weights)]
     train = [
@@ -148,7 +148,7 @@ def summarize(
         cells = [_wrap(name, widths[0]), _wrap(shape_text, widths[1]), [count]]
         if show_trainable:
             cells.append(
-                ["-" if not layer._weights else "Y" if layer.trainable else "N"]
+                ["-" if not layer.weights else "Y" if layer.trainable else "N"]
             )
         lines += _row(widths, cells)
         if explain and layer.built:

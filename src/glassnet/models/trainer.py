@@ -28,13 +28,12 @@ from glassnet.autograd import no_grad
 from glassnet.callbacks import Callback, CallbackList, History
 from glassnet.models import data_adapter
 from glassnet.models.arguments import checked
-from glassnet.models.compile_utils import CompileLoss, CompileMetrics
+from glassnet.models.compile_utils import CompileLoss, CompileMetrics, logs_as_result
 from glassnet.models.data_adapter import Batch
 from glassnet.models.epoch_iterator import EpochIterator, fit_iterators, make_iterator
 from glassnet.models.progress import callback_list
 from glassnet.models.steps import (
     Steps,
-    as_result,
     concatenate,
     is_overridden,
     predict_function,
@@ -88,16 +87,15 @@ class Trainer(Steps):
         self._compile_arguments = arguments  # for get_compile_config (saving)
 
     def _prepare(self, kind: str) -> Callable[..., Batch]:
-        """Ready to ``"train"`` or ``"test"``: compiled, the loss built (a
-        custom step may do without one); returns the check of the data, with
-        targets as that step takes them."""
+        """Ready to ``"train"`` or ``"test"``: compiled, the loss built;
+        returns the check of the data, with targets as that step takes them."""
         if not self.compiled:
             raise RuntimeError(
                 "You must call compile() before using the model for training or "
                 "evaluation: model.compile(optimizer=..., loss=...)."
             )
+        self._compile_loss.build(self)
         custom = is_overridden(self, f"{kind}_step")
-        self._compile_loss.build(self, required=not custom)
         return partial(data_adapter.model_batch, self, targets=not custom)
 
     def _ready(self, first: Batch, training: bool = False) -> None:
@@ -106,7 +104,8 @@ class Trainer(Steps):
         built on the trainable variables (a custom step may then call
         ``optimizer.apply(grads)`` alone)."""
         if first[1] is not None and not self._compile_metrics.built:
-            self._compile_metrics.build(self.loss, first[1].shape, self.output_shape)
+            y_shape = np.shape(first[1])
+            self._compile_metrics.build(self.loss, y_shape, self.output_shape)
         if training and not self.optimizer.built:
             self.optimizer.build(self.trainable_weights)
 
@@ -239,7 +238,7 @@ class Trainer(Steps):
         )  # fmt: skip
         self._ready(iterator.first_batch)
         cbs = callback_list(callbacks, self, verbose, iterator.num_batches)
-        return as_result(self._test_loop(iterator, cbs), return_dict)
+        return logs_as_result(self._test_loop(iterator, cbs), return_dict)
 
     @checked
     def predict(
@@ -308,4 +307,4 @@ class Trainer(Steps):
         with no_grad() if kind == "test" else contextlib.nullcontext():
             if not step(batch):
                 step.stopped("train_on_batch")
-        return as_result(step.logs(final=True), return_dict)
+        return logs_as_result(step.logs(final=True), return_dict)

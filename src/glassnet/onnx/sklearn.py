@@ -23,10 +23,11 @@ def is_estimator(obj: Any) -> bool:
 def _network(g: GraphBuilder, est: Any, x: Value, output: str) -> Value:
     """The output layer's activations (``_forward_pass_fast``), named ``output``."""
     last = len(est.coefs_) - 1
+    activations = est._per_hidden_layer("activation")
     for i, (coef, intercept) in enumerate(zip(est.coefs_, est.intercepts_)):
         kernel = g.constant(np.asarray(coef, np.float32), f"coefs_{i}")
         bias = g.constant(np.asarray(intercept, np.float32), f"intercepts_{i}")
-        op = HIDDEN[est.activation] if i < last else OUTPUT[est.out_activation_]
+        op = HIDDEN[activations[i]] if i < last else OUTPUT[est.out_activation_]
         hint = output if i == last and op is None else f"layer_{i}"
         x = Value(g.node("Gemm", [x.name, kernel, bias], hint), x.shape)
         if op is not None:

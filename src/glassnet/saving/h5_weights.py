@@ -48,11 +48,10 @@ _TYPES = [
 
 # --- which variables go where --------------------------------------------------------
 def keras_variables(layer: Layer) -> list[Any]:
-    """A layer's weights in Keras's order: the trainable ones, then the others
-    (each in creation order, whatever ``layer.trainable`` says)."""
-    weights = layer.weights
-    trainable = [w for w in weights if w.requires_grad]
-    return trainable + [w for w in weights if not w.requires_grad]
+    """A layer's weights in Keras's order: those created trainable, then the
+    others (each in creation order, whatever ``layer.trainable`` says now:
+    ``layer.weights`` keeps that order, freezing only clears requires_grad)."""
+    return layer.weights
 
 
 def layer_groups(model: Any, path: str = "") -> Iterator[tuple[str, str, list[Any]]]:

@@ -17,6 +17,13 @@ Everything follows scikit-learn 1.9's MLP estimators, so that the same
 ``random_state`` gives the same numbers, with one deliberate difference: a
 fit that diverges (non-finite weights) raises scikit-learn's error and leaves
 the estimator as it was before that call (:func:`keeps_fitted_state`).
+
+What scikit-learn refuses comes behind keywords of its own, whose defaults
+change nothing (``dropout``, an ``activation`` per layer, the regressor's
+``absolute_error`` / ``huber`` / callable losses, the classifier's
+``class_weight``, ``early_stopping_metric``, ``restore_best_weights``,
+``callbacks``, ``optimizer``), and the fitted network converts to and from a
+glassnet ``Sequential`` model (:mod:`glassnet.sklearn._convert`).
 """
 
 from __future__ import annotations
@@ -30,14 +37,25 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context, is_classifier
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils._param_validation import (
+    Interval,
+    Options,
+    StrOptions,
+    make_constraint,
+)
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from glassnet.autograd import Tensor, no_grad
+from glassnet.callbacks import Callback
 from glassnet.initializers import RandomUniform
 from glassnet.layers import Dense
+from glassnet.optimizers import Optimizer
 from glassnet.runtime import FlatVector
-from glassnet.sklearn import _solvers
+from glassnet.sklearn import _convert, _solvers
 from glassnet.sklearn._losses import OUTPUT_ACTIVATIONS
 from glassnet.sklearn._network import HIDDEN_ACTIVATIONS, network_output
 
@@ -81,7 +99,7 @@ def _snapshot(estimator) -> dict:
     state = vars(estimator)
     kept = [state[name] for name in _param_names(type(estimator)) if name in state]
     memo = {id(value): value for value in [*kept, state.get("_random_state")]}
-    for name in ("loss_curve_", "validation_scores_"):
+    for name in ("loss_curve_", "validation_scores_", "validation_loss_curve_"):
         if isinstance(state.get(name), list):
             memo[id(state[name])] = list(state[name])
     optimizer = state.get("_optimizer")
@@ -93,6 +111,28 @@ def _snapshot(estimator) -> dict:
     return saved
 
 
+class ListOf(Options):
+    """A parameter constraint (scikit-learn's ``_parameter_constraints``): a
+    list or tuple whose every item satisfies ``item`` (itself a constraint);
+    ``description`` ends the error message's "must be ..."."""
+
+    def __init__(self, item, description: str):
+        super().__init__(list, set())
+        self.item, self.description = make_constraint(item), description
+
+    def is_satisfied_by(self, val) -> bool:
+        return isinstance(val, (list, tuple)) and all(
+            self.item.is_satisfied_by(v) for v in val
+        )
+
+    def __str__(self) -> str:
+        return f"a list of {self.description}"
+
+
+HIDDEN_NAMES = {"identity", "logistic", "tanh", "relu"}
+RATE = Interval(Real, 0, 1, closed="left")
+
+
 class BaseMultilayerPerceptron(BaseEstimator, ABC):
     """Base class of the MLP estimators; use MLPRegressor or MLPClassifier."""
 
@@ -101,7 +141,13 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "activation": [
+            StrOptions(HIDDEN_NAMES),
+            ListOf(
+                StrOptions(HIDDEN_NAMES),
+                f"str among {sorted(HIDDEN_NAMES)}, one per hidden layer",
+            ),
+        ],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -129,6 +175,14 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [RATE, ListOf(RATE, "floats in [0, 1), one per hidden layer")],
+        "early_stopping_metric": [StrOptions({"score", "loss"})],
+        "restore_best_weights": ["boolean"],
+        "callbacks": [
+            ListOf(Callback, "glassnet.callbacks.Callback instances"),
+            None,
+        ],
+        "optimizer": [Optimizer, None],
     }
 
     @abstractmethod
@@ -158,6 +212,11 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         epsilon,
         n_iter_no_change,
         max_fun,
+        dropout,
+        early_stopping_metric,
+        restore_best_weights,
+        callbacks,
+        optimizer,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -183,22 +242,17 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.dropout = dropout
+        self.early_stopping_metric = early_stopping_metric
+        self.restore_best_weights = restore_best_weights
+        self.callbacks = callbacks
+        self.optimizer = optimizer
 
     # --- the network ----------------------------------------------------------------
     def _initialize(self, y: np.ndarray, layer_units: list[int], dtype) -> None:
         """First fit: reset the counters, pick the output activation, draw the
         weights with ``_init_coef``, one layer at a time."""
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.n_outputs_ = y.shape[1]
-        self.n_layers_ = len(layer_units)
-        if not is_classifier(self):
-            self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
-        elif self._label_binarizer.y_type_ == "multiclass":
-            self.out_activation_ = "softmax"
-        else:
-            self.out_activation_ = "logistic"
-
+        self._start_fitted_state(y.shape[1], layer_units)
         self.coefs_ = []
         self.intercepts_ = []
         for fan_in, fan_out in pairwise(layer_units):
@@ -209,16 +263,33 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self._best_coefs = [c.copy() for c in self.coefs_]
         self._best_intercepts = [i.copy() for i in self.intercepts_]
 
+    def _start_fitted_state(self, n_outputs: int, layer_units: list[int]) -> None:
+        """The fitted attributes of an estimator before its first epoch (all
+        but the weights): counters, output activation, curves."""
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = n_outputs
+        self.n_layers_ = len(layer_units)
+        if not is_classifier(self):
+            self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
+        elif self._label_binarizer.y_type_ == "multiclass":
+            self.out_activation_ = "softmax"
+        else:
+            self.out_activation_ = "logistic"
+
         if self.solver in _solvers.STOCHASTIC_SOLVERS:
             self.loss_curve_ = []
             self._no_improvement_count = 0
             if self.early_stopping:
                 self.validation_scores_ = []
+                self.validation_loss_curve_ = []
                 self.best_validation_score_ = -np.inf
+                self._best_validation_loss = np.inf
                 self.best_loss_ = None
             else:
                 self.best_loss_ = np.inf
                 self.validation_scores_ = None
+                self.validation_loss_curve_ = None
                 self.best_validation_score_ = None
 
     def _init_coef(self, fan_in: int, fan_out: int, dtype):
@@ -231,12 +302,39 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         This one is Glorot uniform, ``U(-b, b)`` with
         ``b = sqrt(6 / (fan_in + fan_out))`` (2 instead of 6 for the logistic
         activation), the kernel then the bias drawn from ``self._random_state``:
-        exactly scikit-learn 1.9's draws.
+        exactly scikit-learn 1.9's draws. With one activation per hidden layer,
+        a layer's bound follows the activation after it (the output layer's,
+        the last hidden layer's).
         """
-        factor = 2.0 if self.activation == "logistic" else 6.0
+        activation = self.activation
+        if not isinstance(activation, str):
+            # NOTE: _initialize appends each layer to coefs_ before drawing the
+            # next: the list's length is the index of the layer being drawn.
+            index = len(getattr(self, "coefs_", None) or [])
+            activation = activation[min(index, len(activation) - 1)]
+        factor = 2.0 if activation == "logistic" else 6.0
         bound = np.sqrt(factor / (fan_in + fan_out))
         init = RandomUniform(-bound, bound, seed=self._random_state)
         return init((fan_in, fan_out), dtype), init((fan_out,), dtype)
+
+    def _per_hidden_layer(self, name: str, n_hidden: int | None = None) -> list:
+        """``activation`` or ``dropout`` as one value per hidden layer."""
+        value = getattr(self, name)
+        if n_hidden is None:
+            n_hidden = len(self.coefs_) - 1
+        if isinstance(value, (list, tuple)):
+            if len(value) != n_hidden:
+                raise ValueError(
+                    f"{name} takes one value, or one per hidden layer: "
+                    f"{n_hidden} here (hidden_layer_sizes="
+                    f"{self.hidden_layer_sizes!r}). Received: {name}={value!r}"
+                )
+            return list(value)
+        return [value] * n_hidden
+
+    def _fused_activations(self) -> list[str | None]:
+        """The hidden activations as ``ops.linear`` fuses them, one a layer."""
+        return [HIDDEN_ACTIVATIONS[a] for a in self._per_hidden_layer("activation")]
 
     def _network(self) -> list[Dense]:
         """The Dense layers, their weights bound to the current ``coefs_`` and
@@ -299,7 +397,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         with no_grad():
             layers = self._network()
-            z = network_output(X, layers, HIDDEN_ACTIVATIONS[self.activation]).data
+            z = network_output(X, layers, self._fused_activations()).data
         return OUTPUT_ACTIVATIONS[self.out_activation_](z)
 
     # --- fitting --------------------------------------------------------------------
@@ -312,6 +410,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             raise ValueError(
                 f"hidden_layer_sizes must be > 0, got {hidden_layer_sizes}."
             )
+        self._check_extras(len(hidden_layer_sizes))
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
@@ -321,6 +420,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             sample_weight = _check_sample_weight(sample_weight, X)
         if y.ndim == 1:
             y = y.reshape((-1, 1))
+        sample_weight = self._weigh_samples(X, y, sample_weight, incremental)
         self.n_outputs_ = y.shape[1]
         layer_units = [n_features, *hidden_layer_sizes, self.n_outputs_]
 
@@ -342,6 +442,31 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 " contain large values and need to be preprocessed."
             )
         return self
+
+    def _check_extras(self, n_hidden: int) -> None:
+        """The keywords scikit-learn lacks, against the network and the solver
+        (their types and ranges are checked by ``_parameter_constraints``)."""
+        self._per_hidden_layer("activation", n_hidden)
+        rates = self._per_hidden_layer("dropout", n_hidden)
+        if self.solver == "lbfgs":
+            for name, used in [
+                ("dropout", any(rates)),
+                ("callbacks", bool(self.callbacks)),
+                ("optimizer", self.optimizer is not None),
+            ]:
+                if used:
+                    raise ValueError(
+                        f"{name} needs a stochastic solver ('sgd' or 'adam'): "
+                        "'lbfgs' runs SciPy's L-BFGS-B on the whole data set, "
+                        "without epochs, dropout or a glassnet optimizer. "
+                        f"Received: {name}={getattr(self, name)!r}, solver='lbfgs'"
+                    )
+        _solvers.check_callbacks(self.callbacks)
+
+    def _weigh_samples(self, X, y, sample_weight, incremental: bool):
+        """The weights the loss gives the samples (the classifier multiplies
+        in its class weights)."""
+        return sample_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
     @keeps_fitted_state
@@ -379,6 +504,60 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
             return np.nan
         return score_function(y, y_pred, sample_weight=sample_weight)
+
+    # --- glassnet models and callbacks ----------------------------------------------
+    def to_model(self):
+        """The fitted network as a glassnet ``Sequential`` model.
+
+        One ``Dense`` layer per layer of ``coefs_`` (copies of ``coefs_[i]``
+        and ``intercepts_[i]``, of their dtype), with the hidden activations
+        ('identity' becomes 'linear', 'logistic' 'sigmoid') and the output
+        activation of ``out_activation_`` ('linear', 'exponential', 'sigmoid'
+        or 'softmax'); a ``Dropout`` layer after each hidden layer that has a
+        dropout rate (inactive in ``predict``). The model's ``predict`` gives
+        the output layer's activations: the regressor's ``predict`` (as a
+        column), the classifier's ``predict_proba`` (for a binary target, its
+        second column only: P(classes_[1])).
+
+        Returns
+        -------
+        model : glassnet.models.Sequential
+            A built, uncompiled model, independent of the estimator.
+        """
+        check_is_fitted(self)
+        return _convert.to_sequential(self)
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of the weights in Keras's order, ``[coefs_[0],
+        intercepts_[0], coefs_[1], ...]`` (``to_model().get_weights()``), for
+        glassnet callbacks such as ``EarlyStopping(restore_best_weights=True)``."""
+        check_is_fitted(self)
+        return [w.copy() for pair in zip(self.coefs_, self.intercepts_) for w in pair]
+
+    def set_weights(self, weights) -> None:
+        """Write ``weights`` (in the order of :meth:`get_weights`) into
+        ``coefs_`` and ``intercepts_``, in place; the shapes must match."""
+        check_is_fitted(self)
+        targets = [w for pair in zip(self.coefs_, self.intercepts_) for w in pair]
+        shapes = [np.shape(w) for w in weights]
+        if shapes != [t.shape for t in targets]:
+            raise ValueError(
+                "set_weights needs arrays of the shapes of get_weights(): "
+                f"{[t.shape for t in targets]}. Received: {shapes}"
+            )
+        for target, w in zip(targets, weights):
+            np.copyto(target, w)
+
+    @property
+    def stop_training(self) -> bool:
+        """Keras's flag: a callback sets ``self.model.stop_training = True``
+        to end ``fit``, which reads it after each epoch's callbacks (and
+        after each batch's, where a callback has batch hooks)."""
+        return vars(self).get("_stop_training", False)
+
+    @stop_training.setter
+    def stop_training(self, value: bool) -> None:
+        self._stop_training = bool(value)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

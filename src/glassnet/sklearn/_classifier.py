@@ -7,11 +7,17 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import column_or_1d
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
-from glassnet.sklearn import _docs
+from glassnet.sklearn import _convert, _docs
 from glassnet.sklearn._base import BaseMultilayerPerceptron, keeps_fitted_state
 
 
@@ -22,11 +28,26 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     output for multiclass targets, independent logistic outputs for binary and
     multilabel targets. For the same ``random_state`` and data it gives
     scikit-learn 1.9's ``MLPClassifier`` results: the same ``coefs_``,
-    ``intercepts_``, ``loss_curve_`` and ``n_iter_``.
+    ``intercepts_``, ``loss_curve_`` and ``n_iter_``. Keywords scikit-learn
+    lacks (class weights, dropout, callbacks, any glassnet optimizer, ...)
+    default to its behaviour; ``to_model`` and ``from_model`` convert to and
+    from a glassnet ``Sequential`` model.
 
     Parameters
     ----------
 {_docs.PARAMETERS}
+{_docs.EXTRA_PARAMETERS}
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the loss (every solver; binary and
+        multiclass targets): a dict ``{{label: weight}}`` (missing classes
+        weigh 1), or 'balanced', ``n_samples / (n_classes * count(class))``
+        over the data given to ``fit`` (scikit-learn's
+        ``compute_class_weight``; not with ``partial_fit``, whose batches do
+        not show the classes' frequencies). Multiplied into
+        ``sample_weight`` as scikit-learn's other estimators do: sample i
+        weighs ``sample_weight[i] * class_weight[y[i]]``, in the training
+        loss and in the validation score and loss. None: every class
+        weighs 1 (scikit-learn's MLP).
 
     Attributes
     ----------
@@ -38,6 +59,11 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     -----
 {_docs.DIVERGENCE}
 
+    ``to_model()`` gives the fitted network as a glassnet ``Sequential``
+    model whose ``predict`` is ``predict_proba`` (for two classes its second
+    column); ``MLPClassifier.from_model(model, classes=...)`` makes a fitted
+    estimator of such a model.
+
     Examples
     --------
     >>> from sklearn.datasets import make_blobs
@@ -47,6 +73,11 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     >>> clf.predict_proba(X[:2]).shape
     (2, 3)
     """
+
+    _parameter_constraints: dict = {
+        **BaseMultilayerPerceptron._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
 
     def __init__(
         self,
@@ -74,6 +105,12 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        class_weight=None,
+        dropout=0.0,
+        early_stopping_metric="score",
+        restore_best_weights=True,
+        callbacks=None,
+        optimizer=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -100,7 +137,13 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
+            dropout=dropout,
+            early_stopping_metric=early_stopping_metric,
+            restore_best_weights=restore_best_weights,
+            callbacks=callbacks,
+            optimizer=optimizer,
         )
+        self.class_weight = class_weight
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(
@@ -135,6 +178,32 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                 )
         y = self._label_binarizer.transform(y).astype(bool)
         return X, y
+
+    def _weigh_samples(self, X, y, sample_weight, incremental):
+        """``sample_weight`` times the weight of each sample's class."""
+        if self.class_weight is None:
+            return sample_weight
+        if self._label_binarizer.y_type_ not in ("binary", "multiclass"):
+            raise ValueError(
+                "class_weight needs a binary or multiclass target. Received: a "
+                f"{self._label_binarizer.y_type_} target"
+            )
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported for partial_fit (the "
+                "class frequencies of one batch are not the data's): compute "
+                "the weights on all the data with sklearn.utils.class_weight."
+                "compute_class_weight and pass them as a dict."
+            )
+        index = y[:, 0].astype(np.intp) if y.shape[1] == 1 else y.argmax(axis=1)
+        labels = self.classes_[index]
+        weights = compute_class_weight(
+            self.class_weight, classes=self.classes_, y=labels
+        )
+        per_sample = weights[index]
+        if sample_weight is not None:
+            per_sample = per_sample * sample_weight
+        return _check_sample_weight(per_sample, X)
 
     def predict(self, X):
         """Predict the class labels.
@@ -228,6 +297,53 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         if y_pred.ndim == 1:
             return np.vstack([1 - y_pred, y_pred]).T
         return y_pred
+
+    @classmethod
+    @_docs.filled
+    def from_model(cls, model, *, classes, **params) -> MLPClassifier:
+        """A fitted MLPClassifier with the network of a glassnet model.
+
+        Parameters
+        ----------
+        model : glassnet.models.Sequential
+            A built model of Dense layers (hidden activations 'linear',
+            'relu', 'tanh' or 'sigmoid'), with Dropout layers after hidden
+            layers allowed. Its output layer: one 'sigmoid' unit for two
+            classes (P(classes[1])), one 'softmax' unit per class for three or
+            more, one 'sigmoid' unit per label for a multilabel target. Its
+            weights are copied.
+        classes : array-like of shape (n_classes,)
+            The class labels; the model's outputs are taken to be in their
+            sorted order, that of ``classes_`` (``range(n_labels)`` for a
+            multilabel model).
+        {from_model_params}
+
+        Returns
+        -------
+        estimator : MLPClassifier
+            Fitted: ``predict_proba(X)`` equals ``model.predict(X)`` (for two
+            classes, its second column).
+        """
+        spec = _convert.read_sequential(model)
+        estimator = _convert.unfitted_estimator(cls, spec, params)
+        n_outputs = spec["coefs"][-1].shape[1]
+        binarizer = LabelBinarizer()
+        if spec["output"] == "sigmoid" and n_outputs > 1:
+            binarizer.fit(np.eye(n_outputs, dtype=int))
+        else:
+            binarizer.fit(column_or_1d(classes))
+        if not np.array_equal(binarizer.classes_, unique_labels(classes)) or (
+            len(binarizer.classes_) != max(n_outputs, 2)
+        ):
+            raise ValueError(
+                f"The model has {n_outputs} output unit(s) "
+                f"({spec['output']!r}): it needs {max(n_outputs, 2)} classes "
+                f"(range({n_outputs}) for a multilabel model). Received: "
+                f"classes={classes!r}"
+            )
+        estimator._label_binarizer = binarizer
+        estimator.classes_ = binarizer.classes_
+        return _convert.adopt(estimator, spec)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

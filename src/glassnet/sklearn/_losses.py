@@ -12,14 +12,22 @@ gradient with respect to the output layer's pre-activation ``z`` is simply
 scikit-learn's floating-point operations makes the fitted weights agree with
 scikit-learn's to the last bit, and keeps the graph of a training step at one
 node per layer plus this one, which matters when batches are tiny.
+
+The regressor's other losses ('absolute_error', 'huber', a callable) have no
+such link and no scikit-learn numbers to match: they are composed on the
+engine from :mod:`glassnet.losses` (:func:`engine_objective`), and the engine
+differentiates them.
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy.special import expit, xlogy
 
-from glassnet.autograd import Function
+from glassnet import losses, ops
+from glassnet.autograd import Function, Tensor
 
 
 def _identity(z: np.ndarray) -> np.ndarray:
@@ -143,3 +151,56 @@ class MLPLoss(Function):
             else:
                 grads.append(alpha * w if unit else (alpha * w) * scale)
         return tuple(grads)
+
+
+#: The regressor's losses that go through the engine: name -> (huber_delta ->
+#: the per-sample loss ``(y_true, y_pred) -> Tensor of shape (n_samples,)``).
+ENGINE_LOSSES = {
+    "absolute_error": lambda delta: losses.mean_absolute_error,
+    "huber": lambda delta: functools.partial(losses.huber, delta=delta),
+}
+
+
+def engine_loss(loss, huber_delta):
+    """The per-sample loss function of ``loss`` (a name of ENGINE_LOSSES or the
+    user's callable), or None for the fused losses of :class:`MLPLoss`."""
+    if callable(loss):
+        return loss
+    make = ENGINE_LOSSES.get(loss)
+    return None if make is None else make(huber_delta)
+
+
+def engine_objective(loss_fn, z, y, sample_weight, sw_sum, coefs, alpha):
+    """``loss_fn(y, z)`` averaged over the samples (weighted by
+    ``sample_weight``: ``sum(w l) / sum(w)``), plus the L2 penalty
+    ``alpha / (2 s) sum_j ||W_j||^2`` (a constant here: its gradient is added by
+    the training step, as for MLPLoss). ``z`` is the output Tensor, shape
+    (n_samples, n_outputs); ``y`` reaches ``loss_fn`` as a Tensor of ``z``'s
+    dtype that gets no gradient."""
+    values = loss_fn(Tensor(np.asarray(y, dtype=z.data.dtype)), z)
+    if not isinstance(values, Tensor):
+        raise TypeError(
+            "The loss must return a glassnet Tensor computed from y_pred with "
+            "glassnet ops, so that the engine can differentiate it. Received: "
+            f"{type(values).__name__}"
+        )
+    if values.ndim == 0:
+        if sample_weight is not None:
+            raise ValueError(
+                "A loss that returns a scalar cannot weight the samples: return "
+                "one loss per sample (shape (n_samples,)) to use sample_weight. "
+                f"Received: a scalar loss and sample_weight of shape "
+                f"{sample_weight.shape}"
+            )
+        average = values
+    elif values.shape == (z.shape[0],):
+        if sample_weight is None:
+            average = ops.mean(values)
+        else:
+            average = ops.weighted_sum(values, sample_weight) / sw_sum
+    else:
+        raise ValueError(
+            "The loss must return one value per sample (shape "
+            f"({z.shape[0]},)) or a scalar. Received: shape {values.shape}"
+        )
+    return average + (0.5 * alpha) * l2_sum(coefs) / sw_sum

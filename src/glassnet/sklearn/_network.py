@@ -1,9 +1,11 @@
 """The network of the MLP estimators on the engine: forward graph, training step.
 
 A training step builds one graph node per layer (``ops.linear``, the hidden
-activation fused into it) and one fused output/loss node
-(:class:`~glassnet.sklearn._losses.MLPLoss`), runs ``Tensor.backward`` and
-leaves scikit-learn's gradients in one flat vector laid out like the packed
+activation fused into it; a ``glassnet.layers.Dropout`` after a hidden layer
+where ``dropout`` asks for one) and one fused output/loss node
+(:class:`~glassnet.sklearn._losses.MLPLoss`; the regressor's other losses are
+composed from ``glassnet.losses``), runs ``Tensor.backward`` and leaves
+scikit-learn's gradients in one flat vector laid out like the packed
 parameters.
 """
 
@@ -14,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from glassnet import ops
-from glassnet.autograd import Tensor
-from glassnet.layers import Dense
+from glassnet.autograd import Tensor, no_grad
+from glassnet.layers import Dense, Dropout
 from glassnet.runtime import FlatVector
-from glassnet.sklearn._losses import MLPLoss
+from glassnet.sklearn._losses import MLPLoss, engine_loss, engine_objective
 
 #: Hidden-layer activations: scikit-learn's names -> the names ``ops.linear``
 #: fuses into its node (in place, as scikit-learn's in-place activations).
@@ -29,14 +31,22 @@ HIDDEN_ACTIVATIONS = {
 }
 
 
-def network_output(X, layers: list[Dense], activation: str | None) -> Tensor:
+def network_output(
+    X,
+    layers: list[Dense],
+    activations: list[str | None],
+    dropouts: list[Dropout | None] | None = None,
+) -> Tensor:
     """The graph from ``X`` (array or sparse matrix) through the Dense layers to
-    the output layer's pre-activation ``z``; ``activation`` (a name from
-    ``HIDDEN_ACTIVATIONS``' values) after each hidden layer, in its linear node."""
+    the output layer's pre-activation ``z``; ``activations[i]`` (a name from
+    ``HIDDEN_ACTIVATIONS``' values) after hidden layer i, in its linear node,
+    then ``dropouts[i]`` in training mode where there is one."""
     linear = ops.linear
     h = X
-    for layer in layers[:-1]:
-        h = linear(h, layer.kernel, layer.bias, activation=activation)
+    for i, layer in enumerate(layers[:-1]):
+        h = linear(h, layer.kernel, layer.bias, activation=activations[i])
+        if dropouts is not None and dropouts[i] is not None:
+            h = dropouts[i].call(h, training=True)
     last = layers[-1]
     return linear(h, last.kernel, last.bias)
 
@@ -49,9 +59,16 @@ class TrainingStep:
     a flat vector laid out like the packed parameters (all kernels, then all
     biases). Everything that does not change between batches is looked up here,
     once, because tiny networks run tens of thousands of batches.
+    ``dropouts`` (one per hidden layer, None where there is none) act in the
+    training passes only; :meth:`evaluate` runs without them.
     """
 
-    def __init__(self, estimator: Any, layers: list[Dense]):
+    def __init__(
+        self,
+        estimator: Any,
+        layers: list[Dense],
+        dropouts: list[Dropout | None] | None = None,
+    ):
         self.layers = layers
         self.kernels = [layer.kernel for layer in layers]
         self.params = self.kernels + [layer.bias for layer in layers]
@@ -62,8 +79,10 @@ class TrainingStep:
             np.result_type(*[p.data for p in self.params]),
         )
         self.grad, self.grad_views = layout.data, layout.views
-        self.activation = HIDDEN_ACTIVATIONS[estimator.activation]
+        self.activations = estimator._fused_activations()
+        self.dropouts = dropouts
         loss = estimator.loss
+        self.engine_loss = engine_loss(loss, getattr(estimator, "huber_delta", None))
         if loss == "log_loss" and estimator.out_activation_ == "logistic":
             loss = "binary_log_loss"
         self.settings = {
@@ -72,20 +91,29 @@ class TrainingStep:
             "alpha": estimator.alpha,
         }
 
-    def __call__(self, X, y, sample_weight=None):
-        sw_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
-        kernels = [k.data for k in self.kernels]
-        # NOTE: the kernels go in as arrays (constants of the graph): the
-        # penalty's gradient alpha W is added below straight into the packed
-        # gradient, which saves an allocation per kernel and per graph edge.
-        loss = MLPLoss.apply(
-            network_output(X, self.layers, self.activation),
+    def _objective(self, z, kernels, y, sample_weight, sw_sum) -> Tensor:
+        if self.engine_loss is not None:
+            alpha = self.settings["alpha"]
+            return engine_objective(
+                self.engine_loss, z, y, sample_weight, sw_sum, kernels, alpha
+            )
+        return MLPLoss.apply(
+            z,
             *kernels,
             y=y,
             sample_weight=sample_weight,
             sw_sum=sw_sum,
             **self.settings,
         )
+
+    def __call__(self, X, y, sample_weight=None):
+        sw_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
+        kernels = [k.data for k in self.kernels]
+        # NOTE: the kernels go in as arrays (constants of the graph): the
+        # penalty's gradient alpha W is added below straight into the packed
+        # gradient, which saves an allocation per kernel and per graph edge.
+        z = network_output(X, self.layers, self.activations, self.dropouts)
+        loss = self._objective(z, kernels, y, sample_weight, sw_sum)
         # The gradient of s * loss, divided by s afterwards: scikit-learn's rounding.
         loss.backward(np.asarray(sw_sum))
         # (X.T @ delta + alpha W) / s, as scikit-learn rounds it.
@@ -100,3 +128,12 @@ class TrainingStep:
         for p in self.params:
             p.grad = None  # backward accumulates into leaves: start empty next time
         return loss.data[()]
+
+    def evaluate(self, X, y, sample_weight=None) -> float:
+        """The loss of ``X`` (penalty included, ``s`` the number of samples or
+        their weights' sum) at inference: no dropout, no graph."""
+        sw_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
+        kernels = [k.data for k in self.kernels]
+        with no_grad():
+            z = network_output(X, self.layers, self.activations)
+            return float(self._objective(z, kernels, y, sample_weight, sw_sum).data)

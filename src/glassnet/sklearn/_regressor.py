@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils import column_or_1d
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from glassnet.sklearn import _docs
+from glassnet.sklearn import _convert, _docs
 from glassnet.sklearn._base import BaseMultilayerPerceptron, keeps_fitted_state
 
 
@@ -21,14 +23,37 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     exponential output) plus an L2 penalty, with L-BFGS, SGD or Adam. For the same
     ``random_state`` and data it gives scikit-learn 1.9's ``MLPRegressor``
     results: the same ``coefs_``, ``intercepts_``, ``loss_curve_`` and
-    ``n_iter_``.
+    ``n_iter_``. Keywords scikit-learn lacks (other losses, dropout, callbacks,
+    any glassnet optimizer, ...) default to its behaviour; ``to_model`` and
+    ``from_model`` convert to and from a glassnet ``Sequential`` model.
 
     Parameters
     ----------
-    loss : {{'squared_error', 'poisson'}}, default='squared_error'
+    loss : str or callable, default='squared_error'
+        One of 'squared_error', 'poisson', 'absolute_error', 'huber', or a
+        callable.
         'squared_error' is half the mean squared error (averaged over outputs);
         'poisson' is half the Poisson deviance with a log link (needs y >= 0).
+        glassnet's extensions, with an identity output: 'absolute_error' is
+        the mean absolute error and 'huber' the mean Huber loss with
+        ``huber_delta`` (``0.5 e**2`` where ``|e| <= delta``, else
+        ``delta (|e| - 0.5 delta)``), as PyTorch's ``L1Loss()`` and
+        ``HuberLoss(delta=huber_delta)`` with their mean over all samples and
+        outputs (weighted by ``sample_weight``: ``sum(w l) / sum(w)`` over
+        the samples). A callable ``loss(y_true, y_pred)`` gets two glassnet
+        Tensors of shape (n_samples, n_outputs) in the weights' dtype
+        (``y_true`` needs no gradient) and returns a Tensor computed from
+        ``y_pred`` with glassnet ops (``glassnet.ops``, ``glassnet.losses``,
+        Tensor operators), which the engine differentiates: either one loss
+        per sample, shape (n_samples,), averaged as above, or a scalar (then
+        without ``sample_weight``). ``glassnet.losses.mean_squared_error`` and
+        its kin are such callables. Every loss gets the same L2 penalty and
+        works with every solver.
 {_docs.PARAMETERS}
+{_docs.EXTRA_PARAMETERS}
+    huber_delta : float, default=1.0
+        The Huber loss's ``delta`` (> 0; only with ``loss='huber'``), as
+        PyTorch's ``HuberLoss(delta)``.
 
     Attributes
     ----------
@@ -38,6 +63,11 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     -----
     ``partial_fit`` is available for every solver, as in scikit-learn 1.9 (with
     'lbfgs' each call runs L-BFGS on the batch from the current weights).
+
+    ``to_model()`` gives the fitted network as a glassnet ``Sequential``
+    model whose ``predict`` is this ``predict`` (as a column);
+    ``MLPRegressor.from_model(model)`` makes a fitted estimator of such a
+    model.
 
 {_docs.DIVERGENCE}
 
@@ -54,7 +84,11 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
 
     _parameter_constraints: dict = {
         **BaseMultilayerPerceptron._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson"})],
+        "loss": [
+            StrOptions({"squared_error", "poisson", "absolute_error", "huber"}),
+            callable,
+        ],
+        "huber_delta": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -84,6 +118,12 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        huber_delta=1.0,
+        dropout=0.0,
+        early_stopping_metric="score",
+        restore_best_weights=True,
+        callbacks=None,
+        optimizer=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -110,7 +150,13 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
+            dropout=dropout,
+            early_stopping_metric=early_stopping_metric,
+            restore_best_weights=restore_best_weights,
+            callbacks=callbacks,
+            optimizer=optimizer,
         )
+        self.huber_delta = huber_delta
 
     def predict(self, X):
         """Predict with the fitted network.
@@ -181,3 +227,29 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             The updated estimator.
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    @classmethod
+    @_docs.filled
+    def from_model(cls, model, **params) -> MLPRegressor:
+        """A fitted MLPRegressor with the network of a glassnet model.
+
+        Parameters
+        ----------
+        model : glassnet.models.Sequential
+            A built model of Dense layers (hidden activations 'linear',
+            'relu', 'tanh' or 'sigmoid'; a 'linear' output, or 'exponential'
+            for ``loss='poisson'``), with Dropout layers after hidden layers
+            allowed. Its weights are copied.
+        {from_model_params}
+
+        Returns
+        -------
+        estimator : MLPRegressor
+            Fitted: ``predict(X)`` equals ``model.predict(X)`` (raveled for
+            one output).
+        """
+        spec = _convert.read_sequential(model)
+        if spec["output"] == "exponential":
+            params = {"loss": "poisson", **params}
+        estimator = _convert.unfitted_estimator(cls, spec, params)
+        return _convert.adopt(estimator, spec)
