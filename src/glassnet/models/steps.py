@@ -85,9 +85,9 @@ def is_overridden(model: Any, name: str) -> bool:
 class Steps:
     """Keras's per-batch API of a model: the default steps, and what a custom
     step uses (``compute_loss``, ``compute_metrics``, ``metrics``,
-    ``reset_metrics``, ``trainable_variables``). Relies on the model for
-    ``call``, ``losses``, ``weights``, ``trainable_weights``, ``optimizer``
-    and the compiled ``_compile_loss`` / ``_compile_metrics``."""
+    ``reset_metrics``; ``trainable_variables`` is the Layer's). Relies on the
+    model for ``_forward``, ``losses``, ``weights``, ``trainable_weights``,
+    ``optimizer`` and the compiled ``_compile_loss`` / ``_compile_metrics``."""
 
     # --- Keras's default steps ----------------------------------------------------
     def train_step(self, data: Any) -> dict[str, Any]:
@@ -120,16 +120,6 @@ class Steps:
         return self.compute_metrics(batch[0], batch[1], y_pred, batch[2])
 
     # --- what a custom step uses ----------------------------------------------------
-    @property
-    def trainable_variables(self) -> list[Tensor]:
-        """Keras 3's name of ``trainable_weights``."""
-        return self.trainable_weights
-
-    @property
-    def non_trainable_variables(self) -> list[Tensor]:
-        """Keras 3's name of ``non_trainable_weights``."""
-        return self.non_trainable_weights
-
     def zero_grad(self) -> None:
         """Clear the ``.grad`` of every weight (PyTorch's name, which Keras's
         torch guide calls; ``fit`` clears them before each custom step)."""
