@@ -113,6 +113,8 @@ def test_model_call_runs_each_layer_through_its_dunder_call():
             return super().__call__(x, training)
 
     model = Sequential([Input((3,)), Probe(), Dense(1)])
+    assert calls == [False]  # its call on symbolic tensors, when built
+    calls.clear()
     model.compile("sgd", "mse")
     model.fit(np.zeros((4, 3)), np.zeros((4, 1)), batch_size=2, verbose=0)
     model.predict(np.zeros((2, 3)), verbose=0)
