@@ -14,7 +14,6 @@ from glassnet.autograd import Tensor, gradcheck
 from glassnet.models import Model
 
 
-
 @pytest.fixture(scope="module")
 def keras():
     pytest.importorskip("torch")
@@ -168,7 +167,9 @@ ERRORS = [
 
 @pytest.mark.parametrize(("make", "shapes", "message"), ERRORS)
 def test_build_errors_are_keras_errors(make, shapes, message):
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(
+        ValueError, match=message.replace("(", r"\(").replace(")", r"\)")
+    ):
         make(layers).build(shapes if len(shapes) > 1 else shapes[0])
     pytest.importorskip("torch")
     os.environ.setdefault("KERAS_BACKEND", "torch")

@@ -314,6 +314,22 @@ def _step(node: Node, slots: dict[int, int]) -> Callable[[list, Any], None]:
     return general
 
 
+def _paths(structure: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """``(path, leaf)`` of each leaf, the path as Keras writes it
+    (``"0"``, ``"scores.1"``; ``""`` for a lone leaf), in flatten's order."""
+    if isinstance(structure, dict):
+        items = [(k, structure[k]) for k in sorted(structure)]
+    elif isinstance(structure, (list, tuple)):
+        items = list(enumerate(structure))
+    else:
+        return [(prefix, structure)]
+    return [
+        pair
+        for key, value in items
+        for pair in _paths(value, f"{prefix}.{key}" if prefix else str(key))
+    ]
+
+
 class FunctionalGraph:
     """The graph of ``Model(inputs, outputs)``: its symbolic inputs and
     outputs (flat and as given), its nodes and layers (:func:`map_graph`),
@@ -325,7 +341,6 @@ class FunctionalGraph:
         self.inputs: list[KerasTensor] = tree.flatten(inputs)
         self.outputs: list[KerasTensor] = tree.flatten(outputs)
         found = map_graph(self.inputs, self.outputs)
-        self.keys = found.keys
         self.nodes_by_depth = found.nodes_by_depth
         self.layers = found.layers
         self.nodes = [
@@ -342,10 +357,40 @@ class FunctionalGraph:
             or isinstance(inputs, dict)
             or isinstance(outputs, dict)
         )
+        self._check_connected()
         self.chain = self._chain()
-        self.fused: list[Callable] = []
-        self._steps: list[Callable] = []
+        self.fuse = True
+        self.fused: list[Callable] | None = None
+        self._steps: list[Callable] | None = None
         self._slots: dict[int, int] = {}
+
+    @property
+    def keys(self) -> set[tuple[int, int]]:
+        """The model's nodes by :func:`node_key`."""
+        return {
+            node_key(n.operation, n.operation._inbound_nodes.index(n))
+            for nodes in self.nodes_by_depth.values()
+            for n in nodes
+        }
+
+    def _check_connected(self) -> None:
+        """Each output computable from the inputs alone (Keras's dry run)."""
+        known = {id(t) for t in self.inputs}
+        for node in self.nodes:
+            if all(id(t) in known for t in node.input_tensors):
+                known.update(id(t) for t in node.outputs)
+        for path, tensor in _paths(self.outputs_struct):
+            if id(tensor) not in known:
+                raise ValueError(
+                    f"Output with path `{path}` is not connected to `inputs`"
+                )
+
+    def __getstate__(self) -> dict[str, Any]:
+        # NOTE: the prepared calls are closures, and the slots are keyed by
+        # object ids: both are made again on the first run after a copy.
+        state = dict(self.__dict__)
+        state.update(fused=None, _steps=None, _slots={})
+        return state
 
     def _chain(self) -> list[Layer] | None:
         """The layers, in call order, if the graph is one chain of one-input,
@@ -368,6 +413,7 @@ class FunctionalGraph:
     def compile(self, fuse: bool) -> None:
         """Prepare the calls :meth:`run` makes (fused pairs in a chain when
         ``fuse``)."""
+        self.fuse = fuse
         if self.chain is not None:
             self.fused = layer_calls(self.chain, fuse)
             return
@@ -383,6 +429,8 @@ class FunctionalGraph:
     def run(self, inputs: list[Any], training: Any) -> Any:
         """The outputs (in the structure the model was given) for the flat
         list of input tensors."""
+        if self._steps is None and self.fused is None:
+            self.compile(self.fuse)
         if self.chain is not None:
             x = inputs[0]
             for fn in self.fused:

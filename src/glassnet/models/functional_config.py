@@ -139,7 +139,7 @@ def functional_from_config(cls: type, config: dict[str, Any], custom_objects=Non
                 f"Layer names in a functional config must be unique strings. "
                 f"Received: name={name!r}"
             )
-        nodes = entry.get("inbound_nodes") or []
+        nodes = _as_json(entry.get("inbound_nodes") or [])
         if not isinstance(nodes, list):
             raise ValueError(
                 f"Layer {name!r}: inbound_nodes must be a list. Received: {nodes!r}"
@@ -195,10 +195,20 @@ def functional_from_config(cls: type, config: dict[str, Any], custom_objects=Non
             f"tensor_index] entries. Received: {value!r}"
         )
 
-    inputs = tensor(config.get("input_layers"))
-    outputs = tensor(config.get("output_layers"))
+    inputs = tensor(_as_json(config.get("input_layers")))
+    outputs = tensor(_as_json(config.get("output_layers")))
     trainable = config.get("trainable", True)
     return cls(inputs, outputs, name=config.get("name"), trainable=trainable)
+
+
+def _as_json(value: Any) -> Any:
+    """``value`` as JSON gives it back: tuples as lists (a config straight
+    from ``get_config`` holds tuples)."""
+    if isinstance(value, dict):
+        return {k: _as_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_json(v) for v in value]
+    return value
 
 
 def _layer(layers: dict[str, Layer], name: Any) -> Layer:

@@ -354,9 +354,23 @@ class Model(Trainer, Layer):
                 return _unpack_singleton(outputs)
             if type(inputs) is not Tensor:
                 inputs = self._flat_inputs(inputs)[0]  # [x] for a model of [input]
-        for fn in self._forward_fns:  # a layer's one-input call, or a fused pair
+        fns = self._forward_fns
+        if fns is None:
+            fns = self._relink()
+        for fn in fns:  # a layer's one-input call, or a fused pair
             inputs = fn(inputs, training)
         return inputs
+
+    def _relink(self) -> list[Callable]:
+        """The chain's calls again (after a copy or unpickling, which drop
+        them: fused pairs are closures)."""
+        if self._functional:
+            self._graph.compile(self.fuse_layers)
+            fns = self._graph.fused
+        else:
+            fns = layer_calls(self._compute_layers(), self.fuse_layers)
+        self._forward_fns = fns
+        return fns
 
     def _flat_inputs(self, inputs: Any) -> list[Any]:
         """The inputs in the order of :attr:`inputs`, checked against them
@@ -375,12 +389,8 @@ class Model(Trainer, Layer):
         for i, (x, ref) in enumerate(zip(flat, graph.inputs)):
             if not isinstance(x, Tensor):
                 x = flat[i] = self._as_tensor(np.asarray(x))
+            x = flat[i] = _fit_rank(x, ref.shape)
             shape, expected = x.data.shape, ref.shape
-            if len(shape) == len(expected) + 1 and shape[-1] == 1:
-                x = flat[i] = ops.reshape(x, shape[:-1])
-            elif len(shape) + 1 == len(expected) and expected[-1] == 1:
-                x = flat[i] = ops.reshape(x, (*shape, 1))
-            shape = x.data.shape
             if len(shape) != len(expected) or any(
                 e is not None and s != e for s, e in zip(shape, expected)
             ):
@@ -450,8 +460,10 @@ class Model(Trainer, Layer):
     def prepare_input(self, x: Any) -> Tensor:
         """An array checked and cast as ``fit`` checks it (the first one builds
         the model); a Tensor as it is."""
-        if self._functional and len(self._graph.inputs) > 1:
-            raise ValueError(self._structure_error(x))
+        if self._functional:
+            if len(self._graph.inputs) > 1:
+                raise ValueError(self._structure_error(x))
+            x = _fit_rank(x, self._graph.inputs[0].shape)
         if not isinstance(x, Tensor):
             return Tensor(self._as_x(x))
         if self.built:
@@ -560,6 +572,7 @@ class Model(Trainer, Layer):
         state = super().__getstate__()
         state.pop("_lock", None)
         state.pop("_evaluating", None)
+        state["_forward_fns"] = None  # closures: made again when first needed
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -773,6 +786,21 @@ class Model(Trainer, Layer):
         export(self, filepath, **kwargs)
         if verbose:
             print(f"Saved artifact at '{filepath}'.")
+
+
+def _fit_rank(x: Any, expected: tuple) -> Any:
+    """``x`` (a Tensor or array) with a last axis of 1 dropped or added when
+    that gives the rank of ``expected`` (Keras's functional inputs)."""
+    shape = np.shape(x.data if isinstance(x, Tensor) else x)
+    if len(shape) == len(expected):
+        return x
+    if len(shape) == len(expected) + 1 and shape[-1] == 1:
+        shape = shape[:-1]
+    elif len(shape) + 1 == len(expected) and expected[-1] == 1:
+        shape = (*shape, 1)
+    else:
+        return x
+    return ops.reshape(x, shape) if isinstance(x, Tensor) else np.reshape(x, shape)
 
 
 def _unpack_singleton(x: Any) -> Any:

@@ -12,6 +12,8 @@ import html
 from collections.abc import Callable
 from typing import Any
 
+from glassnet.layers.serialization import keras_class_name
+
 # Content widths of Layer (type), Output Shape, Param # (and Trainable), as Keras 3
 # lays them out.
 _COLUMNS = (31, 22, 13)
@@ -108,7 +110,7 @@ def _row(
 def _cells(layer: Any, shape: Any) -> tuple[str, str, str]:
     """The three cells of a layer's row: "name (Type)", its output shape and
     its parameter count ("0 (unbuilt)" before it has weights)."""
-    name = f"{layer.name} ({type(layer).__name__})"
+    name = f"{layer.name} ({keras_class_name(layer)})"
     if not layer.built:
         return name, format_shape(None), "0 (unbuilt)"
     return name, format_shape(shape), f"{layer.count_params():,}"
