@@ -602,7 +602,7 @@ class Layer:
         """``__call__`` with more than the inputs, or inputs to convert first
         (a structure of several), or an unbuilt layer."""
         args, training = self._call_signature.split(self, args, kwargs, training)
-        if has_keras_tensors(args) or has_keras_tensors(kwargs):
+        if has_keras_tensors(args) or (kwargs and has_keras_tensors(kwargs)):
             return symbolic_call(self, args, kwargs, training)
         inputs = args[0]
         if not self.built:

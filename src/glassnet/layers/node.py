@@ -79,13 +79,15 @@ def is_keras_tensor(value: Any) -> bool:
 
 def has_keras_tensors(value: Any) -> bool:
     """Whether ``value`` is a KerasTensor or a list, tuple or dict holding one."""
-    if isinstance(value, KerasTensor):
-        return True
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            # NOTE: a list of Tensors (a merge layer's inputs) is the common case
+            if type(item) is not Tensor and has_keras_tensors(item):
+                return True
+        return False
     if isinstance(value, dict):
         return any(has_keras_tensors(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(has_keras_tensors(v) for v in value)
-    return False
+    return isinstance(value, KerasTensor)
 
 
 class Node:

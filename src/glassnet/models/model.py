@@ -350,8 +350,11 @@ class Model(Trainer, Layer):
         if self._functional:
             graph = self._graph
             if graph.chain is None:
-                outputs = graph.run(self._flat_inputs(inputs), training)
-                return _unpack_singleton(outputs)
+                if type(inputs) is Tensor and len(graph.inputs) == 1:
+                    flat = [inputs]  # checked by prepare_input
+                else:
+                    flat = self._flat_inputs(inputs)
+                return _unpack_singleton(graph.run(flat, training))
             if type(inputs) is not Tensor:
                 inputs = self._flat_inputs(inputs)[0]  # [x] for a model of [input]
         fns = self._forward_fns
