@@ -25,6 +25,12 @@ Subclassing works as in Keras 3:
   (activity penalties included), then the weight regularization penalties.
 - Inputs may be lists, tuples and dicts of tensors (NumPy arrays are made
   Tensors), and ``build`` then gets the same structure of shapes.
+
+Called on symbolic tensors (``Input(...)`` and what layers made of it), a
+layer builds, records the call as a :class:`~glassnet.layers.node.Node` and
+returns symbolic outputs (:mod:`glassnet.layers.node`); ``input`` and
+``output`` are those of its first such call. ``Model(inputs, outputs)``
+runs the recorded calls (:mod:`glassnet.models.functional`).
 """
 
 from __future__ import annotations

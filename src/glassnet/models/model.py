@@ -77,15 +77,19 @@ def _reading(method: Callable[..., Any], own_metrics: bool = False) -> Any:
 class Model(Trainer, Layer):
     """A network of layers with Keras's training API.
 
-    ``Model(inputs, outputs)`` takes an :func:`~glassnet.layers.Input` and the
-    KerasTensor obtained by calling layers on it (one chain of single-input
-    layers). Subclasses may instead set layers as attributes in ``__init__``
-    and define ``call(inputs)`` (``training`` too if they use it), as in
-    Keras: the layers, their weights and losses are tracked as a Layer's are.
+    ``Model(inputs, outputs)`` takes :func:`~glassnet.layers.Input` tensors
+    and the KerasTensors obtained by calling layers on them, each alone or in
+    a list or dict: any graph of layer calls between them (branches, merges,
+    shared layers, models used as layers; :mod:`glassnet.models.functional`).
+    ``model(x)`` and ``predict`` take and give the structures the model was
+    made with. Subclasses may instead set layers as attributes in
+    ``__init__`` and define ``call(inputs)`` (``training`` too if they use
+    it), as in Keras: the layers, their weights and losses are tracked as a
+    Layer's are.
 
     >>> inputs = Input((1024,))
-    >>> outputs = Dense(4, activation="relu")(inputs)
-    >>> model = Model(inputs, outputs)
+    >>> hidden = Dense(4, activation="relu")(inputs)
+    >>> model = Model(inputs, [Dense(1)(hidden), Dense(3)(hidden)])
 
     A ``Conv2D`` (relu or no activation) followed by a ``MaxPooling2D`` whose
     windows tile runs as one engine node: the same outputs, gradients equal up
