@@ -428,3 +428,31 @@ def test_clone_model_on_new_inputs_with_a_clone_function():
         isinstance(copy_of_seq, Sequential)
         and copy_of_seq.layers[0] is not (seq.layers[0])
     )
+
+
+class Scale(L.Layer):
+    """y = x * s, one learned scale per feature (a user's layer)."""
+
+    def build(self, input_shape):
+        self.s = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+
+    def call(self, x):
+        return x * self.s
+
+
+def test_a_graph_of_a_user_layer_rebuilds_with_custom_objects(tmp_path):
+    a = Input((3,))
+    model = Model(a, L.Add()([Scale(name="scale")(a), a]))
+    model.set_weights([np.array([1.0, 2.0, 3.0], "float32")])
+    config = model.get_config()
+    with pytest.raises(ValueError, match="Scale"):
+        Model.from_config(config)
+    again = Model.from_config(config, custom_objects={"Scale": Scale})
+    again.set_weights(model.get_weights())
+    x = np.ones((2, 3), "float32")
+    np.testing.assert_array_equal(again(x).data, [[2.0, 3.0, 4.0]] * 2)
+    model.save(tmp_path / "scaled.keras")
+    loaded = glassnet.saving.load_model(
+        tmp_path / "scaled.keras", custom_objects={"Scale": Scale}
+    )
+    np.testing.assert_array_equal(loaded(x).data, model(x).data)

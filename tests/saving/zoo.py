@@ -371,25 +371,41 @@ def mixed_inputs(k):
     return k.Model({"image": image, "meta": meta}, out, name="mixed")
 
 
+def tagged_text(k):
+    """Integer token ids (an int32 Input) beside numbers."""
+    L = k.layers
+    ids = k.Input((5,), dtype="int32", name="ids")
+    numbers = k.Input((2,), name="numbers")
+    words = L.GlobalAveragePooling1D()(L.Embedding(10, 3)(ids))
+    joined = L.concatenate([words, numbers])
+    return k.Model({"ids": ids, "numbers": numbers}, L.Dense(1)(joined))
+
+
 #: name -> (build, input shapes of one sample, as the model takes them)
 GRAPHS = {
     "siamese": (siamese, [(5,), (5,)]),
     "two_heads": (two_heads, (6,)),
     "nested_functional": (nested_functional, [(4,), (4,)]),
     "mixed_inputs": (mixed_inputs, {"image": (4, 4, 1), "meta": (3,)}),
+    "tagged_text": (tagged_text, {"ids": (5,), "numbers": (2,)}),
 }
+#: graph -> {input: vocabulary} for inputs of integer indices
+GRAPH_INDICES = {"tagged_text": {"ids": 10}}
 
 
 def graph_inputs(name: str, n: int = 10, seed: int = 0):
     """Random inputs in the structure GRAPHS[name] gives."""
     rng = np.random.default_rng(seed)
     shapes = GRAPHS[name][1]
+    indices = GRAPH_INDICES.get(name, {})
 
-    def one(shape):
+    def one(shape, key=None):
+        if key in indices:
+            return rng.integers(0, indices[key], (n, *shape)).astype("int32")
         return rng.uniform(-1, 1, (n, *shape)).astype("float32")
 
     if isinstance(shapes, dict):
-        return {key: one(shape) for key, shape in shapes.items()}
+        return {key: one(shape, key) for key, shape in shapes.items()}
     if isinstance(shapes, list):
         return [one(shape) for shape in shapes]
     return one(shapes)
