@@ -22,10 +22,14 @@ fused pairs included, so a chain costs what it cost before graphs existed.
 from __future__ import annotations
 
 import collections
+import warnings
 from collections.abc import Callable
 from typing import Any
 
-from glassnet import tree
+import numpy as np
+
+from glassnet import ops, tree
+from glassnet.autograd import Tensor
 from glassnet.layers.base import Layer
 from glassnet.layers.call_context import UNSET
 from glassnet.layers.core import InputLayer
@@ -175,6 +179,61 @@ def map_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> GraphMap
                 "All layer names should be unique."
             )
     return GraphMap(keys, dict(nodes_by_depth), layers)
+
+
+def make_graph(inputs: Any, outputs: Any) -> FunctionalGraph:
+    """The :class:`FunctionalGraph` of ``Model(inputs, outputs)``, after
+    Keras's checks (every leaf a KerasTensor, none empty); inputs made by
+    layers (not by ``Input``) get new Inputs (:func:`clone_graph_nodes`)."""
+    if isinstance(inputs, dict):
+        for key, value in inputs.items():
+            if isinstance(value, KerasTensor) and key != value.name:
+                warnings.warn(
+                    "When providing `inputs` as a dict, all keys in the dict must "
+                    "match the names of the corresponding tensors. Received key "
+                    f"'{key}' mapping to value {value} which has name "
+                    f"'{value.name}'. Change the tensor name to '{key}' (via "
+                    f"`Input(..., name='{key}')`)",
+                    stacklevel=4,
+                )
+    for what, given in (("inputs", inputs), ("outputs", outputs)):
+        flat = tree.flatten(given)
+        if not flat or given is None:
+            raise ValueError(
+                f"`{what}` argument cannot be empty. Received:\n"
+                f"inputs={inputs}\noutputs={outputs}"
+            )
+        for x in flat:
+            if not isinstance(x, KerasTensor):
+                raise ValueError(
+                    f"All `{what}` values must be KerasTensors. Received: "
+                    f"{what}={given} including invalid value {x} of type {type(x)}"
+                )
+    if not all(is_input_tensor(t) for t in tree.flatten(inputs)):
+        inputs, outputs = clone_graph_nodes(inputs, outputs)
+    return FunctionalGraph(inputs, outputs)
+
+
+def unpack_singleton(x: Any) -> Any:
+    """A list or tuple of one as its element (Keras's model outputs)."""
+    if isinstance(x, (list, tuple)) and len(x) == 1:
+        return x[0]
+    return x
+
+
+def fit_rank(x: Any, expected: tuple) -> Any:
+    """``x`` (a Tensor or array) with a last axis of 1 dropped or added when
+    that gives the rank of ``expected`` (Keras's functional inputs)."""
+    shape = np.shape(x.data if isinstance(x, Tensor) else x)
+    if len(shape) == len(expected):
+        return x
+    if len(shape) == len(expected) + 1 and shape[-1] == 1:
+        shape = shape[:-1]
+    elif len(shape) + 1 == len(expected) and expected[-1] == 1:
+        shape = (*shape, 1)
+    else:
+        return x
+    return ops.reshape(x, shape) if isinstance(x, Tensor) else np.reshape(x, shape)
 
 
 def is_input_tensor(tensor: KerasTensor) -> bool:
@@ -444,6 +503,60 @@ class FunctionalGraph:
             step(values, training)
         flat = [values[slots[id(t)]] for t in self.outputs]
         return tree.pack_sequence_as(self.outputs_struct, flat)
+
+    # --- what a model does with its graph --------------------------------------
+    def flatten_inputs(self, inputs: Any, owner: str, as_tensor: Callable) -> list:
+        """``inputs`` as a flat list of Tensors in the order of
+        :attr:`inputs`, checked as Keras checks a functional model's inputs:
+        one tensor for a model of ``[input]``, a dict by the inputs' names, a
+        last axis of 1 added or dropped to fit (:func:`fit_rank`)."""
+        if isinstance(inputs, dict) and not isinstance(self.inputs_struct, dict):
+            names = [t.name for t in self.inputs]
+            if not set(names) <= set(inputs):
+                raise ValueError(self.structure_error(inputs))
+            inputs = [inputs[name] for name in names]
+        flat = tree.flatten(inputs)
+        if len(flat) != len(self.inputs):
+            raise ValueError(self.structure_error(inputs))
+        for i, (x, ref) in enumerate(zip(flat, self.inputs)):
+            if not isinstance(x, Tensor):
+                x = as_tensor(np.asarray(x))
+            x = flat[i] = fit_rank(x, ref.shape)
+            shape, expected = x.data.shape, ref.shape
+            if len(shape) != len(expected) or any(
+                e is not None and s != e for s, e in zip(shape, expected)
+            ):
+                raise ValueError(
+                    f'Input {i} of layer "{owner}" is incompatible with the layer: '
+                    f"expected shape={(None, *expected[1:])}, found shape={shape}"
+                )
+        return flat
+
+    def structure_error(self, inputs: Any) -> str:
+        """Keras's message for inputs of another structure than the model's."""
+        expected = tree.map_structure(lambda t: t.name, self.inputs_struct)
+        received = tree.map_structure(
+            lambda x: f"Tensor(shape={getattr(getattr(x, 'data', x), 'shape', ())})",
+            inputs,
+        )
+        return (
+            "The structure of `inputs` doesn't match the expected structure.\n"
+            f"Expected: {expected}\nReceived: inputs={received}"
+        )
+
+    def compute_output_shape(self, input_shapes: Any) -> Any:
+        """The outputs' shapes (in the outputs' structure) for inputs of
+        ``input_shapes`` (one shape, or a structure of them): the symbolic
+        outputs' own when the inputs' match, else through each layer."""
+        shapes = flatten_shapes(input_shapes)
+        if len(shapes) != len(self.inputs):
+            raise ValueError(self.structure_error(input_shapes))
+        if all(tuple(s[1:]) == t.shape[1:] for s, t in zip(shapes, self.inputs)):
+            outs = [t.shape for t in self.outputs]
+        else:
+            outs = self.output_shapes(shapes)
+        outs = [(shapes[0][0], *o[1:]) if o else o for o in outs]
+        return tree.pack_sequence_as(self.outputs_struct, outs)
 
     def output_shapes(self, input_shapes: list[Any]) -> list[Any]:
         """The outputs' shapes for inputs of ``input_shapes`` (flat), from

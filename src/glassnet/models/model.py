@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet import losses, ops, optimizers, tree
+from glassnet import losses, optimizers, tree
 from glassnet import metrics as metrics_module
 from glassnet.autograd import Tensor, no_grad
 from glassnet.callbacks import History
@@ -40,12 +40,13 @@ from glassnet.layers.base import (
 from glassnet.layers.call_context import CONTEXT, UNSET
 from glassnet.layers.core import InputLayer
 from glassnet.layers.fusion import layer_calls
-from glassnet.layers.node import KerasTensor, flatten_shapes, symbolic_call
+from glassnet.layers.node import KerasTensor, symbolic_call
 from glassnet.models.arguments import checked
 from glassnet.models.functional import (
     FunctionalGraph,
-    clone_graph_nodes,
-    is_input_tensor,
+    fit_rank,
+    make_graph,
+    unpack_singleton,
 )
 from glassnet.models.functional_config import (
     functional_config,
@@ -53,7 +54,7 @@ from glassnet.models.functional_config import (
     is_functional_config,
 )
 from glassnet.models.locks import ReadWriteLock
-from glassnet.models.summary import summarize, summary_html
+from glassnet.models.summary import connections, summarize, summary_html
 from glassnet.models.trainer import Trainer
 from glassnet.runtime import kernel_scope
 
@@ -131,34 +132,7 @@ class Model(Trainer, Layer):
     def _init_functional(self, inputs: Any, outputs: Any) -> None:
         """The graph from ``inputs`` to ``outputs`` (KerasTensors, or lists,
         tuples and dicts of them), checked and ordered as Keras orders it."""
-        if isinstance(inputs, dict):
-            for key, value in inputs.items():
-                if isinstance(value, KerasTensor) and key != value.name:
-                    warnings.warn(
-                        "When providing `inputs` as a dict, all keys in the dict "
-                        "must match the names of the corresponding tensors. "
-                        f"Received key '{key}' mapping to value {value} which has "
-                        f"name '{value.name}'. Change the tensor name to '{key}' "
-                        f"(via `Input(..., name='{key}')`)",
-                        stacklevel=3,
-                    )
-        for what, given in (("inputs", inputs), ("outputs", outputs)):
-            flat = tree.flatten(given)
-            if not flat or given is None:
-                raise ValueError(
-                    f"`{what}` argument cannot be empty. Received:\n"
-                    f"inputs={inputs}\noutputs={outputs}"
-                )
-            for x in flat:
-                if not isinstance(x, KerasTensor):
-                    raise ValueError(
-                        f"All `{what}` values must be KerasTensors. Received: "
-                        f"{what}={given} including invalid value {x} of type "
-                        f"{type(x)}"
-                    )
-        if not all(is_input_tensor(t) for t in tree.flatten(inputs)):
-            inputs, outputs = clone_graph_nodes(inputs, outputs)
-        graph = FunctionalGraph(inputs, outputs)
+        graph = make_graph(inputs, outputs)
         graph.compile(self.fuse_layers)
         self._graph = graph
         self._layers = graph.layers
@@ -358,7 +332,7 @@ class Model(Trainer, Layer):
                     flat = [inputs]  # checked by prepare_input
                 else:
                     flat = self._flat_inputs(inputs)
-                return _unpack_singleton(graph.run(flat, training))
+                return unpack_singleton(graph.run(flat, training))
             if type(inputs) is not Tensor:
                 inputs = self._flat_inputs(inputs)[0]  # [x] for a model of [input]
         fns = self._forward_fns
@@ -380,44 +354,9 @@ class Model(Trainer, Layer):
         return fns
 
     def _flat_inputs(self, inputs: Any) -> list[Any]:
-        """The inputs in the order of :attr:`inputs`, checked against them
-        (Keras's rules: one tensor for a model of ``[input]``, a dict by the
-        inputs' names; a last axis of 1 added or dropped to fit)."""
-        graph = self._graph
-        struct = graph.inputs_struct
-        if isinstance(inputs, dict) and not isinstance(struct, dict):
-            names = [t.name for t in graph.inputs]
-            if not set(names) <= set(inputs):
-                raise ValueError(self._structure_error(inputs))
-            inputs = [inputs[name] for name in names]
-        flat = tree.flatten(inputs)
-        if len(flat) != len(graph.inputs):
-            raise ValueError(self._structure_error(inputs))
-        for i, (x, ref) in enumerate(zip(flat, graph.inputs)):
-            if not isinstance(x, Tensor):
-                x = flat[i] = self._as_tensor(np.asarray(x))
-            x = flat[i] = _fit_rank(x, ref.shape)
-            shape, expected = x.data.shape, ref.shape
-            if len(shape) != len(expected) or any(
-                e is not None and s != e for s, e in zip(shape, expected)
-            ):
-                raise ValueError(
-                    f'Input {i} of layer "{self.name}" is incompatible with the '
-                    f"layer: expected shape={without_batch(expected)}, found "
-                    f"shape={shape}"
-                )
-        return flat
-
-    def _structure_error(self, inputs: Any) -> str:
-        expected = tree.map_structure(lambda t: t.name, self._graph.inputs_struct)
-        received = tree.map_structure(
-            lambda x: f"Tensor(shape={getattr(getattr(x, 'data', x), 'shape', ())})",
-            inputs,
-        )
-        return (
-            "The structure of `inputs` doesn't match the expected structure.\n"
-            f"Expected: {expected}\nReceived: inputs={received}"
-        )
+        """The inputs as a flat list of Tensors, checked against
+        :attr:`inputs` (:meth:`FunctionalGraph.flatten_inputs`)."""
+        return self._graph.flatten_inputs(inputs, self.name, self._as_tensor)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         graph = self.__dict__.get("_graph")
@@ -425,14 +364,8 @@ class Model(Trainer, Layer):
             if not self.built:
                 self.build(input_shape)
             return self.output_shape
-        shapes = flatten_shapes(standardize_shapes(input_shape, "input_shape"))
-        if len(shapes) != len(graph.inputs):
-            raise ValueError(self._structure_error(input_shape))
-        same = all(tuple(s[1:]) == t.shape[1:] for s, t in zip(shapes, graph.inputs))
-        outs = [t.shape for t in graph.outputs] if same else graph.output_shapes(shapes)
-        outs = [(shapes[0][0], *o[1:]) if shapes and o else o for o in outs]
-        packed = tree.pack_sequence_as(graph.outputs_struct, outs)
-        return _unpack_singleton(packed)
+        shapes = standardize_shapes(input_shape, "input_shape")
+        return unpack_singleton(graph.compute_output_shape(shapes))
 
     # --- weights (tracked as a Layer's: its own, then each layer's) -------------
     def count_params(self) -> int:
@@ -469,8 +402,8 @@ class Model(Trainer, Layer):
         the model); a Tensor as it is."""
         if self._functional:
             if len(self._graph.inputs) > 1:
-                raise ValueError(self._structure_error(x))
-            x = _fit_rank(x, self._graph.inputs[0].shape)
+                raise ValueError(self._graph.structure_error(x))
+            x = fit_rank(x, self._graph.inputs[0].shape)
         if not isinstance(x, Tensor):
             return Tensor(self._as_x(x))
         if self.built:
@@ -631,34 +564,9 @@ class Model(Trainer, Layer):
         return rows
 
     def _summary_connections(self) -> list[str] | None:
-        """Keras's "Connected to" entry of each row of a functional model that
-        is not one chain (None for a chain, a Sequential or a subclassed
-        model): the tensors each of the layer's calls in this model reads,
-        ``name[call][output]``, or ``-``."""
-        if not self._functional:
-            return None
-        graph = self._graph
-        nodes = [n for depth in graph.nodes_by_depth.values() for n in depth]
-        chain = all(len(n.input_tensors) <= 1 for n in nodes) and all(
-            len(v) == 1 for v in graph.nodes_by_depth.values()
-        )
-        ids = {id(n) for n in nodes}
-        if chain and all(
-            sum(id(n) in ids for n in layer._inbound_nodes) <= 1
-            for layer in graph.layers
-        ):
-            return None
-        connections = []
-        for layer in graph.layers:
-            entries = [
-                f"{t._keras_history[0].name}[{t._keras_history[1]}]"
-                f"[{t._keras_history[2]}]"
-                for node in layer._inbound_nodes
-                if id(node) in ids
-                for t in node.input_tensors
-            ]
-            connections.append(", ".join(entries) or "-")
-        return connections
+        """Keras's "Connected to" column of a functional model that is not one
+        chain; None for a chain, a Sequential or a subclassed model."""
+        return connections(self._graph) if self._functional else None
 
     def _repr_html_(self) -> str:
         """Jupyter's view of a model: the ``summary()`` table, as HTML."""
@@ -793,28 +701,6 @@ class Model(Trainer, Layer):
         export(self, filepath, **kwargs)
         if verbose:
             print(f"Saved artifact at '{filepath}'.")
-
-
-def _fit_rank(x: Any, expected: tuple) -> Any:
-    """``x`` (a Tensor or array) with a last axis of 1 dropped or added when
-    that gives the rank of ``expected`` (Keras's functional inputs)."""
-    shape = np.shape(x.data if isinstance(x, Tensor) else x)
-    if len(shape) == len(expected):
-        return x
-    if len(shape) == len(expected) + 1 and shape[-1] == 1:
-        shape = shape[:-1]
-    elif len(shape) + 1 == len(expected) and expected[-1] == 1:
-        shape = (*shape, 1)
-    else:
-        return x
-    return ops.reshape(x, shape) if isinstance(x, Tensor) else np.reshape(x, shape)
-
-
-def _unpack_singleton(x: Any) -> Any:
-    """A list or tuple of one as its element (Keras's model outputs)."""
-    if isinstance(x, (list, tuple)) and len(x) == 1:
-        return x[0]
-    return x
 
 
 class _OwnMetrics:

@@ -116,6 +116,32 @@ def _cells(layer: Any, shape: Any) -> tuple[str, str, str]:
     return name, format_shape(shape), f"{layer.count_params():,}"
 
 
+def connections(graph: Any) -> list[str] | None:
+    """Keras's "Connected to" entry of each layer of a functional ``graph``
+    (in its layers' order): the tensors each of the layer's calls in the
+    graph reads, ``name[call][output]``, or ``-``. None for a chain of
+    one-input calls without shared layers (Keras's "sequential-like")."""
+    nodes = [n for depth in graph.nodes_by_depth.values() for n in depth]
+    ids = {id(n) for n in nodes}
+    chain = all(len(n.input_tensors) <= 1 for n in nodes) and all(
+        len(v) == 1 for v in graph.nodes_by_depth.values()
+    )
+    if chain and all(
+        sum(id(n) in ids for n in layer._inbound_nodes) <= 1 for layer in graph.layers
+    ):
+        return None
+    found = []
+    for layer in graph.layers:
+        entries = [
+            "{}[{}][{}]".format(t._keras_history[0].name, *t._keras_history[1:])
+            for node in layer._inbound_nodes
+            if id(node) in ids
+            for t in node.input_tensors
+        ]
+        found.append(", ".join(entries) or "-")
+    return found
+
+
 def _totals(rows: list[tuple[Any, Any]]) -> list[str]:
     """``Total params: 4 (16.00 B)``, then the trainable and non-trainable."""
     weights = list({id(w): w for layer, _ in rows for w in layer.weights}.values())
