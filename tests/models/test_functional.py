@@ -106,10 +106,11 @@ def test_layers_weights_and_outputs_equal_keras(keras, name):
 def test_summary_equals_keras(keras, name, capsys):
     build, _ = _build_and_inputs(name)
     ours, theirs = _twins(keras, build)
-    ours.summary()
-    mine = capsys.readouterr().out
-    theirs.summary()
-    assert mine == capsys.readouterr().out
+    for show_trainable in (False, True):
+        ours.summary(show_trainable=show_trainable)
+        mine = capsys.readouterr().out
+        theirs.summary(show_trainable=show_trainable)
+        assert mine == capsys.readouterr().out
 
 
 def test_symbolic_tensors_have_keras_shapes_and_dtypes(keras):

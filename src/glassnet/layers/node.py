@@ -32,7 +32,7 @@ KerasHistory = collections.namedtuple(
 )
 
 
-def _unsupported(self: Any, *_: Any) -> Any:
+def _unsupported(self: Any, *_: Any, **__: Any) -> Any:
     raise TypeError(
         "glassnet does not compute with symbolic tensors: a KerasTensor only "
         "says what a layer will receive. Use a layer for the operation "
