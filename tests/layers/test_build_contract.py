@@ -49,11 +49,33 @@ LAYERS = [
     (lambda: layers.Rescaling(2.0, offset=-1.0), (3,)),
     (lambda: layers.Identity(), (3,)),
     (lambda: layers.Lambda(np.negative), (3,)),
+    # the merge layers: a list of input shapes
+    (lambda: layers.Add(), [(3,), (3,)]),
+    (lambda: layers.Subtract(), [(2, 3), (1, 3)]),
+    (lambda: layers.Multiply(), [(3,), (3,), (3,)]),
+    (lambda: layers.Average(), [(3,), (3,)]),
+    (lambda: layers.Maximum(), [(3,), (3,)]),
+    (lambda: layers.Minimum(), [(3,), (3,)]),
+    (lambda: layers.Concatenate(), [(2, 3), (2, 4)]),
+    (lambda: layers.Dot(axes=-1), [(2, 3), (4, 3)]),
 ]
 IDS = [f"{i}-{type(make()).__name__}" for i, (make, _) in enumerate(LAYERS)]
 
 
+def _several(shape):
+    return isinstance(shape, list)
+
+
+def _batched(shape):
+    """``(None, *shape)``, or a list of them for a merge layer's inputs."""
+    if _several(shape):
+        return [(None, *s) for s in shape]
+    return (None, *shape)
+
+
 def _x(shape, seed=0):
+    if _several(shape):
+        return [_x(s, seed + i) for i, s in enumerate(shape)]
     rng = np.random.default_rng(seed)
     return rng.uniform(0.2, 1.5, (2, *shape)).astype("float32")
 
@@ -67,21 +89,21 @@ def _new_weights(layer, seed=1):
 @pytest.mark.parametrize(("make", "shape"), LAYERS, ids=IDS)
 def test_explicit_build_marks_the_layer_built(make, shape):
     layer = make()
-    layer.build((None, *shape))
-    assert layer.built and layer._build_shape == (None, *shape)
+    layer.build(_batched(shape))
+    assert layer.built and layer._build_shape == _batched(shape)
     count = layer.count_params()
     weights = layer.weights
     out = layer(_x(shape))
     assert layer.count_params() == count  # no second set of weights
     assert all(a is b for a, b in zip(layer.weights, weights))
-    expected = layer.compute_output_shape((None, *shape))
+    expected = layer.compute_output_shape(_batched(shape))
     assert out.data.shape == (2, *expected[1:])
 
 
 @pytest.mark.parametrize(("make", "shape"), LAYERS, ids=IDS)
 def test_weights_set_after_build_survive_the_first_call(make, shape):
     layer = make()
-    layer.build((None, *shape))
+    layer.build(_batched(shape))
     values = _new_weights(layer)
     layer.set_weights(values)
     out = layer(_x(shape)).data

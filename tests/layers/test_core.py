@@ -278,9 +278,10 @@ def test_flatten_and_reshape_shapes():
 
 def test_input_makes_a_symbolic_tensor():
     x = Input((3,))
-    assert x.shape == (None, 3) and isinstance(x.layer, InputLayer)
+    assert x.shape == (None, 3) and x.dtype == "float32"
+    assert isinstance(x._keras_history.operation, InputLayer)
     y = Dense(5)(x)
-    assert y.shape == (None, 5) and y.layer.built
+    assert y.shape == (None, 5) and y._keras_history.operation.built
     with pytest.raises(ValueError, match="shape"):
         InputLayer()
 

@@ -113,7 +113,22 @@ def test_model_call_runs_each_layer_through_its_dunder_call():
             return super().__call__(x, training)
 
     model = Sequential([Input((3,)), Probe(), Dense(1)])
+    assert calls == [False]  # its call on symbolic tensors, when built
+    calls.clear()
     model.compile("sgd", "mse")
     model.fit(np.zeros((4, 3)), np.zeros((4, 1)), batch_size=2, verbose=0)
     model.predict(np.zeros((2, 3)), verbose=0)
     assert calls == [True, True, False]
+
+
+def test_a_fused_model_pickles_and_copies():
+    import copy
+    import pickle
+
+    model = Sequential(
+        [Input((6, 6, 1)), Conv2D(2, 3, activation="relu"), MaxPooling2D()]
+    )
+    x = np.random.default_rng(0).standard_normal((2, 6, 6, 1)).astype("float32")
+    expected = model(x).data
+    for again in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        np.testing.assert_array_equal(again(x).data, expected)

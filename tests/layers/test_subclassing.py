@@ -489,10 +489,19 @@ def test_copies_keep_their_tracking(clone):
     assert layer.trainable_weights and not again.trainable_weights
 
 
-def test_symbolic_calls_on_several_inputs_wait_for_the_functional_api():
-    layer = pair_class(OURS, [])()
-    with pytest.raises(NotImplementedError, match="several inputs"):
-        layer([gl.Input((3,)), gl.Input((4,))])
+def test_a_symbolic_call_on_several_inputs_gives_its_structure_of_outputs():
+    seen = []
+    layer = pair_class(OURS, seen)()
+    a, b = gl.Input((3,)), gl.Input((4,))
+    out = layer([a, b])
+    assert seen == [[(None, 3), (None, 4)]]
+    assert sorted(out) == ["first", "mixed"]
+    assert out["mixed"].shape == (None, 4) and out["first"].shape == (None, 3)
+    model = Model([a, b], out)
+    x, y = _x(2, 3), _x(2, 4)
+    got = model([x, y])
+    np.testing.assert_allclose(got["mixed"].data, x @ layer.w.data + y, rtol=1e-6)
+    np.testing.assert_array_equal(got["first"].data, x)
 
 
 def test_a_layer_in_a_sequential_names_its_weights_after_it():

@@ -218,6 +218,11 @@ def _unbuilt():
     return Sequential([L.Dense(2)])
 
 
+def _two_heads():
+    inputs = L.Input((4,))
+    return Model(inputs, [L.Dense(2)(inputs), L.Dense(3)(inputs)])
+
+
 @pytest.mark.parametrize(
     "build, message",
     [
@@ -229,6 +234,7 @@ def _unbuilt():
         ),
         (lambda: Subclassed(), "subclassed model"),
         (_unbuilt, "not built"),
+        (_two_heads, "not one chain"),
         (lambda: _seq((4,), L.Dense(2, dtype="float64")), "float64"),
         (lambda: "a string", "takes a glassnet model"),
     ],

@@ -202,6 +202,42 @@ def matmul_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
     ), {}
 
 
+def batch_dot_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
+    """A batch, then 1-2 more axes each; one axis of x and one of y of the
+    same size, summed (negative axes too)."""
+    b, k = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 4))
+    shapes, axes = [], []
+    for _ in range(2):
+        rest = list(data.draw(small_shape(min_dims=0, max_dims=2)))
+        at = data.draw(st.integers(0, len(rest)))
+        rest.insert(at, k)
+        shapes.append((b, *rest))
+        axis = at + 1
+        axes.append(axis - len(shapes[-1]) if data.draw(st.booleans()) else axis)
+    return shapes, {"axes": tuple(axes)}
+
+
+def _dot_subscripts(x_ndim: int, y_ndim: int, axes: tuple) -> str:
+    """The einsum of batch_dot: ``"bak,bkc->bac"`` for axes (2, 1)."""
+    a, c = axes[0] % x_ndim, axes[1] % y_ndim
+    letters = iter("defghijlmnopqrs")
+    x = ["b"] + [next(letters) for _ in range(x_ndim - 1)]
+    y = ["b"] + [next(letters) for _ in range(y_ndim - 1)]
+    y[c] = x[a]
+    out = [d for d in x if d != x[a]] + [d for d in y[1:] if d != x[a]]
+    return f"{''.join(x)},{''.join(y)}->{''.join(out)}"
+
+
+def _batch_dot_reference(x, y, axes):
+    z = np.einsum(_dot_subscripts(x.ndim, y.ndim, axes), x, y)
+    return z.reshape(len(z), 1) if z.ndim == 1 else z
+
+
+def _torch_batch_dot(x, y, axes):
+    z = _torch().einsum(_dot_subscripts(x.ndim, y.ndim, axes), x, y)
+    return z.reshape(len(z), 1) if z.ndim == 1 else z
+
+
 def linear_shapes(data: st.DataObject) -> tuple[Shapes, dict]:
     n, k, m = (data.draw(st.integers(1, 4)) for _ in range(3))
     lead = data.draw(st.sampled_from([(n,), (2, n), ()]))
@@ -686,6 +722,13 @@ OPS: list[OpCase] = [
     ),
     # linear algebra
     OpCase("matmul", ops.matmul, np.matmul, lambda x, y: x @ y, matmul_shapes),
+    OpCase(
+        "batch_dot",
+        ops.batch_dot,
+        _batch_dot_reference,
+        _torch_batch_dot,
+        batch_dot_shapes,
+    ),
     OpCase(
         "linear",
         ops.linear,

@@ -92,3 +92,23 @@ def test_feature_maps_need_one_image_and_a_convolution():
         plot_feature_maps(
             Sequential([Flatten(input_shape=(4, 4, 1))]), np.zeros((4, 4, 1))
         )
+
+
+def test_feature_maps_of_a_branched_graph_are_each_convolutions_output():
+    from glassnet.layers import Concatenate, Conv2D, Input, MaxPooling2D
+    from glassnet.models import Model
+
+    inputs = Input((6, 6, 1))
+    a = Conv2D(2, 3, padding="same", name="a")(inputs)
+    pooled = MaxPooling2D(2, strides=1, padding="same", name="pool")(inputs)
+    b = Conv2D(3, 1, name="b")(pooled)
+    model = Model(inputs, Concatenate()([a, b]))
+    x = np.random.default_rng(0).random((6, 6, 1)).astype(np.float32)
+    images = [i for (i,) in _images(plot_feature_maps(model, x))]
+    assert len(images) == 1 + 2 + 3
+    with no_grad():
+        expected_a = model.get_layer("a")(x[None]).data[0]
+        pool = model.get_layer("pool")(x[None])
+        expected_b = model.get_layer("b")(pool).data[0]
+    np.testing.assert_allclose(images[1].get_array(), expected_a[..., 0], rtol=1e-6)
+    np.testing.assert_allclose(images[3].get_array(), expected_b[..., 0], rtol=1e-6)

@@ -8,7 +8,7 @@ import pytest
 from matplotlib.patches import FancyArrowPatch
 
 from glassnet import Tensor
-from glassnet.layers import Activation, Conv2D, Dense, Input
+from glassnet.layers import Activation, Add, Concatenate, Conv2D, Dense, Input
 from glassnet.models import Model, Sequential
 from glassnet.plot import draw_graph, plot_model
 from glassnet.plot._graph import Box, _border, layered_layout
@@ -147,3 +147,23 @@ def test_plot_model_functional_and_unbuilt():
     assert texts[1] == "conv (Conv2D)\n(None, 30, 30, 4)\n40 params"
     with pytest.raises(ValueError, match="built"):
         plot_model(Sequential([Dense(2)]))
+
+
+def test_plot_model_draws_a_functional_graph_as_it_is_wired():
+    a, b = Input((4,), name="a"), Input((4,), name="b")
+    shared = Dense(4, name="shared")
+    joined = Add(name="add")([shared(a), shared(b)])
+    both = Concatenate(name="both")([joined, a])
+    model = Model([a, b], [Dense(1, name="head")(both), joined])
+    ax = plot_model(model)
+    texts = [t.get_text().split(" ")[0] for t in _boxes(ax)]
+    assert texts == ["a", "b", "shared", "add", "both", "head"]
+    # a->shared, b->shared, shared->add, add->both, a->both, both->head
+    assert len(_arrows(ax)) == 6
+    place = {t.get_text().split(" ")[0]: t.get_position() for t in _boxes(ax)}
+    assert place["a"][1] > place["shared"][1] > place["add"][1] > place["head"][1]
+    # a layer called at two depths gets no arrow back up to itself
+    x = inputs = Input((3,))
+    twice = Dense(3, name="twice")
+    model = Model(inputs, twice(twice(x)))
+    assert len(_arrows(plot_model(model))) == 1

@@ -112,6 +112,15 @@ LAYERS = [
     (lambda: L.Cropping2D(((1, 0), (0, 2))), (4, 4, 1)),
     (lambda: L.ZeroPadding1D((2, 0)), (3, 2)),
     (lambda: L.UpSampling1D(3), (3, 2)),
+    # the merge layers: a list of inputs
+    (lambda: L.Add(), [(3,), (3,)]),
+    (lambda: L.Subtract(), [(2, 3), (1, 3)]),
+    (lambda: L.Multiply(name="times"), [(3,), (3,)]),
+    (lambda: L.Average(), [(3,), (3,), (3,)]),
+    (lambda: L.Maximum(), [(3,), (3,)]),
+    (lambda: L.Minimum(), [(3,), (3,)]),
+    (lambda: L.Concatenate(axis=1), [(2, 3), (4, 3)]),
+    (lambda: L.Dot(axes=[2, 2], normalize=True), [(2, 3), (4, 3)]),
 ]
 
 
@@ -120,7 +129,10 @@ LAYERS = [
 )
 def test_every_layer_round_trips(make, shape):
     layer = make()
-    x = np.random.default_rng(0).uniform(-1, 1, (2, *shape)).astype("float32")
+    rng = np.random.default_rng(0)
+    shapes = shape if isinstance(shape, list) else [shape]
+    x = [rng.uniform(-1, 1, (2, *s)).astype("float32") for s in shapes]
+    x = x if isinstance(shape, list) else x[0]
     layer(x)
     for w in layer.weights:
         w.data[...] = np.random.default_rng(1).uniform(0.5, 1.5, w.data.shape)

@@ -17,7 +17,15 @@ import glassnet
 from glassnet.saving import load_model
 from glassnet.saving.h5_weights import optimizer_values
 
-from .zoo import ZOO, data, glassnet_api, randomize
+from .zoo import (
+    GRAPHS,
+    ZOO,
+    assert_same_outputs,
+    data,
+    glassnet_api,
+    graph_inputs,
+    randomize,
+)
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
@@ -162,3 +170,34 @@ def test_compile_objects_cross_both_ways(keras, tmp_path):
     ours_loss = ours.evaluate(x, y, verbose=0, return_dict=True)["loss"]
     theirs_loss = theirs.evaluate(x, y, verbose=0, return_dict=True)["loss"]
     np.testing.assert_allclose(ours_loss, theirs_loss, rtol=1e-5)
+
+
+# --- functional graphs of several inputs or outputs (predictions only) ------------
+def _predictions(model, x):
+    return model.predict(x, verbose=0)
+
+
+@pytest.mark.parametrize("name", sorted(GRAPHS))
+def test_graph_files_cross_both_ways(keras, tmp_path, name):
+    build = GRAPHS[name][0]
+    x = graph_inputs(name)
+    ours = build(glassnet_api())
+    randomize(ours)
+    ours.save(tmp_path / "ours.keras")
+    again = load_model(tmp_path / "ours.keras")
+    assert_same_outputs(_predictions(again, x), _predictions(ours, x), rtol=0, atol=0)
+    assert again.to_json() == ours.to_json()
+    theirs = keras.saving.load_model(tmp_path / "ours.keras")
+    assert [layer.name for layer in theirs.layers] == [x.name for x in ours.layers]
+    assert_same_outputs(_predictions(ours, x), _predictions(theirs, x))
+
+    keras_model = build(keras)
+    keras_model.compile("adam", ["mse"] * len(keras_model.outputs))
+    keras_model.save(tmp_path / "theirs.keras")
+    with pytest.warns(UserWarning, match="several inputs or outputs"):
+        loaded = load_model(tmp_path / "theirs.keras")
+    assert not loaded.compiled
+    assert_same_outputs(_predictions(loaded, x), _predictions(keras_model, x))
+    assert load_model(tmp_path / "theirs.keras", compile=False).count_params() == (
+        keras_model.count_params()
+    )

@@ -213,6 +213,34 @@ def sequence(k):
     )
 
 
+def residual(k):
+    """Dense blocks with identity shortcuts (Add), one input, one output."""
+    L = k.layers
+    inputs = k.Input((6,))
+    x = L.Dense(8, activation="relu")(inputs)
+    for _ in range(2):
+        h = L.Dense(8, activation="tanh")(x)
+        h = L.Dense(8)(h)
+        x = L.Add()([x, h])
+    skip = L.Concatenate()([x, inputs])
+    return k.Model(inputs, L.Dense(2)(skip), name="residual")
+
+
+def inception(k):
+    """Three convolution branches of one image, joined along the channels."""
+    L = k.layers
+    inputs = k.Input((8, 8, 2))
+    a = L.Conv2D(3, 1, activation="relu")(inputs)
+    b = L.Conv2D(2, 1)(inputs)
+    b = L.Conv2D(3, 3, padding="same", activation="relu")(b)
+    c = L.MaxPooling2D(3, strides=1, padding="same")(inputs)
+    c = L.Conv2D(2, 1)(c)
+    x = L.Concatenate(axis=-1)([a, b, c])
+    x = L.BatchNormalization()(x)
+    x = L.GlobalAveragePooling2D()(x)
+    return k.Model(inputs, L.Dense(3, activation="softmax")(x), name="inception")
+
+
 #: name -> (build, input shape of one sample, optimizer factory, loss, metrics)
 ZOO = {
     "mlp": (
@@ -270,9 +298,133 @@ ZOO = {
     "decoder": (decoder, (6,), lambda o: o.Adam(0.01), "mse", []),
     "text": (text, (7,), lambda o: o.RMSprop(0.01), "binary_crossentropy", []),
     "sequence": (sequence, (5,), lambda o: o.SGD(0.05, momentum=0.9), "mae", []),
+    "residual": (residual, (6,), lambda o: o.Adam(0.01), "mse", ["mae"]),
+    "inception": (
+        inception,
+        (8, 8, 2),
+        lambda o: o.RMSprop(0.01),
+        "categorical_crossentropy",
+        ["accuracy"],
+    ),
 }
 #: models whose inputs are indices (an Embedding first): name -> vocabulary
 INDICES = {"text": 20}
+
+
+# --- graphs of several inputs or outputs (predictions only: glassnet does not
+# train those yet) ------------------------------------------------------------
+def siamese(k):
+    """One encoder shared by two inputs; their difference and cosine."""
+    L = k.layers
+    left, right = k.Input((5,), name="left"), k.Input((5,), name="right")
+    encode = L.Dense(4, activation="tanh", name="encoder")
+    a, b = encode(left), encode(right)
+    distance = L.Dense(1, name="distance")(L.Subtract()([a, b]))
+    cosine = L.Dot(axes=1, normalize=True)([a, b])
+    return k.Model([left, right], [distance, cosine], name="siamese")
+
+
+def two_heads(k):
+    """One input, a dict of two outputs from a shared trunk."""
+    L = k.layers
+    inputs = k.Input((6,), name="features")
+    trunk = L.Dense(8, activation="relu")(inputs)
+    trunk = L.Dropout(0.5)(trunk)
+    outputs = {
+        "score": L.Dense(1, activation="sigmoid", name="score")(trunk),
+        "classes": L.Dense(3, activation="softmax", name="classes")(trunk),
+    }
+    return k.Model(inputs, outputs, name="two_heads")
+
+
+def nested_functional(k):
+    """A functional model used as a layer, twice, and a Sequential too."""
+    L = k.layers
+    inner_in = k.Input((4,))
+    hidden = L.Dense(5, activation="relu")(inner_in)
+    inner = k.Model(inner_in, [L.Dense(3)(hidden), hidden], name="inner")
+    tail = k.Sequential([k.Input((3,)), L.Dense(2, activation="tanh")], name="tail")
+    a, b = k.Input((4,), name="a"), k.Input((4,), name="b")
+    first, _ = inner(a)
+    second, hidden_b = inner(b)
+    joined = L.Average()([first, second])
+    return k.Model([a, b], [tail(joined), hidden_b], name="outer")
+
+
+def mixed_inputs(k):
+    """A dict of inputs of other shapes, every elementwise merge, a reshape."""
+    L = k.layers
+    image = k.Input((4, 4, 1), name="image")
+    meta = k.Input((3,), name="meta")
+    x = L.Conv2D(2, 3, activation="relu")(image)
+    x = L.Flatten()(x)
+    x = L.Dense(3)(x)
+    m = L.Dense(3, activation="sigmoid")(meta)
+    merged = [
+        L.Multiply()([x, m]),
+        L.Maximum()([x, m]),
+        L.Minimum()([x, m, meta]),
+        L.Add()([x, m, meta]),
+    ]
+    grid = L.Reshape((4, 3))(L.Concatenate()(merged))
+    out = L.Dot(axes=(1, 1))([grid, grid])
+    return k.Model({"image": image, "meta": meta}, out, name="mixed")
+
+
+def tagged_text(k):
+    """Integer token ids (an int32 Input) beside numbers."""
+    L = k.layers
+    ids = k.Input((5,), dtype="int32", name="ids")
+    numbers = k.Input((2,), name="numbers")
+    words = L.GlobalAveragePooling1D()(L.Embedding(10, 3)(ids))
+    joined = L.concatenate([words, numbers])
+    return k.Model({"ids": ids, "numbers": numbers}, L.Dense(1)(joined))
+
+
+#: name -> (build, input shapes of one sample, as the model takes them)
+GRAPHS = {
+    "siamese": (siamese, [(5,), (5,)]),
+    "two_heads": (two_heads, (6,)),
+    "nested_functional": (nested_functional, [(4,), (4,)]),
+    "mixed_inputs": (mixed_inputs, {"image": (4, 4, 1), "meta": (3,)}),
+    "tagged_text": (tagged_text, {"ids": (5,), "numbers": (2,)}),
+}
+#: graph -> {input: vocabulary} for inputs of integer indices
+GRAPH_INDICES = {"tagged_text": {"ids": 10}}
+
+
+def graph_inputs(name: str, n: int = 10, seed: int = 0):
+    """Random inputs in the structure GRAPHS[name] gives."""
+    rng = np.random.default_rng(seed)
+    shapes = GRAPHS[name][1]
+    indices = GRAPH_INDICES.get(name, {})
+
+    def one(shape, key=None):
+        if key in indices:
+            return rng.integers(0, indices[key], (n, *shape)).astype("int32")
+        return rng.uniform(-1, 1, (n, *shape)).astype("float32")
+
+    if isinstance(shapes, dict):
+        return {key: one(shape, key) for key, shape in shapes.items()}
+    if isinstance(shapes, list):
+        return [one(shape) for shape in shapes]
+    return one(shapes)
+
+
+def assert_same_outputs(ours, theirs, rtol=1e-5, atol=1e-6):
+    """Outputs (arrays, in lists and dicts) equal leaf by leaf."""
+    if isinstance(theirs, dict):
+        assert sorted(ours) == sorted(theirs)
+        for key in theirs:
+            assert_same_outputs(ours[key], theirs[key], rtol, atol)
+    elif isinstance(theirs, (list, tuple)):
+        assert len(ours) == len(theirs)
+        for a, b in zip(ours, theirs):
+            assert_same_outputs(a, b, rtol, atol)
+    else:
+        np.testing.assert_allclose(
+            np.asarray(ours), np.asarray(theirs), rtol=rtol, atol=atol
+        )
 
 
 def data(name: str, outputs: int, n: int = 16, seed: int = 0):

@@ -15,6 +15,24 @@ from glassnet.layers.core import (
 )
 from glassnet.layers.embedding import Embedding
 from glassnet.layers.lambda_layer import Identity, Lambda
+from glassnet.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from glassnet.layers.normalization import BatchNormalization, LayerNormalization
 from glassnet.layers.pooling import (
     AveragePooling1D,
@@ -41,6 +59,22 @@ from glassnet.layers.serialization import deserialize, serialize
 from glassnet.layers.serialization import register as _register
 
 __all__ = [
+    "Add",
+    "Average",
+    "Concatenate",
+    "Dot",
+    "Maximum",
+    "Minimum",
+    "Multiply",
+    "Subtract",
+    "add",
+    "average",
+    "concatenate",
+    "dot",
+    "maximum",
+    "minimum",
+    "multiply",
+    "subtract",
     "AveragePooling1D",
     "AveragePooling2D",
     "Conv1D",

@@ -25,6 +25,12 @@ Subclassing works as in Keras 3:
   (activity penalties included), then the weight regularization penalties.
 - Inputs may be lists, tuples and dicts of tensors (NumPy arrays are made
   Tensors), and ``build`` then gets the same structure of shapes.
+
+Called on symbolic tensors (``Input(...)`` and what layers made of it), a
+layer builds, records the call as a :class:`~glassnet.layers.node.Node` and
+returns symbolic outputs (:mod:`glassnet.layers.node`); ``input`` and
+``output`` are those of its first such call. ``Model(inputs, outputs)``
+runs the recorded calls (:mod:`glassnet.models.functional`).
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from glassnet._registry import dtype_policy_name, without_keras_only
 from glassnet.autograd import Tensor, no_grad
 from glassnet.layers.budget import charge
 from glassnet.layers.call_context import CONTEXT, UNSET, CallSignature
+from glassnet.layers.node import KerasTensor, has_keras_tensors, symbolic_call
 
 _NAME_COUNTS: collections.Counter[str] = collections.Counter()
 _NAME_LOCK = threading.Lock()
@@ -189,29 +196,6 @@ def _is_structure(x: Any) -> bool:
     )
 
 
-class KerasTensor:
-    """A symbolic tensor: only a shape (batch axis ``None``) and where it came from.
-
-    ``Input(shape)`` makes one; calling a layer on it builds the layer and gives
-    the output KerasTensor, so ``Model(inputs, outputs)`` can find its layers.
-    """
-
-    def __init__(
-        self, shape: Any, layer: Layer | None = None, inputs: tuple = (), name=None
-    ) -> None:
-        self.shape = standardize_shape(shape)
-        self.layer = layer
-        self.inputs = inputs
-        self.name = name
-
-    def apply(self, layer: Layer) -> KerasTensor:
-        layer.build_for(self.shape)
-        return KerasTensor(layer.compute_output_shape(self.shape), layer, (self,))
-
-    def __repr__(self) -> str:
-        return f"<KerasTensor shape={self.shape}>"
-
-
 #: Attributes of glassnet's own bookkeeping: never searched for sublayers.
 _BOOKKEEPING = frozenset(
     {
@@ -224,6 +208,8 @@ _BOOKKEEPING = frozenset(
         "_output_shapes",
         "_evaluating",
         "_compile_arguments",
+        "_inbound_nodes",
+        "_graph",
     }
 )
 
@@ -302,6 +288,9 @@ class Layer:
 
     keras_only: dict[str, Any] = {}
     _call_signature: CallSignature
+    #: The calls of this layer on symbolic tensors (:class:`~.node.Node`),
+    #: a list once it has one.
+    _inbound_nodes: Any = ()
     #: Whether ``call`` is a user's (not glassnet's): the default
     #: ``compute_output_shape`` then runs it to find the output shape.
     _user_call = False
@@ -590,7 +579,7 @@ class Layer:
         sort out)."""
         if type(x) is not Tensor:
             if isinstance(x, KerasTensor):
-                return x.apply(self)
+                return symbolic_call(self, (x,), {}, training)
             if not self.built or (type(x) in _NESTS and _is_structure(x)):
                 return self._call_arguments((x,), {}, training)
         elif not self.built:
@@ -619,9 +608,9 @@ class Layer:
         """``__call__`` with more than the inputs, or inputs to convert first
         (a structure of several), or an unbuilt layer."""
         args, training = self._call_signature.split(self, args, kwargs, training)
+        if has_keras_tensors(args) or (kwargs and has_keras_tensors(kwargs)):
+            return symbolic_call(self, args, kwargs, training)
         inputs = args[0]
-        if isinstance(inputs, KerasTensor):
-            return inputs.apply(self)
         if not self.built:
             return self._first_call(inputs, args[1:], kwargs, training)
         if type(inputs) in _NESTS and _is_structure(inputs):
@@ -700,12 +689,6 @@ class Layer:
     def _prepare_nested(self, inputs: Any) -> Any:
         """Several inputs (a list, tuple or dict): each array made a Tensor
         (:meth:`_as_tensor`), the layer built for their shapes."""
-        if any(isinstance(leaf, KerasTensor) for leaf in tree.flatten(inputs)):
-            raise NotImplementedError(
-                f"Layer {self.name!r} was called on a structure of symbolic "
-                "inputs: functional models with several inputs are not supported "
-                f"yet. Received: {inputs!r}"
-            )
         inputs = tree.map_structure(self._as_tensor, inputs)
         if not self.built:
             shapes = tree.map_structure(
@@ -741,6 +724,41 @@ class Layer:
         rest = tuple(tree.map_structure(convert, a) for a in args[1:])
         kwargs = {k: tree.map_structure(convert, v) for k, v in kwargs.items()}
         return (args[0], *rest), kwargs
+
+    # --- the symbolic calls (functional models) --------------------------------
+    @property
+    def input(self) -> Any:
+        """The input KerasTensor(s) of this layer's first symbolic call (as
+        Keras 3: a layer called several times, shared, gives the first)."""
+        return self._node_attribute(0, "input_tensors", "input")
+
+    @property
+    def output(self) -> Any:
+        """The output KerasTensor(s) of this layer's first symbolic call."""
+        return self._node_attribute(0, "output_tensors", "output")
+
+    def get_input_at(self, node_index: int) -> Any:
+        """The input KerasTensor(s) of the layer's call number ``node_index``."""
+        return self._node_attribute(node_index, "input_tensors", "input")
+
+    def get_output_at(self, node_index: int) -> Any:
+        """The output KerasTensor(s) of the layer's call number ``node_index``."""
+        return self._node_attribute(node_index, "output_tensors", "output")
+
+    def _node_attribute(self, node_index: int, attribute: str, what: str) -> Any:
+        nodes = self._inbound_nodes
+        if not nodes:
+            raise AttributeError(
+                f"The layer {self.name} has never been called and thus has no "
+                f"defined {what}."
+            )
+        if not -len(nodes) <= node_index < len(nodes):
+            raise ValueError(
+                f"Asked to get {what} at node {node_index}, but the operation has "
+                f"only {len(nodes)} inbound nodes."
+            )
+        values = getattr(nodes[node_index], attribute)
+        return values[0] if len(values) == 1 else values
 
     # --- weights ----------------------------------------------------------------
     def add_weight(
@@ -1000,4 +1018,7 @@ class Layer:
 
 
 Layer._call_signature = CallSignature(Layer.call)
+# NOTE: the default runs a user's call on zeros: a symbolic call then runs it
+# with all its arguments instead (glassnet.layers.node).
+Layer.compute_output_shape._probes = True  # type: ignore[attr-defined]
 _TRACKABLE = (Layer, *_HOLDS_WEIGHTS)

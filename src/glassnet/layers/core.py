@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 
 from glassnet import activations, ops
-from glassnet._registry import serialize_object
+from glassnet._registry import dtype_policy_name, serialize_object
 from glassnet.autograd import Tensor
 from glassnet.layers.base import KerasTensor, Layer, standardize_shape
+from glassnet.layers.node import Node
 from glassnet.random import make_default_seed
 
 
@@ -39,7 +40,8 @@ def _serialize(obj: Any) -> Any:
 class InputLayer(Layer):
     """The entry of a model: holds the shape of one sample, does nothing else.
 
-    Use :func:`Input` to get the symbolic tensor to build models with.
+    Use :func:`Input` to get the symbolic tensor to build models with. Its
+    ``dtype`` may be an integer type (indices for an ``Embedding``).
     """
 
     keras_only = {"sparse": False, "ragged": False}
@@ -55,6 +57,12 @@ class InputLayer(Layer):
     ) -> None:
         if "input_shape" in kwargs and shape is None:
             shape = kwargs.pop("input_shape")
+        if kwargs.get("optional"):
+            raise NotImplementedError(
+                "Optional inputs (None in place of an array) are not supported "
+                "by glassnet. Received: optional=True"
+            )
+        kwargs.pop("optional", None)
         if shape is None and batch_shape is None:
             raise ValueError(
                 "InputLayer needs a `shape` (of one sample, without the batch axis). "
@@ -62,13 +70,20 @@ class InputLayer(Layer):
             )
         if batch_shape is None:
             batch_shape = (batch_size, *standardize_shape(shape, "shape"))
+        dtype = dtype_policy_name(dtype)
+        integer = dtype is not None and _is_integer(dtype)
         super().__init__(
-            name=name, dtype=dtype, batch_input_shape=batch_shape, **kwargs
+            name=name,
+            dtype=None if integer else dtype,
+            batch_input_shape=batch_shape,
+            **kwargs,
         )
+        if integer:
+            self._dtype = np.dtype(dtype)
         self.batch_shape = self._batch_input_shape
         self.built = True
         self._build_shape = self.batch_shape
-        self.output = KerasTensor(self.batch_shape, self)
+        Node(self, outputs=KerasTensor(self.batch_shape, self._dtype, self.name))
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
@@ -78,6 +93,13 @@ class InputLayer(Layer):
 
     def get_build_config(self) -> None:
         return None
+
+
+def _is_integer(dtype: Any) -> bool:
+    try:
+        return np.dtype(dtype).kind in "iub"
+    except TypeError:
+        return False
 
 
 def Input(  # noqa: N802  (Keras spelling)

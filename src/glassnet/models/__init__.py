@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from glassnet.layers import serialization as _layer_serialization
+from glassnet.models.cloning import clone_model
 from glassnet.models.model import Model
 from glassnet.models.sequential import Sequential
 
@@ -15,7 +16,14 @@ _layer_serialization.register(
     "Functional", Model, module="keras.src.models.functional", keras_name="Functional"
 )
 
-__all__ = ["Model", "Sequential", "load_model", "model_from_json", "save_model"]
+__all__ = [
+    "Model",
+    "Sequential",
+    "clone_model",
+    "load_model",
+    "model_from_json",
+    "save_model",
+]
 
 
 def __getattr__(name: str) -> Any:

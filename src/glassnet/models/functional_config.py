@@ -1,58 +1,126 @@
 """The config of a functional model, in Keras 3's layout.
 
-Keras writes a functional model as its layers, each with the ``inbound_nodes``
-that say which layer's output it is called on, plus the names of the input and
-output layers. glassnet's ``Model(inputs, outputs)`` is one chain of
-single-input layers today, so :func:`functional_from_config` reads configs of
-that shape (Keras 3's and Keras 2's ``inbound_nodes``) and says so when a
-config is a wider graph.
+Keras writes a functional model as its layers (in ``model.layers``'s order),
+each with ``inbound_nodes``: one entry per call of the layer in the model,
+``{"args": [...], "kwargs": {...}}`` with every symbolic tensor written as
+``{"class_name": "__keras_tensor__", "config": {"shape", "dtype",
+"keras_history": [layer_name, node_index, tensor_index]}}``; then
+``input_layers`` and ``output_layers``, the model's inputs and outputs as
+``[layer_name, node_index, tensor_index]`` in the structure the model was
+given (one, a list or a dict).
+
+Node indices count a layer's calls within the model. In ``input_layers`` and
+``output_layers`` (not in ``inbound_nodes``) a nested functional model's
+calls count from 1, as Keras 2 gave every functional model a first call of
+its own and Keras 3 still writes and reads them so.
+
+:func:`functional_from_config` reads Keras 3's layout and Keras 2's
+(``inbound_nodes`` as ``[[[layer, node, tensor, kwargs], ...], ...]``): it
+makes every layer, then replays the calls, each once the calls it reads
+exist, and makes the model from the tensors ``input_layers`` and
+``output_layers`` name.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from glassnet.layers.base import Layer
-from glassnet.layers.core import InputLayer
+from glassnet.layers.node import KerasTensor
 from glassnet.layers.serialization import deserialize, serialize
+from glassnet.models.functional import node_key
+
+_PLAIN = (bool, int, float, str, type(None))
 
 
 def is_functional_config(config: Any) -> bool:
     return isinstance(config, dict) and "input_layers" in config
 
 
+def _is_functional(layer: Any) -> bool:
+    return bool(getattr(layer, "_functional", False))
+
+
+# --- writing -------------------------------------------------------------------------
 def functional_config(model: Any) -> dict[str, Any]:
-    """Keras 3's config of a built functional ``model`` (a chain of layers)."""
-    chain = model._layers
-    shapes = [chain[0].batch_shape, *model._output_shapes]
+    """Keras 3's config of the functional ``model``: its layers with the
+    calls the model makes of each, its inputs and outputs."""
+    graph = model._graph
+    keys = graph.keys
     entries = []
-    for i, layer in enumerate(chain):
-        entry = {**serialize(layer), "name": layer.name, "inbound_nodes": []}
-        if i:
-            parent = chain[i - 1]
-            tensor = {
-                "shape": list(shapes[i - 1]),
-                "dtype": parent.dtype,
-                "keras_history": [parent.name, 0, 0],
-            }
-            entry["inbound_nodes"] = [
-                {
-                    "args": [{"class_name": "__keras_tensor__", "config": tensor}],
-                    "kwargs": {},
-                }
-            ]
-        entries.append(entry)
+    for layer in graph.layers:
+        nodes = [
+            _serialize_node(node, keys)
+            for i, node in enumerate(layer._inbound_nodes)
+            if node_key(layer, i) in keys and not node.is_input
+        ]
+        entries.append({**serialize(layer), "name": layer.name, "inbound_nodes": nodes})
+
+    def endpoint(tensor: KerasTensor) -> list[Any]:
+        layer, index, tensor_index = tensor._keras_history
+        kept = 1 if _is_functional(layer) else 0
+        kept += sum(node_key(layer, i) in keys for i in range(index))
+        return [layer.name, kept, tensor_index]
+
     return {
         "name": model.name,
         "trainable": model.trainable,
         "layers": entries,
-        "input_layers": [chain[0].name, 0, 0],
-        "output_layers": [chain[-1].name, 0, 0],
+        "input_layers": _plain_structure(graph.inputs_struct, endpoint),
+        "output_layers": _plain_structure(graph.outputs_struct, endpoint),
     }
 
 
+def _plain_structure(structure: Any, fn: Any) -> Any:
+    """``fn`` of each KerasTensor, in lists (tuples too) and dicts."""
+    if isinstance(structure, dict):
+        return {str(k): _plain_structure(v, fn) for k, v in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return [_plain_structure(v, fn) for v in structure]
+    return fn(structure)
+
+
+def _serialize_node(node: Any, keys: set) -> dict[str, Any]:
+    """One call: its arguments with each KerasTensor as ``__keras_tensor__``
+    (its node index counting only the model's calls of its layer)."""
+
+    def value(v: Any) -> Any:
+        if isinstance(v, KerasTensor):
+            layer, index, tensor_index = v._keras_history
+            skipped = sum(node_key(layer, i) not in keys for i in range(index))
+            config = {
+                "shape": list(v.shape),
+                "dtype": v.dtype,
+                "keras_history": [layer.name, index - skipped, tensor_index],
+            }
+            return {"class_name": "__keras_tensor__", "config": config}
+        if isinstance(v, dict):
+            return {str(k): value(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [value(x) for x in v]
+        if isinstance(v, np.generic):
+            return v.item()
+        if isinstance(v, _PLAIN):
+            return v
+        raise ValueError(
+            f"Layer {node.operation.name!r} was called with {v!r}: a functional "
+            "model's config holds symbolic tensors and plain values (numbers, "
+            "strings, booleans, None) as call arguments only."
+        )
+
+    return {"args": value(list(node.args)), "kwargs": value(node.kwargs)}
+
+
+# --- reading -------------------------------------------------------------------------
+class _NotYet(Exception):
+    """A call reads a tensor whose call is not replayed yet."""
+
+
 def functional_from_config(cls: type, config: dict[str, Any], custom_objects=None):
-    """A new ``cls(inputs, outputs)`` from :func:`functional_config`'s dict."""
+    """A new ``cls(inputs, outputs)`` from :func:`functional_config`'s dict
+    (or Keras 2's), with fresh weights."""
     entries = config.get("layers")
     if not isinstance(entries, list) or not entries:
         raise ValueError(
@@ -60,7 +128,7 @@ def functional_from_config(cls: type, config: dict[str, Any], custom_objects=Non
             f"layers={entries!r}"
         )
     layers: dict[str, Layer] = {}
-    parents: dict[str, str | None] = {}
+    pending: dict[str, list[Any]] = {}
     for entry in entries:
         if not isinstance(entry, dict):
             raise ValueError(f"A layer entry must be a dict. Received: {entry!r}")
@@ -71,88 +139,162 @@ def functional_from_config(cls: type, config: dict[str, Any], custom_objects=Non
                 f"Layer names in a functional config must be unique strings. "
                 f"Received: name={name!r}"
             )
-        layers[name] = layer
-        parents[name] = _parent(name, entry.get("inbound_nodes"))
-    first = _endpoint(config.get("input_layers"), "input_layers")
-    last = _endpoint(config.get("output_layers"), "output_layers")
-    if first not in layers or not isinstance(layers[first], InputLayer):
-        raise ValueError(
-            f"The input layer {first!r} of the functional config is not an "
-            "InputLayer in its 'layers'."
-        )
-    chain, name = [], last
-    while name != first:
-        if name not in layers or len(chain) >= len(layers):
+        nodes = _as_json(entry.get("inbound_nodes") or [])
+        if not isinstance(nodes, list):
             raise ValueError(
-                f"The functional config does not lead from its input {first!r} "
-                f"to its output {last!r}; stuck at {name!r}."
+                f"Layer {name!r}: inbound_nodes must be a list. Received: {nodes!r}"
             )
-        chain.append(layers[name])
-        name = parents[name]
-    if len(chain) + 1 != len(layers):
-        raise ValueError(
-            "glassnet reads functional configs that are one chain of layers; "
-            f"this one has {len(layers) - len(chain) - 1} layer(s) off the "
-            f"chain from {first!r} to {last!r}."
-        )
-    x = inputs = layers[first].output
-    for layer in reversed(chain):
-        x = layer(x)
-    trainable = config.get("trainable", True)
-    return cls(inputs, x, name=config.get("name"), trainable=trainable)
+        layers[name] = layer
+        pending[name] = list(nodes)
+    # NOTE: calls are replayed once their inputs exist, pass after pass in
+    # the config's order (a layer shared at several depths waits for them).
+    while any(pending.values()):
+        progress = False
+        for name in layers:
+            nodes = pending[name]
+            while nodes:
+                try:
+                    args, kwargs = _call_arguments(nodes[0], layers)
+                except _NotYet:
+                    break
+                layers[name](*args, **kwargs)
+                nodes.pop(0)
+                progress = True
+        if not progress:
+            raise ValueError(
+                "Invalid Functional model configuration. The graph of the "
+                "Functional model either has loops or disconnected nodes. The "
+                "following nodes failed to be resolved: "
+                f"{ {k: v for k, v in pending.items() if v} }"
+            )
 
-
-def _endpoint(value: Any, key: str) -> str:
-    """The layer name of Keras's ``[name, 0, 0]`` (or ``[[name, 0, 0]]``)."""
-    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
-        value = value[0]
-    if not (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)):
-        raise ValueError(
-            f"glassnet reads functional configs with one input and one output: "
-            f"'{key}' must be [layer_name, 0, 0]. Received: {key}={value!r}"
-        )
-    return value[0]
-
-
-def _parent(name: str, nodes: Any) -> str | None:
-    """The layer whose output ``name`` is called on (None for an input).
-
-    Keras 3 writes ``[{"args": [<__keras_tensor__ with keras_history>],
-    "kwargs": {}}]``; Keras 2 ``[[[parent, 0, 0, {}]]]``.
-    """
-    if nodes in (None, []):
-        return None
-    unsupported = ValueError(
-        f"glassnet reads functional configs that are one chain of single-input "
-        f"layers, each called once without extra arguments; layer {name!r} has "
-        f"inbound_nodes={nodes!r}"
-    )
-    if not isinstance(nodes, list) or len(nodes) != 1:
-        raise unsupported
-    node = nodes[0]
-    if isinstance(node, dict):
-        args, kwargs = node.get("args"), node.get("kwargs") or {}
-        # NOTE: Keras records call arguments left at None (mask=None) too
-        plain = isinstance(kwargs, dict) and all(v is None for v in kwargs.values())
-        if not (isinstance(args, list) and len(args) == 1) or not plain:
-            raise unsupported
-        tensor = args[0]
-        config = tensor.get("config") if isinstance(tensor, dict) else None
-        history = config.get("keras_history") if isinstance(config, dict) else None
-        if not (
-            isinstance(tensor, dict) and tensor.get("class_name") == "__keras_tensor__"
+    def tensor(value: Any) -> Any:
+        if (
+            isinstance(value, list)
+            and len(value) == 3
+            and isinstance(value[0], str)
+            and all(isinstance(i, int) for i in value[1:])
         ):
-            raise unsupported
-    elif isinstance(node, list) and len(node) == 1 and isinstance(node[0], list):
-        history = node[0]
-    else:
-        raise unsupported
-    if not (
-        isinstance(history, list)
-        and len(history) in (3, 4)
-        and isinstance(history[0], str)
-        and history[1:3] == [0, 0]
-        and history[3:] in ([], [{}])
-    ):
-        raise unsupported
-    return history[0]
+            name, index, tensor_index = value
+            layer = _layer(layers, name)
+            if _is_functional(layer):
+                index -= 1  # Keras counts a functional model's calls from 1
+            try:
+                return _output(layer, index, tensor_index)
+            except _NotYet:
+                raise ValueError(
+                    f"Layer {name!r} has no call {value[1]} in the model; "
+                    f"input_layers and output_layers name one. Received: {value!r}"
+                ) from None
+        if isinstance(value, dict):
+            return {k: tensor(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [tensor(v) for v in value]
+        raise ValueError(
+            f"input_layers and output_layers hold [layer_name, node_index, "
+            f"tensor_index] entries. Received: {value!r}"
+        )
+
+    inputs = tensor(_as_json(config.get("input_layers")))
+    outputs = tensor(_as_json(config.get("output_layers")))
+    trainable = config.get("trainable", True)
+    return cls(inputs, outputs, name=config.get("name"), trainable=trainable)
+
+
+def _as_json(value: Any) -> Any:
+    """``value`` as JSON gives it back: tuples as lists (a config straight
+    from ``get_config`` holds tuples)."""
+    if isinstance(value, dict):
+        return {k: _as_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_json(v) for v in value]
+    return value
+
+
+def _layer(layers: dict[str, Layer], name: Any) -> Layer:
+    if name not in layers:
+        raise ValueError(
+            f"Invalid Functional model configuration. Missing node: {name!r}"
+        )
+    return layers[name]
+
+
+def _output(layer: Layer, index: int, tensor_index: int) -> KerasTensor:
+    """Output ``tensor_index`` of the layer's call ``index``."""
+    nodes = layer._inbound_nodes
+    if not 0 <= index < len(nodes):
+        raise _NotYet()
+    outputs = nodes[index].outputs
+    if not 0 <= tensor_index < len(outputs):
+        raise ValueError(
+            f"Layer {layer.name!r} has {len(outputs)} outputs in call {index}; "
+            f"the config asks for output {tensor_index}."
+        )
+    return outputs[tensor_index]
+
+
+def _call_arguments(node: Any, layers: dict[str, Layer]) -> tuple[list, dict]:
+    """The ``(args, kwargs)`` of one recorded call, tensors taken from the
+    calls replayed so far (:class:`_NotYet` if one is missing)."""
+    if isinstance(node, list):  # Keras 2: [[layer, node, tensor, kwargs], ...]
+        tensors, kwargs = [], {}
+        for item in node:
+            if not (
+                isinstance(item, list)
+                and len(item) in (3, 4)
+                and isinstance(item[0], str)
+                and all(isinstance(i, int) for i in item[1:3])
+            ):
+                raise ValueError(f"Cannot read the inbound node {node!r}.")
+            if len(item) == 4:
+                if not isinstance(item[3], dict):
+                    raise ValueError(f"Cannot read the inbound node {node!r}.")
+                kwargs = item[3]
+            tensors.append(_output(_layer(layers, item[0]), item[1], item[2]))
+        return [tensors[0] if len(tensors) == 1 else tensors], _plain(kwargs)
+    if not isinstance(node, dict):
+        raise ValueError(f"Cannot read the inbound node {node!r}.")
+    args, kwargs = node.get("args", []), node.get("kwargs", {}) or {}
+    if not isinstance(args, list) or not isinstance(kwargs, dict):
+        raise ValueError(f"Cannot read the inbound node {node!r}.")
+
+    def value(v: Any) -> Any:
+        if isinstance(v, dict) and v.get("class_name") == "__keras_tensor__":
+            history = (v.get("config") or {}).get("keras_history")
+            if not (
+                isinstance(history, list)
+                and len(history) == 3
+                and isinstance(history[0], str)
+                and all(isinstance(i, int) for i in history[1:])
+            ):
+                raise ValueError(f"Cannot read the symbolic tensor {v!r}.")
+            return _output(_layer(layers, history[0]), history[1], history[2])
+        if isinstance(v, dict):
+            if "class_name" in v:
+                raise ValueError(
+                    "A call argument in a functional config is a symbolic tensor "
+                    f"or a plain value; glassnet cannot read {v!r}."
+                )
+            return {k: value(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [value(x) for x in v]
+        if isinstance(v, _PLAIN):
+            return v
+        raise ValueError(f"Cannot read the call argument {v!r}.")
+
+    args = [value(a) for a in args]
+    kwargs = {str(k): value(v) for k, v in kwargs.items()}
+    # NOTE: Keras records call arguments left at None (mask=None); glassnet's
+    # layers take no masks.
+    kwargs = {k: v for k, v in kwargs.items() if not (k == "mask" and v is None)}
+    if not args:
+        raise ValueError(f"A recorded call has no inputs: {node!r}")
+    return args, kwargs
+
+
+def _plain(kwargs: dict) -> dict:
+    return {
+        str(k): v
+        for k, v in kwargs.items()
+        if isinstance(v, _PLAIN) and not (k == "mask" and v is None)
+    }

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import warnings
 from _thread import get_ident
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -25,11 +26,10 @@ import numpy as np
 
 from glassnet import losses, optimizers, tree
 from glassnet import metrics as metrics_module
-from glassnet.autograd import Tensor
+from glassnet.autograd import Tensor, no_grad
 from glassnet.callbacks import History
 from glassnet.layers.base import (
     BUILD_LOCK,
-    KerasTensor,
     Layer,
     assign_weights,
     is_single_shape,
@@ -40,14 +40,23 @@ from glassnet.layers.base import (
 from glassnet.layers.call_context import CONTEXT, UNSET
 from glassnet.layers.core import InputLayer
 from glassnet.layers.fusion import layer_calls
+from glassnet.layers.node import KerasTensor, symbolic_call
+from glassnet.models.arguments import checked
+from glassnet.models.functional import (
+    FunctionalGraph,
+    fit_rank,
+    make_graph,
+    unpack_singleton,
+)
 from glassnet.models.functional_config import (
     functional_config,
     functional_from_config,
     is_functional_config,
 )
 from glassnet.models.locks import ReadWriteLock
-from glassnet.models.summary import summarize, summary_html
+from glassnet.models.summary import connections, summarize, summary_html
 from glassnet.models.trainer import Trainer
+from glassnet.runtime import kernel_scope
 
 
 def _reading(method: Callable[..., Any], own_metrics: bool = False) -> Any:
@@ -69,15 +78,19 @@ def _reading(method: Callable[..., Any], own_metrics: bool = False) -> Any:
 class Model(Trainer, Layer):
     """A network of layers with Keras's training API.
 
-    ``Model(inputs, outputs)`` takes an :func:`~glassnet.layers.Input` and the
-    KerasTensor obtained by calling layers on it (one chain of single-input
-    layers). Subclasses may instead set layers as attributes in ``__init__``
-    and define ``call(inputs)`` (``training`` too if they use it), as in
-    Keras: the layers, their weights and losses are tracked as a Layer's are.
+    ``Model(inputs, outputs)`` takes :func:`~glassnet.layers.Input` tensors
+    and the KerasTensors obtained by calling layers on them, each alone or in
+    a list or dict: any graph of layer calls between them (branches, merges,
+    shared layers, models used as layers; :mod:`glassnet.models.functional`).
+    ``model(x)`` and ``predict`` take and give the structures the model was
+    made with. Subclasses may instead set layers as attributes in
+    ``__init__`` and define ``call(inputs)`` (``training`` too if they use
+    it), as in Keras: the layers, their weights and losses are tracked as a
+    Layer's are.
 
     >>> inputs = Input((1024,))
-    >>> outputs = Dense(4, activation="relu")(inputs)
-    >>> model = Model(inputs, outputs)
+    >>> hidden = Dense(4, activation="relu")(inputs)
+    >>> model = Model(inputs, [Dense(1)(hidden), Dense(3)(hidden)])
 
     A ``Conv2D`` (relu or no activation) followed by a ``MaxPooling2D`` whose
     windows tile runs as one engine node: the same outputs, gradients equal up
@@ -112,62 +125,126 @@ class Model(Trainer, Layer):
         self._functional = inputs is not None or outputs is not None
         if inputs is not None or outputs is not None:
             self._init_functional(inputs, outputs)
+            if not self.trainable:
+                self.trainable = False  # now that the layers are known
 
     # --- structure ----------------------------------------------------------------
     def _init_functional(self, inputs: Any, outputs: Any) -> None:
-        if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
-            inputs = inputs[0]
-        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
-            outputs = outputs[0]
-        if not isinstance(inputs, KerasTensor) or not isinstance(outputs, KerasTensor):
-            raise ValueError(
-                "Model(inputs, outputs) needs one Input(...) and the output of layers "
-                "called on it (several inputs or outputs are not supported). "
-                f"Received: inputs={inputs!r}, outputs={outputs!r}"
-            )
-        chain: list[Layer] = []
-        node = outputs
-        while node is not inputs:
-            if node.layer is None or not node.inputs:
-                raise ValueError(
-                    "The outputs are not computed from the given inputs. "
-                    f"Received: inputs={inputs!r}, outputs={outputs!r}"
-                )
-            if len(node.inputs) != 1:
-                raise ValueError("Only chains of single-input layers are supported.")
-            chain.append(node.layer)
-            node = node.inputs[0]
-        self._input_layer = inputs.layer
-        self._layers = [inputs.layer, *reversed(chain)]
-        self.build(inputs.shape)
+        """The graph from ``inputs`` to ``outputs`` (KerasTensors, or lists,
+        tuples and dicts of them), checked and ordered as Keras orders it."""
+        graph = make_graph(inputs, outputs)
+        graph.compile(self.fuse_layers)
+        self._graph = graph
+        self._layers = graph.layers
+        firsts = [t._keras_history[0] for t in graph.inputs]
+        self._input_layer = firsts[0] if len(firsts) == 1 else None
+        computing = [x for x in graph.layers if not isinstance(x, InputLayer)]
+        self._dtype = computing[0]._dtype if computing else self._dtype
+        self._forward_fns = graph.fused
+        shapes = [without_batch(t.shape) for t in graph.inputs]
+        self._build_shape = shapes[0] if len(shapes) == 1 else shapes
+        self.built = True
 
     @property
     def layers(self) -> list[Layer]:
-        """The model's layers: a functional model's in graph order, a
-        subclassed model's in the order they were set as attributes."""
+        """The model's layers: a functional model's in Keras's graph order
+        (inputs included), a subclassed model's in the order they were set
+        as attributes."""
         return self._sublayers()
 
     def _compute_layers(self) -> list[Layer]:
         return [layer for layer in self._layers if not isinstance(layer, InputLayer)]
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by its ``name`` (unique in the model) or its ``index`` in
+        :attr:`layers`."""
+        if index is not None and name is not None:
+            raise ValueError(
+                "Provide only a layer name or a layer index. Received: "
+                f"index={index}, name={name}."
+            )
+        layers = self.layers
         if index is not None:
-            return self.layers[index]
-        layers = self._sublayers()
-        for layer in layers:
-            if layer.name == name:
-                return layer
-        raise ValueError(
-            f"No such layer: {name}. Existing layers are: "
-            f"{[layer.name for layer in layers]}."
-        )
+            if len(layers) <= index:
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model only "
+                    f"has {len(layers)} layers."
+                )
+            return layers[index]
+        if name is not None:
+            for layer in layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(
+                f"No such layer: {name}. Existing layers are: "
+                f"{[layer.name for layer in layers]}."
+            )
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
+    # --- the graph's ends ----------------------------------------------------------
+    def _symbolic_graph(self) -> FunctionalGraph:
+        graph = self.__dict__.get("_graph")
+        if graph is None:
+            raise AttributeError(
+                f"Model {self.name!r} has no symbolic inputs and outputs: it is "
+                "neither a functional model nor a Sequential model that knows "
+                "its input shape."
+            )
+        return graph
 
     @property
-    def input_shape(self) -> tuple[int | None, ...] | None:
+    def inputs(self) -> list[KerasTensor]:
+        """The symbolic inputs (a flat list), of a functional or built
+        Sequential model."""
+        return list(self._symbolic_graph().inputs)
+
+    @property
+    def outputs(self) -> list[KerasTensor]:
+        """The symbolic outputs (a flat list)."""
+        return list(self._symbolic_graph().outputs)
+
+    @property
+    def input(self) -> Any:
+        """The symbolic inputs as the model was given them."""
+        return self._symbolic_graph().inputs_struct
+
+    @property
+    def output(self) -> Any:
+        """The symbolic outputs as the model was given them."""
+        return self._symbolic_graph().outputs_struct
+
+    @property
+    def _several(self) -> bool:
+        """Whether the model has several inputs or several outputs (or takes
+        or returns them in a list or dict)."""
+        graph = self.__dict__.get("_graph")
+        return graph is not None and graph.structured
+
+    @property
+    def _output_dtypes(self) -> Any:
+        """The outputs' dtypes, for a symbolic call of this model."""
+        graph = self.__dict__.get("_graph")
+        if graph is None:
+            return None
+        dtypes = [t.dtype for t in graph.outputs]
+        return dtypes if tree.is_nested(graph.outputs_struct) else dtypes[0]
+
+    @property
+    def input_shape(self) -> Any:
+        """The input shape (batch ``None``); a list of them for several inputs."""
+        graph = self.__dict__.get("_graph")
+        if graph is not None and self._functional:
+            shapes = [t.shape for t in graph.inputs]
+            return shapes[0] if len(shapes) == 1 else shapes
         return self._build_shape
 
     @property
     def output_shape(self) -> Any:
+        """The output shape; a list of them for several outputs."""
+        graph = self.__dict__.get("_graph")
+        if graph is not None and self._functional:
+            shapes = [t.shape for t in graph.outputs]
+            return shapes[0] if len(shapes) == 1 else shapes
         if not self._output_shapes and self._subclassed and self.built:
             self._probe_output_shape()  # a subclass's own build ran, not call
         return self._output_shapes[-1] if self._output_shapes else self._build_shape
@@ -197,6 +274,8 @@ class Model(Trainer, Layer):
     def build(self, input_shape: Any) -> None:
         """Build every layer in turn, from ``input_shape`` (batch axis ``None``;
         a subclassed model: a structure of shapes for several inputs)."""
+        if self._functional:
+            return  # built with its graph
         shape = without_batch(standardize_shapes(input_shape, "input_shape"))
         if self._subclassed:
             self._build_subclassed(shape)
@@ -213,6 +292,9 @@ class Model(Trainer, Layer):
         self._forward_fns = layer_calls(layers, self.fuse_layers)
         self._dtype = layers[0]._dtype if layers else self._dtype
         self.built = True
+        trace = getattr(self, "_trace_graph", None)
+        if trace is not None:
+            trace()  # a Sequential's symbolic inputs and outputs
 
     def build_for(self, input_shape: Any) -> None:
         if not self.built:
@@ -240,15 +322,50 @@ class Model(Trainer, Layer):
                 f"expected shape={expected}, found shape={tuple(shape)}"
             )
 
-    def call(self, x: Tensor, training: bool = False) -> Tensor:
-        for fn in self._forward_fns:  # a layer's one-input call, or a fused pair
-            x = fn(x, training)
-        return x
+    def call(self, inputs: Any, training: Any = None) -> Any:
+        """Run the layers: a chain one after the other, a graph's calls in
+        order (:class:`~glassnet.models.functional.FunctionalGraph`)."""
+        if self._functional:
+            graph = self._graph
+            if graph.chain is None:
+                if type(inputs) is Tensor and len(graph.inputs) == 1:
+                    flat = [inputs]  # checked by prepare_input
+                else:
+                    flat = self._flat_inputs(inputs)
+                return unpack_singleton(graph.run(flat, training))
+            if type(inputs) is not Tensor:
+                inputs = self._flat_inputs(inputs)[0]  # [x] for a model of [input]
+        fns = self._forward_fns
+        if fns is None:
+            fns = self._relink()
+        for fn in fns:  # a layer's one-input call, or a fused pair
+            inputs = fn(inputs, training)
+        return inputs
 
-    def compute_output_shape(self, input_shape):
-        if not self.built:
-            self.build(input_shape)
-        return self.output_shape
+    def _relink(self) -> list[Callable]:
+        """The chain's calls again (after a copy or unpickling, which drop
+        them: fused pairs are closures)."""
+        if self._functional:
+            self._graph.compile(self.fuse_layers)
+            fns = self._graph.fused
+        else:
+            fns = layer_calls(self._compute_layers(), self.fuse_layers)
+        self._forward_fns = fns
+        return fns
+
+    def _flat_inputs(self, inputs: Any) -> list[Any]:
+        """The inputs as a flat list of Tensors, checked against
+        :attr:`inputs` (:meth:`FunctionalGraph.flatten_inputs`)."""
+        return self._graph.flatten_inputs(inputs, self.name, self._as_tensor)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        graph = self.__dict__.get("_graph")
+        if graph is None or not self._functional:
+            if not self.built:
+                self.build(input_shape)
+            return self.output_shape
+        shapes = standardize_shapes(input_shape, "input_shape")
+        return unpack_singleton(graph.compute_output_shape(shapes))
 
     # --- weights (tracked as a Layer's: its own, then each layer's) -------------
     def count_params(self) -> int:
@@ -271,7 +388,7 @@ class Model(Trainer, Layer):
 
     def __call__(self, *args: Any, training: Any = UNSET, **kwargs: Any) -> Any:
         if args and isinstance(args[0], KerasTensor):
-            return args[0].apply(self)
+            return symbolic_call(self, args, kwargs, training)
         writes = training
         if training is UNSET or training is None:
             index = self._call_signature.training_index
@@ -283,6 +400,10 @@ class Model(Trainer, Layer):
     def prepare_input(self, x: Any) -> Tensor:
         """An array checked and cast as ``fit`` checks it (the first one builds
         the model); a Tensor as it is."""
+        if self._functional:
+            if len(self._graph.inputs) > 1:
+                raise ValueError(self._graph.structure_error(x))
+            x = fit_rank(x, self._graph.inputs[0].shape)
         if not isinstance(x, Tensor):
             return Tensor(self._as_x(x))
         if self.built:
@@ -309,8 +430,64 @@ class Model(Trainer, Layer):
         finally:
             lock.release_write()
 
-    predict = _reading(Trainer.predict)
-    predict_on_batch = _reading(Trainer.predict_on_batch)
+    @functools.wraps(Trainer.predict)
+    def predict(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._lock.read():
+            if self._several:  # lists and dicts of arrays in and out
+                return self._predict_structures(x, *args, **kwargs)
+            return Trainer.predict(self, x, *args, **kwargs)
+
+    @functools.wraps(Trainer.predict_on_batch)
+    def predict_on_batch(self, x: Any) -> Any:
+        with self._lock.read():
+            if self._several:
+                return self._predict_structures(x, batch_size=None, whole=True)
+            return Trainer.predict_on_batch(self, x)
+
+    @checked
+    def _predict_structures(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: Any = "auto",
+        steps: int | None = None,
+        callbacks: Any = None,
+        whole: bool = False,
+    ) -> Any:
+        """``predict`` of a model with several inputs or outputs: ``x`` a
+        list or dict of arrays (one per input, the same number of samples),
+        the outputs in the structure the model was given, in batches of
+        ``batch_size`` (32). No progress bar and no callbacks yet: the
+        training round of several outputs brings them."""
+        if callbacks:
+            raise NotImplementedError(
+                "predict() with callbacks on a model of several inputs or outputs "
+                "is not supported yet."
+            )
+        flat = [t.data for t in self._flat_inputs(x)]
+        sizes = {len(a) for a in flat}
+        if len(sizes) != 1 or 0 in sizes:
+            raise ValueError(
+                "Data cardinality is ambiguous: every input needs the same number "
+                f"(at least 1) of samples. Received sizes: {[len(a) for a in flat]}"
+            )
+        n = sizes.pop()
+        size = n if whole else batch_size or 32
+        starts = range(0, n, size)
+        if steps is not None:
+            starts = starts[:steps]
+        batches = []
+        with no_grad():
+            for start in starts:
+                inputs = [Tensor(a[start : start + size]) for a in flat]
+                with kernel_scope():
+                    out = self._run(inputs, (), {}, False)
+                batches.append(tree.map_structure(lambda t: t.data, out))
+        return tree.map_structure(
+            lambda *parts: np.concatenate(parts) if len(parts) > 1 else parts[0].copy(),
+            *batches,
+        )
+
     evaluate = _reading(Trainer.evaluate, own_metrics=True)
     test_on_batch = _reading(Trainer.test_on_batch, own_metrics=True)
 
@@ -335,6 +512,7 @@ class Model(Trainer, Layer):
         state = super().__getstate__()
         state.pop("_lock", None)
         state.pop("_evaluating", None)
+        state["_forward_fns"] = None  # closures: made again when first needed
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -361,24 +539,38 @@ class Model(Trainer, Layer):
             print_fn=print_fn,
             explain=explain,
             show_trainable=show_trainable,
+            connections=self._summary_connections(),
         )
 
     def _summary_rows(self) -> list[tuple[Layer, Any]]:
         """(layer, output shape) of each row of ``summary()`` (and of the HTML
-        table and ``glassnet.plot.plot_model``); the shape is None if unknown."""
+        table and ``glassnet.plot.plot_model``); the shape is None if unknown,
+        a list of shapes for a layer with several outputs. A functional
+        model's rows are its layers (inputs included) with the shapes of
+        each layer's latest call, as Keras shows them."""
+        if self._functional:
+            rows = []
+            for layer in self.layers:
+                nodes = layer._inbound_nodes
+                shapes = [t.shape for t in nodes[-1].outputs] if nodes else [None]
+                rows.append((layer, shapes[0] if len(shapes) == 1 else shapes))
+            return rows
         rows = []
         shapes = iter(() if self._subclassed else self._output_shapes)
         for layer in self._sublayers():
             if isinstance(layer, InputLayer):
-                if self._functional:
-                    rows.append((layer, layer.batch_shape))
                 continue
             rows.append((layer, next(shapes, None) if self.built else None))
         return rows
 
+    def _summary_connections(self) -> list[str] | None:
+        """Keras's "Connected to" column of a functional model that is not one
+        chain; None for a chain, a Sequential or a subclassed model."""
+        return connections(self._graph) if self._functional else None
+
     def _repr_html_(self) -> str:
         """Jupyter's view of a model: the ``summary()`` table, as HTML."""
-        return summary_html(self, self._summary_rows())
+        return summary_html(self, self._summary_rows(), self._summary_connections())
 
     # --- config and saving (Keras 3's .keras files: glassnet.saving) ---------------
     def get_config(self) -> dict[str, Any]:
@@ -416,8 +608,29 @@ class Model(Trainer, Layer):
             "jit_compile": bool(args.get("jit_compile")),
         }
 
+    @functools.wraps(Trainer.compile)
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        if self._several:
+            raise NotImplementedError(
+                f"Model {self.name!r} has several inputs or outputs: training it "
+                "(compile with a loss per output, fit and evaluate on lists and "
+                "dicts of arrays) is not supported yet. Calling it and predict() "
+                "work; so does training a model with one input and one output."
+            )
+        Trainer.compile(self, *args, **kwargs)
+
     def compile_from_config(self, config: dict[str, Any]) -> None:
-        """``compile`` with the arguments of :meth:`get_compile_config`."""
+        """``compile`` with the arguments of :meth:`get_compile_config` (a
+        model of several inputs or outputs is left uncompiled, with a warning,
+        until glassnet trains those)."""
+        if self._several:
+            warnings.warn(
+                f"Model {self.name!r} was saved compiled, but glassnet does not "
+                "train models of several inputs or outputs yet: it is loaded "
+                "without its compile arguments and optimizer state.",
+                stacklevel=2,
+            )
+            return
         metrics = config.get("metrics")
         if isinstance(metrics, list):
             metrics = [

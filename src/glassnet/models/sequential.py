@@ -7,6 +7,7 @@ from typing import Any
 from glassnet.layers import serialization
 from glassnet.layers.base import KerasTensor, Layer
 from glassnet.layers.core import InputLayer
+from glassnet.models.functional import FunctionalGraph
 from glassnet.models.model import Model
 
 
@@ -44,12 +45,13 @@ class Sequential(Model):
     def add(self, layer: Any, rebuild: bool = True) -> None:
         """Append a layer (or an ``Input(...)`` first)."""
         if isinstance(layer, KerasTensor):
-            if layer.layer is None or not isinstance(layer.layer, InputLayer):
+            history = layer._keras_history
+            if history is None or not isinstance(history[0], InputLayer):
                 raise ValueError(
                     "Only an Input(...) can be added to a Sequential model as a "
                     f"symbolic tensor. Received: {layer!r}"
                 )
-            layer = layer.layer
+            layer = history[0]
         if not isinstance(layer, Layer):
             raise TypeError(
                 "Only instances of glassnet.layers.Layer can be added to a "
@@ -77,10 +79,36 @@ class Sequential(Model):
             raise IndexError("There are no layers in the model to pop.")
         layer = self._layers.pop()
         self.built = False
+        self.__dict__.pop("_graph", None)
         self._output_shapes = []
         if rebuild:
             self._maybe_build()
         return layer
+
+    def _trace_graph(self) -> None:
+        """Once built, call the layers on symbolic tensors, as Keras 3 does:
+        ``inputs``, ``outputs`` and each layer's ``input`` / ``output`` then
+        exist (``Model(seq.inputs, [layer.output for layer in seq.layers])``)."""
+        self.__dict__.pop("_graph", None)
+        layers = self.layers
+        if self._input_layer is not None:
+            inputs = self._input_layer.output
+        else:
+            dtype = layers[0].dtype if layers else self.dtype
+            entry = InputLayer(
+                batch_shape=self._build_shape, dtype=dtype, name="input_layer"
+            )
+            inputs = entry.output
+        x = inputs
+        try:
+            for layer in layers:
+                x = layer(x)
+        except (ValueError, TypeError, NotImplementedError):
+            # NOTE: a layer that runs on arrays but not on symbolic tensors
+            # (a user's call returning other values) leaves the model usable,
+            # without symbolic inputs and outputs.
+            return
+        self.__dict__["_graph"] = FunctionalGraph(inputs, x)
 
     def _declared_input_shape(self) -> tuple | None:
         if self._input_layer is not None:

@@ -38,6 +38,13 @@ def _check_model(model: Any) -> None:
             f"Model {model.name!r} is not built yet: give it an input shape or "
             "call it on data first."
         )
+    graph = model.__dict__.get("_graph")
+    if getattr(model, "_functional", False) and graph.chain is None:
+        raise ExportError(
+            f"Model {model.name!r} is a functional graph that is not one chain "
+            "(branches, merges, shared layers or several inputs or outputs): "
+            "glassnet exports Sequential and single-chain models to ONNX."
+        )
     if np.dtype(model._dtype) != np.float32:
         raise ExportError(
             f"Model {model.name!r} computes in {np.dtype(model._dtype).name}; "

@@ -2,7 +2,8 @@
 
 Primitives (one Function each): add, sub, mul, div, neg, pow, exp, log, sqrt,
 abs, maximum, minimum, clip, where; sum, mean, max, min; reshape, transpose,
-broadcast_to (alias ``expand``), getitem, concatenate, stack; matmul.
+broadcast_to (alias ``expand``), getitem, concatenate, stack; matmul,
+batch_dot.
 Fused into one Function for speed or numerical stability (see each docstring):
 tanh, sigmoid, relu, leaky_relu, elu, softplus, softmax, log_softmax, gelu,
 silu, softsign; ``linear`` (x @ w + b, one node per dense layer); the losses
@@ -64,7 +65,7 @@ from glassnet.ops.conv import (
     zero_pad2d,
 )
 from glassnet.ops.embedding import EmbeddingLookup, embedding_lookup
-from glassnet.ops.linalg import Linear, MatMul, linear, matmul
+from glassnet.ops.linalg import BatchDot, Linear, MatMul, batch_dot, linear, matmul
 from glassnet.ops.loss import (
     BinaryCrossentropyProbs,
     CategoricalCrossentropyProbs,

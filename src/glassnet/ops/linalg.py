@@ -1,5 +1,6 @@
-"""Matrix products: matmul, and the fused affine map of a dense layer (optionally
-with its relu / tanh / sigmoid in the same node)."""
+"""Matrix products: matmul, the batched dot product of the ``Dot`` layer, and the
+fused affine map of a dense layer (optionally with its relu / tanh / sigmoid in
+the same node)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,43 @@ class MatMul(Function):
             grad_x = g @ np.swapaxes(y, -1, -2)
         if need_y:
             grad_y = np.swapaxes(x, -1, -2) @ g
+        return grad_x, grad_y
+
+
+class BatchDot(Function):
+    """z[b, i..., j...] = sum_k x[b, i..., k...] y[b, j..., k...], summing
+    x's axis ``axes[0]`` against y's axis ``axes[1]`` sample by sample;
+    dL/dx = g @ y.T, dL/dy = x.T @ g per sample (axes moved, rest flattened).
+    A result of one axis (the batch) becomes ``(batch, 1)``, as in Keras."""
+
+    def forward(self, x, y, axes=(-1, -1)):
+        a, c = axes[0] % x.ndim, axes[1] % y.ndim
+        if x.ndim < 2 or y.ndim < 2 or 0 in (a, c) or x.shape[a] != y.shape[c]:
+            raise ValueError(
+                "batch_dot sums one non-batch axis of x against one of y, of the "
+                f"same size. Received: shapes {x.shape} and {y.shape}, axes={axes}"
+            )
+        self.axes, self.x_shape, self.y_shape = (a, c), x.shape, y.shape
+        xm = np.moveaxis(x, a, -1)  # (batch, i..., k)
+        ym = np.moveaxis(y, c, 1)  # (batch, k, j...)
+        self.x2 = xm.reshape(len(x), -1, x.shape[a])
+        self.y2 = ym.reshape(len(y), y.shape[c], -1)
+        self.moved = xm.shape[:-1], ym.shape[2:]
+        z = (self.x2 @ self.y2).reshape(*xm.shape[:-1], *ym.shape[2:])
+        return z.reshape(len(x), 1) if z.ndim == 1 else z
+
+    def backward(self, grad_output):
+        g = grad_output.reshape(len(grad_output), self.x2.shape[1], self.y2.shape[2])
+        need_x, need_y = self.needs_input_grad
+        grad_x = grad_y = None
+        if need_x:
+            grad_x = g @ np.swapaxes(self.y2, 1, 2)
+            grad_x = grad_x.reshape(*self.moved[0], self.x_shape[self.axes[0]])
+            grad_x = np.moveaxis(grad_x, -1, self.axes[0])
+        if need_y:
+            grad_y = np.swapaxes(self.x2, 1, 2) @ g
+            grad_y = grad_y.reshape(len(g), self.y_shape[self.axes[1]], *self.moved[1])
+            grad_y = np.moveaxis(grad_y, 1, self.axes[1])
         return grad_x, grad_y
 
 
@@ -156,6 +194,14 @@ LINEAR_ACTIVATIONS = {
 
 def matmul(x, y):
     return MatMul.apply(x, y)
+
+
+def batch_dot(x, y, axes=(-1, -1)):
+    """Per sample, the sum of ``x``'s axis ``axes[0]`` against ``y``'s axis
+    ``axes[1]`` (Keras's ``batch_dot``, for the ``Dot`` layer)."""
+    if isinstance(axes, (int, np.integer)):
+        axes = (int(axes), int(axes))
+    return BatchDot.apply(x, y, axes=tuple(axes))
 
 
 def linear(x, w, b=None, activation=None):

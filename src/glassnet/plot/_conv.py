@@ -85,6 +85,30 @@ def _chain_layers(model: Any) -> list[Any]:
     return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
 
 
+def _graph_feature_maps(model: Any, sample: np.ndarray) -> list:
+    """The maps of each Conv2D of a functional graph (branches, merges): the
+    outputs of the Conv2D calls of the model, read by a model made of them."""
+    from glassnet.layers import Conv2D
+    from glassnet.models import Model
+
+    graph = model._graph
+    nodes = {id(n) for depth in graph.nodes_by_depth.values() for n in depth}
+    taps = [
+        (layer, node.outputs[0])
+        for layer in model.layers
+        if isinstance(layer, Conv2D)
+        for node in layer._inbound_nodes
+        if id(node) in nodes
+    ]
+    if not taps or len(graph.inputs) != 1:
+        return []
+    taken = Model(graph.inputs[0], [tensor for _, tensor in taps])
+    outputs = taken.predict(sample, verbose=0)
+    if len(taps) == 1:
+        outputs = [outputs]
+    return [(layer, out[0]) for (layer, _), out in zip(taps, outputs)]
+
+
 def feature_maps(model: Any, x: Any) -> list[tuple[Any, np.ndarray]]:
     """(layer, output of shape (height, width, channels)) of each 2-D
     convolution of ``model`` for one sample ``x`` (h, w, c) or (1, h, w, c)."""
@@ -99,15 +123,18 @@ def feature_maps(model: Any, x: Any) -> list[tuple[Any, np.ndarray]]:
             "plot_feature_maps needs one image, of shape (height, width, channels) "
             f"or (1, height, width, channels). Received: shape {np.shape(x)}"
         )
-    layers = _chain_layers(model)
     dtype = model.weights[0].data.dtype if model.weights else np.float32
-    out = Tensor(sample.astype(dtype, copy=False))
-    maps = []
-    with no_grad():
-        for layer in layers:
-            out = layer(out)
-            if isinstance(layer, Conv2D):
-                maps.append((layer, np.asarray(out.data[0])))
+    graph = model.__dict__.get("_graph")
+    if getattr(model, "_functional", False) and graph.chain is None:
+        maps = _graph_feature_maps(model, sample.astype(dtype, copy=False))
+    else:
+        out = Tensor(sample.astype(dtype, copy=False))
+        maps = []
+        with no_grad():
+            for layer in _chain_layers(model):
+                out = layer(out)
+                if isinstance(layer, Conv2D):
+                    maps.append((layer, np.asarray(out.data[0])))
     if not maps:
         raise ValueError(f"Model {model.name!r} has no Conv2D layer.")
     return maps

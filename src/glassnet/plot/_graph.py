@@ -242,15 +242,46 @@ def draw_graph(
 
 
 # --- a model's architecture -----------------------------------------------------------
+def _graph_inputs(model: Any, rows: list) -> list[list[Hashable]] | None:
+    """For a functional model, each row's inputs: the layers whose outputs
+    the layer's calls in this model read, each once (None for a Sequential
+    or subclassed model). A shared layer's box has an arrow from each of its
+    callers' inputs; an arrow that would point back up the layer list (a
+    layer shared at several depths) is left out, so the drawing has no
+    cycle."""
+    if not getattr(model, "_functional", False):
+        return None
+    graph = model._graph
+    ids = {id(n) for nodes in graph.nodes_by_depth.values() for n in nodes}
+    place = {id(layer): i for i, (layer, _) in enumerate(rows)}
+    found = []
+    for layer, _ in rows:
+        inputs: list[Hashable] = []
+        for node in layer._inbound_nodes:
+            if id(node) not in ids:
+                continue
+            for tensor in node.input_tensors:
+                parent = id(tensor._keras_history[0])
+                if (
+                    parent not in inputs
+                    and place.get(parent, 1 << 30) < place[id(layer)]
+                ):
+                    inputs.append(parent)
+        found.append(inputs)
+    return found
+
+
 def model_boxes(model: Any) -> dict[Hashable, Box]:
-    """The boxes of :func:`plot_model`: the input, then one per layer with its
-    name, type, output shape and parameter count, each reading the one before
-    (a chain, as in every Sequential and functional model today). A model of
-    several branches will give each layer the boxes of its inputs here."""
+    """The boxes of :func:`plot_model`: one per layer with its name, type,
+    output shape and parameter count, reading the boxes of its inputs: a
+    functional model's graph (branches, merges, shared layers), a
+    Sequential's chain after its input, a subclassed model's layers without
+    arrows (its call order is not known)."""
     from glassnet.models.summary import format_shape
 
     boxes: dict[Hashable, Box] = {}
     rows = model._summary_rows()
+    graph = _graph_inputs(model, rows)
     first_is_input = rows and type(rows[0][0]).__name__ == "InputLayer"
     previous: list[Hashable] = []
     if not first_is_input:
@@ -258,11 +289,12 @@ def model_boxes(model: Any) -> dict[Hashable, Box]:
         boxes["input"] = Box(f"input\n{shape}", [], LEAF_COLOR, "input")
         previous = ["input"]
     chain = not getattr(model, "_subclassed", False)
-    for layer, shape in rows:
+    for i, (layer, shape) in enumerate(rows):
         params = f"{layer.count_params():,} params" if layer.built else "unbuilt"
         label = f"{layer.name} ({type(layer).__name__})\n{format_shape(shape)}"
         color = LEAF_COLOR if type(layer).__name__ == "InputLayer" else OP_COLOR
-        boxes[id(layer)] = Box(f"{label}\n{params}", list(previous), color, "layer")
+        inputs = list(previous) if graph is None else graph[i]
+        boxes[id(layer)] = Box(f"{label}\n{params}", inputs, color, "layer")
         previous = [id(layer)] if chain else []
     return boxes
 
@@ -271,8 +303,10 @@ def plot_model(
     model: Any, *, direction: str = "TB", fontsize: float = 10, ax: Any = None
 ) -> Any:
     """Draw a model's architecture: one box per layer with its name, type,
-    output shape and parameter count, arrows from each layer to the next, top
-    to bottom (``direction="LR"``: left to right), the input first.
+    output shape and parameter count, an arrow from each layer to the layers
+    that read its output (a functional model's branches and merges as they
+    are wired), top to bottom (``direction="LR"``: left to right), the inputs
+    first.
 
     A subclassed model's call order is not known: its layers are drawn without
     arrows. Returns the Axes (its texts are the boxes, input first).

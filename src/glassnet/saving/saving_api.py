@@ -125,8 +125,9 @@ def _load(keras_file: archive.KerasArchive, custom_objects, compile: bool) -> An
                 format_errors(f"{source} (compile_config)"),
             ):
                 model.compile_from_config(compile_config)
-            variables = model.trainable_weights
-            restore = h5_weights.read_optimizer(model.optimizer, variables, weights)
+            if model.compiled:  # NOTE: several outputs: not compiled yet
+                variables = model.trainable_weights
+                restore = h5_weights.read_optimizer(model.optimizer, variables, weights)
     finally:
         weights.close()
     h5_weights.assign_all(plan)
