@@ -1,8 +1,17 @@
 import numpy as np
 import pytest
 
-from glassnet.layers import Conv2D, Dense, Flatten, Input, Layer, MaxPooling2D
-from glassnet.layers.fusion import fusable, layer_calls
+from glassnet.layers import (
+    Activation,
+    BatchNormalization,
+    Conv2D,
+    Dense,
+    Flatten,
+    Input,
+    Layer,
+    MaxPooling2D,
+)
+from glassnet.layers.fusion import fusable, layer_calls, normalization_fusable
 from glassnet.models import Sequential
 
 
@@ -18,25 +27,36 @@ def _cnn(fuse, seed=0, conv=Conv2D):
             Dense(2),
         ]
     )
+    return _ready(model, fuse, (None, 9, 8, 2), seed)
+
+
+def _ready(model, fuse, input_shape, seed=0):
+    """``model`` compiled, with fusion on or off, built with random weights."""
     model.fuse_layers = fuse
     model.compile("adam", "mse")
-    model.build((None, 9, 8, 2))
+    model.build(input_shape)
     rng = np.random.default_rng(seed)
     model.set_weights([rng.standard_normal(w.shape) for w in model.get_weights()])
     return model
 
 
-def test_fused_model_trains_like_layer_by_layer():
+@pytest.mark.parametrize(
+    "build,calls",
+    [(lambda fuse: _cnn(fuse), (4, 6)), (lambda fuse: _cifar_like(fuse), (6, 9))],
+    ids=["conv-pool", "normalization-relu-pool"],
+)
+def test_fused_model_trains_like_layer_by_layer(build, calls):
     rng = np.random.default_rng(1)
     x, y = rng.standard_normal((10, 9, 8, 2)), rng.standard_normal((10, 2))
-    fused, plain = _cnn(True), _cnn(False)
-    assert len(fused._forward_fns) == 4 and len(plain._forward_fns) == 6
+    fused, plain = build(True), build(False)
+    assert (len(fused._forward_fns), len(plain._forward_fns)) == calls
     for model in (fused, plain):
         model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
-    # gradients sum in another order (float32 rounding); outputs are the same
+    # gradients (and batch statistics) sum in another order (float32 rounding)
     for a, b in zip(fused.get_weights(), plain.get_weights()):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     plain.set_weights(fused.get_weights())
+    # outputs are the same (inference normalizes with the moving statistics)
     np.testing.assert_array_equal(
         fused.predict(x, verbose=0), plain.predict(x, verbose=0)
     )
@@ -114,3 +134,85 @@ def test_model_call_runs_each_layer_through_its_dunder_call():
     model.fit(np.zeros((4, 3)), np.zeros((4, 1)), batch_size=2, verbose=0)
     model.predict(np.zeros((2, 3)), verbose=0)
     assert calls == [True, True, False]
+
+
+class _OwnNormalization(BatchNormalization):
+    def call(self, x, training=False):
+        return super().call(x, training)
+
+
+@pytest.mark.parametrize(
+    "norm,relu,pool,expected",
+    [
+        (BatchNormalization(), Activation("relu"), MaxPooling2D(), True),
+        (BatchNormalization(), Activation("relu"), None, True),
+        (BatchNormalization(axis=1), Activation("relu"), MaxPooling2D(3), True),
+        (_OwnNormalization(), Activation("relu"), None, False),
+        (BatchNormalization(), Activation("tanh"), None, False),
+        (
+            BatchNormalization(),
+            Activation("relu", activity_regularizer="l2"),
+            None,
+            False,
+        ),
+        (BatchNormalization(dtype="float64"), Activation("relu"), None, False),
+        (BatchNormalization(), Activation("relu"), MaxPooling2D(2, strides=1), False),
+        (BatchNormalization(), Dense(2), None, False),
+    ],
+)
+def test_which_normalization_runs_fuse(norm, relu, pool, expected):
+    assert normalization_fusable(norm, relu, pool) is expected
+    layers = [norm, relu] + ([pool] if pool is not None else [])
+    calls = layer_calls(layers)
+    if expected:
+        assert len(calls) == 1
+    elif pool is None:
+        assert calls == layers
+
+
+def test_a_pool_that_cannot_fuse_leaves_the_normalization_and_relu_fused():
+    layers = [BatchNormalization(), Activation("relu"), MaxPooling2D(padding="same")]
+    calls = layer_calls(layers)
+    assert len(calls) == 2 and calls[1] is layers[2]
+
+
+def _normalize_relu(pool):
+    layers = [BatchNormalization(momentum=0.5), Activation("relu")]
+    return layers + ([MaxPooling2D()] if pool else [])
+
+
+@pytest.mark.parametrize("pool", [True, False])
+def test_fused_normalization_runs_like_its_layers(pool):
+    fused_layers, layers = _normalize_relu(pool), _normalize_relu(pool)
+    (call,) = layer_calls(fused_layers)
+    rng = np.random.default_rng(0)
+    for training in (True, True, False):
+        x = rng.standard_normal((4, 6, 6, 3)) * 2 + 1  # float64: cast as the layers do
+        fused = call(x, training)
+        y = x
+        for layer in layers:
+            y = layer(y, training)
+        assert fused.data.dtype == y.data.dtype == np.float32
+        np.testing.assert_allclose(fused.data, y.data, rtol=1e-5, atol=1e-5)
+        # the moving statistics followed the same batch statistics
+        for a, b in zip(fused_layers[0].get_weights(), layers[0].get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-5)
+    assert all(layer.built for layer in fused_layers)
+
+
+def _cifar_like(fuse, seed=0):
+    model = Sequential(
+        [
+            Input((9, 8, 2)),
+            Conv2D(4, 3, padding="same"),
+            BatchNormalization(),
+            Activation("relu"),
+            MaxPooling2D(),
+            Conv2D(4, 3, padding="same"),
+            BatchNormalization(),
+            Activation("relu"),
+            Flatten(),
+            Dense(2),
+        ]
+    )
+    return _ready(model, fuse, (None, 9, 8, 2), seed)

@@ -207,6 +207,18 @@ class BatchNormalization(_Normalization):
         return gamma, beta
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
+        return self.call_fused(x, training)
+
+    def call_fused(
+        self,
+        x: Tensor,
+        training: bool = False,
+        activation: str | None = None,
+        pool_size: tuple[int, int] | None = None,
+    ) -> Tensor:
+        """This layer, then relu (``activation='relu'``) and a max pool over
+        windows of ``pool_size`` that tile its output, in training as one
+        ``ops.batch_norm`` node (see :mod:`glassnet.layers.fusion`)."""
         gamma, beta = self._affine()
         if training:
             y, mean, var = ops.batch_norm(
@@ -216,6 +228,8 @@ class BatchNormalization(_Normalization):
                 axes=self._reduce,
                 epsilon=self.epsilon,
                 return_moments=True,
+                activation=activation,
+                pool_size=pool_size,
             )
             m, shape = self.momentum, self.moving_mean.data.shape
             mm, mv = self.moving_mean, self.moving_variance
@@ -225,7 +239,10 @@ class BatchNormalization(_Normalization):
         shape = self._broadcast
         mean = self.moving_mean.data.reshape(shape)
         inv_std = 1.0 / np.sqrt(self.moving_variance.data.reshape(shape) + self.epsilon)
-        return ops.add(ops.mul(ops.sub(x, mean), ops.mul(gamma, inv_std)), beta)
+        y = ops.add(ops.mul(ops.sub(x, mean), ops.mul(gamma, inv_std)), beta)
+        if activation == "relu":
+            y = ops.relu(y)
+        return y if pool_size is None else ops.max_pool2d(y, pool_size)
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -4,13 +4,21 @@ Composed from mean, sub, mul and sqrt either would be about ten graph nodes,
 each with its own intermediate arrays; fused, the backward is the closed form
 in the Function's docstring. Batch normalization uses the batch's statistics
 (per feature), layer normalization each sample's (over its feature axes).
+A faster batch normalization over every axis but the last (blocked, threaded,
+with relu and max pooling fused in) lives in
+:mod:`glassnet.runtime.normalization`; :func:`batch_norm` asks
+:func:`glassnet.ops.seam.fast` whether it applies.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from glassnet.autograd import Function
+from glassnet.autograd import Function, Tensor
+from glassnet.ops import seam
+from glassnet.ops.geometry import normalize_tuple
+from glassnet.ops.nonlinear import relu
+from glassnet.ops.pool import max_pool2d
 
 
 class BatchNorm(Function):
@@ -43,17 +51,51 @@ class BatchNorm(Function):
         return grad_x, sum_gx if need_gamma else None, sum_g if need_beta else None
 
 
-def batch_norm(x, gamma, beta, axes=(0,), epsilon=1e-3, return_moments=False):
+def batch_norm(
+    x,
+    gamma,
+    beta,
+    axes=(0,),
+    epsilon=1e-3,
+    return_moments=False,
+    activation=None,
+    pool_size=None,
+):
     """Normalize ``x`` with its own mean and (biased) variance over ``axes``, then
     scale by ``gamma`` and shift by ``beta`` (both broadcastable to ``x``).
 
     With ``return_moments=True`` returns ``(y, mean, variance)``: the statistics
     are arrays shaped like ``x`` with ``axes`` kept as size 1, and carry no graph
     (a layer's moving averages follow them, with or without ``no_grad``).
+    ``activation`` None or 'relu' applies relu after it; ``pool_size`` (int or
+    pair): a max pool over non-overlapping windows of (N, H, W, C) images
+    follows, as :func:`max_pool2d` with its defaults.
+
+    The plain path is :class:`BatchNorm`, then relu, then the max pool; the
+    fast kernel (over every axis but the last) does all three in one node,
+    block by block (the same values up to the order of float sums).
     """
     moments = [] if return_moments else None
     axes = (axes,) if isinstance(axes, int) else tuple(axes)
-    y = BatchNorm.apply(x, gamma, beta, axes=axes, epsilon=epsilon, moments=moments)
+    if activation not in (None, "relu"):
+        raise ValueError(
+            "Only activation=None or 'relu' can be fused into a batch "
+            f"normalization. Received: activation={activation!r}"
+        )
+    pool = None if pool_size is None else normalize_tuple(pool_size, 2, "pool_size")
+    settings = dict(axes=axes, epsilon=epsilon, activation=activation, pool_size=pool)
+    shapes = [
+        np.shape(a.data if isinstance(a, Tensor) else a) for a in (x, gamma, beta)
+    ]
+    fast = seam.fast("batch_norm", shapes=shapes, **settings)
+    if fast is not None:
+        y = fast(x, gamma, beta, moments=moments, **settings)
+    else:
+        y = BatchNorm.apply(x, gamma, beta, axes=axes, epsilon=epsilon, moments=moments)
+        if activation == "relu":
+            y = relu(y)
+        if pool is not None:
+            y = max_pool2d(y, pool)
     return (y, *moments) if return_moments else y
 
 
