@@ -32,9 +32,9 @@ GEOMETRIES = {
     # side is padded by the kernel's size or more
     "explicit-stride-1": (6, 7, 9, 3, 3, 4, (1, 1), ((2, 0), (1, 2)), (1, 1)),
     "wide-pads": (5, 5, 2, 2, 2, 3, (1, 1), ((2, 1), (0, 3)), (1, 1)),
-    "1x1": (5, 6, 3, 1, 1, 5, (1, 1), "valid", (1, 1)),
+    "1x1": (5, 6, 3, 1, 1, 8, (1, 1), "valid", (1, 1)),  # K + 1 <= F / 2: kept
     "many-channels": (7, 6, 9, 3, 2, 3, (1, 1), "same", (1, 1)),  # (M, K) im2col
-    "many-kept": (6, 6, 8, 1, 2, 20, (1, 1), "valid", (1, 1)),  # K + 1 <= F: kept
+    "many-kept": (6, 6, 8, 1, 2, 34, (1, 1), "valid", (1, 1)),  # (M, K), kept
 }
 # (activation, pool_size): the fused relu and pools over tiling windows
 FUSIONS = [(None, None), ("relu", None), ("relu", 2), (None, (2, 3)), ("relu", 3)]
@@ -102,6 +102,7 @@ def test_fast_conv2d_equals_plain_for_any_thread_count(
     fast, node = _run(arrays, settings, fast=True, threads=THREADS[0])
     assert type(node._ctx) is fast_conv.Conv2D
     assert len(node._ctx.blocks) > 1
+    assert (node._ctx.cols is not None) is (name in ("1x1", "many-kept"))
     assert_twins(fast, plain, dtype)
     if activation == "relu" and pool is None:  # both sides of relu's kink
         assert (fast[0] == 0).any() and (fast[0] > 0).any()

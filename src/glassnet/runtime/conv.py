@@ -11,10 +11,11 @@ product into a strided slice of the input's gradient). What this version adds:
   a core's cache through im2col, product, relu and pool; threads share the
   blocks, and the kernel and bias gradients are summed in block order, so any
   number of threads gives the same bits.
-- *Kept or recomputed im2col rows*: with few channels (K + 1 <= F) the rows are
-  no larger than the output and are kept for backward; with many, backward lays
-  them out again block by block, which costs less than a round trip of the
-  whole matrix through memory, and takes kh*kw times less memory.
+- *Kept or recomputed im2col rows*: with few channels (K + 1 <= F / 2) the
+  rows take at most half the memory of the unpooled output and are kept for
+  backward; with more, backward lays them out again block by block, which
+  costs less than a round trip of the whole matrix through memory, and takes
+  kh*kw times less memory.
 - *Fused relu*: in place on the output; dL/d(conv) = g * (y > 0).
 - *Fused max pool* over windows that tile the output: the output pixels are
   taken in ph*pw *groups*, one per window offset (i, j): the pixels
@@ -139,7 +140,7 @@ class Conv2D(Function):
         self.blocks = parallel.batch_blocks(
             n, rows * max(k + 1, f) * dtype.itemsize, rows * (k + 1) * f
         )
-        keep = k + 1 <= f  # see "kept or recomputed" in the module docstring
+        keep = 2 * (k + 1) <= f  # see "kept or recomputed" in the module docstring
         self.cols = (
             im2col_buffer(n * rows, k, self.bias, dtype, c < 8) if keep else None
         )
