@@ -48,23 +48,31 @@ def data(n=N_IMAGES, seed=0):
     return x, rng.integers(0, 10, n)
 
 
-def epoch_flop(n=N_IMAGES):
+def sides(size=28):
+    """Side lengths of (conv1's output, conv2's output, the features) for
+    images of side ``size`` (28: 26, 11, 5)."""
+    conv2 = (size - 2) // 2 - 2
+    return size - 2, conv2, conv2 // 2
+
+
+def epoch_flop(n=N_IMAGES, size=28):
     """Multiply-adds x 2 of one epoch: forward, input and weight gradients
     (conv1 needs no input gradient)."""
-    conv1 = 26 * 26 * 3 * 3 * 1 * 32
-    conv2 = 11 * 11 * 3 * 3 * 32 * 64
-    dense = 1600 * 10
+    conv1, conv2, features = sides(size)
+    conv1 = conv1 * conv1 * 3 * 3 * 1 * 32
+    conv2 = conv2 * conv2 * 3 * 3 * 32 * 64
+    dense = features * features * 64 * 10
     return 2 * n * (2 * conv1 + 3 * conv2 + 3 * dense)
 
 
-# --- the network in each library (uncompiled) -------------------------------------
-def glassnet_cnn():
+# --- the network in each library (uncompiled; bench_scaling varies the size) -------
+def glassnet_cnn(size=28):
     from glassnet.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D
     from glassnet.models import Sequential
 
     return Sequential(
         [
-            Input((28, 28, 1)),
+            Input((size, size, 1)),
             Conv2D(32, 3, activation="relu"),
             MaxPooling2D(),
             Conv2D(64, 3, activation="relu"),
@@ -75,10 +83,11 @@ def glassnet_cnn():
     )
 
 
-def torch_cnn():
+def torch_cnn(size=28):
     """Channels-first input (N, 1, 28, 28), as PyTorch wants it."""
     import torch
 
+    features = sides(size)[2]
     return torch.nn.Sequential(
         torch.nn.Conv2d(1, 32, 3),
         torch.nn.ReLU(),
@@ -87,7 +96,7 @@ def torch_cnn():
         torch.nn.ReLU(),
         torch.nn.MaxPool2d(2),
         torch.nn.Flatten(),
-        torch.nn.Linear(1600, 10),
+        torch.nn.Linear(64 * features * features, 10),
     )
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_conv  # noqa: E402
 import epochs  # noqa: E402
 from common import (  # noqa: E402
     have,
@@ -87,70 +88,21 @@ def torch_mlp(width):
     )
 
 
-def cnn_sizes(size):
-    """(conv1 output, conv2 input, conv2 output, features) side lengths."""
-    conv1 = size - 2
-    pooled = conv1 // 2
-    conv2 = pooled - 2
-    return conv1, pooled, conv2, conv2 // 2
-
-
-def glassnet_cnn(size):
-    from glassnet.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D
-    from glassnet.models import Sequential
-
-    return Sequential(
-        [
-            Input((size, size, 1)),
-            Conv2D(32, 3, activation="relu"),
-            MaxPooling2D(),
-            Conv2D(64, 3, activation="relu"),
-            MaxPooling2D(),
-            Flatten(),
-            Dense(10),
-        ]
-    )
-
-
-def torch_cnn(size):
-    import torch
-
-    nn, side = torch.nn, cnn_sizes(size)[3]
-    return nn.Sequential(
-        nn.Conv2d(1, 32, 3),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(64 * side * side, 10),
-    )
-
-
 # --- the points -----------------------------------------------------------------------
 def mlp_flop(width):
     """Multiply-adds x 2, forward and both gradients: 6 x parameters a sample."""
     return 6 * (64 * width + width + width * width + width + width * 10 + 10)
 
 
-def cnn_flop(size):
-    """bench_conv's count: conv1 forward and weight gradient, conv2 and the dense
-    layer forward and both gradients, a sample."""
-    conv1, _, conv2, side = cnn_sizes(size)
-    return 2 * (
-        2 * conv1 * conv1 * 9 * 32
-        + 3 * conv2 * conv2 * 9 * 32 * 64
-        + 3 * 64 * side**2 * 10
-    )
-
-
 def point(sweep, value):
     """(batch, FLOP a sample, data(n) -> (x, y), {library: setup})."""
     if sweep == "image":
-        batch, flop = CNN_BATCH, cnn_flop(value)
+        batch, flop = CNN_BATCH, bench_conv.epoch_flop(1, value)
         shape = (value, value, 1)
-        models = partial(glassnet_cnn, value), partial(torch_cnn, value)
+        models = (
+            partial(bench_conv.glassnet_cnn, value),
+            partial(bench_conv.torch_cnn, value),
+        )
     else:
         batch = value if sweep == "batch" else MLP_BATCH
         width = value if sweep == "width" else MLP_WIDTH
