@@ -70,15 +70,18 @@ def receptive_fields(xp, kernel_shape, grid, strides, dilations, pool=(1, 1)):
     return as_strided(xp, shape, steps)
 
 
-def im2col_buffer(m, k, bias, dtype, few=False):
+def im2col_buffer(m, k, bias, dtype, few=False, memory=None):
     """An empty (M, K) im2col matrix (M, K + 1 with ``bias``: its last column is
     ones, which carries the bias through the product); with ``few`` channels
-    laid out (K, M) and returned transposed (see the module docstring)."""
+    laid out (K, M) and returned transposed (see the module docstring). In
+    ``memory`` (a flat array of the dtype, as long or longer) if given."""
     dtype = np.result_type(dtype, np.float32)
-    if few:
-        cols = np.empty((k + bias, m), dtype=dtype).T
+    shape = (k + bias, m) if few else (m, k + bias)
+    if memory is None:
+        cols = np.empty(shape, dtype=dtype)
     else:
-        cols = np.empty((m, k + bias), dtype=dtype)
+        cols = memory[: shape[0] * shape[1]].reshape(shape)
+    cols = cols.T if few else cols
     if bias:
         cols[:, k] = 1
     return cols
@@ -172,13 +175,14 @@ class Conv2D(Function):
         """im2col rows (computed output pixels) per sample, over all groups."""
         return self.pool[0] * self.pool[1] * self.grid[0] * self.grid[1]
 
-    def _block_buffer(self, columns, dtype, im2col=False):
+    def _block_buffer(self, columns, dtype, im2col=False, memory=None):
         """An empty (rows, columns) buffer for the largest block; with
-        ``im2col``, an :func:`im2col_buffer` of K = ``columns``."""
+        ``im2col``, an :func:`im2col_buffer` of K = ``columns`` (in ``memory``
+        if given)."""
         rows = max(z - a for a, z in self.blocks) * self.rows_per_sample
         if im2col:
             few = self.w.shape[2] < 8
-            return im2col_buffer(rows, columns, self.bias, dtype, few=few)
+            return im2col_buffer(rows, columns, self.bias, dtype, few, memory)
         return np.empty((rows, columns), dtype)
 
     def _padded_buffer(self):
@@ -212,11 +216,13 @@ class Conv2D(Function):
         ``scratch``, or in the kept matrix where ``scratch`` is None; returns
         them (one copy from the view :meth:`_fields` makes)."""
         rows = (z - a) * self.rows_per_sample
+        kh, kw, c, _ = self.w.shape
         if scratch is None:
             block = self.cols[a * self.rows_per_sample :][:rows]
         else:
             block = scratch[:rows]
-        kh, kw, c, _ = self.w.shape
+            if self.bias:  # the buffer may have served other rows since
+                block[:, kh * kw * c] = 1
         shape = (*self.pool, z - a, *self.grid)
         fields = self._fields(padded, a, z)
         if c < 8:  # the (K, rows) layout: fields moved to (kh, kw, C, ...rows)
@@ -232,10 +238,23 @@ class Conv2D(Function):
         return block
 
     def backward(self, grad_output):
+        f = self.w.shape[3]
+        dtype = np.result_type(grad_output, self.w)
+        if self.relu is None and self.code is None:  # g is dL/d(conv) as is
+            return self.backward_from(
+                lambda a, z, _: grad_output[a:z].reshape(-1, f), dtype, False
+            )
+        return self.backward_from(
+            lambda a, z, buffer: self._conv_grad(grad_output, a, z, buffer), dtype
+        )
+
+    def backward_from(self, conv_grad, dtype, buffered=True):
+        """The gradients (x, w, b: those asked for), block by block, from
+        ``conv_grad(a, z, buffer)``: dL/d(conv + b) of samples ``a:z`` as
+        im2col-ordered rows, written into ``buffer`` (a thread's (rows, F)
+        scratch, or None unless ``buffered``)."""
         need = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
         kh, kw, c, f = self.w.shape
-        dtype = np.result_type(grad_output, self.w)
-        plain = self.relu is None and self.code is None  # g is dL/d(conv) as is
         sums = parallel.BlockSum()  # kernel and bias gradients, in block order
         transposed = need[0] and self._transposable()
         if transposed:  # dL/dx as the convolution of g by the flipped kernel
@@ -251,20 +270,20 @@ class Conv2D(Function):
         def run(indices):  # blocks of samples
             kept = self.cols is not None
             scratch = padded = None
+            # NOTE: the im2col rows of x (for dL/dw) and of g (for dL/dx) take
+            # turns in one buffer; each lay-out writes the ones column again.
+            memory = np.empty(self._backward_scratch(transposed and need[0]), dtype)
             if not kept:
-                scratch = self._block_buffer(kh * kw * c, dtype, im2col=True)
+                scratch = self._block_buffer(kh * kw * c, dtype, True, memory)
                 padded = self._padded_buffer()
-            conv_grads = None if plain else self._block_buffer(f, dtype)
+            conv_grads = self._block_buffer(f, dtype) if buffered else None
             if transposed:
-                g_padded, g_cols = self._transposed_buffers(dtype)
+                g_padded, g_cols = self._transposed_buffers(dtype, memory)
             elif need[0]:
                 dcols = self._block_buffer(kh * kw * c, dtype)
             for index in indices:
                 a, z = self.blocks[index]
-                if plain:
-                    g = grad_output[a:z].reshape(-1, f)
-                else:
-                    g = self._conv_grad(grad_output, a, z, conv_grads)
+                g = conv_grad(a, z, conv_grads)
                 if need[1] or need[2]:
                     # The bias column of ones makes grad_b the last row of this
                     # product. NOTE: BLAS is fastest with the long M axis inner in
@@ -303,14 +322,25 @@ class Conv2D(Function):
             and max(left, right) < kw
         )
 
-    def _transposed_buffers(self, dtype):
+    def _backward_scratch(self, transposed):
+        """Elements of a thread's buffer for the largest block's im2col rows
+        of x (unless kept) and, where ``transposed``, of g."""
+        kh, kw, c, f = self.w.shape
+        samples = max(z - a for a, z in self.blocks)
+        x_rows = 0 if self.cols is not None else samples * self.rows_per_sample
+        g_rows = samples * self.x.shape[1] * self.x.shape[2] if transposed else 0
+        return max(x_rows * (kh * kw * c + self.bias), g_rows * kh * kw * f)
+
+    def _transposed_buffers(self, dtype, memory):
         """A thread's buffers for :meth:`_transposed`: the padded gradient of
-        the largest block (zeros outside, never written) and its im2col rows."""
+        the largest block (zeros outside, never written) and its im2col rows
+        (in ``memory``)."""
         kh, kw, _, f = self.w.shape
         n, h, w, _ = self.x.shape
         samples = max(z - a for a, z in self.blocks)
         g_padded = np.zeros((samples, h + kh - 1, w + kw - 1, f), dtype)
-        return g_padded, np.empty((samples * h * w, kh * kw * f), dtype)
+        g_cols = memory[: samples * h * w * kh * kw * f]
+        return g_padded, g_cols.reshape(samples * h * w, kh * kw * f)
 
     def _transposed(self, g, a, z, grad_x, g_padded, g_cols, flipped):
         """grad_x[a:z] = the convolution of g (the block's dL/d(conv) rows),
