@@ -11,7 +11,12 @@ from glassnet.layers import (
     Layer,
     MaxPooling2D,
 )
-from glassnet.layers.fusion import fusable, layer_calls, normalization_fusable
+from glassnet.layers.fusion import (
+    conv_normalization_fusable,
+    fusable,
+    layer_calls,
+    normalization_fusable,
+)
 from glassnet.models import Sequential
 
 
@@ -42,8 +47,8 @@ def _ready(model, fuse, input_shape, seed=0):
 
 @pytest.mark.parametrize(
     "build,calls",
-    [(lambda fuse: _cnn(fuse), (4, 6)), (lambda fuse: _cifar_like(fuse), (6, 9))],
-    ids=["conv-pool", "normalization-relu-pool"],
+    [(lambda fuse: _cnn(fuse), (4, 6)), (lambda fuse: _cifar_like(fuse), (4, 9))],
+    ids=["conv-pool", "conv-normalization-relu-pool"],
 )
 def test_fused_model_trains_like_layer_by_layer(build, calls):
     rng = np.random.default_rng(1)
@@ -216,3 +221,48 @@ def _cifar_like(fuse, seed=0):
         ]
     )
     return _ready(model, fuse, (None, 9, 8, 2), seed)
+
+
+@pytest.mark.parametrize(
+    "conv,norm,expected",
+    [
+        (Conv2D(2, 3, padding="same"), BatchNormalization(), True),
+        (Conv2D(2, 3, strides=2), BatchNormalization(axis=3), True),
+        (Conv2D(2, 3, use_bias=False), BatchNormalization(axis=[-1]), True),
+        (Conv2D(2, 3, activation="relu"), BatchNormalization(), False),
+        (_OwnCall(2, 3), BatchNormalization(), False),
+        (Conv2D(2, 3), BatchNormalization(axis=1), False),  # not per channel
+        (Conv2D(2, 3), _OwnNormalization(), False),
+        (Conv2D(2, 3, dtype="float64"), BatchNormalization(dtype="float64"), True),
+        (Conv2D(2, 3, dtype="float64"), BatchNormalization(), False),
+    ],
+)
+def test_which_conv_normalization_runs_fuse(conv, norm, expected):
+    relu, pool = Activation("relu", dtype=norm.dtype), MaxPooling2D(dtype=norm.dtype)
+    assert conv_normalization_fusable(conv, norm, relu, pool) is expected
+    assert conv_normalization_fusable(conv, norm, relu) is expected
+    assert (len(layer_calls([conv, norm, relu, pool])) == 1) is expected
+
+
+@pytest.mark.parametrize("pool", [True, False])
+def test_fused_conv_normalization_runs_like_its_layers(pool):
+    def layers():
+        return [Conv2D(3, 3, padding="same"), *_normalize_relu(pool)]
+
+    fused_layers, plain_layers = layers(), layers()
+    (call,) = layer_calls(fused_layers)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 6, 6, 2))
+    call(x)  # builds them all
+    for layer in plain_layers:
+        x = layer(x)
+    plain_layers[0].set_weights(fused_layers[0].get_weights())
+    for training in (True, True, False):
+        x = rng.standard_normal((4, 6, 6, 2))
+        fused = call(x, training)
+        y = x
+        for layer in plain_layers:
+            y = layer(y, training)
+        np.testing.assert_allclose(fused.data, y.data, rtol=1e-5, atol=1e-5)
+        for a, b in zip(fused_layers[1].get_weights(), plain_layers[1].get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -126,3 +126,84 @@ def test_the_switch_picks_the_node():
             # statistics over other axes than all-but-the-last: the plain op
             out = ops.batch_norm(x, gamma, affine, axes=(0,))
             assert type(out._ctx) is plain_norm.BatchNorm
+
+
+# (input shape, kernel shape, conv settings), for the convolution + normalization
+CONV_CASES = {
+    "same": ((6, 6, 8, 3), (3, 3, 3, 4), dict(padding="same")),
+    "valid-strided": ((6, 9, 8, 2), (2, 3, 2, 5), dict(strides=(2, 1))),
+    "many-channels": ((5, 6, 6, 9), (3, 3, 9, 4), dict(padding="same")),
+    "kept-im2col": ((5, 5, 6, 1), (1, 2, 1, 8), dict()),
+}
+
+
+def _conv_run(arrays, settings, fast, threads=1, fused=True):
+    """Output, moments and gradients of ops.conv2d_batch_norm (or, with
+    ``fused`` False, of ops.conv2d then ops.batch_norm)."""
+    tensors = [None if a is None else Tensor(a, requires_grad=True) for a in arrays]
+    conv = {k: settings[k] for k in ("strides", "padding") if k in settings}
+    norm = {k: v for k, v in settings.items() if k not in conv}
+    with config.overrides(fast_kernels=fast, kernel_threads=threads):
+        if fused:
+            out, mean, var = ops.conv2d_batch_norm(*tensors, **settings)
+        else:
+            z = ops.conv2d(*tensors[:3], **conv)
+            out, mean, var = ops.batch_norm(z, *tensors[3:], (0, 1, 2), **norm)
+        rng = np.random.default_rng(1)
+        out.backward(rng.standard_normal(out.shape).astype(out.dtype))
+    grads = [t.grad for t in tensors if t is not None]
+    return [out.data, mean, var, *grads], out
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no-bias"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("fusion", [(None, None), ("relu", None), ("relu", 2)])
+@pytest.mark.parametrize("name", list(CONV_CASES))
+def test_fast_conv_batch_norm_equals_plain_and_the_two_fast_nodes(
+    name, fusion, dtype, bias, small_blocks
+):
+    small_blocks(1)
+    x_shape, w_shape, conv = CONV_CASES[name]
+    rng = np.random.default_rng(0)
+    affine = (1, 1, 1, w_shape[-1])
+    arrays = [
+        rng.standard_normal(x_shape) + 3,
+        rng.standard_normal(w_shape),
+        rng.standard_normal(w_shape[-1]) if bias else None,
+        rng.standard_normal(affine),
+        rng.standard_normal(affine),
+    ]
+    arrays = [None if a is None else a.astype(dtype) for a in arrays]
+    settings = dict(conv, activation=fusion[0], pool_size=fusion[1])
+    settings["return_moments"] = True
+    plain, _ = _conv_run(arrays, settings, fast=False)
+    fast, node = _conv_run(arrays, settings, fast=True)
+    assert type(node._ctx) is fast_norm.ConvBatchNorm
+    if bias:  # dL/db is 0 but for rounding (the normalization removes b)
+        grad_b = [fast.pop(5), plain.pop(5)]
+        scale = np.abs(plain[4]).max()
+        assert np.abs(grad_b).max() <= (1e-10 if dtype == np.float64 else 1e-3) * scale
+    assert_twins(fast, plain, dtype)
+    # the same bits as the convolution and the normalization as two fast nodes
+    two, _ = _conv_run(arrays, settings, fast=True, fused=False)
+    two.pop(5) if bias else None
+    for got, expected in zip(fast, two, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    again, _ = _conv_run(arrays, settings, fast=True, threads=2)
+    again.pop(5) if bias else None
+    for got, expected in zip(again, fast, strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_the_conv_batch_norm_switch():
+    x, kernel = np.ones((2, 4, 4, 1)), Tensor(np.ones((3, 3, 1, 2)), requires_grad=True)
+    per_channel, per_pixel = np.ones((1, 1, 1, 2)), np.ones((1, 4, 4, 2))
+    cases = [
+        (True, per_channel, fast_norm.ConvBatchNorm),
+        (True, per_pixel, plain_norm.BatchNorm),  # the two ops, plain batch_norm
+        (False, per_channel, plain_norm.BatchNorm),
+    ]
+    for fast, affine, kind in cases:
+        with config.overrides(fast_kernels=fast):
+            out = ops.conv2d_batch_norm(x, kernel, None, affine, affine, padding="same")
+        assert type(out._ctx) is kind

@@ -1,7 +1,7 @@
 """How a chain of layers runs: each layer called as ``layer(x, training)``,
 except runs fused into one engine node that compute the same numbers faster.
 
-Two runs are fused, among layers of one dtype:
+Three runs are fused, among layers of one dtype:
 
 - a ``Conv2D`` (no activation, or relu) followed by a ``MaxPooling2D`` whose
   windows tile its input (padding 'valid', strides equal to pool_size): one
@@ -13,7 +13,12 @@ Two runs are fused, among layers of one dtype:
   optionally, such a ``MaxPooling2D``: in training one
   ``ops.batch_norm(..., activation='relu', pool_size=...)`` node (with fast
   kernels on, two sweeps over the batch, block by block: no normalized copy
-  is stored, and relu runs after the pool, on fewer values).
+  is stored, and relu runs after the pool, on fewer values);
+- a ``Conv2D`` without activation followed by such a run whose
+  BatchNormalization normalizes the channels: in training one
+  ``ops.conv2d_batch_norm`` node (with fast kernels on, the gradient of the
+  convolution's output is made block by block inside the convolution's
+  backward sweep and never stored whole).
 
 A fused run still goes through its layers' ``prepare_input`` / ``build_for``
 (dtype cast, build, input checks), as ``Layer.__call__`` would. Outputs are
@@ -38,13 +43,19 @@ from glassnet.layers.pooling import MaxPooling2D
 
 def layer_calls(layers: Sequence[Layer], fuse: bool = True) -> list[Callable]:
     """The ``fn(x, training)`` callables that run ``layers`` one after the other:
-    the layers themselves, with each fusable run (BatchNormalization + relu
-    + tiling MaxPooling2D, BatchNormalization + relu, Conv2D + MaxPooling2D)
-    as one call when ``fuse``."""
+    the layers themselves, with each fusable run (Conv2D + BatchNormalization
+    + relu (+ tiling MaxPooling2D), BatchNormalization + relu (+ the pool),
+    Conv2D + MaxPooling2D) as one call when ``fuse``."""
     calls, i = [], 0
     while i < len(layers):
-        after = list(layers[i + 1 : i + 3]) + [None, None]
-        if fuse and normalization_fusable(layers[i], after[0], after[1]):
+        after = (list(layers[i + 1 : i + 4]) + [None, None, None])[:3]
+        if fuse and conv_normalization_fusable(layers[i], *after):
+            calls.append(_conv_normalize_relu_pool(layers[i], *after))
+            i += 4
+        elif fuse and conv_normalization_fusable(layers[i], *after[:2]):
+            calls.append(_conv_normalize_relu_pool(layers[i], *after[:2]))
+            i += 3
+        elif fuse and normalization_fusable(layers[i], after[0], after[1]):
             calls.append(_normalize_relu_pool(layers[i], after[0], after[1]))
             i += 3
         elif fuse and normalization_fusable(layers[i], after[0]):
@@ -79,6 +90,24 @@ def normalization_fusable(
         and relu.activation is activations.relu
         and relu.dtype == norm.dtype
         and (pool is None or _tiling_pool(pool, norm))
+    )
+
+
+def conv_normalization_fusable(
+    conv: Layer,
+    norm: Layer | None,
+    relu: Layer | None,
+    pool: Layer | None = None,
+) -> bool:
+    """Whether ``conv``, ``norm``, ``relu`` (and ``pool``, unless None) can run
+    as one ``ops.conv2d_batch_norm`` node."""
+    return (
+        _plain(conv, Conv2D)
+        and conv.activation is None
+        and normalization_fusable(norm, relu, pool)
+        and norm.dtype == conv.dtype
+        and [a % 4 for a in (norm.axis if isinstance(norm.axis, list) else [norm.axis])]
+        == [3]
     )
 
 
@@ -126,5 +155,22 @@ def _normalize_relu_pool(
             return norm.call_fused(x, training, activation="relu")
         pool.build_for(x.data.shape)
         return norm.call_fused(x, training, "relu", pool.pool_size)
+
+    return call
+
+
+def _conv_normalize_relu_pool(
+    conv: Conv2D,
+    norm: BatchNormalization,
+    relu: Activation,
+    pool: MaxPooling2D | None = None,
+) -> Callable:
+    def call(x, training=False):
+        x = conv.prepare_input(x)
+        shape = conv.compute_output_shape(x.data.shape)
+        for layer in (norm, relu) if pool is None else (norm, relu, pool):
+            layer.build_for(shape)
+        pool_size = None if pool is None else pool.pool_size
+        return norm.call_fused(x, training, "relu", pool_size, conv)
 
     return call

@@ -16,6 +16,7 @@ import numpy as np
 
 from glassnet.autograd import Function, Tensor
 from glassnet.ops import seam
+from glassnet.ops.conv import conv2d, conv2d_settings, fusable_activation
 from glassnet.ops.geometry import normalize_tuple
 from glassnet.ops.nonlinear import relu
 from glassnet.ops.pool import max_pool2d
@@ -77,26 +78,68 @@ def batch_norm(
     """
     moments = [] if return_moments else None
     axes = (axes,) if isinstance(axes, int) else tuple(axes)
-    if activation not in (None, "relu"):
-        raise ValueError(
-            "Only activation=None or 'relu' can be fused into a batch "
-            f"normalization. Received: activation={activation!r}"
-        )
-    pool = None if pool_size is None else normalize_tuple(pool_size, 2, "pool_size")
-    settings = dict(axes=axes, epsilon=epsilon, activation=activation, pool_size=pool)
-    shapes = [
-        np.shape(a.data if isinstance(a, Tensor) else a) for a in (x, gamma, beta)
-    ]
-    fast = seam.fast("batch_norm", shapes=shapes, **settings)
+    settings = dict(axes=axes, epsilon=epsilon, **_fused(activation, pool_size))
+    fast = seam.fast("batch_norm", shapes=_shapes(x, gamma, beta), **settings)
     if fast is not None:
         y = fast(x, gamma, beta, moments=moments, **settings)
     else:
         y = BatchNorm.apply(x, gamma, beta, axes=axes, epsilon=epsilon, moments=moments)
-        if activation == "relu":
+        if settings["activation"] == "relu":
             y = relu(y)
-        if pool is not None:
-            y = max_pool2d(y, pool)
+        if settings["pool_size"] is not None:
+            y = max_pool2d(y, settings["pool_size"])
     return (y, *moments) if return_moments else y
+
+
+def conv2d_batch_norm(
+    x,
+    kernel,
+    bias,
+    gamma,
+    beta,
+    strides=(1, 1),
+    padding="valid",
+    dilation_rate=(1, 1),
+    epsilon=1e-3,
+    return_moments=False,
+    activation=None,
+    pool_size=None,
+):
+    """:func:`conv2d` (no activation), then :func:`batch_norm` of its output
+    over the batch and the pixels (axes (0, 1, 2), per filter), with that
+    op's ``activation``, ``pool_size`` and ``return_moments``.
+
+    The plain path is those two ops; the fast kernel runs them as one node
+    whose backward never stores the convolution output's gradient whole (the
+    same values as the two fast nodes).
+    """
+    moments = [] if return_moments else None
+    settings = conv2d_settings(strides, padding, dilation_rate)
+    settings.update(epsilon=epsilon, **_fused(activation, pool_size))
+    shapes = _shapes(kernel, gamma, beta)  # one gamma and beta per filter?
+    fast = seam.fast("conv2d_batch_norm", shapes=shapes, **settings)
+    if fast is not None:
+        y = fast(x, kernel, bias, gamma, beta, moments=moments, **settings)
+        return (y, *moments) if return_moments else y
+    epsilon, activation, pool_size = (settings.pop(k) for k in _FUSED)
+    z = conv2d(x, kernel, bias, **settings)
+    return batch_norm(
+        z, gamma, beta, (0, 1, 2), epsilon, return_moments, activation, pool_size
+    )
+
+
+_FUSED = ("epsilon", "activation", "pool_size")
+
+
+def _fused(activation, pool_size):
+    """The checked ``activation`` and ``pool_size`` of a batch normalization."""
+    pool = None if pool_size is None else normalize_tuple(pool_size, 2, "pool_size")
+    activation = fusable_activation(activation, "a batch normalization")
+    return dict(activation=activation, pool_size=pool)
+
+
+def _shapes(*arrays):
+    return [np.shape(a.data if isinstance(a, Tensor) else a) for a in arrays]
 
 
 class LayerNorm(Function):

@@ -50,20 +50,35 @@ seam.register("conv1d", _offer(conv.conv1d))
 seam.register("max_pool2d", _offer(pool.max_pool2d))
 
 
+def _per_feature(shapes):
+    """Whether gamma and beta (``shapes[1:]``) hold one value per feature of x
+    (its last axis), in any broadcastable shape."""
+    x, gamma, beta = shapes
+    features = x[-1] if x else None
+    return all(
+        s and s[-1] == features and np.prod(s) == features for s in (gamma, beta)
+    )
+
+
 def _batch_norm_chooser(shapes, axes, **settings):
     """The blocked batch normalization, for statistics over every axis but the
     last and one gamma and one beta per feature."""
-    x, gamma, beta = shapes
-    features = x[-1] if x else None
-    per_feature = all(
-        s and s[-1] == features and np.prod(s) == features for s in (gamma, beta)
-    )
-    if fast_kernels() and axes == tuple(range(len(x) - 1)) and per_feature:
+    channels_last = axes == tuple(range(len(shapes[0]) - 1))
+    if fast_kernels() and channels_last and _per_feature(shapes):
         return normalization.batch_norm
     return None
 
 
+def _conv2d_batch_norm_chooser(shapes, **settings):
+    """The convolution and normalization as one node, for one gamma and one
+    beta per filter."""
+    if fast_kernels() and _per_feature(shapes):
+        return normalization.conv2d_batch_norm
+    return None
+
+
 seam.register("batch_norm", _batch_norm_chooser)
+seam.register("conv2d_batch_norm", _conv2d_batch_norm_chooser)
 
 #: Whether this process opted in to the allocator tuning (GLASSNET_TUNE_MALLOC=1).
 MALLOC_TUNED = tune_malloc_if_asked()

@@ -29,11 +29,13 @@ input.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from glassnet.autograd import Function
 from glassnet.ops.geometry import offset_slice, pool_geometry
-from glassnet.runtime import parallel
+from glassnet.runtime import conv, parallel
 from glassnet.runtime.pool import max_with_offsets, offsets_array, route_to_offsets
 
 
@@ -146,73 +148,170 @@ class BatchNorm(Function):
 
     def backward(self, grad_output):
         need_x, need_gamma, need_beta = self.needs_input_grad
-        x, f = self.x, self.x.shape[-1]
-        dtype = np.result_type(grad_output, x)
-        grad_x = np.empty(x.shape, dtype)  # dL/d(bn(x)) first, then dL/dx
-        sums = parallel.BlockSum()  # [sum g, sum g (x - mean)] per feature
-        pool, grid = self.pool, self.grid
-        # pixels no window covers get no gradient from the pool
-        covered = self.code is None or (
-            x.shape[1] % pool[0] == 0 and x.shape[2] % pool[1] == 0
-        )
-
-        def sum_blocks(indices):
-            ones = np.ones(self.scratch_rows, dtype)
-            scratch = np.empty((self.scratch_rows, f), dtype)
-            for i in indices:
-                a, z = self.blocks[i]
-                g = grad_output[a:z]
-                if self.relu:
-                    g = g * (self.out[a:z] > 0)
-                gb = grad_x[a:z]
-                if not covered:
-                    gb[...] = 0
-                if self.code is None:
-                    gb[...] = g
-                else:
-                    targets = _windows(gb, grid, pool)
-                    route_to_offsets(g, self.code[a:z], targets)
-                gb = gb.reshape(-1, f)
-                v = x[a:z].reshape(-1, f)
-                d = np.subtract(v, self.mean, out=scratch[: len(v)])
-                np.multiply(d, gb, out=d)
-                sums.add(i, np.stack([ones[: len(v)] @ gb, ones[: len(v)] @ d]))
-
-        parallel.over_blocks(sum_blocks, len(self.blocks))
-        sum_g, sum_gd = sums.total
-        count = x.size // f
-        c1 = (self.gamma * self.inv_std).astype(dtype)
-        c0 = c1 * sum_g / count
-        c2 = c1 * self.inv_std * self.inv_std * sum_gd / count
-
-        def input_grad(indices):
-            rows_of = _Rows(self.scratch_rows, dtype)
-            means, c0s, c1s, c2s = (
-                rows_of(self.mean),
-                rows_of(c0),
-                rows_of(c1),
-                rows_of(c2),
-            )
-            scratch = np.empty((self.scratch_rows, f), dtype)
-            for i in indices:
-                a, z = self.blocks[i]
-                g = grad_x[a:z].reshape(-1, f)
-                v = x[a:z].reshape(-1, f)
-                r = len(v)
-                d = np.subtract(v, means[:r], out=scratch[:r])
-                np.multiply(d, c2s[:r], out=d)
-                np.multiply(g, c1s[:r], out=g)
-                np.subtract(g, d, out=g)
-                np.subtract(g, c0s[:r], out=g)
-
+        dtype = np.result_type(grad_output, self.x)
+        grad_x = np.empty(self.x.shape, dtype)  # dL/d(bn(x)) first, then dL/dx
+        sums = self.grad_sums(grad_output, dtype, grad_x)
         if need_x:
+            slopes = self.input_grad_slopes(sums, dtype)
+            f, rows = self.x.shape[-1], self.scratch_rows
+
+            def input_grad(indices):
+                tiles = _Rows(rows, dtype).tiles(slopes)
+                for i in indices:
+                    a, z = self.blocks[i]
+                    self.input_grad(grad_x[a:z].reshape(-1, f), a, z, tiles)
+
             parallel.over_blocks(input_grad, len(self.blocks))
-        grad_gamma = (sum_gd * self.inv_std).reshape(self.shapes[0])
-        grad_beta = sum_g.reshape(self.shapes[1])
+        grad_gamma, grad_beta = self.affine_grads(sums)
         return (
             grad_x if need_x else None,
             grad_gamma if need_gamma else None,
             grad_beta if need_beta else None,
+        )
+
+    def bn_grad(self, grad_output, a, z, into):
+        """Write dL/d(bn(x)) of samples ``a:z`` into ``into`` (shaped like
+        ``x[a:z]``): dL/dy through the relu mask of the output and, with a
+        pool, routed to each window's arg-max (zero elsewhere)."""
+        g = grad_output[a:z]
+        if self.relu:
+            g = g * (self.out[a:z] > 0)
+        if self.code is None:
+            np.copyto(into, g)
+            return
+        h, w = self.x.shape[1:3]
+        if h % self.pool[0] or w % self.pool[1]:  # pixels no window covers
+            into[...] = 0
+        route_to_offsets(g, self.code[a:z], _windows(into, self.grid, self.pool))
+
+    def grad_sums(self, grad_output, dtype, into=None):
+        """(sum g, sum g (x - mean)) per feature of g = dL/d(bn(x)), over blocks
+        added in block order; g is written into ``into`` (an array like x),
+        or only into a thread's scratch where ``into`` is None."""
+        x, f, rows = self.x, self.x.shape[-1], self.scratch_rows
+        sums = parallel.BlockSum()
+
+        def sum_blocks(indices):
+            ones = np.ones(rows, dtype)
+            scratch = np.empty((rows, f), dtype)
+            g_scratch = np.empty((rows, f), dtype) if into is None else None
+            for i in indices:
+                a, z = self.blocks[i]
+                v = x[a:z].reshape(-1, f)
+                r = len(v)
+                g = g_scratch[:r] if into is None else into[a:z].reshape(-1, f)
+                self.bn_grad(grad_output, a, z, g.reshape(x[a:z].shape))
+                d = np.subtract(v, self.mean, out=scratch[:r])
+                np.multiply(d, g, out=d)
+                sums.add(i, np.stack([ones[:r] @ g, ones[:r] @ d]))
+
+        parallel.over_blocks(sum_blocks, len(self.blocks))
+        return sums.total
+
+    def input_grad_slopes(self, sums, dtype):
+        """(mean, c0, c1, c2) per feature: dL/dx = c1 g - c0 - c2 (x - mean),
+        BatchNorm's dL/dx with xhat = (x - mean) inv_std written out."""
+        sum_g, sum_gd = sums
+        count = self.x.size // self.x.shape[-1]
+        c1 = (self.gamma * self.inv_std).astype(dtype)
+        c0 = c1 * sum_g / count
+        c2 = c1 * self.inv_std * self.inv_std * sum_gd / count
+        return self.mean, c0, c1, c2
+
+    def input_grad(self, g, a, z, tiles):
+        """Turn the rows ``g`` (dL/d(bn(x)) of samples ``a:z``) into dL/dx in
+        place; ``tiles`` = :meth:`input_grad_slopes` repeated down rows
+        (:class:`_Rows`), as many as ``g`` has or more."""
+        means, c0s, c1s, c2s, scratch = (t[: len(g)] for t in tiles)
+        d = np.subtract(self.x[a:z].reshape(g.shape), means, out=scratch)
+        np.multiply(d, c2s, out=d)
+        np.multiply(g, c1s, out=g)
+        np.subtract(g, d, out=g)
+        np.subtract(g, c0s, out=g)
+
+    def affine_grads(self, sums):
+        """dL/dgamma, dL/dbeta, shaped like gamma and beta."""
+        sum_g, sum_gd = sums
+        grad_gamma = (sum_gd * self.inv_std).reshape(self.shapes[0])
+        return grad_gamma, sum_g.reshape(self.shapes[1])
+
+
+class ConvBatchNorm(Function):
+    """y = pool(relu(bn(conv2d(x, w) + b))) in one node, relu and pool
+    optional: :class:`glassnet.runtime.conv.Conv2D`'s convolution, then
+    :class:`BatchNorm` over every axis but the last. Backward takes the
+    normalization's sums over the batch first, then turns dL/dy into
+    dL/d(conv + b) block by block inside the convolution's own backward sweep
+    (:meth:`glassnet.runtime.conv.Conv2D.backward_from`), so that gradient is
+    never stored whole: the same values as the two nodes one after the other.
+
+    Inputs ``x``, ``w``, ``b`` (or None), ``gamma``, ``beta``; settings those
+    of both (``strides``, ``padding``, ``dilation_rate``; ``epsilon``,
+    ``moments``, ``activation``, ``pool_size``).
+    """
+
+    def forward(
+        self,
+        x,
+        w,
+        b,
+        gamma,
+        beta,
+        strides=(1, 1),
+        padding="valid",
+        dilation_rate=(1, 1),
+        epsilon=1e-3,
+        moments=None,
+        activation=None,
+        pool_size=None,
+    ):
+        self.conv, self.norm = conv.Conv2D(), BatchNorm()
+        z = self.conv.forward(
+            x, w, b, strides=strides, padding=padding, dilation_rate=dilation_rate
+        )
+        return self.norm.forward(
+            z,
+            gamma,
+            beta,
+            axes=(0, 1, 2),
+            epsilon=epsilon,
+            moments=moments,
+            activation=activation,
+            pool_size=pool_size,
+        )
+
+    def backward(self, grad_output):
+        need = self.needs_input_grad
+        norm, convolution = self.norm, self.conv
+        dtype = np.result_type(grad_output, norm.x)
+        sums = norm.grad_sums(grad_output, dtype)
+        slopes = norm.input_grad_slopes(sums, dtype)
+        shape, local = norm.x.shape[1:], threading.local()
+
+        rows = convolution.rows_per_sample
+        step = max(norm.scratch_rows // rows, 1)  # samples a tile holds
+
+        def conv_grad(a, z, buffer):  # in a thread of the convolution's sweep
+            g = buffer[: (z - a) * rows]
+            norm.bn_grad(grad_output, a, z, g.reshape(z - a, *shape))
+            if getattr(local, "tiles", None) is None:
+                local.tiles = _Rows(step * rows, dtype).tiles(slopes)
+            for lo in range(a, z, step):  # the normalization's block size
+                hi = min(lo + step, z)
+                norm.input_grad(
+                    g[(lo - a) * rows : (hi - a) * rows], lo, hi, local.tiles
+                )
+            return g
+
+        grads = (None, None, None)
+        if any(need[:3]):
+            convolution.needs_input_grad = need[: 2 + convolution.bias]
+            grads = convolution.backward_from(conv_grad, dtype) + (None,)
+        grad_gamma, grad_beta = norm.affine_grads(sums)
+        return (
+            *grads[:3],
+            grad_gamma if need[3] else None,
+            grad_beta if need[4] else None,
         )
 
 
@@ -226,6 +325,10 @@ class _Rows:
 
     def __call__(self, vector):
         return np.tile(np.asarray(vector, self.dtype), (self.rows, 1))
+
+    def tiles(self, vectors):
+        """Each vector repeated down the rows, then one more (rows, F) scratch."""
+        return [self(v) for v in vectors] + [np.empty_like(self(vectors[0]))]
 
 
 def _windows(images, grid, pool):
@@ -243,3 +346,9 @@ def batch_norm(x, gamma, beta, **settings):
     """:func:`glassnet.ops.batch_norm` with checked settings, as one
     :class:`BatchNorm` node."""
     return BatchNorm.apply(x, gamma, beta, **settings)
+
+
+def conv2d_batch_norm(x, kernel, bias, gamma, beta, **settings):
+    """:func:`glassnet.ops.conv2d_batch_norm` with checked settings, as one
+    :class:`ConvBatchNorm` node."""
+    return ConvBatchNorm.apply(x, kernel, bias, gamma, beta, **settings)
