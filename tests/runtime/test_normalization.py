@@ -63,9 +63,11 @@ def _run(arrays, settings, fast, threads=1, grad_seed=1):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name,activation,pool", CASES)
 def test_fast_batch_norm_equals_plain_for_any_thread_count(
-    name, activation, pool, dtype, block_bytes, small_blocks
+    name, activation, pool, dtype, block_bytes, small_blocks, monkeypatch
 ):
     small_blocks(block_bytes)
+    if block_bytes > 1:  # large blocks, taken a row or two at a time
+        monkeypatch.setattr(fast_norm, "TILE_BYTES", 1)
     arrays = _arrays(SHAPES[name][0], dtype)
     settings = dict(activation=activation, pool_size=pool)
     plain, _ = _run(arrays, settings, fast=False)
@@ -160,9 +162,10 @@ def _conv_run(arrays, settings, fast, threads=1, fused=True):
 @pytest.mark.parametrize("fusion", [(None, None), ("relu", None), ("relu", 2)])
 @pytest.mark.parametrize("name", list(CONV_CASES))
 def test_fast_conv_batch_norm_equals_plain_and_the_two_fast_nodes(
-    name, fusion, dtype, bias, small_blocks
+    name, fusion, dtype, bias, small_blocks, monkeypatch
 ):
     small_blocks(1)
+    monkeypatch.setattr(fast_norm, "TILE_BYTES", 3 * 4 * 8)  # parts of 3 or 6 rows
     x_shape, w_shape, conv = CONV_CASES[name]
     rng = np.random.default_rng(0)
     affine = (1, 1, 1, w_shape[-1])

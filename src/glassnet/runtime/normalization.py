@@ -120,8 +120,10 @@ class BatchNorm(Function):
         if pool_size is not None:
             code = offsets_array(out.shape, pool_size[0] * pool_size[1])
 
+        tile = _tile_rows(f, dtype, scratch_rows)
+
         def normalize(indices):
-            rows_of = _Rows(scratch_rows, dtype)
+            rows_of = _Rows(tile, dtype)
             means, scales, betas = rows_of(mean), rows_of(scale), rows_of(beta)
             zeros = rows_of(np.zeros(f))
             scratch = np.empty((scratch_rows, f), dtype) if pool_size else None
@@ -129,16 +131,17 @@ class BatchNorm(Function):
                 a, z = self.blocks[i]
                 v = x[a:z].reshape(-1, f)
                 y = out[a:z].reshape(-1, f) if code is None else scratch[: len(v)]
-                r = len(v)
-                np.subtract(v, means[:r], out=y)
-                np.multiply(y, scales[:r], out=y)
-                np.add(y, betas[:r], out=y)
+                for part, r in _parts(len(v), tile):
+                    np.subtract(v[part], means[:r], out=y[part])
+                    np.multiply(y[part], scales[:r], out=y[part])
+                    np.add(y[part], betas[:r], out=y[part])
                 if code is not None:
                     views = _windows(y.reshape(z - a, *x.shape[1:]), grid, pool_size)
                     max_with_offsets(views, out[a:z], code[a:z])
                 if activation == "relu":  # after the pool, on fewer (they commute)
                     y = out[a:z].reshape(-1, f)
-                    np.maximum(y, zeros[: len(y)], out=y)
+                    for part, r in _parts(len(y), tile):
+                        np.maximum(y[part], zeros[:r], out=y[part])
 
         parallel.over_blocks(normalize, len(self.blocks))
         self.x, self.out, self.code, self.relu = x, out, code, activation == "relu"
@@ -153,10 +156,11 @@ class BatchNorm(Function):
         sums = self.grad_sums(grad_output, dtype, grad_x)
         if need_x:
             slopes = self.input_grad_slopes(sums, dtype)
-            f, rows = self.x.shape[-1], self.scratch_rows
+            f = self.x.shape[-1]
+            tile = _tile_rows(f, dtype, self.scratch_rows)
 
             def input_grad(indices):
-                tiles = _Rows(rows, dtype).tiles(slopes)
+                tiles = _Rows(tile, dtype).tiles(slopes)
                 for i in indices:
                     a, z = self.blocks[i]
                     self.input_grad(grad_x[a:z].reshape(-1, f), a, z, tiles)
@@ -220,14 +224,16 @@ class BatchNorm(Function):
 
     def input_grad(self, g, a, z, tiles):
         """Turn the rows ``g`` (dL/d(bn(x)) of samples ``a:z``) into dL/dx in
-        place; ``tiles`` = :meth:`input_grad_slopes` repeated down rows
-        (:class:`_Rows`), as many as ``g`` has or more."""
-        means, c0s, c1s, c2s, scratch = (t[: len(g)] for t in tiles)
-        d = np.subtract(self.x[a:z].reshape(g.shape), means, out=scratch)
-        np.multiply(d, c2s, out=d)
-        np.multiply(g, c1s, out=g)
-        np.subtract(g, d, out=g)
-        np.subtract(g, c0s, out=g)
+        place, a tile's rows at a time; ``tiles`` = :meth:`input_grad_slopes`
+        repeated down rows (:class:`_Rows`), and a scratch."""
+        v = self.x[a:z].reshape(g.shape)
+        for part, r in _parts(len(g), len(tiles[0])):
+            means, c0s, c1s, c2s, scratch = (t[:r] for t in tiles)
+            d = np.subtract(v[part], means, out=scratch)
+            np.multiply(d, c2s, out=d)
+            np.multiply(g[part], c1s, out=g[part])
+            np.subtract(g[part], d, out=g[part])
+            np.subtract(g[part], c0s, out=g[part])
 
     def affine_grads(self, sums):
         """dL/dgamma, dL/dbeta, shaped like gamma and beta."""
@@ -288,19 +294,15 @@ class ConvBatchNorm(Function):
         slopes = norm.input_grad_slopes(sums, dtype)
         shape, local = norm.x.shape[1:], threading.local()
 
-        rows = convolution.rows_per_sample
-        step = max(norm.scratch_rows // rows, 1)  # samples a tile holds
+        rows, f = convolution.rows_per_sample, norm.x.shape[-1]
+        tile = _tile_rows(f, dtype, norm.scratch_rows)
 
         def conv_grad(a, z, buffer):  # in a thread of the convolution's sweep
             g = buffer[: (z - a) * rows]
             norm.bn_grad(grad_output, a, z, g.reshape(z - a, *shape))
             if getattr(local, "tiles", None) is None:
-                local.tiles = _Rows(step * rows, dtype).tiles(slopes)
-            for lo in range(a, z, step):  # the normalization's block size
-                hi = min(lo + step, z)
-                norm.input_grad(
-                    g[(lo - a) * rows : (hi - a) * rows], lo, hi, local.tiles
-                )
+                local.tiles = _Rows(tile, dtype).tiles(slopes)
+            norm.input_grad(g, a, z, local.tiles)
             return g
 
         grads = (None, None, None)
@@ -313,6 +315,23 @@ class ConvBatchNorm(Function):
             grad_gamma if need[3] else None,
             grad_beta if need[4] else None,
         )
+
+
+# Bytes of one per-feature tile (see _Rows): a thread holds up to five.
+TILE_BYTES = 1 << 18
+
+
+def _tile_rows(features, dtype, rows):
+    """Rows of a tile: TILE_BYTES' worth, at most ``rows``, at least one."""
+    return max(1, min(rows, TILE_BYTES // (features * np.dtype(dtype).itemsize)))
+
+
+def _parts(rows, tile):
+    """(slice, length) of consecutive parts of ``rows`` rows, ``tile`` at most."""
+    return [
+        (slice(lo, min(lo + tile, rows)), min(tile, rows - lo))
+        for lo in range(0, rows, tile)
+    ]
 
 
 class _Rows:
