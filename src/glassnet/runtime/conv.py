@@ -286,13 +286,12 @@ class Conv2D(Function):
                 g = conv_grad(a, z, conv_grads)
                 if need[1] or need[2]:
                     # The bias column of ones makes grad_b the last row of this
-                    # product. NOTE: BLAS is fastest with the long M axis inner in
-                    # both operands.
+                    # product.
                     if kept:
                         cols = self._kept(a, z)
                     else:
                         cols = self._im2col(scratch, padded, a, z)
-                    sums.add(index, cols.T @ g if c < 8 else (g.T @ cols).T)
+                    sums.add(index, cols.T @ g)
                 if transposed:
                     self._transposed(g, a, z, grad_x, g_padded, g_cols, flipped)
                 elif need[0]:
