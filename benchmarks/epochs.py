@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from common import (
@@ -119,14 +120,25 @@ def setups(
 
 
 def blas_core() -> str:
-    """The kernel family NumPy's BLAS runs (threadpoolctl's "architecture")."""
+    """The kernel family NumPy's BLAS runs (threadpoolctl's "architecture"),
+    with a note where OpenBLAS runs AVX2 kernels on a CPU with AVX-512."""
     try:
         from threadpoolctl import threadpool_info
 
         cores = {i.get("architecture") for i in threadpool_info()}
-        return ", ".join(sorted(c for c in cores if c)) or "unknown"
+        core = ", ".join(sorted(c for c in cores if c)) or "unknown"
     except ImportError:
         return "unknown"
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return core
+    if core == "Haswell" and "avx512f" in flags:
+        core += (
+            " (AVX2; this CPU has AVX-512: OPENBLAS_CORETYPE=SKYLAKEX selects "
+            "OpenBLAS's AVX-512 kernels)"
+        )
+    return core
 
 
 def main(
