@@ -10,17 +10,39 @@ Stable API (other benchmarks import it)::
     print_table(rows, headers) -> None              # aligned plain-text table
     fmt_ratio(a, b) -> str                          # "1.23x", safe for b == 0
     have(module) -> bool                            # importable (a peer installed)
+    timed(fn) -> (wall s, CPU s)                    # one call, both clocks
+    limit_threads(threads) -> None                  # BLAS and torch to N threads
+    peak_memory(script, library, threads) -> dict   # a memory child's result
+    memory_child(run_epoch, traced) -> dict         # what that child measures
+    mib(n) -> str                                   # bytes as "12.3" MiB
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
+import tracemalloc
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["best_time", "fmt_ratio", "have", "matmul_gflops", "print_table"]
+__all__ = [
+    "best_time",
+    "fmt_ratio",
+    "have",
+    "limit_threads",
+    "matmul_gflops",
+    "memory_child",
+    "mib",
+    "peak_memory",
+    "print_table",
+    "timed",
+]
 
 
 def best_time(fn: Callable[[], Any], repeat: int = 3, number: int = 1) -> float:
@@ -103,3 +125,79 @@ def print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
     print(line(["-" * w for w in widths]))
     for row in cells:
         print(line(row))
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) of one call of ``fn()``."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def limit_threads(threads: int | None) -> None:
+    """Limit BLAS (NumPy's, through threadpoolctl) and torch to ``threads``
+    threads; ``None`` leaves every library at its default."""
+    if threads:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads)
+        try:
+            import torch
+
+            torch.set_num_threads(threads)
+        except ImportError:
+            pass
+
+
+# --- peak memory, in a fresh child process per library ---------------------------
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+def memory_child(run_epoch: Callable[[], Any], traced: bool = False) -> dict:
+    """In a memory child (see :func:`peak_memory`), after the library is set up
+    and warmed up: {"rss": the peak resident-set growth in bytes during one
+    ``run_epoch()``, or None without /proc} and, with ``traced``, "traced":
+    the peak of NumPy allocations during another one, as ``tracemalloc`` sees
+    them."""
+    result: dict[str, Any] = {"rss": None}
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to VmRSS
+        before = _status_kib("VmRSS")
+        run_epoch()
+        result["rss"] = (_status_kib("VmHWM") - before) * 1024
+    except OSError:  # no /proc (not Linux): skip the RSS number
+        pass
+    if traced:
+        tracemalloc.start()
+        base = tracemalloc.get_traced_memory()[0]
+        run_epoch()
+        result["traced"] = tracemalloc.get_traced_memory()[1] - base
+        tracemalloc.stop()
+    return result
+
+
+def peak_memory(script: str, library: str, threads: int | None, *args: str) -> dict:
+    """Run ``script --memory-child library [--threads N] *args`` in a fresh
+    process and return the JSON object its last line prints (the script calls
+    :func:`memory_child` there)."""
+    command = [sys.executable, script, "--memory-child", library, *args]
+    if threads:
+        command += ["--threads", str(threads)]
+    # NOTE: glibc then serves every block over 64 KiB by mmap and unmaps it on
+    # free, so the resident set follows the live allocations of NumPy and torch
+    # alike instead of whatever the allocator happened to keep cached.
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
+    env["MALLOC_TRIM_THRESHOLD_"] = "131072"
+    out = subprocess.run(
+        command, capture_output=True, text=True, check=True, env=env
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def mib(n: float | None) -> str:
+    """Bytes as MiB with one decimal ("n/a" for None)."""
+    return "n/a" if n is None else f"{n / 2**20:.1f}"

@@ -18,7 +18,8 @@ from glassnet import Tensor, config, ops
 from glassnet.ops import conv as plain_conv
 from glassnet.ops.geometry import conv_geometry
 from glassnet.runtime import conv as fast_conv
-from glassnet.runtime import parallel
+
+from .twins import assert_close, assert_same_bits, assert_twins
 
 # (height, width, channels, kh, kw, filters, strides, padding, dilation)
 GEOMETRIES = {
@@ -27,9 +28,13 @@ GEOMETRIES = {
     "strided-same": (9, 8, 2, 3, 2, 3, (2, 1), "same", (1, 1)),
     "dilated": (8, 9, 1, 2, 3, 2, (1, 1), "valid", (2, 2)),
     "explicit-pads": (6, 7, 3, 2, 3, 4, (1, 2), ((1, 0), (2, 1)), (1, 1)),
-    "1x1": (5, 6, 3, 1, 1, 5, (1, 1), "valid", (1, 1)),
+    # stride 1: dL/dx as the convolution of g by the flipped kernel, unless a
+    # side is padded by the kernel's size or more
+    "explicit-stride-1": (6, 7, 9, 3, 3, 4, (1, 1), ((2, 0), (1, 2)), (1, 1)),
+    "wide-pads": (5, 5, 2, 2, 2, 3, (1, 1), ((2, 1), (0, 3)), (1, 1)),
+    "1x1": (5, 6, 3, 1, 1, 8, (1, 1), "valid", (1, 1)),  # K + 1 <= F / 2: kept
     "many-channels": (7, 6, 9, 3, 2, 3, (1, 1), "same", (1, 1)),  # (M, K) im2col
-    "many-kept": (6, 6, 8, 1, 2, 20, (1, 1), "valid", (1, 1)),  # K + 1 <= F: kept
+    "many-kept": (6, 6, 8, 1, 2, 34, (1, 1), "valid", (1, 1)),  # (M, K), kept
 }
 # (activation, pool_size): the fused relu and pools over tiling windows
 FUSIONS = [(None, None), ("relu", None), ("relu", 2), (None, (2, 3)), ("relu", 3)]
@@ -54,21 +59,6 @@ CASES = [
 ]
 
 
-@pytest.fixture
-def small_blocks(monkeypatch):
-    """Several blocks and threads even for tiny batches: ``use(1)`` gives
-    blocks of one sample, ``use(10**9)`` two blocks; BLAS allows 8 threads (so
-    4 kernel threads really run)."""
-    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
-    monkeypatch.setattr(parallel, "GRAIN", 2)
-    monkeypatch.setattr(parallel, "blas_threads", lambda: 8)
-
-    def use(block_bytes):
-        monkeypatch.setattr(parallel, "BLOCK_BYTES", block_bytes)
-
-    return use
-
-
 def _arrays(geometry, dtype, bias, batch=7, seed=0):
     h, w, c, kh, kw, f = geometry[:6]
     rng = np.random.default_rng(seed)
@@ -88,13 +78,6 @@ def _run(arrays, settings, fast, threads=1, grad_seed=1):
         rng = np.random.default_rng(grad_seed)
         out.backward(rng.standard_normal(out.shape).astype(out.dtype))
     return [out.data] + [t.grad for t in tensors], out
-
-
-def _close(actual, expected, dtype):
-    rtol = 1e-12 if dtype == np.float64 else 1e-5
-    np.testing.assert_allclose(
-        actual, expected, rtol=rtol, atol=rtol * np.abs(expected).max()
-    )
 
 
 @pytest.mark.parametrize("block_bytes", [1, 10**9], ids=["1-sample", "2-blocks"])
@@ -119,15 +102,11 @@ def test_fast_conv2d_equals_plain_for_any_thread_count(
     fast, node = _run(arrays, settings, fast=True, threads=THREADS[0])
     assert type(node._ctx) is fast_conv.Conv2D
     assert len(node._ctx.blocks) > 1
-    for got, expected in zip(fast, plain):
-        assert got.dtype == expected.dtype == dtype
-        _close(got, expected, dtype)
+    assert (node._ctx.cols is not None) is (name in ("1x1", "many-kept"))
+    assert_twins(fast, plain, dtype)
     if activation == "relu" and pool is None:  # both sides of relu's kink
         assert (fast[0] == 0).any() and (fast[0] > 0).any()
-    for threads in THREADS[1:]:
-        again, _ = _run(arrays, settings, fast=True, threads=threads)
-        for got, expected in zip(again, fast):
-            np.testing.assert_array_equal(got, expected)
+    assert_same_bits(lambda t: _run(arrays, settings, True, t)[0], fast, THREADS[1:])
 
 
 def test_a_pool_tie_goes_to_the_first_maximum_on_both_paths(small_blocks):
@@ -158,7 +137,7 @@ def test_fast_conv1d_equals_plain(padding, activation, small_blocks):
         results.append([out.data] + [t.grad for t in tensors])
     (plain, fast, threaded), dtype = results, np.float64
     for got, expected, again in zip(fast, plain, threaded):
-        _close(got, expected, dtype)
+        assert_close(got, expected, dtype)
         np.testing.assert_array_equal(again, got)
 
 
@@ -198,3 +177,28 @@ def test_backward_twice_on_one_graph_gives_the_same_gradients(small_blocks):
     loss.backward()  # leaves accumulate: twice the first gradients
     np.testing.assert_array_equal(x.grad, 2 * first[0])
     np.testing.assert_array_equal(kernel.grad, 2 * first[1])
+
+
+@pytest.mark.parametrize(
+    "name,transposed",
+    [
+        ("3x3-same", True),
+        ("1x1", True),
+        ("explicit-stride-1", True),
+        ("many-channels", True),
+        ("wide-pads", False),
+        ("strided-same", False),
+        ("dilated", False),
+    ],
+)
+def test_which_input_gradients_are_a_convolution_of_the_output_gradient(
+    name, transposed
+):
+    geometry = GEOMETRIES[name]
+    arrays = _arrays(geometry, np.float64, bias=True)
+    strides, padding, dilation = geometry[6:]
+    settings = dict(strides=strides, padding=padding, dilation_rate=dilation)
+    _, node = _run(arrays, settings, fast=True)
+    assert node._ctx._transposable() is transposed
+    _, pooled = _run(arrays, dict(settings, pool_size=2), fast=True)
+    assert not pooled._ctx._transposable()  # g comes in the pool's groups

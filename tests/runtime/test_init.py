@@ -34,7 +34,13 @@ def test_import_registers_the_kernels_and_changes_no_thread_setting():
     out = subprocess.run(
         [sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True
     ).stdout
-    assert out.split() == ["conv1d", "conv2d", "max_pool2d"]
+    assert out.split() == [
+        "batch_norm",
+        "conv1d",
+        "conv2d",
+        "conv2d_batch_norm",
+        "max_pool2d",
+    ]
 
 
 @pytest.mark.parametrize("op", ["conv2d", "conv1d", "max_pool2d"])
@@ -44,3 +50,21 @@ def test_a_chooser_offers_its_kernel_only_while_fast_kernels_are_on(op):
     with config.overrides(fast_kernels=False):
         assert seam.fast(op) is None
     assert hasattr(ops, op)
+
+
+def test_the_batch_norm_kernel_takes_statistics_over_all_axes_but_the_last():
+    images, per_channel = (2, 5, 5, 3), (1, 1, 1, 3)
+    cases = [
+        ((images, per_channel, per_channel), (0, 1, 2), True),
+        ((images, (3,), (3,)), (0, 1, 2), True),
+        (((4, 3), (3,), (1, 3)), (0,), True),
+        ((images, per_channel, per_channel), (0,), False),  # Keras axis=[1, 2, 3]
+        ((images, (1, 5, 1, 1), (1, 5, 1, 1)), (0, 2, 3), False),
+        ((images, (1, 1, 5, 3), per_channel), (0, 1, 2), False),  # gamma per pixel
+    ]
+    for shapes, axes, offered in cases:
+        settings = dict(shapes=shapes, axes=axes)
+        with config.overrides(fast_kernels=True):
+            assert callable(seam.fast("batch_norm", **settings)) is offered
+        with config.overrides(fast_kernels=False):
+            assert seam.fast("batch_norm", **settings) is None

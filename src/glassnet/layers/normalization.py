@@ -207,25 +207,55 @@ class BatchNormalization(_Normalization):
         return gamma, beta
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
+        return self.call_fused(x, training)
+
+    def call_fused(
+        self,
+        x: Tensor,
+        training: bool = False,
+        activation: str | None = None,
+        pool_size: tuple[int, int] | None = None,
+        conv: Any = None,
+    ) -> Tensor:
+        """This layer, then relu (``activation='relu'``) and a max pool over
+        windows of ``pool_size`` that tile its output; with ``conv`` (a
+        Conv2D without activation) that convolution of ``x`` first. In
+        training one ``ops.batch_norm`` or ``ops.conv2d_batch_norm`` node
+        (see :mod:`glassnet.layers.fusion`)."""
         gamma, beta = self._affine()
+        fused = dict(activation=activation, pool_size=pool_size)
         if training:
-            y, mean, var = ops.batch_norm(
-                x,
-                gamma,
-                beta,
-                axes=self._reduce,
-                epsilon=self.epsilon,
-                return_moments=True,
-            )
+            if conv is None:
+                y, mean, var = ops.batch_norm(
+                    x, gamma, beta, self._reduce, self.epsilon, True, **fused
+                )
+            else:
+                y, mean, var = ops.conv2d_batch_norm(
+                    x,
+                    conv.kernel,
+                    conv.bias,
+                    gamma,
+                    beta,
+                    conv.strides,
+                    conv.padding,
+                    conv.dilation_rate,
+                    self.epsilon,
+                    True,
+                    **fused,
+                )
             m, shape = self.momentum, self.moving_mean.data.shape
             mm, mv = self.moving_mean, self.moving_variance
             mm.data[...] = mm.data * m + mean.reshape(shape) * (1.0 - m)
             mv.data[...] = mv.data * m + var.reshape(shape) * (1.0 - m)
             return y
+        x = x if conv is None else conv.call(x)
         shape = self._broadcast
         mean = self.moving_mean.data.reshape(shape)
         inv_std = 1.0 / np.sqrt(self.moving_variance.data.reshape(shape) + self.epsilon)
-        return ops.add(ops.mul(ops.sub(x, mean), ops.mul(gamma, inv_std)), beta)
+        y = ops.add(ops.mul(ops.sub(x, mean), ops.mul(gamma, inv_std)), beta)
+        if activation == "relu":
+            y = ops.relu(y)
+        return y if pool_size is None else ops.max_pool2d(y, pool_size)
 
     def get_config(self) -> dict[str, Any]:
         return {

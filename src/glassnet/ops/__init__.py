@@ -10,7 +10,8 @@ silu, softsign; ``linear`` (x @ w + b, one node per dense layer); the losses
 softmax_cross_entropy and sigmoid_cross_entropy (log-sum-exp: finite for logits
 of 1e4), mean_squared_error, binary_cross_entropy and categorical_cross_entropy
 (on probabilities) and weighted_sum (weights and reduces per-sample losses);
-l1_l2_penalty (a regularizer's term); batch_norm (with the batch's statistics).
+l1_l2_penalty (a regularizer's term); batch_norm (with the batch's statistics;
+conv2d_batch_norm: a convolution and the batch normalization of its output).
 
 Keras 3's ``keras.ops`` names (``ones``, ``shape``, ``cast``, ``square``, ``mean``,
 ``argmax``, ``one_hot``, ``expand_dims``, ``where``, ``norm``, ...: ``KERAS_NAMES``)
@@ -104,7 +105,13 @@ from glassnet.ops.nonlinear import (
     softsign,
     tanh,
 )
-from glassnet.ops.normalization import BatchNorm, LayerNorm, batch_norm, layer_norm
+from glassnet.ops.normalization import (
+    BatchNorm,
+    LayerNorm,
+    batch_norm,
+    conv2d_batch_norm,
+    layer_norm,
+)
 from glassnet.ops.pool import (
     AvgPool2D,
     MaxPool2D,

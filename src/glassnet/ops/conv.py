@@ -183,12 +183,8 @@ def conv2d(
     kernel does all three in one node, block by block (the same outputs,
     gradients up to the order of float sums).
     """
-    settings = dict(
-        strides=normalize_tuple(strides, 2, "strides"),
-        padding=padding if not isinstance(padding, str) else normalize_padding(padding),
-        dilation_rate=normalize_tuple(dilation_rate, 2, "dilation_rate"),
-    )
-    activation = _fusable(activation)
+    settings = conv2d_settings(strides, padding, dilation_rate)
+    activation = fusable_activation(activation, "a convolution")
     pool = None if pool_size is None else normalize_tuple(pool_size, 2, "pool_size")
     fast = seam.fast("conv2d", activation=activation, pool_size=pool, **settings)
     if fast is not None:
@@ -210,7 +206,7 @@ def conv1d(
         padding=normalize_padding(padding, ("valid", "same", "causal")),
         dilation_rate=normalize_tuple(dilation_rate, 1, "dilation_rate")[0],
     )
-    activation = _fusable(activation)
+    activation = fusable_activation(activation, "a convolution")
     fast = seam.fast("conv1d", activation=activation, **settings)
     if fast is not None:
         return fast(x, kernel, bias, activation=activation, **settings)
@@ -249,10 +245,20 @@ def conv2d_transpose(
     return Conv2DTranspose.apply(*args, **settings)
 
 
-def _fusable(activation):
+def conv2d_settings(strides, padding, dilation_rate):
+    """:func:`conv2d`'s checked ``strides``, ``padding`` and ``dilation_rate``."""
+    return dict(
+        strides=normalize_tuple(strides, 2, "strides"),
+        padding=padding if not isinstance(padding, str) else normalize_padding(padding),
+        dilation_rate=normalize_tuple(dilation_rate, 2, "dilation_rate"),
+    )
+
+
+def fusable_activation(activation, into):
+    """``activation`` if an op can fuse it into ``into`` (None or 'relu')."""
     if activation not in (None, "relu"):
         raise ValueError(
-            "Only activation=None or 'relu' can be fused into a convolution. "
+            f"Only activation=None or 'relu' can be fused into {into}. "
             f"Received: activation={activation!r}"
         )
     return activation

@@ -2,7 +2,8 @@
 
 The plain ops in :mod:`glassnet.ops` are the versions a learner reads; this
 package holds their faster twins (blocked, fused, threaded kernels:
-:mod:`~glassnet.runtime.conv`, :mod:`~glassnet.runtime.pool`), the thread and
+:mod:`~glassnet.runtime.conv`, :mod:`~glassnet.runtime.pool`,
+:mod:`~glassnet.runtime.normalization`), the thread and
 BLAS policy (:mod:`~glassnet.runtime.parallel`, entered through
 :func:`kernel_scope`), flat parameter groups (:class:`FlatVector`), opt-in
 allocator tuning (:mod:`~glassnet.runtime.memory`) and the array-module seam
@@ -18,8 +19,10 @@ False)`` (or ``GLASSNET_FAST_KERNELS=0``) runs the plain ops only.
 
 from __future__ import annotations
 
+import numpy as np
+
 from glassnet.ops import seam
-from glassnet.runtime import conv, pool
+from glassnet.runtime import conv, normalization, pool
 from glassnet.runtime.flat import FlatVector
 from glassnet.runtime.memory import tune_malloc, tune_malloc_if_asked
 from glassnet.runtime.parallel import kernel_scope
@@ -45,6 +48,37 @@ def _offer(kernel):
 seam.register("conv2d", _offer(conv.conv2d))
 seam.register("conv1d", _offer(conv.conv1d))
 seam.register("max_pool2d", _offer(pool.max_pool2d))
+
+
+def _per_feature(shapes):
+    """Whether gamma and beta (``shapes[1:]``) hold one value per feature of x
+    (its last axis), in any broadcastable shape."""
+    x, gamma, beta = shapes
+    features = x[-1] if x else None
+    return all(
+        s and s[-1] == features and np.prod(s) == features for s in (gamma, beta)
+    )
+
+
+def _batch_norm_chooser(shapes, axes, **settings):
+    """The blocked batch normalization, for statistics over every axis but the
+    last and one gamma and one beta per feature."""
+    channels_last = axes == tuple(range(len(shapes[0]) - 1))
+    if fast_kernels() and channels_last and _per_feature(shapes):
+        return normalization.batch_norm
+    return None
+
+
+def _conv2d_batch_norm_chooser(shapes, **settings):
+    """The convolution and normalization as one node, for one gamma and one
+    beta per filter."""
+    if fast_kernels() and _per_feature(shapes):
+        return normalization.conv2d_batch_norm
+    return None
+
+
+seam.register("batch_norm", _batch_norm_chooser)
+seam.register("conv2d_batch_norm", _conv2d_batch_norm_chooser)
 
 #: Whether this process opted in to the allocator tuning (GLASSNET_TUNE_MALLOC=1).
 MALLOC_TUNED = tune_malloc_if_asked()

@@ -11,10 +11,11 @@ product into a strided slice of the input's gradient). What this version adds:
   a core's cache through im2col, product, relu and pool; threads share the
   blocks, and the kernel and bias gradients are summed in block order, so any
   number of threads gives the same bits.
-- *Kept or recomputed im2col rows*: with few channels (K + 1 <= F) the rows are
-  no larger than the output and are kept for backward; with many, backward lays
-  them out again block by block, which costs less than a round trip of the
-  whole matrix through memory, and takes kh*kw times less memory.
+- *Kept or recomputed im2col rows*: with few channels (K + 1 <= F / 2) the
+  rows take at most half the memory of the unpooled output and are kept for
+  backward; with more, backward lays them out again block by block, which
+  costs less than a round trip of the whole matrix through memory, and takes
+  kh*kw times less memory.
 - *Fused relu*: in place on the output; dL/d(conv) = g * (y > 0).
 - *Fused max pool* over windows that tile the output: the output pixels are
   taken in ph*pw *groups*, one per window offset (i, j): the pixels
@@ -26,6 +27,15 @@ product into a strided slice of the input's gradient). What this version adds:
 - *Few channels* (C < 8): the im2col buffer is laid out (K, rows), so that
   each row of the layout is a long run of one input channel at one kernel
   offset, which copies much faster than short runs of C values.
+- *Padding per block*: each block copies its samples into a per-thread buffer
+  whose border is zeros, and lays out its im2col rows from there: the padded
+  batch is never made nor kept.
+- *The input's gradient as a convolution*: with strides and dilations 1 and no
+  pool, dL/dx is g, padded by kernel size - 1 - the forward padding, convolved
+  with the kernel flipped in both spatial axes and its channel axes swapped:
+  one im2col copy of g and one product per block, written straight into dL/dx,
+  instead of a product kh*kw times wider than dL/dx added back offset by
+  offset (col2im, which the other cases keep).
 """
 
 from __future__ import annotations
@@ -39,7 +49,6 @@ from glassnet.ops.geometry import (
     conv_geometry,
     crop2d,
     offset_slice,
-    pad2d,
     pool_geometry,
 )
 from glassnet.runtime import parallel
@@ -61,15 +70,18 @@ def receptive_fields(xp, kernel_shape, grid, strides, dilations, pool=(1, 1)):
     return as_strided(xp, shape, steps)
 
 
-def im2col_buffer(m, k, bias, dtype, few=False):
+def im2col_buffer(m, k, bias, dtype, few=False, memory=None):
     """An empty (M, K) im2col matrix (M, K + 1 with ``bias``: its last column is
     ones, which carries the bias through the product); with ``few`` channels
-    laid out (K, M) and returned transposed (see the module docstring)."""
+    laid out (K, M) and returned transposed (see the module docstring). In
+    ``memory`` (a flat array of the dtype, as long or longer) if given."""
     dtype = np.result_type(dtype, np.float32)
-    if few:
-        cols = np.empty((k + bias, m), dtype=dtype).T
+    shape = (k + bias, m) if few else (m, k + bias)
+    if memory is None:
+        cols = np.empty(shape, dtype=dtype)
     else:
-        cols = np.empty((m, k + bias), dtype=dtype)
+        cols = memory[: shape[0] * shape[1]].reshape(shape)
+    cols = cols.T if few else cols
     if bias:
         cols[:, k] = 1
     return cols
@@ -90,13 +102,13 @@ class Conv2D(Function):
     Peak extra memory, in elements (M = N * the computed output pixels,
     K = kh*kw*C, B = ``BLOCK_BYTES`` / itemsize): forward allocates the output
     (M*F without a pool, M*F/(ph*pw) and as many one-byte window offsets with
-    one), the kept im2col matrix, M*(K+1), if K + 1 <= F, with 'same' padding
-    the padded input (kept for backward), and per thread one block of im2col
-    rows (at most B elements, or one sample's rows) and, with a pool, of
-    products. Backward allocates the padded input's gradient, (K+1)*F per block
-    whose partial kernel gradient waits for the previous blocks', and per
-    thread one block each of im2col rows, of dL/d(conv) and of col2im products
-    (C columns).
+    one), the kept im2col matrix, M*(K+1), if K + 1 <= F, and per thread one
+    block of im2col rows (at most B elements, or one sample's rows), of padded
+    samples and, with a pool, of products. Backward allocates the input's
+    gradient (padded, on the col2im path), (K+1)*F per block whose partial
+    kernel gradient waits for the previous blocks', and per thread one block
+    each of im2col rows, of dL/d(conv), and of padded g and its im2col rows
+    (kh*kw*F columns) or of col2im products (kh*kw*C columns).
     """
 
     def forward(
@@ -115,16 +127,15 @@ class Conv2D(Function):
         ph, pw = pool_size or (1, 1)
         if pool_size is not None:  # the plain max pool's error, if it won't fit
             pool_geometry((x.shape[0], *out_hw, f), pool_size, pool_size, "valid")
-        xp = pad2d(x, pads)
         matrix = w.reshape(-1, f)
         if b is not None:
             matrix = np.concatenate([matrix, b.reshape(1, f).astype(matrix.dtype)])
-        self.xp, self.w, self.pads, self.bias = xp, w, pads, b is not None
+        self.x, self.w, self.pads, self.bias = x, w, pads, b is not None
         self.out_hw, self.strides, self.dilations = out_hw, strides, dilation_rate
         self.pool = (ph, pw)  # the output pixels in ph*pw groups
         self.grid = (out_hw[0] // ph, out_hw[1] // pw)  # each group's pixels
         n, count, k = x.shape[0], ph * pw, kh * kw * c
-        dtype = np.result_type(xp, matrix, np.float32)
+        dtype = np.result_type(x, matrix, np.float32)
         out = np.empty((n, *self.grid, f), dtype=dtype)
         self.code = None if count == 1 else offsets_array(out.shape, count)
         self.relu = out if activation == "relu" else None  # dL/d(conv) = g * (y > 0)
@@ -132,26 +143,29 @@ class Conv2D(Function):
         self.blocks = parallel.batch_blocks(
             n, rows * max(k + 1, f) * dtype.itemsize, rows * (k + 1) * f
         )
-        self.fields = receptive_fields(
-            xp, w.shape, self.grid, strides, dilation_rate, self.pool
-        )
-        keep = k + 1 <= f  # see "kept or recomputed" in the module docstring
+        keep = 2 * (k + 1) <= f  # see "kept or recomputed" in the module docstring
         self.cols = (
             im2col_buffer(n * rows, k, self.bias, dtype, c < 8) if keep else None
         )
+        # NOTE: relu against an array of zeros, not the scalar 0: NumPy's
+        # maximum has no vectorised loop for a stride-0 (scalar) operand.
+        samples = max(z - a for a, z in self.blocks)
+        zeros = np.zeros((samples * self.grid[0] * self.grid[1], f), dtype)
 
         def run(indices):  # blocks of samples: im2col, matmul, pool, relu
             scratch = None if keep else self._block_buffer(k, dtype, im2col=True)
+            padded = self._padded_buffer()
             products = None if count == 1 else self._block_buffer(f, dtype)
             for a, z in (self.blocks[i] for i in indices):
-                cols = self._im2col(scratch, a, z)
+                cols = self._im2col(scratch, padded, a, z)
                 y = out[a:z].reshape(-1, f) if count == 1 else products[: len(cols)]
                 np.matmul(cols, matrix, out=y)
                 if count > 1:
                     groups = y.reshape(count, z - a, *self.grid, f)
                     max_with_offsets(list(groups), out[a:z], self.code[a:z])
                 if activation == "relu":  # in place; after the pool, on fewer
-                    np.maximum(out[a:z], 0, out=out[a:z])  # (relu, max commute)
+                    pooled = out[a:z].reshape(-1, f)  # (relu, max commute)
+                    np.maximum(pooled, zeros[: len(pooled)], out=pooled)
 
         parallel.over_blocks(run, len(self.blocks), blas=True)
         return out
@@ -161,76 +175,187 @@ class Conv2D(Function):
         """im2col rows (computed output pixels) per sample, over all groups."""
         return self.pool[0] * self.pool[1] * self.grid[0] * self.grid[1]
 
-    def _block_buffer(self, columns, dtype, im2col=False):
+    def _block_buffer(self, columns, dtype, im2col=False, memory=None):
         """An empty (rows, columns) buffer for the largest block; with
-        ``im2col``, an :func:`im2col_buffer` of K = ``columns``."""
+        ``im2col``, an :func:`im2col_buffer` of K = ``columns`` (in ``memory``
+        if given)."""
         rows = max(z - a for a, z in self.blocks) * self.rows_per_sample
         if im2col:
             few = self.w.shape[2] < 8
-            return im2col_buffer(rows, columns, self.bias, dtype, few=few)
+            return im2col_buffer(rows, columns, self.bias, dtype, few, memory)
         return np.empty((rows, columns), dtype)
 
-    def _im2col(self, scratch, a, z):
+    def _padded_buffer(self):
+        """A thread's buffer for the largest block of samples with their
+        padding (zeros, never written: each block writes only the inside), or
+        None without padding."""
+        (top, bottom), (left, right) = self.pads
+        if top == bottom == left == right == 0:
+            return None
+        n, h, w, c = self.x.shape
+        samples = max(z - a for a, z in self.blocks)
+        return np.zeros((samples, h + top + bottom, w + left + right, c), self.x.dtype)
+
+    def _fields(self, padded, a, z):
+        """The receptive fields of samples ``a:z`` (:func:`receptive_fields`):
+        a view of the input itself, or of ``padded`` once they are copied into
+        it (each block pads its own samples: the padded batch is never made)."""
+        images = self.x[a:z]
+        if padded is not None:
+            (top, _), (left, _) = self.pads
+            h, w = images.shape[1:3]
+            inside = padded[: z - a, top : top + h, left : left + w]
+            np.copyto(inside, images)
+            images = padded[: z - a]
+        return receptive_fields(
+            images, self.w.shape, self.grid, self.strides, self.dilations, self.pool
+        )
+
+    def _im2col(self, scratch, padded, a, z):
         """Lay out the im2col rows of samples ``a:z``, group after group, in
         ``scratch``, or in the kept matrix where ``scratch`` is None; returns
-        them (one copy from the view made by forward)."""
+        them (one copy from the view :meth:`_fields` makes)."""
         rows = (z - a) * self.rows_per_sample
+        kh, kw, c, _ = self.w.shape
         if scratch is None:
             block = self.cols[a * self.rows_per_sample :][:rows]
         else:
             block = scratch[:rows]
-        kh, kw, c, _ = self.w.shape
+            if self.bias:  # the buffer may have served other rows since
+                block[:, kh * kw * c] = 1
         shape = (*self.pool, z - a, *self.grid)
+        fields = self._fields(padded, a, z)
         if c < 8:  # the (K, rows) layout: fields moved to (kh, kw, C, ...rows)
             target = np.reshape(
                 block[:, : kh * kw * c].T, (kh, kw, c, *shape), copy=False
             )
-            np.copyto(target, self.fields[:, :, a:z].transpose(5, 6, 7, 0, 1, 2, 3, 4))
+            np.copyto(target, fields.transpose(5, 6, 7, 0, 1, 2, 3, 4))
         else:
             target = np.reshape(
                 block[:, : kh * kw * c], (*shape, kh, kw, c), copy=False
             )
-            np.copyto(target, self.fields[:, :, a:z])
+            np.copyto(target, fields)
         return block
 
     def backward(self, grad_output):
+        f = self.w.shape[3]
+        dtype = np.result_type(grad_output, self.w)
+        if self.relu is None and self.code is None:  # g is dL/d(conv) as is
+            return self.backward_from(
+                lambda a, z, _: grad_output[a:z].reshape(-1, f), dtype, False
+            )
+        return self.backward_from(
+            lambda a, z, buffer: self._conv_grad(grad_output, a, z, buffer), dtype
+        )
+
+    def backward_from(self, conv_grad, dtype, buffered=True):
+        """The gradients (x, w, b: those asked for), block by block, from
+        ``conv_grad(a, z, buffer)``: dL/d(conv + b) of samples ``a:z`` as
+        im2col-ordered rows, written into ``buffer`` (a thread's (rows, F)
+        scratch, or None unless ``buffered``)."""
         need = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
         kh, kw, c, f = self.w.shape
-        dtype = np.result_type(grad_output, self.w)
-        plain = self.relu is None and self.code is None  # g is dL/d(conv) as is
         sums = parallel.BlockSum()  # kernel and bias gradients, in block order
-        if need[0]:
-            dxp = np.empty(self.xp.shape, dtype=dtype)
+        transposed = need[0] and self._transposable()
+        if transposed:  # dL/dx as the convolution of g by the flipped kernel
+            grad_x = np.empty(self.x.shape, dtype=dtype)
+            flipped = self.w[::-1, ::-1].transpose(0, 1, 3, 2).reshape(-1, c)
+            flipped = flipped.astype(dtype)
+        elif need[0]:
+            n, h, w, _ = self.x.shape
+            (top, bottom), (left, right) = self.pads
+            dxp = np.empty((n, h + top + bottom, w + left + right, c), dtype=dtype)
             targets = self._col2im_targets(dxp)
 
         def run(indices):  # blocks of samples
             kept = self.cols is not None
-            scratch = (
-                None if kept else self._block_buffer(kh * kw * c, dtype, im2col=True)
-            )
-            conv_grads = None if plain else self._block_buffer(f, dtype)
-            dcols = self._block_buffer(kh * kw * c, dtype) if need[0] else None
+            scratch = padded = None
+            # NOTE: the im2col rows of x (for dL/dw) and of g (for dL/dx) take
+            # turns in one buffer; each lay-out writes the ones column again.
+            memory = np.empty(self._backward_scratch(transposed and need[0]), dtype)
+            if not kept:
+                scratch = self._block_buffer(kh * kw * c, dtype, True, memory)
+                padded = self._padded_buffer()
+            conv_grads = self._block_buffer(f, dtype) if buffered else None
+            if transposed:
+                g_padded, g_cols = self._transposed_buffers(dtype, memory)
+            elif need[0]:
+                dcols = self._block_buffer(kh * kw * c, dtype)
             for index in indices:
                 a, z = self.blocks[index]
-                if plain:
-                    g = grad_output[a:z].reshape(-1, f)
-                else:
-                    g = self._conv_grad(grad_output, a, z, conv_grads)
+                g = conv_grad(a, z, conv_grads)
                 if need[1] or need[2]:
                     # The bias column of ones makes grad_b the last row of this
-                    # product. NOTE: BLAS is fastest with the long M axis inner in
-                    # both operands.
-                    cols = self._kept(a, z) if kept else self._im2col(scratch, a, z)
-                    sums.add(index, cols.T @ g if c < 8 else (g.T @ cols).T)
-                if need[0]:
+                    # product.
+                    if kept:
+                        cols = self._kept(a, z)
+                    else:
+                        cols = self._im2col(scratch, padded, a, z)
+                    sums.add(index, cols.T @ g)
+                if transposed:
+                    self._transposed(g, a, z, grad_x, g_padded, g_cols, flipped)
+                elif need[0]:
                     self._col2im(g, a, z, dxp, targets, dcols)
 
         parallel.over_blocks(run, len(self.blocks), blas=True)
         grads = sums.total
-        grad_x = crop2d(dxp, self.pads) if need[0] else None
+        if need[0] and not transposed:
+            grad_x = crop2d(dxp, self.pads)
+        grad_x = grad_x if need[0] else None
         grad_w = grads[: kh * kw * c].reshape(self.w.shape) if need[1] else None
         grad_b = grads[-1] if need[2] else None
         return (grad_x, grad_w, grad_b)[: len(self.needs_input_grad)]
+
+    def _transposable(self):
+        """Whether dL/dx is the convolution of g, padded by kernel size - 1 -
+        the forward padding, by the flipped kernel (strides and dilations 1,
+        no pool, no side padded by more than kernel size - 1)."""
+        kh, kw = self.w.shape[:2]
+        (top, bottom), (left, right) = self.pads
+        return (
+            self.code is None
+            and self.strides == (1, 1)
+            and self.dilations == (1, 1)
+            and 0 <= min(top, bottom, left, right)
+            and max(top, bottom) < kh
+            and max(left, right) < kw
+        )
+
+    def _backward_scratch(self, transposed):
+        """Elements of a thread's buffer for the largest block's im2col rows
+        of x (unless kept) and, where ``transposed``, of g."""
+        kh, kw, c, f = self.w.shape
+        samples = max(z - a for a, z in self.blocks)
+        x_rows = 0 if self.cols is not None else samples * self.rows_per_sample
+        g_rows = samples * self.x.shape[1] * self.x.shape[2] if transposed else 0
+        return max(x_rows * (kh * kw * c + self.bias), g_rows * kh * kw * f)
+
+    def _transposed_buffers(self, dtype, memory):
+        """A thread's buffers for :meth:`_transposed`: the padded gradient of
+        the largest block (zeros outside, never written) and its im2col rows
+        (in ``memory``)."""
+        kh, kw, _, f = self.w.shape
+        n, h, w, _ = self.x.shape
+        samples = max(z - a for a, z in self.blocks)
+        g_padded = np.zeros((samples, h + kh - 1, w + kw - 1, f), dtype)
+        g_cols = memory[: samples * h * w * kh * kw * f]
+        return g_padded, g_cols.reshape(samples * h * w, kh * kw * f)
+
+    def _transposed(self, g, a, z, grad_x, g_padded, g_cols, flipped):
+        """grad_x[a:z] = the convolution of g (the block's dL/d(conv) rows),
+        padded by kernel size - 1 - the forward padding, by the kernel flipped
+        in both spatial axes with its channel axes swapped (``flipped``): one
+        im2col copy and one product, straight into the input's gradient."""
+        kh, kw, c, f = self.w.shape
+        (top, _), (left, _) = self.pads
+        (ho, wo), (h, w) = self.out_hw, self.x.shape[1:3]
+        images = g_padded[: z - a]
+        inside = images[:, kh - 1 - top :][:, :ho, kw - 1 - left :][:, :, :wo]
+        np.copyto(inside, g.reshape(z - a, ho, wo, f))
+        fields = receptive_fields(images, (kh, kw, f, c), (h, w), (1, 1), (1, 1))
+        cols = g_cols[: (z - a) * h * w]
+        np.copyto(np.reshape(cols, fields.shape, copy=False), fields)
+        np.matmul(cols, flipped, out=grad_x[a:z].reshape(-1, c))
 
     def _kept(self, a, z):
         """The kept im2col rows of samples ``a:z``."""
