@@ -34,7 +34,7 @@ def test_import_registers_the_kernels_and_changes_no_thread_setting():
     out = subprocess.run(
         [sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True
     ).stdout
-    assert out.split() == ["conv1d", "conv2d", "max_pool2d"]
+    assert out.split() == ["conv1d", "conv2d", "linear", "max_pool2d"]
 
 
 @pytest.mark.parametrize("op", ["conv2d", "conv1d", "max_pool2d"])
@@ -44,3 +44,14 @@ def test_a_chooser_offers_its_kernel_only_while_fast_kernels_are_on(op):
     with config.overrides(fast_kernels=False):
         assert seam.fast(op) is None
     assert hasattr(ops, op)
+
+
+def test_the_linear_chooser_offers_its_kernel_only_without_a_graph():
+    from glassnet import no_grad
+
+    with config.overrides(fast_kernels=True):
+        assert seam.fast("linear") is None  # recording: the plain Function
+        with no_grad():
+            assert callable(seam.fast("linear"))
+    with config.overrides(fast_kernels=False), no_grad():
+        assert seam.fast("linear") is None

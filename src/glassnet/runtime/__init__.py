@@ -2,7 +2,9 @@
 
 The plain ops in :mod:`glassnet.ops` are the versions a learner reads; this
 package holds their faster twins (blocked, fused, threaded kernels:
-:mod:`~glassnet.runtime.conv`, :mod:`~glassnet.runtime.pool`), the thread and
+:mod:`~glassnet.runtime.conv`, :mod:`~glassnet.runtime.pool`; the dense
+layer's at inference, :mod:`~glassnet.runtime.dense`, with output arrays
+reused across calls, :mod:`~glassnet.runtime.buffers`), the thread and
 BLAS policy (:mod:`~glassnet.runtime.parallel`, entered through
 :func:`kernel_scope`), flat parameter groups (:class:`FlatVector`), opt-in
 allocator tuning (:mod:`~glassnet.runtime.memory`) and the array-module seam
@@ -18,8 +20,9 @@ False)`` (or ``GLASSNET_FAST_KERNELS=0``) runs the plain ops only.
 
 from __future__ import annotations
 
+from glassnet.autograd import is_grad_enabled
 from glassnet.ops import seam
-from glassnet.runtime import conv, pool
+from glassnet.runtime import conv, dense, pool
 from glassnet.runtime.flat import FlatVector
 from glassnet.runtime.memory import tune_malloc, tune_malloc_if_asked
 from glassnet.runtime.parallel import kernel_scope
@@ -42,9 +45,20 @@ def _offer(kernel):
     return chooser
 
 
+def _offer_at_inference(kernel):
+    """A seam chooser that offers ``kernel`` when no graph is recorded
+    (``no_grad``) and fast kernels are on."""
+
+    def chooser(**settings):
+        return None if is_grad_enabled() or not fast_kernels() else kernel
+
+    return chooser
+
+
 seam.register("conv2d", _offer(conv.conv2d))
 seam.register("conv1d", _offer(conv.conv1d))
 seam.register("max_pool2d", _offer(pool.max_pool2d))
+seam.register("linear", _offer_at_inference(dense.linear_inference))
 
 #: Whether this process opted in to the allocator tuning (GLASSNET_TUNE_MALLOC=1).
 MALLOC_TUNED = tune_malloc_if_asked()
