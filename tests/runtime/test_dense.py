@@ -29,7 +29,7 @@ def _arrays(shape, dtype, seed=0):
     n, k, m = shape
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, k)).astype(dtype)
-    w = rng.standard_normal((k, m)).astype(dtype) / np.sqrt(k)
+    w = (rng.standard_normal((k, m)) / np.sqrt(k)).astype(dtype)
     b = rng.standard_normal(m).astype(dtype)
     return x, w, b
 
@@ -79,8 +79,18 @@ def test_inputs_it_does_not_cover_go_to_the_plain_op(case):
         b = b.astype(np.float64)
     expected = _plain(x, w, b, "tanh")
     with no_grad():
-        got = dense.linear_inference(x, w, b, activation="tanh")
+        if case != "float64 bias":  # the chooser cannot see the bias
+            assert dense.choose(x, w) is None
+        got = ops.linear(x, w, b, activation="tanh")
     np.testing.assert_array_equal(got.data, expected)
+
+
+def test_products_too_small_to_gain_go_to_the_plain_op():
+    x, w, _ = _arrays((2, 4, 3), np.float32)
+    with no_grad():
+        assert dense.choose(x, w) is None
+        big_x, big_w, _ = _arrays((1024, 16, 40), np.float32)
+        assert dense.choose(big_x, big_w) is dense.linear_inference
 
 
 def test_shape_errors_are_the_plain_ops():

@@ -47,11 +47,14 @@ def test_a_chooser_offers_its_kernel_only_while_fast_kernels_are_on(op):
 
 
 def test_the_linear_chooser_offers_its_kernel_only_without_a_graph():
+    import numpy as np
+
     from glassnet import no_grad
 
+    x, w = np.ones((1024, 16), np.float32), np.ones((16, 40), np.float32)
     with config.overrides(fast_kernels=True):
-        assert seam.fast("linear") is None  # recording: the plain Function
+        assert seam.fast("linear", x, w) is None  # recording: the plain Function
         with no_grad():
-            assert callable(seam.fast("linear"))
+            assert callable(seam.fast("linear", x, w))
     with config.overrides(fast_kernels=False), no_grad():
-        assert seam.fast("linear") is None
+        assert seam.fast("linear", x, w) is None

@@ -173,7 +173,7 @@ def linear(x, w, b=None, activation=None):
             f"{sorted(k for k in LINEAR_ACTIVATIONS if k)} or None. "
             f"Received: activation={activation!r}"
         )
-    fast = seam.fast("linear", activation=activation)
+    fast = seam.fast("linear", x, w)
     if fast is not None:
         return fast(x, w, b, activation=activation)
     return fn.apply(x, w) if b is None else fn.apply(x, w, b)

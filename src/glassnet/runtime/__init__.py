@@ -20,7 +20,6 @@ False)`` (or ``GLASSNET_FAST_KERNELS=0``) runs the plain ops only.
 
 from __future__ import annotations
 
-from glassnet.autograd import is_grad_enabled
 from glassnet.ops import seam
 from glassnet.runtime import conv, dense, pool
 from glassnet.runtime.flat import FlatVector
@@ -45,20 +44,10 @@ def _offer(kernel):
     return chooser
 
 
-def _offer_at_inference(kernel):
-    """A seam chooser that offers ``kernel`` when no graph is recorded
-    (``no_grad``) and fast kernels are on."""
-
-    def chooser(**settings):
-        return None if is_grad_enabled() or not fast_kernels() else kernel
-
-    return chooser
-
-
 seam.register("conv2d", _offer(conv.conv2d))
 seam.register("conv1d", _offer(conv.conv1d))
 seam.register("max_pool2d", _offer(pool.max_pool2d))
-seam.register("linear", _offer_at_inference(dense.linear_inference))
+seam.register("linear", dense.choose)
 
 #: Whether this process opted in to the allocator tuning (GLASSNET_TUNE_MALLOC=1).
 MALLOC_TUNED = tune_malloc_if_asked()
