@@ -7,6 +7,7 @@ Stable API (other benchmarks import it)::
 
     best_time(fn, repeat=3, number=1) -> float      # seconds per call, best run
     matmul_gflops(n=512, dtype=np.float32) -> float # NumPy matmul speed
+    blas_info() -> str                              # NumPy's BLAS, kernel, threads
     print_table(rows, headers) -> None              # aligned plain-text table
     fmt_ratio(a, b) -> str                          # "1.23x", safe for b == 0
     have(module) -> bool                            # importable (a peer installed)
@@ -33,6 +34,7 @@ import numpy as np
 
 __all__ = [
     "best_time",
+    "blas_info",
     "fmt_ratio",
     "have",
     "limit_threads",
@@ -73,6 +75,30 @@ def matmul_gflops(n: int = 512, dtype: Any = np.float32, repeat: int = 5) -> flo
     a @ b  # warm-up: BLAS thread start, page faults
     seconds = best_time(lambda: a @ b, repeat=repeat)
     return 2.0 * n**3 / seconds / 1e9
+
+
+def blas_info() -> str:
+    """NumPy's BLAS as threadpoolctl sees it: library, version, the kernel it
+    runs (OpenBLAS's ``architecture``: ``OPENBLAS_CORETYPE`` changes it) and
+    its threads; the two OpenBLAS variables when set."""
+    import os
+
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (threadpoolctl is not installed)"
+    found = [
+        f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')} "
+        f"kernel, {i.get('num_threads')} threads)"
+        for i in threadpool_info()
+        if i.get("user_api") == "blas" and "numpy" in i.get("filepath", "")
+    ] or ["not found"]
+    env = [
+        f"{k}={os.environ[k]}"
+        for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+        if k in os.environ
+    ]
+    return ", ".join(found) + (f"; {' '.join(env)}" if env else "")
 
 
 def have(module: str) -> bool:

@@ -39,6 +39,7 @@ def test_import_registers_the_kernels_and_changes_no_thread_setting():
         "conv1d",
         "conv2d",
         "conv2d_batch_norm",
+        "linear",
         "max_pool2d",
     ]
 
@@ -68,3 +69,17 @@ def test_the_batch_norm_kernel_takes_statistics_over_all_axes_but_the_last():
             assert callable(seam.fast("batch_norm", **settings)) is offered
         with config.overrides(fast_kernels=False):
             assert seam.fast("batch_norm", **settings) is None
+
+
+def test_the_linear_chooser_offers_its_kernel_only_without_a_graph():
+    import numpy as np
+
+    from glassnet import no_grad
+
+    x, w = np.ones((1024, 16), np.float32), np.ones((16, 40), np.float32)
+    with config.overrides(fast_kernels=True):
+        assert seam.fast("linear", x, w) is None  # recording: the plain Function
+        with no_grad():
+            assert callable(seam.fast("linear", x, w))
+    with config.overrides(fast_kernels=False), no_grad():
+        assert seam.fast("linear", x, w) is None

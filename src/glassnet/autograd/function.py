@@ -21,9 +21,14 @@ from glassnet.autograd.tensor import Tensor, next_seq
 class _GradMode(threading.local):
     """Whether graphs are recorded, per thread (as in PyTorch): ``no_grad`` in
     one thread (a prediction, say) never turns recording off in another (a
-    training loop). Every thread starts with recording on."""
+    training loop). Every thread starts with recording on. ``saved`` holds the
+    values to restore when the ``no_grad`` / ``enable_grad`` blocks entered in
+    this thread exit (they nest, so one stack serves them all)."""
 
     enabled = True
+
+    def __init__(self) -> None:
+        self.saved: list[bool] = []
 
 
 _grad_mode = _GradMode()
@@ -43,20 +48,17 @@ class no_grad(contextlib.ContextDecorator):
 
     _enabled = False
 
-    def __init__(self) -> None:
-        # One stack per thread, so one instance (a decorator, say) may be
-        # entered by several threads and nested within each.
-        self._previous = threading.local()
-
+    # NOTE: the values to restore live on the thread (``_grad_mode.saved``), not
+    # on the instance, so one instance (a decorator, say) may be entered by
+    # several threads and nested within each.
     def __enter__(self) -> None:
-        stack = getattr(self._previous, "stack", None)
-        if stack is None:
-            stack = self._previous.stack = []
-        stack.append(_grad_mode.enabled)
-        _grad_mode.enabled = self._enabled
+        mode = _grad_mode
+        mode.saved.append(mode.enabled)
+        mode.enabled = self._enabled
 
     def __exit__(self, *exc: object) -> None:
-        _grad_mode.enabled = self._previous.stack.pop()
+        mode = _grad_mode
+        mode.enabled = mode.saved.pop()
 
 
 class enable_grad(no_grad):
@@ -98,6 +100,11 @@ class Function:
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Run ``forward`` on a fresh instance and link the output into the graph."""
         fn = cls()
+        if not _grad_mode.enabled:  # NOTE: inference: nothing to record
+            data = fn.forward(
+                *[x._data if isinstance(x, Tensor) else x for x in inputs], **params
+            )
+            return _output(data, None)
         # NOTE: one plain loop, not two comprehensions: this is the hot path.
         arrays = []
         needs = []
@@ -109,22 +116,26 @@ class Function:
                 arrays.append(x)
                 needs.append(False)
         data = fn.forward(*arrays, **params)
-        if type(data) is not np.ndarray:
-            data = np.asarray(data)
-        out = Tensor.__new__(Tensor)
-        out._data = data
-        out.grad = None
-        out.name = None
-        out._seq = next_seq()
-        if _grad_mode.enabled and True in needs:
-            fn.inputs = inputs
-            fn.needs_input_grad = tuple(needs)
-            out.requires_grad = True
-            out._ctx = fn
-        else:
-            out.requires_grad = False
-            out._ctx = None
-        return out
+        if True not in needs:
+            return _output(data, None)
+        fn.inputs = inputs
+        fn.needs_input_grad = tuple(needs)
+        return _output(data, fn)
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+
+def _output(data: Any, fn: Function | None) -> Tensor:
+    """The Tensor of a Function's output ``data``, linked to ``fn`` (None: a
+    tensor outside the graph)."""
+    if type(data) is not np.ndarray:
+        data = np.asarray(data)
+    out = Tensor.__new__(Tensor)
+    out._data = data
+    out.grad = None
+    out.name = None
+    out._seq = next_seq()
+    out.requires_grad = fn is not None
+    out._ctx = fn
+    return out

@@ -270,8 +270,12 @@ def checked(method: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if len(args) > len(parameters) or set(parameters[: len(args)]) & set(kwargs):
+        if len(args) > len(parameters) or not kwargs.keys().isdisjoint(
+            parameters[: len(args)]
+        ):
             return method(self, *args, **kwargs)  # NOTE: Python's own TypeError
+        if not names and not kwargs:
+            return method(self, *args)  # NOTE: nothing to check (predict_on_batch)
         for key in kwargs:
             if key not in defaults:
                 guesses = close_matches(key, parameters)

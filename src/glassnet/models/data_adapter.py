@@ -112,6 +112,15 @@ def standardize_x(
     infinite and (for float32) overflowing values are errors, and so are zero
     samples unless ``allow_empty``.
     """
+    if (
+        type(x) is np.ndarray
+        and x.ndim >= 2
+        and x.dtype == dtype
+        and x.flags.c_contiguous
+        and (allow_empty or len(x))
+        and np.isfinite(x).all()
+    ):
+        return x  # NOTE: the common case, a prediction's: nothing to convert
     if isinstance(x, (list, tuple)) and len(x) == 1 and np.ndim(x[0]) >= 2:
         x = x[0]
     if x is None:

@@ -73,6 +73,14 @@ class EpochIterator:
         self._warned = False
 
     @property
+    def num_samples(self) -> int | None:
+        """How many samples an epoch yields (None when the data does not say)."""
+        adapter = self.data_adapter
+        if not isinstance(adapter, ArrayDataAdapter):
+            return None
+        return min(adapter.num_samples, self.num_batches * adapter.batch_size)
+
+    @property
     def first_batch(self) -> Batch:
         """The first batch (all of the arrays, for arrays): the targets'
         shape resolves the compiled metrics."""

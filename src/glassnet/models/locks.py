@@ -51,6 +51,7 @@ class ReadWriteLock:
         self._passed = 0  # readers that passed it, ever
         self._writer: int | None = None  # the thread that writes
         self._writes = 0  # its nested write() depth
+        self._waiting = 0  # writers waiting for readers (whom to notify)
         self._mine = threading.local()  # this thread's read() depth
         self._reading = _Held(self.acquire_read, self.release_read)
         self._writing = _Held(self.acquire_write, self.release_write)
@@ -69,13 +70,23 @@ class ReadWriteLock:
         if depth or self._writer == get_ident():
             mine.depth = depth + 1  # already inside: no wait, no count
             return
-        count = self._count
-        with count:
-            self._arrived += 1
-        with self._gate, count:  # waits while a writer writes
-            self._passed += 1
-            self._readers += 1
-            count.notify_all()  # a writer may wait for the readers before it
+        count, gate = self._count, self._gate
+        if gate.acquire(False):  # NOTE: no writer: arrive and pass at once
+            with count:
+                self._arrived += 1
+                self._passed += 1
+                self._readers += 1
+                if self._waiting:
+                    count.notify_all()
+            gate.release()
+        else:
+            with count:
+                self._arrived += 1
+            with gate, count:  # waits while a writer writes
+                self._passed += 1
+                self._readers += 1
+                if self._waiting:  # a writer may wait for the readers before it
+                    count.notify_all()
         mine.depth, mine.counted = 1, True
 
     def release_read(self) -> None:
@@ -87,8 +98,8 @@ class ReadWriteLock:
         count = self._count
         with count:
             self._readers -= 1
-            if not self._readers:
-                count.notify_all()  # a writer may wait for the readers inside
+            if not self._readers and self._waiting:
+                count.notify_all()  # a writer waits for the readers inside
 
     def acquire_write(self) -> None:
         me = get_ident()
@@ -119,5 +130,9 @@ class ReadWriteLock:
 
     def _wait_until(self, done: Callable[[], bool]) -> None:
         with self._count:
-            while not done():
-                self._count.wait()
+            self._waiting += 1
+            try:
+                while not done():
+                    self._count.wait()
+            finally:
+                self._waiting -= 1

@@ -381,6 +381,51 @@ def to_numpy(outputs: Any) -> Any:
     return _data(outputs)
 
 
+class PredictOutputs:
+    """The outputs of ``predict``'s batches, joined along the batch axis.
+
+    With ``samples`` known (array data), a step's single-array output is
+    written into one array allocated when the first batch comes, so a large
+    prediction holds its result once, never the batches as well; anything
+    else (lists and dicts of outputs, sources of unknown length, a batch of
+    another shape or dtype) is kept and concatenated at the end.
+    """
+
+    def __init__(self, samples: int | None) -> None:
+        self.samples = samples
+        self.out: np.ndarray | None = None
+        self.filled = 0
+        self.batches: list[Any] = []
+
+    def add(self, output: Any) -> None:
+        out, lo = self.out, self.filled
+        if out is None and not self.batches and self.samples is not None:
+            if isinstance(output, np.ndarray) and output.ndim:
+                out = self.out = np.empty(
+                    (self.samples, *output.shape[1:]), output.dtype
+                )
+        if out is not None:
+            hi = lo + len(output)
+            if (
+                isinstance(output, np.ndarray)
+                and output.shape[1:] == out.shape[1:]
+                and output.dtype == out.dtype
+                and hi <= len(out)
+            ):
+                out[lo:hi] = output
+                self.filled = hi
+                return
+            self.batches.append(out[:lo])  # NOTE: the rest joins as batches
+            self.out = None
+        self.batches.append(output)
+
+    def result(self) -> Any:
+        out = self.out
+        if out is not None:
+            return out if self.filled == len(out) else out[: self.filled].copy()
+        return concatenate(self.batches)
+
+
 def concatenate(batches: list[Any]) -> Any:
     """The outputs of all batches, joined along the batch axis (per leaf)."""
     first = batches[0]

@@ -33,6 +33,7 @@ from glassnet.models.data_adapter import Batch
 from glassnet.models.epoch_iterator import EpochIterator, fit_iterators, make_iterator
 from glassnet.models.progress import callback_list
 from glassnet.models.steps import (
+    PredictOutputs,
     Steps,
     concatenate,
     is_overridden,
@@ -255,7 +256,8 @@ class Trainer(Steps):
         standardize = partial(data_adapter.model_batch, self, targets=None)
         iterator = make_iterator(standardize, x, batch_size=batch_size, steps=steps)
         cbs = callback_list(callbacks, self, verbose, iterator.num_batches)
-        hooks, predict, outputs = cbs.wants_batch_hooks, predict_function(self), []
+        hooks, predict = cbs.wants_batch_hooks, predict_function(self)
+        outputs = PredictOutputs(iterator.num_samples)
         if hooks:
             self.stop_predicting = False
         cbs.on_predict_begin()
@@ -263,13 +265,14 @@ class Trainer(Steps):
             for step, batch in iterator:
                 if hooks:
                     cbs.on_predict_batch_begin(step)
-                outputs.append(predict(batch))
+                output = predict(batch)
+                outputs.add(output)
                 if hooks:
-                    cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
+                    cbs.on_predict_batch_end(step, {"outputs": output})
                     if self.stop_predicting:
                         break
         cbs.on_predict_end()
-        return concatenate(outputs)
+        return outputs.result()
 
     # --- single batches -------------------------------------------------------------
     @checked

@@ -1,13 +1,14 @@
 """Matrix products: matmul, the batched dot product of the ``Dot`` layer, and the
 fused affine map of a dense layer (optionally with its relu / tanh / sigmoid in
-the same node)."""
+the same node). At inference ``linear`` may hand over to its fast twin,
+:mod:`glassnet.runtime.dense` (asked through :func:`glassnet.ops.seam.fast`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from glassnet.autograd import Function
-from glassnet.ops import _special
+from glassnet.ops import _special, seam
 
 
 class MatMul(Function):
@@ -217,4 +218,7 @@ def linear(x, w, b=None, activation=None):
             f"{sorted(k for k in LINEAR_ACTIVATIONS if k)} or None. "
             f"Received: activation={activation!r}"
         )
+    fast = seam.fast("linear", x, w)
+    if fast is not None:
+        return fast(x, w, b, activation=activation)
     return fn.apply(x, w) if b is None else fn.apply(x, w, b)

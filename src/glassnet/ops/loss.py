@@ -29,7 +29,8 @@ class SoftmaxCrossEntropy(Function):
         # maxima reduce a transposed copy over its first axis, and the row sums
         # are a matrix-vector product. In place on this op's own arrays: on small
         # batches the number of passes, not their size, is the cost.
-        rows_max = np.maximum.reduce(np.ascontiguousarray(np.moveaxis(x, -1, 0)))
+        columns = x.T if x.ndim == 2 else np.moveaxis(x, -1, 0)
+        rows_max = np.maximum.reduce(np.ascontiguousarray(columns))
         shifted = x - np.asarray(rows_max)[..., None]
         self.probs = np.exp(shifted)
         total = np.asarray(self.probs @ np.ones(x.shape[-1], x.dtype))[..., None]

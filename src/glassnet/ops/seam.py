@@ -17,11 +17,14 @@ _choosers: dict[str, Callable[..., Callable[..., Any] | None]] = {}
 
 
 def register(name: str, chooser: Callable[..., Callable[..., Any] | None]) -> None:
-    """Let ``chooser(**arguments)`` offer a fast function for the op ``name``."""
+    """Let ``chooser(*operands, **settings)`` offer a fast function for the op
+    ``name``."""
     _choosers[name] = chooser
 
 
-def fast(name: str, **arguments: Any) -> Callable[..., Any] | None:
-    """The fast function to run for op ``name`` with these settings, or None."""
+def fast(name: str, *operands: Any, **settings: Any) -> Callable[..., Any] | None:
+    """The fast function to run for op ``name`` on these operands with these
+    settings, or None. (Operands go positionally: a keyword dict per call is
+    what a small op on the hot path feels.)"""
     chooser = _choosers.get(name)
-    return None if chooser is None else chooser(**arguments)
+    return None if chooser is None else chooser(*operands, **settings)

@@ -3,7 +3,9 @@
 The plain ops in :mod:`glassnet.ops` are the versions a learner reads; this
 package holds their faster twins (blocked, fused, threaded kernels:
 :mod:`~glassnet.runtime.conv`, :mod:`~glassnet.runtime.pool`,
-:mod:`~glassnet.runtime.normalization`), the thread and
+:mod:`~glassnet.runtime.normalization`; the dense layer's at inference,
+:mod:`~glassnet.runtime.dense`, with output arrays reused across calls,
+:mod:`~glassnet.runtime.buffers`), the thread and
 BLAS policy (:mod:`~glassnet.runtime.parallel`, entered through
 :func:`kernel_scope`), flat parameter groups (:class:`FlatVector`), opt-in
 allocator tuning (:mod:`~glassnet.runtime.memory`) and the array-module seam
@@ -22,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.ops import seam
-from glassnet.runtime import conv, normalization, pool
+from glassnet.runtime import conv, dense, normalization, pool
 from glassnet.runtime.flat import FlatVector
 from glassnet.runtime.memory import tune_malloc, tune_malloc_if_asked
 from glassnet.runtime.parallel import kernel_scope
@@ -48,6 +50,7 @@ def _offer(kernel):
 seam.register("conv2d", _offer(conv.conv2d))
 seam.register("conv1d", _offer(conv.conv1d))
 seam.register("max_pool2d", _offer(pool.max_pool2d))
+seam.register("linear", dense.choose)
 
 
 def _per_feature(shapes):

@@ -1,0 +1,77 @@
+"""Output arrays that a fast kernel reuses from one call to the next.
+
+At inference a layer's output lives only until the next layer has read it,
+and the next prediction needs an array of the same shape again. glibc hands
+a freed block of more than about 128 KiB back to the operating system (or
+trims it off the top of the heap), so a fresh array that large is mapped
+anew, and every page of it costs a page fault when first written: for a
+dense layer on a batch of 1024 that is as much time as its matrix product.
+(:func:`glassnet.config.tune_malloc` avoids it process-wide, on request.)
+
+:func:`reusable` keeps such arrays, per thread, and hands one out again once
+nothing but the pool refers to it: its reference count says so. An array the
+caller still holds (a model's output, a view of it, a Tensor another thread
+reads) is never handed out twice. The pool keeps a few arrays per shape and
+at most :data:`MAX_BYTES` per thread.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import threading
+
+import numpy as np
+
+#: Smaller arrays come from the C library's free lists: nothing to gain.
+MIN_BYTES = 1 << 17
+#: At most this many bytes kept per thread, and this many arrays per shape.
+MAX_BYTES = 1 << 26
+PER_SHAPE = 2
+
+
+class _Kept(threading.local):
+    def __init__(self) -> None:
+        self.arrays: dict[tuple, list[np.ndarray]] = {}
+        self.nbytes = 0
+
+
+_kept = _Kept()
+
+
+def _free_count() -> int:
+    """The reference count :func:`reusable` sees for an array only the pool
+    holds (the pool's list, the loop variable, ``getrefcount``'s argument),
+    measured once in the same loop, so no interpreter detail is assumed."""
+    for array in [np.empty(0)]:
+        return sys.getrefcount(array)
+    raise AssertionError("unreachable")
+
+
+_FREE = _free_count()
+
+
+def reusable(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """An uninitialised array of ``shape`` and ``dtype``: one this thread got
+    before and nobody refers to any more, or a new one (kept for next time
+    when there is room)."""
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes < MIN_BYTES:
+        return np.empty(shape, dtype)
+    key = (shape, dtype)
+    kept = _kept.arrays.get(key)
+    if kept is not None:
+        for array in kept:
+            if sys.getrefcount(array) <= _FREE:
+                return array
+    array = np.empty(shape, dtype)
+    if len(kept or ()) < PER_SHAPE and _kept.nbytes + nbytes <= MAX_BYTES:
+        _kept.arrays.setdefault(key, []).append(array)
+        _kept.nbytes += nbytes
+    return array
+
+
+def release() -> None:
+    """Forget the arrays this thread keeps (they are freed once unused)."""
+    _kept.arrays.clear()
+    _kept.nbytes = 0
