@@ -221,6 +221,31 @@ def test_learning_rate_scheduler_changes_the_optimizer():
     np.testing.assert_allclose(seen, [0.1, 0.05, 0.1 / 3])
 
 
+def test_learning_rate_callbacks_read_a_schedule_and_refuse_to_replace_it():
+    """As in Keras: the logged learning rate is the schedule's current value,
+    and a callback that would set it raises instead of dropping the schedule."""
+    from glassnet.optimizers import schedules
+
+    x, y = _data()
+    decay = schedules.ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5)
+    model = _model()
+    model.compile(SGD(learning_rate=decay), "mse")
+    patient = callbacks.ReduceLROnPlateau(monitor="loss", patience=100)
+    history = model.fit(x, y, epochs=2, batch_size=8, callbacks=[patient], verbose=0)
+    np.testing.assert_allclose(history.history["learning_rate"], [decay(4), decay(8)])
+    impatient = callbacks.ReduceLROnPlateau(monitor="loss", patience=0, min_delta=1e9)
+    for callback, name in [
+        (impatient, "ReduceLROnPlateau"),
+        (
+            callbacks.LearningRateScheduler(lambda epoch, lr: lr / 2),
+            "LearningRateScheduler",
+        ),
+    ]:
+        with pytest.raises(TypeError, match=f"{name} cannot set the learning rate"):
+            model.fit(x, y, epochs=2, callbacks=[callback], verbose=0)
+        assert model.optimizer.learning_rate is decay
+
+
 def test_csv_logger(tmp_path):
     x, y = _data()
     path = tmp_path / "log.csv"

@@ -372,7 +372,22 @@ def _get_lr(model: Any) -> float:
             "This callback needs a compiled model whose optimizer has a "
             "`learning_rate` attribute."
         )
-    return float(optimizer.learning_rate)
+    lr = optimizer.learning_rate
+    return float(lr(optimizer.iterations) if callable(lr) else lr)
+
+
+def _set_lr(model: Any, callback: str, value: float) -> None:
+    """Set the optimizer's learning rate; one made from a schedule is not
+    settable (as in Keras), which this says instead of replacing the schedule."""
+    if callable(model.optimizer.learning_rate):
+        raise TypeError(
+            f"{callback} cannot set the learning rate of an optimizer created with "
+            "a learning-rate schedule "
+            f"({type(model.optimizer.learning_rate).__name__}): the schedule sets "
+            "it at every step. Create the optimizer with a float `learning_rate` "
+            "to let the callback change it."
+        )
+    model.optimizer.learning_rate = value
 
 
 class ReduceLROnPlateau(Callback):
@@ -440,7 +455,7 @@ class ReduceLROnPlateau(Callback):
                 old = _get_lr(self.model)
                 if old > self.min_lr:
                     new = max(old * self.factor, self.min_lr)
-                    self.model.optimizer.learning_rate = new
+                    _set_lr(self.model, "ReduceLROnPlateau", new)
                     if self.verbose > 0:
                         print(
                             f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing "
@@ -470,7 +485,7 @@ class LearningRateScheduler(Callback):
                 'The output of the "schedule" function should be a float. '
                 f"Received: lr={lr!r}"
             )
-        self.model.optimizer.learning_rate = float(lr)
+        _set_lr(self.model, "LearningRateScheduler", float(lr))
         if self.verbose > 0:
             print(
                 f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate "
