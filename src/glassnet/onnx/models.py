@@ -123,10 +123,11 @@ def _ends(model: Any) -> tuple[list[tuple], list[tuple]]:
     if not graph.structured:
         (x,), (y,) = graph.inputs, graph.outputs
         return [(INPUT, x.shape, x.dtype)], [(OUTPUT, y.shape)]
-    names = _unique([t._keras_history[0].name for t in graph.inputs])
+    ends = graph.inputs + graph.outputs  # an output may be an input: "x_1"
+    names = _unique([t._keras_history[0].name for t in ends])
+    count = len(graph.inputs)
     inputs = [(n, t.shape, t.dtype) for n, t in zip(names, graph.inputs)]
-    names = _unique([t._keras_history[0].name for t in graph.outputs])
-    return inputs, [(n, t.shape) for n, t in zip(names, graph.outputs)]
+    return inputs, [(n, t.shape) for n, t in zip(names[count:], graph.outputs)]
 
 
 def model_to_onnx(model: Any, opset: int = OPSET) -> Any:
