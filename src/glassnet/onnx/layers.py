@@ -274,7 +274,7 @@ def _batch_norm(g: GraphBuilder, layer: Any, x: Value) -> Value:
     return g.apply(y, "Add", x.stored(beta), hint=layer.name)
 
 
-def _pairs(layer: Any, values: Any) -> list[tuple[int, int]]:
+def _pairs(values: Any) -> list[tuple[int, int]]:
     """A 1-D layer's (before, after), or a 2-D one's two pairs, as a list."""
     return [tuple(values)] if isinstance(values[0], int) else list(values)
 
@@ -282,7 +282,7 @@ def _pairs(layer: Any, values: Any) -> list[tuple[int, int]]:
 @converts(L.ZeroPadding1D, L.ZeroPadding2D)
 def _zero_padding(g: GraphBuilder, layer: Any, x: Value) -> Value:
     """Pad with zeros: the steps (1-D), or the height and width (2-D)."""
-    pairs = _pairs(layer, layer.padding)
+    pairs = _pairs(layer.padding)
     before, after = [0] * x.rank, [0] * x.rank
     for axis, (start, end) in zip(x.to_storage(range(1, len(pairs) + 1)), pairs):
         before[axis], after[axis] = start, end
@@ -295,7 +295,7 @@ def _zero_padding(g: GraphBuilder, layer: Any, x: Value) -> Value:
 def _cropping(g: GraphBuilder, layer: Any, x: Value) -> Value:
     """Slice from each start crop to each end crop (counted from the end, so
     unknown lengths work) along the steps, or the height and width."""
-    pairs = _pairs(layer, layer.cropping)
+    pairs = _pairs(layer.cropping)
     axes = x.to_storage(range(1, len(pairs) + 1))
     starts = [start for start, _ in pairs]
     ends = [-end if end else _END for _, end in pairs]
