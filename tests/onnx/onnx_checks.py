@@ -54,11 +54,12 @@ def randomize(model, seed=0):
 
 def samples(proto, n, rng, vocabulary=10):
     """One array per graph input, ``n`` samples: integers in ``[0,
-    vocabulary)`` for integer inputs, standard normal floats otherwise."""
+    vocabulary)`` for integer inputs, standard normal floats otherwise;
+    axes of unknown length (sequences of any length) get 5."""
     arrays = []
     for value in proto.graph.input:
         tensor = value.type.tensor_type
-        shape = [n, *(d.dim_value for d in tensor.shape.dim[1:])]
+        shape = [n, *(d.dim_value or 5 for d in tensor.shape.dim[1:])]
         dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type)
         if dtype.kind in "iu":
             arrays.append(rng.integers(0, vocabulary, shape).astype(dtype))

@@ -242,18 +242,19 @@ def _ids(proto, n, rng):
     return [rng.integers(0, 10, (n, 6)).astype(dtype)]
 
 
-@pytest.mark.parametrize("dtype", ["int32", "int64", "float32"])
+@pytest.mark.parametrize("dtype", ["int32", "int64", "uint8", "float32"])
 def test_embedding_takes_ids_of_the_inputs_dtype(dtype):
     layers = [L.Input((6,), dtype=dtype), L.Embedding(10, 4), L.Dense(2)]
     proto = check(randomize(Sequential(layers)), make=_ids)
     expected = onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
     assert proto.graph.input[0].type.tensor_type.elem_type == expected
     ops = [node.op_type for node in proto.graph.node]
-    assert ("Cast" in ops) == (dtype == "float32")
+    assert ("Cast" in ops) == (dtype not in ("int32", "int64"))
 
 
-def test_an_integer_input_is_cast_for_a_layer_that_is_not_embedding():
-    model = randomize(Sequential([L.Input((4,), dtype="int32"), L.Dense(3)]))
+@pytest.mark.parametrize("dtype", ["int32", "float64"])
+def test_an_input_of_another_dtype_is_cast_to_float32_for_a_layer(dtype):
+    model = randomize(Sequential([L.Input((4,), dtype=dtype), L.Dense(3)]))
     proto = check(model)
     assert [node.op_type for node in proto.graph.node][0] == "Cast"
 

@@ -131,6 +131,17 @@ def test_a_sequential_and_a_functional_model_nested_twice_deep():
         assert len(_initializers_holding(proto, weight.data)) == 1, weight.name
 
 
+def test_sequences_of_any_length():
+    ids = L.Input((None,), dtype="int64", name="ids")
+    x = L.Embedding(10, 4)(ids)
+    x = L.Conv1D(3, 2, padding="same", activation="relu")(x)
+    y = L.LayerNormalization()(L.Cropping1D((1, 0))(x))
+    pooled = [L.GlobalMaxPooling1D()(y), L.GlobalAveragePooling1D()(x)]
+    model = randomize(Model([ids], L.Dense(2)(L.Concatenate()(pooled))))
+    proto = check(model)
+    assert proto.graph.input[0].type.tensor_type.shape.dim[1].dim_value == 0
+
+
 def test_model_export_is_keras_3s_spelling(tmp_path, capsys):
     model = _seq((4,), L.Dense(2))
     path = tmp_path / "m.onnx"

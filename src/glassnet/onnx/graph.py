@@ -53,10 +53,6 @@ class Value:
     dtype: str = "float32"
 
     @property
-    def is_float(self) -> bool:
-        return np.dtype(self.dtype).kind == "f"
-
-    @property
     def rank(self) -> int:
         return len(self.shape)
 
@@ -161,13 +157,12 @@ class GraphBuilder:
                         names[i] = new
 
     def as_float(self, x: Value) -> Value:
-        """``x`` cast to float32 if it holds integers (layers cast their
-        inputs to their own dtype, as glassnet's do)."""
-        if x.is_float:
+        """``x`` cast to float32 unless it is (a layer casts its inputs to
+        its own dtype, as glassnet's do: int32 token ids, a float64 Input)."""
+        if x.dtype == "float32":
             return x
-        y = self.node(
-            "Cast", [x.name], f"{x.name}/float", to=self.onnx.TensorProto.FLOAT
-        )
+        to = self.onnx.TensorProto.FLOAT
+        y = self.node("Cast", [x.name], f"{x.name}/float32", to=to)
         return replace(x, name=y, dtype="float32")
 
     def elem_type(self, dtype: Any) -> int:

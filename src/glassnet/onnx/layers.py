@@ -337,7 +337,8 @@ def _conv_transpose(g: GraphBuilder, layer: Any, x: Value) -> Value:
         )
     x = g.channels_first(x)
     kernel = layer.kernel.data  # (kh, kw, out, in) -> (in, out, kh, kw)
-    inputs = [x.name, g.constant(np.transpose(kernel, (3, 2, 0, 1)), layer.name)]
+    weights = np.transpose(kernel, (3, 2, 0, 1))
+    inputs = [x.name, g.constant(weights, f"{layer.name}/kernel")]
     if layer.use_bias:
         inputs.append(g.constant(layer.bias.data, f"{layer.name}/bias"))
     sizes, strides, dilations = layer.kernel_size, layer.strides, layer.dilation_rate
@@ -369,11 +370,11 @@ def _conv_transpose(g: GraphBuilder, layer: Any, x: Value) -> Value:
 @converts(L.Embedding)
 def _embedding(g: GraphBuilder, layer: Any, x: Value) -> Value:
     """Gather of the table's rows: ids ``(batch, ...)`` -> ``(batch, ...,
-    output_dim)``. Float ids are cast to int64 (truncated, as glassnet
-    casts them)."""
+    output_dim)``. Ids of another dtype than int32 or int64 are cast to int64
+    (floats truncated, as glassnet casts them)."""
     x = g.channels_last(x)
     ids = x.name
-    if x.is_float:
+    if x.dtype not in ("int32", "int64"):
         ids = g.node("Cast", [ids], f"{layer.name}/ids", to=g.onnx.TensorProto.INT64)
     table = g.constant(layer.embeddings.data, f"{layer.name}/embeddings")
     y = g.node("Gather", [table, ids], layer.name, axis=0)
