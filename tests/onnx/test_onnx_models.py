@@ -194,6 +194,11 @@ def _lambda_in_a_nested_model():
     return Model(inputs, L.Dense(2)(inner(inputs)))
 
 
+def _masked():
+    steps, mask = L.Input((6, 3)), L.Input((6,), dtype="bool")
+    return Model([steps, mask], L.GlobalAveragePooling1D(name="pool")(steps, mask=mask))
+
+
 def _unknown_size():
     inputs = L.Input((None, None, 3))
     return Model(inputs, L.Conv2DTranspose(2, 3, name="up")(inputs))
@@ -210,9 +215,10 @@ def _unknown_size():
         ),
         (lambda: Subclassed(), "subclassed model"),
         (_unbuilt, "not built"),
-        (_lambda_layer, r"Layer 'lambda.*' \(Lambda\) cannot be exported"),
+        (_lambda_layer, r"Layer 'lambda.*' \(Lambda\) cannot .*Python code"),
         (_lambda_in_a_nested_model, r"Layer 'scale' \(Lambda\) cannot"),
         (_unknown_size, r"'up' \(Conv2DTranspose\) needs a known height"),
+        (_masked, r"'pool' \(GlobalAveragePooling1D\) is called with mask"),
         (lambda: _seq((4,), L.Dense(2, dtype="float64")), "float64"),
         (lambda: "a string", "takes a glassnet model"),
     ],

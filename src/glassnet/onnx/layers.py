@@ -62,9 +62,15 @@ def converter_for(layer: Any) -> Converter:
                 break  # a subclass with its own call: its math is unknown here
             return CONVERTERS[cls]
     names = sorted(cls.__name__ for cls in CONVERTERS)
+    why = (
+        " (its function is Python code, which an ONNX graph cannot hold: "
+        "write it as glassnet layers)"
+        if isinstance(layer, L.Lambda)
+        else ""
+    )
     raise ExportError(
         f"Layer {layer.name!r} ({type(layer).__name__}) cannot be exported to "
-        f"ONNX. Exportable layers: {', '.join(names)}."
+        f"ONNX{why}. Exportable layers: {', '.join(names)}."
     )
 
 
