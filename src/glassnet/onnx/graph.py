@@ -45,7 +45,7 @@ class ExportError(ValueError):
 class Value:
     """A tensor of the graph: its ``name``, the ``shape`` glassnet gives it
     (``None`` for the batch), whether it is stored channels-first, and its
-    ``dtype`` (float32 but for integer model inputs)."""
+    ``dtype`` (float32, but for model inputs of another dtype)."""
 
     name: str
     shape: tuple
