@@ -297,3 +297,12 @@ def test_layer_norm_is_onnxs_op_over_the_last_axes_else_decomposed(axis, op):
     ops = [node.op_type for node in proto.graph.node]
     assert op in ops
     assert ("LayerNormalization" in ops) == (op == "LayerNormalization")
+
+
+def test_every_layer_of_glassnet_layers_has_a_converter_but_lambda():
+    from glassnet.onnx.layers import CONVERTERS
+
+    classes = [getattr(L, name) for name in dir(L)]
+    layers = [c for c in classes if isinstance(c, type) and issubclass(c, L.Layer)]
+    missing = sorted(c.__name__ for c in layers if c not in CONVERTERS)
+    assert missing == ["InputLayer", "Lambda", "Layer"]  # the walk skips inputs
