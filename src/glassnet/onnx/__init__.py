@@ -19,10 +19,11 @@ them (``name_1``, ... for repeats), in its flat order (a dict's keys
 sorted). Each input has its ``Input``'s dtype (token ids of an
 ``Input(..., dtype="int32")`` stay int32; a Cast to float32 goes in before
 a layer other than Embedding, as glassnet's layers cast); the rest is
-float32. Shapes are glassnet's: images stay channels-last at both ends. ONNX's convolutions and pooling are
-channels-first, so a Transpose goes in where the layout changes (once
-before a run of convolution/pooling layers, once after it, once per value
-however many branches read it). Each layer becomes:
+float32. Shapes are glassnet's: images stay channels-last at both ends.
+ONNX's convolutions and pooling are channels-first, so a Transpose goes in
+where the layout changes (once before a run of convolution/pooling layers,
+once after it, once per value however many branches read it). Each layer
+becomes:
 
 ========================== =====================================================
 glassnet layer             ONNX nodes
