@@ -9,11 +9,21 @@ The graph is built with the ``onnx`` package (``pip install glassnet[onnx]``),
 written for opset 18, checked with ``onnx.checker.check_model`` (full check)
 and written atomically. The batch dimension is dynamic (``"batch"``).
 
-**Models** (Sequential, functional chains, nested ones): input ``"input"``,
-output ``"output"``, float32, with glassnet's shapes: images stay
-channels-last at both ends. ONNX's convolutions and pooling are
-channels-first, so a Transpose goes in where the layout changes (once before
-a run of convolution/pooling layers, once after it). Each layer becomes:
+**Models**: Sequential models and functional graphs of any shape: several
+inputs and outputs (lists and dicts), shared layers (one initializer per
+weight, read by each call), models used as layers (inlined), branches and
+merges. A model that takes and gives one array has input ``"input"`` and
+output ``"output"``; one that takes or gives a list or dict has its inputs
+named after its input layers and its outputs after the layers that make
+them (``name_1``, ... for repeats), in its flat order (a dict's keys
+sorted). Each input has its ``Input``'s dtype (token ids of an
+``Input(..., dtype="int32")`` stay int32; a Cast to float32 goes in before
+a layer other than Embedding, as glassnet's layers cast); the rest is
+float32. Shapes are glassnet's: images stay channels-last at both ends.
+ONNX's convolutions and pooling are channels-first, so a Transpose goes in
+where the layout changes (once before a run of convolution/pooling layers,
+once after it, once per value however many branches read it). Each layer
+becomes:
 
 ========================== =====================================================
 glassnet layer             ONNX nodes
@@ -31,22 +41,43 @@ Activation, activations    relu: Relu; tanh: Tanh; sigmoid: Sigmoid;
 Conv1D, Conv2D             Conv (kernel transposed to ``(out, in, *size)``;
                            'same' pads as Keras: the odd one bottom/right;
                            Conv1D 'causal' pads the left), then the activation
-MaxPooling2D               MaxPool
-AveragePooling2D           AveragePool, count_include_pad=0 (Keras's 'same')
-GlobalAverage/MaxPooling2D ReduceMean / ReduceMax over height and width
+Conv2DTranspose            ConvTranspose (kernel ``(in, out, kh, kw)``; explicit
+                           pads and output_padding from glassnet's geometry;
+                           height and width must be known)
+Max/AveragePooling1D/2D    MaxPool / AveragePool (count_include_pad=0:
+                           Keras's 'same')
+GlobalAveragePooling1D/2D  ReduceMean over the steps, or height and width
+GlobalMaxPooling1D/2D      ReduceMax over the steps, or height and width
 Flatten                    Flatten (channels-last order, as glassnet)
 Reshape                    Reshape (batch kept)
-Dropout                    nothing (inference)
+Permute                    Transpose
+RepeatVector               Unsqueeze, Expand
+Dropout, Identity          nothing (inference)
 BatchNormalization         Sub, Mul, Add with the moving statistics
                            (inference form; glassnet's own float32 constants)
-ZeroPadding2D              Pad
-UpSampling2D               Resize (nearest, asymmetric, floor: a repeat)
+LayerNormalization         LayerNormalization (opset 17) when the axes are the
+                           last ones; else ReduceMean, Sub, Mul, Sqrt,
+                           Reciprocal, Mul, Add (glassnet's steps)
+Rescaling                  Mul, Add
+Embedding                  Gather of the table's rows (float ids Cast to int64)
+ZeroPadding1D/2D           Pad
+Cropping1D/2D              Slice
+UpSampling1D/2D            Resize (nearest, asymmetric, floor: a repeat)
+Add, Subtract, Multiply    Add / Sub / Mul, left to right (inputs of lower
+                           rank Unsqueezed after the batch, as glassnet does)
+Maximum, Minimum           Max / Min, the same way
+Average                    Add, the same way, then Div
+Concatenate                Concat (any axis)
+Dot                        Einsum per sample (normalize: ReduceSum, Sqrt, Max
+                           1e-7, Div first); a (batch,) result Unsqueezed
 ========================== =====================================================
 
-Refused with :class:`ExportError` (a ``ValueError``) naming the layer: a
-layer kind not in the table (or a subclass that overrides ``call``), an
-activation that is not glassnet's own (a user function), a subclassed model,
-a model that is not built, a model whose dtype is not float32.
+Refused with :class:`ExportError` (a ``ValueError``) naming the layer and
+its class: a layer kind not in the table (Lambda: its function is Python
+code; a subclass that overrides ``call``), an activation that is not
+glassnet's own (a user function), a layer called with arguments other than
+its inputs (``mask=``), a subclassed model, a model that is not built, a
+model whose dtype is not float32.
 
 **Estimators**: a fitted :class:`~glassnet.sklearn.MLPRegressor` or
 :class:`~glassnet.sklearn.MLPClassifier`, named as skl2onnx names them

@@ -6,11 +6,17 @@ the shape glassnet sees and whether the tensor behind it is stored
 channels-first; converters ask :meth:`GraphBuilder.channels_first` or
 :meth:`GraphBuilder.channels_last` for the layout they need, and a Transpose
 is added only where the layout changes (a chain of convolutions and pooling
-transposes once at each end).
+transposes once at each end), and once per value however many branches read
+it.
+
+A shared layer runs its converter once per call; its weights still become one
+initializer each, because :meth:`GraphBuilder.constant` keeps one initializer
+per distinct array.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -38,11 +44,13 @@ class ExportError(ValueError):
 @dataclass(frozen=True)
 class Value:
     """A tensor of the graph: its ``name``, the ``shape`` glassnet gives it
-    (``None`` for the batch), and whether it is stored channels-first."""
+    (``None`` for the batch), whether it is stored channels-first, and its
+    ``dtype`` (float32, but for model inputs of another dtype)."""
 
     name: str
     shape: tuple
     channels_first: bool = False
+    dtype: str = "float32"
 
     @property
     def rank(self) -> int:
@@ -76,6 +84,8 @@ class GraphBuilder:
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self._used: dict[str, int] = {}
+        self._constants: dict[tuple, str] = {}  # the arrays' digests -> names
+        self._layouts: dict[tuple[str, bool], Value] = {}  # transposes made
 
     def name(self, hint: str) -> str:
         """``hint``, or ``hint_1``, ``hint_2``, ...: a name not used yet."""
@@ -93,9 +103,19 @@ class GraphBuilder:
             self._used.setdefault(name, 0)
 
     def constant(self, array: Any, hint: str) -> str:
-        """An initializer holding ``array`` (dtype kept: cast before)."""
-        name = self.name(hint)
+        """An initializer holding ``array`` (dtype kept: cast before); an
+        array equal to one given before (a shared layer's weights, called
+        twice) gets that initializer's name instead of a copy."""
         array = np.asarray(array)
+        key = None
+        if array.dtype.kind not in "UO":
+            digest = hashlib.sha256(np.ascontiguousarray(array).tobytes()).digest()
+            key = (array.dtype.str, array.shape, digest)
+            if key in self._constants:
+                return self._constants[key]
+        name = self.name(hint)
+        if key is not None:
+            self._constants[key] = name
         numpy_helper = self.onnx.numpy_helper
         if array.dtype.kind in "UO":
             tensor = self.onnx.helper.make_tensor(
@@ -128,23 +148,53 @@ class GraphBuilder:
         ]
         return replace(x, name=self.node(op, [x.name, *names], hint, **attributes))
 
+    def rename(self, old: str, new: str) -> None:
+        """Call the value ``old`` (a node's output) ``new`` everywhere."""
+        for node in self.nodes:
+            for names in (node.input, node.output):
+                for i, name in enumerate(names):
+                    if name == old:
+                        names[i] = new
+
+    def as_float(self, x: Value) -> Value:
+        """``x`` cast to float32 unless it is (a layer casts its inputs to
+        its own dtype, as glassnet's do: int32 token ids, a float64 Input)."""
+        if x.dtype == "float32":
+            return x
+        to = self.onnx.TensorProto.FLOAT
+        y = self.node("Cast", [x.name], f"{x.name}/float32", to=to)
+        return replace(x, name=y, dtype="float32")
+
+    def elem_type(self, dtype: Any) -> int:
+        """The ONNX element type of a NumPy ``dtype``."""
+        return self.onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+
     # --- layouts --------------------------------------------------------------
     def channels_first(self, x: Value) -> Value:
         if x.channels_first or x.rank < 3:
             return x
-        perm = _permutation(x.rank, to_first=True)
-        name = self.node("Transpose", [x.name], f"{x.name}/nc", perm=perm)
-        return Value(name, x.shape, channels_first=True)
+        return self._transpose(x, to_first=True)
 
     def channels_last(self, x: Value) -> Value:
         if not x.channels_first:
             return x
-        perm = _permutation(x.rank, to_first=False)
-        name = self.node("Transpose", [x.name], f"{x.name}/nhwc", perm=perm)
-        return Value(name, x.shape, channels_first=False)
+        return self._transpose(x, to_first=False)
+
+    def _transpose(self, x: Value, to_first: bool) -> Value:
+        """``x`` in the other layout: one Transpose per value, however many
+        branches ask for it."""
+        key = (x.name, to_first)
+        if key not in self._layouts:
+            perm = _permutation(x.rank, to_first)
+            hint = f"{x.name}/nc" if to_first else f"{x.name}/nhwc"
+            name = self.node("Transpose", [x.name], hint, perm=perm)
+            self._layouts[key] = replace(x, name=name, channels_first=to_first)
+        return self._layouts[key]
 
     # --- the model ------------------------------------------------------------
     def value_info(self, name: str, shape: tuple, elem_type: Any = None) -> Any:
+        """A graph input's or output's type: ``elem_type`` (float32 if None),
+        ``shape`` with the batch axis named ``"batch"``."""
         onnx = self.onnx
         dims = ["batch" if i == 0 else d for i, d in enumerate(shape)]
         elem_type = onnx.TensorProto.FLOAT if elem_type is None else elem_type

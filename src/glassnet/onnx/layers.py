@@ -2,10 +2,11 @@
 
 A layer converter is ``convert(graph, layer, *inputs) -> Value``, registered
 with ``@converts(LayerClass)``; an activation is ``emit(graph, x) -> Value``,
-registered with ``@emits(activation_function)``. A layer kind that joins
-several inputs (the merge layers) or a new layer (Embedding,
-LayerNormalization) is one more entry here; the model walk in
-:mod:`glassnet.onnx.models` needs no change.
+registered with ``@emits(activation_function)``. A merge layer's converter
+takes one value per input (``convert(graph, layer, x1, x2, ...)``). The model
+walk in :mod:`glassnet.onnx.models` casts integer inputs to float32 before
+every layer but those in :data:`INDEX_LAYERS` (which read indices), as
+glassnet's layers cast their inputs.
 
 Numbers are computed as glassnet computes them: BatchNormalization's
 constants are the same float32 products, and its nodes subtract, multiply and
@@ -15,6 +16,7 @@ add in glassnet's order.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -22,11 +24,15 @@ import numpy as np
 from glassnet import activations as A
 from glassnet import layers as L
 from glassnet.onnx.graph import ExportError, GraphBuilder, Value
-from glassnet.ops.geometry import same_padding
+from glassnet.ops.geometry import conv_transpose_geometry, same_padding
 
 Converter = Callable[..., Value]
 CONVERTERS: dict[type, Converter] = {}
 ACTIVATIONS: dict[Callable, Callable[[GraphBuilder, Value], Value]] = {}
+#: layers that take integer indices as they are (no cast to float32)
+INDEX_LAYERS: tuple[type, ...] = (L.Embedding,)
+#: the largest int64, Slice's "to the end"
+_END = np.iinfo(np.int64).max
 
 
 def converts(*classes: type) -> Callable[[Converter], Converter]:
@@ -56,9 +62,15 @@ def converter_for(layer: Any) -> Converter:
                 break  # a subclass with its own call: its math is unknown here
             return CONVERTERS[cls]
     names = sorted(cls.__name__ for cls in CONVERTERS)
+    why = (
+        " (its function is Python code, which an ONNX graph cannot hold: "
+        "write it as glassnet layers)"
+        if isinstance(layer, L.Lambda)
+        else ""
+    )
     raise ExportError(
         f"Layer {layer.name!r} ({type(layer).__name__}) cannot be exported to "
-        f"ONNX. Exportable layers: {', '.join(names)}."
+        f"ONNX{why}. Exportable layers: {', '.join(names)}."
     )
 
 
@@ -127,7 +139,12 @@ def _gelu(g: GraphBuilder, x: Value) -> Value:
 
 
 # --- layers ----------------------------------------------------------------------
-@converts(L.Dropout)
+def _ints(g: GraphBuilder, values: Any, hint: str) -> str:
+    """An int64 constant (axes, pads, shapes)."""
+    return g.constant(np.array(values, np.int64), hint)
+
+
+@converts(L.Dropout, L.Identity)
 def _identity(g: GraphBuilder, layer: Any, x: Value) -> Value:
     return x
 
@@ -192,12 +209,12 @@ def _conv(g: GraphBuilder, layer: Any, x: Value) -> Value:
     return activation(g, layer.activation, Value(y, shape, True), layer)
 
 
-@converts(L.MaxPooling2D, L.AveragePooling2D)
+@converts(L.MaxPooling1D, L.MaxPooling2D, L.AveragePooling1D, L.AveragePooling2D)
 def _pool(g: GraphBuilder, layer: Any, x: Value) -> Value:
     x = g.channels_first(x)
     sizes, strides = layer.pool_size, layer.strides
-    pads = _pads(layer, x.shape[1:-1], sizes, strides, (1, 1))
-    if isinstance(layer, L.MaxPooling2D):
+    pads = _pads(layer, x.shape[1:-1], sizes, strides, (1,) * len(sizes))
+    if isinstance(layer, (L.MaxPooling1D, L.MaxPooling2D)):
         op, extra = "MaxPool", {}
     else:  # NOTE: Keras's 'same' averages count only the cells inside the image
         op, extra = "AveragePool", {"count_include_pad": 0}
@@ -213,10 +230,18 @@ def _pool(g: GraphBuilder, layer: Any, x: Value) -> Value:
     return Value(y, layer.compute_output_shape(x.shape), True)
 
 
-@converts(L.GlobalAveragePooling2D, L.GlobalMaxPooling2D)
+@converts(
+    L.GlobalAveragePooling1D,
+    L.GlobalAveragePooling2D,
+    L.GlobalMaxPooling1D,
+    L.GlobalMaxPooling2D,
+)
 def _global_pool(g: GraphBuilder, layer: Any, x: Value) -> Value:
-    op = "ReduceMean" if isinstance(layer, L.GlobalAveragePooling2D) else "ReduceMax"
-    axes = g.constant(np.array(x.to_storage([1, 2]), np.int64), f"{layer.name}/axes")
+    """ReduceMean / ReduceMax over the steps (1-D) or height and width (2-D)."""
+    mean = (L.GlobalAveragePooling1D, L.GlobalAveragePooling2D)
+    op = "ReduceMean" if isinstance(layer, mean) else "ReduceMax"
+    spatial = list(range(1, layer.rank + 1))
+    axes = _ints(g, x.to_storage(spatial), f"{layer.name}/axes")
     y = g.node(op, [x.name, axes], layer.name, keepdims=int(layer.keepdims))
     shape = layer.compute_output_shape(x.shape)
     return Value(y, shape, x.channels_first and layer.keepdims)
@@ -255,23 +280,45 @@ def _batch_norm(g: GraphBuilder, layer: Any, x: Value) -> Value:
     return g.apply(y, "Add", x.stored(beta), hint=layer.name)
 
 
-@converts(L.ZeroPadding2D)
+def _pairs(values: Any) -> list[tuple[int, int]]:
+    """A 1-D layer's (before, after), or a 2-D one's two pairs, as a list."""
+    return [tuple(values)] if isinstance(values[0], int) else list(values)
+
+
+@converts(L.ZeroPadding1D, L.ZeroPadding2D)
 def _zero_padding(g: GraphBuilder, layer: Any, x: Value) -> Value:
-    (top, bottom), (left, right) = layer.padding
-    before, after = [0] * 4, [0] * 4
-    h, w = x.to_storage([1, 2])
-    before[h], before[w], after[h], after[w] = top, left, bottom, right
-    pads = g.constant(np.array(before + after, np.int64), f"{layer.name}/pads")
+    """Pad with zeros: the steps (1-D), or the height and width (2-D)."""
+    pairs = _pairs(layer.padding)
+    before, after = [0] * x.rank, [0] * x.rank
+    for axis, (start, end) in zip(x.to_storage(range(1, len(pairs) + 1)), pairs):
+        before[axis], after[axis] = start, end
+    pads = _ints(g, before + after, f"{layer.name}/pads")
     y = g.node("Pad", [x.name, pads], layer.name)
     return Value(y, layer.compute_output_shape(x.shape), x.channels_first)
 
 
-@converts(L.UpSampling2D)
+@converts(L.Cropping1D, L.Cropping2D)
+def _cropping(g: GraphBuilder, layer: Any, x: Value) -> Value:
+    """Slice from each start crop to each end crop (counted from the end, so
+    unknown lengths work) along the steps, or the height and width."""
+    pairs = _pairs(layer.cropping)
+    axes = x.to_storage(range(1, len(pairs) + 1))
+    starts = [start for start, _ in pairs]
+    ends = [-end if end else _END for _, end in pairs]
+    inputs = [x.name]
+    for values, what in ((starts, "starts"), (ends, "ends"), (axes, "axes")):
+        inputs.append(_ints(g, values, f"{layer.name}/{what}"))
+    y = g.node("Slice", inputs, layer.name)
+    return Value(y, layer.compute_output_shape(x.shape), x.channels_first)
+
+
+@converts(L.UpSampling1D, L.UpSampling2D)
 def _upsampling(g: GraphBuilder, layer: Any, x: Value) -> Value:
+    """Resize, nearest (asymmetric, floor: each step, row or column
+    repeated), on the channels-first layout (the sizes last)."""
     x = g.channels_first(x)
-    scales = g.constant(
-        np.array([1, 1, *layer.size], np.float32), f"{layer.name}/scales"
-    )
+    sizes = (layer.size,) if isinstance(layer, L.UpSampling1D) else layer.size
+    scales = g.constant(np.array([1, 1, *sizes], np.float32), f"{layer.name}/scales")
     y = g.node(
         "Resize",
         [x.name, "", scales],
@@ -281,3 +328,224 @@ def _upsampling(g: GraphBuilder, layer: Any, x: Value) -> Value:
         nearest_mode="floor",
     )
     return Value(y, layer.compute_output_shape(x.shape), True)
+
+
+@converts(L.Conv2DTranspose)
+def _conv_transpose(g: GraphBuilder, layer: Any, x: Value) -> Value:
+    """ConvTranspose with explicit pads: glassnet's output is the window of
+    ``out`` rows from ``crop`` of the full ``(n - 1) * s + span`` rows
+    (:func:`~glassnet.ops.geometry.conv_transpose_geometry`); ONNX crops
+    ``pads`` from both ends and adds ``output_padding`` rows at the end."""
+    if any(n is None for n in x.shape[1:3]):
+        raise ExportError(
+            f"Layer {layer.name!r} (Conv2DTranspose) needs a known height and "
+            f"width to be exported to ONNX. Received: input_shape={x.shape}"
+        )
+    x = g.channels_first(x)
+    kernel = layer.kernel.data  # (kh, kw, out, in) -> (in, out, kh, kw)
+    weights = np.transpose(kernel, (3, 2, 0, 1))
+    inputs = [x.name, g.constant(weights, f"{layer.name}/kernel")]
+    if layer.use_bias:
+        inputs.append(g.constant(layer.bias.data, f"{layer.name}/bias"))
+    sizes, strides, dilations = layer.kernel_size, layer.strides, layer.dilation_rate
+    crops, out_hw, _ = conv_transpose_geometry(
+        x.shape, kernel.shape, strides, layer.padding, layer.output_padding, dilations
+    )
+    begins, ends, extras = [], [], []
+    for n, k, s, d, crop, out in zip(
+        x.shape[1:3], sizes, strides, dilations, crops, out_hw
+    ):
+        after = (n - 1) * s + (k - 1) * d + 1 - crop - out
+        begins.append(crop)
+        ends.append(max(after, 0))
+        extras.append(max(-after, 0))
+    y = g.node(
+        "ConvTranspose",
+        inputs,
+        layer.name,
+        kernel_shape=list(sizes),
+        strides=list(strides),
+        dilations=list(dilations),
+        pads=begins + ends,
+        output_padding=extras,
+    )
+    shape = layer.compute_output_shape(x.shape)
+    return activation(g, layer.activation, Value(y, shape, True), layer)
+
+
+@converts(L.Embedding)
+def _embedding(g: GraphBuilder, layer: Any, x: Value) -> Value:
+    """Gather of the table's rows: ids ``(batch, ...)`` -> ``(batch, ...,
+    output_dim)``. Ids of another dtype than int32 or int64 are cast to int64
+    (floats truncated, as glassnet casts them)."""
+    x = g.channels_last(x)
+    ids = x.name
+    if x.dtype not in ("int32", "int64"):
+        ids = g.node("Cast", [ids], f"{layer.name}/ids", to=g.onnx.TensorProto.INT64)
+    table = g.constant(layer.embeddings.data, f"{layer.name}/embeddings")
+    y = g.node("Gather", [table, ids], layer.name, axis=0)
+    return Value(y, layer.compute_output_shape(x.shape))
+
+
+@converts(L.LayerNormalization)
+def _layer_norm(g: GraphBuilder, layer: Any, x: Value) -> Value:
+    """ONNX's LayerNormalization (opset 17) where the axes are the last
+    ones (``[axis, ..., rank - 1]``, all it can normalize over); otherwise
+    glassnet's own steps: ``(x - mean) * (1 / sqrt(var + epsilon)) * gamma +
+    beta`` with ReduceMean over the axes."""
+    x = g.channels_last(x)
+    axes, shape = list(layer._axes), layer._broadcast
+    gamma = layer.gamma.data.reshape(shape) if layer.scale else None
+    beta = layer.beta.data.reshape(shape) if layer.center else None
+    if axes == list(range(axes[0], x.rank)):
+        normalized = shape[axes[0] :]
+        if gamma is None:
+            gamma = np.ones(normalized, layer.dtype)
+        inputs = [x.name, g.constant(gamma.reshape(normalized), f"{layer.name}/gamma")]
+        if beta is not None:
+            inputs.append(g.constant(beta.reshape(normalized), f"{layer.name}/beta"))
+        y = g.node(
+            "LayerNormalization",
+            inputs,
+            layer.name,
+            axis=axes[0],
+            epsilon=float(layer.epsilon),
+        )
+        return Value(y, x.shape)
+    over = _ints(g, axes, f"{layer.name}/axes")
+    mean = g.node("ReduceMean", [x.name, over], layer.name, keepdims=1)
+    centered = g.apply(x, "Sub", mean, hint=layer.name)
+    square = g.apply(centered, "Mul", centered.name, hint=layer.name)
+    var = g.node("ReduceMean", [square.name, over], layer.name, keepdims=1)
+    eps = g.constant(np.array(layer.epsilon, layer.dtype), f"{layer.name}/epsilon")
+    std = g.node("Sqrt", [g.node("Add", [var, eps], layer.name)], layer.name)
+    y = g.apply(centered, "Mul", g.node("Reciprocal", [std], layer.name))
+    if gamma is not None:
+        y = g.apply(y, "Mul", gamma, hint=layer.name)
+    return y if beta is None else g.apply(y, "Add", beta, hint=layer.name)
+
+
+@converts(L.Rescaling)
+def _rescaling(g: GraphBuilder, layer: Any, x: Value) -> Value:
+    """x * scale + offset (arrays of them broadcast in glassnet's layout)."""
+    scale = np.asarray(layer.scale, layer.dtype)
+    offset = np.asarray(layer.offset, layer.dtype)
+    if scale.ndim or offset.ndim:
+        x = g.channels_last(x)
+    y = g.apply(x, "Mul", scale, hint=layer.name)
+    return g.apply(y, "Add", offset, hint=layer.name)
+
+
+@converts(L.RepeatVector)
+def _repeat_vector(g: GraphBuilder, layer: Any, x: Value) -> Value:
+    """(batch, features) -> Unsqueeze (batch, 1, features) -> Expand to
+    (batch, n, features)."""
+    one = g.node("Unsqueeze", [x.name, _ints(g, [1], f"{layer.name}/axes")], layer.name)
+    y = g.node(
+        "Expand", [one, _ints(g, [1, layer.n, 1], f"{layer.name}/shape")], layer.name
+    )
+    return Value(y, layer.compute_output_shape(x.shape))
+
+
+@converts(L.Permute)
+def _permute(g: GraphBuilder, layer: Any, x: Value) -> Value:
+    x = g.channels_last(x)
+    y = g.node("Transpose", [x.name], layer.name, perm=[0, *layer.dims])
+    return Value(y, layer.compute_output_shape(x.shape))
+
+
+# --- merge layers: one value per input ---------------------------------------------
+def _one_rank(g: GraphBuilder, layer: Any, inputs: tuple[Value, ...]) -> list[Value]:
+    """The inputs of an elementwise merge brought to one rank (axes of 1
+    inserted after the batch, as glassnet's Merge does) and one layout
+    (channels-first only if all are, and of one rank)."""
+    rank = max(x.rank for x in inputs)
+    if all(x.channels_first and x.rank == rank for x in inputs):
+        return list(inputs)
+    values = []
+    for x in inputs:
+        x = g.channels_last(x)
+        if x.rank < rank:
+            new = list(range(1, rank - x.rank + 1))
+            axes = _ints(g, new, f"{layer.name}/axes")
+            name = g.node("Unsqueeze", [x.name, axes], layer.name)
+            x = Value(name, (x.shape[0], *[1] * len(new), *x.shape[1:]))
+        values.append(x)
+    return values
+
+
+_ELEMENTWISE = {
+    L.Add: "Add",
+    L.Subtract: "Sub",
+    L.Multiply: "Mul",
+    L.Average: "Add",
+    L.Maximum: "Max",
+    L.Minimum: "Min",
+}
+
+
+@converts(*_ELEMENTWISE)
+def _elementwise(g: GraphBuilder, layer: Any, *inputs: Value) -> Value:
+    """``((x1 op x2) op x3) ...``, glassnet's order (ONNX broadcasts as
+    NumPy does); Average divides the sum by the number of inputs."""
+    op = next(op for cls, op in _ELEMENTWISE.items() if isinstance(layer, cls))
+    values = _one_rank(g, layer, inputs)
+    y = values[0]
+    for x in values[1:]:
+        y = g.apply(y, op, x.name, hint=layer.name)
+    if isinstance(layer, L.Average):
+        y = g.apply(y, "Div", np.float32(len(values)), hint=layer.name)
+    return replace(y, shape=layer.compute_output_shape([x.shape for x in inputs]))
+
+
+@converts(L.Concatenate)
+def _concatenate(g: GraphBuilder, layer: Any, *inputs: Value) -> Value:
+    """Concat along ``axis`` (of the stored layout: channels-first only if
+    every input is)."""
+    if not all(x.channels_first for x in inputs):
+        inputs = tuple(g.channels_last(x) for x in inputs)
+    first = inputs[0]
+    axis = first.to_storage([layer.axis % first.rank])[0]
+    y = g.node("Concat", [x.name for x in inputs], layer.name, axis=axis)
+    shape = layer.compute_output_shape([x.shape for x in inputs])
+    return Value(y, shape, first.channels_first)
+
+
+def _l2_normalize(g: GraphBuilder, x: Value, axis: int, hint: str) -> Value:
+    """x / max(sqrt(sum(x * x, axis)), 1e-7) (glassnet's Dot normalize)."""
+    square = g.apply(x, "Mul", x.name, hint=hint)
+    axes = _ints(g, [axis], f"{hint}/axes")
+    total = g.node("ReduceSum", [square.name, axes], hint, keepdims=1)
+    norm = g.node(
+        "Max",
+        [g.node("Sqrt", [total], hint), g.constant(np.float32(1e-7), f"{hint}/floor")],
+        hint,
+    )
+    return g.apply(x, "Div", norm, hint=hint)
+
+
+@converts(L.Dot)
+def _dot(g: GraphBuilder, layer: Any, x1: Value, x2: Value) -> Value:
+    """An Einsum per sample: x1's axis ``a`` summed against x2's axis ``b``,
+    the result ``(batch, x1's other axes..., x2's other axes...)``; a result
+    of the batch alone becomes ``(batch, 1)``, as glassnet's ``batch_dot``."""
+    x1, x2 = g.channels_last(x1), g.channels_last(x2)
+    a, b = layer._axes(x1.rank, x2.rank)
+    if layer.normalize:
+        x1 = _l2_normalize(g, x1, a, f"{layer.name}/x1")
+        x2 = _l2_normalize(g, x2, b, f"{layer.name}/x2")
+    free = iter("abcdefghijlmnopqrstuvwxy")  # z: the batch, k: the summed axis
+
+    def subscripts(rank: int, summed: int) -> str:
+        return "".join(
+            "z" if i == 0 else "k" if i == summed else next(free) for i in range(rank)
+        )
+
+    left, right = subscripts(x1.rank, a), subscripts(x2.rank, b)
+    result = "z" + left[1:].replace("k", "") + right[1:].replace("k", "")
+    y = g.node(
+        "Einsum", [x1.name, x2.name], layer.name, equation=f"{left},{right}->{result}"
+    )
+    if len(result) == 1:
+        y = g.node("Unsqueeze", [y, _ints(g, [1], f"{layer.name}/axes")], layer.name)
+    return Value(y, layer.compute_output_shape([x1.shape, x2.shape]))
