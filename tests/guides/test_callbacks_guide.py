@@ -13,10 +13,16 @@ import pytest
 import glassnet
 
 GLOBAL_HOOKS = [
-    f"on_{kind}_{edge}" for kind in ("train", "test", "predict") for edge in ("begin", "end")
+    f"on_{kind}_{edge}"
+    for kind in ("train", "test", "predict")
+    for edge in ("begin", "end")
 ]
 STEP_HOOKS = [
-    *(f"on_{kind}_batch_{edge}" for kind in ("train", "test", "predict") for edge in ("begin", "end")),
+    *(
+        f"on_{kind}_batch_{edge}"
+        for kind in ("train", "test", "predict")
+        for edge in ("begin", "end")
+    ),
     "on_epoch_begin",
     "on_epoch_end",
 ]

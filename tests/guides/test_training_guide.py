@@ -440,7 +440,13 @@ def test_checkpoints_restore_the_latest_model_to_train_on(tmp_path):
         monitor="val_loss",
     )
     model.fit(
-        x, y, epochs=2, batch_size=16, validation_split=0.25, verbose=0, callbacks=[best]
+        x,
+        y,
+        epochs=2,
+        batch_size=16,
+        validation_split=0.25,
+        verbose=0,
+        callbacks=[best],
     )
     assert (tmp_path / "best_1.keras").exists()
     every = tmp_path / "every"
