@@ -167,6 +167,13 @@ class Tensor:
     def __len__(self) -> int:
         return len(self.data)
 
+    @property
+    def value(self) -> Tensor:
+        """The tensor itself: a weight *is* its value here, so code written for
+        Keras's variables (``[v.value.grad for v in model.trainable_weights]``)
+        runs unchanged."""
+        return self
+
     def numpy(self) -> np.ndarray:
         return self.data
 

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from glassnet import ops
+from glassnet._warnings import warn
 from glassnet.autograd import Tensor
 from glassnet.metrics import Metric
 from glassnet.models.compile_utils import warn_not_finite
@@ -222,7 +223,9 @@ class Steps:
             root, seed, value = loss(y, y_pred, sample_weight, penalties)
             if not isfinite(value):
                 return value, y_pred.data
-            if root is not None:  # None: no compiled loss, the model's own only
+            # None: no compiled loss, the model's own only; no graph: nothing
+            # to train (a model without trainable weights, as Keras allows)
+            if root is not None and root.requires_grad:
                 root.backward(seed)
             for penalty in penalties:
                 if penalty.requires_grad:
@@ -257,6 +260,8 @@ class _BuiltinSteps:
         self.update = self.metrics.update if self.metrics else None
         self.step = model._train_step if training else model._test_step
         self.params = model.trainable_weights if training else None
+        if training and not self.params:
+            warn("The model does not have any trainable weights.")
         # NOTE: the model's write lock taken here, around the plain step, is
         # what Model._train_step does: one call fewer per step
         self.lock = getattr(model, "_lock", None)
