@@ -261,7 +261,7 @@ COVERAGE = [
         f"{FIT}::test_a_gan_trains_two_models_with_two_optimizers",
     ]),
     (CUSTOM_FIT, "layers.LeakyReLU", [
-        f"{FIT}::test_the_guide_s_leaky_relu_layer",  # xfail
+        f"{FIT}::test_the_guide_s_leaky_relu_layer",
     ]),
     # --- Simple MNIST convnet -----------------------------------------------------
     (MNIST, "data: scaled float32, expand_dims, to_categorical", [

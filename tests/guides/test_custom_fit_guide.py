@@ -189,11 +189,6 @@ def test_a_gan_trains_two_models_with_two_optimizers(source):
     assert gan.generator(np.zeros((2, LATENT), "float32")).shape == (2, 8, 8, 1)
 
 
-@pytest.mark.xfail(
-    reason="glassnet has no LeakyReLU layer (the activation 'leaky_relu' exists)",
-    raises=AttributeError,
-    strict=True,
-)
 def test_the_guide_s_leaky_relu_layer():
     """Guide feature: ``layers.LeakyReLU(negative_slope=0.2)`` in the GAN's
     two models."""

@@ -68,6 +68,17 @@ LAYER_CASES = {
     "reshape": lambda: _seq((12,), L.Reshape((3, -1))),
     "conv then reshape": lambda: _seq(IMAGE, L.Conv2D(2, 3), L.Reshape((-1, 2))),
     "dropout": lambda: _seq((5,), L.Dropout(0.5), L.Dense(2)),
+    "relu layer": lambda: _seq((5,), L.Dense(4), L.ReLU()),
+    "relu layer capped, leaky, thresholded": lambda: _seq(
+        (5,), L.Dense(6), L.ReLU(max_value=0.8, negative_slope=0.2, threshold=0.3)
+    ),
+    "leaky relu layer": lambda: _seq(IMAGE, L.Conv2D(4, 3), L.LeakyReLU(0.1)),
+    "elu layer": lambda: _seq((5,), L.Dense(4), L.ELU(alpha=0.7)),
+    "softmax layer on channels": lambda: _seq(IMAGE, L.Conv2D(4, 3), L.Softmax()),
+    "softmax layer over height": lambda: _seq(IMAGE, L.Conv2D(4, 3), L.Softmax(axis=1)),
+    "softmax layer over height and width": lambda: _seq(
+        IMAGE, L.Conv2D(4, 3), L.Softmax(axis=[1, 2])
+    ),
     "batchnorm dense": lambda: _seq((5,), L.BatchNormalization()),
     "batchnorm image": lambda: _seq(IMAGE, L.BatchNormalization()),
     "conv then batchnorm": lambda: _seq(

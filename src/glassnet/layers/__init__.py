@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from glassnet.layers.activations import ELU, LeakyReLU, ReLU, Softmax
 from glassnet.layers.base import KerasTensor, Layer, clear_session
 from glassnet.layers.conv import Conv1D, Conv2D, Conv2DTranspose
 from glassnet.layers.core import (
@@ -100,6 +101,10 @@ __all__ = [
     "ZeroPadding1D",
     "ZeroPadding2D",
     "Activation",
+    "ELU",
+    "LeakyReLU",
+    "ReLU",
+    "Softmax",
     "BatchNormalization",
     "Dense",
     "Dropout",

@@ -154,6 +154,53 @@ def _activation(g: GraphBuilder, layer: Any, x: Value) -> Value:
     return activation(g, layer.activation, x, layer)
 
 
+@converts(L.LeakyReLU)
+def _leaky_relu(g: GraphBuilder, layer: Any, x: Value) -> Value:
+    return g.apply(x, "LeakyRelu", alpha=layer.negative_slope)
+
+
+@converts(L.ELU)
+def _elu(g: GraphBuilder, layer: Any, x: Value) -> Value:
+    return g.apply(x, "Elu", alpha=layer.alpha)
+
+
+@converts(L.ReLU)
+def _relu_layer(g: GraphBuilder, layer: Any, x: Value) -> Value:
+    """Keras's steps: x where x > threshold (else 0), clipped to
+    [0, max_value], minus negative_slope * relu(threshold - x)."""
+    t = np.float32(layer.threshold)
+    if layer.threshold == 0:
+        y = g.apply(x, "Relu")
+    else:
+        above = g.node(
+            "Greater", [x.name, g.constant(t, f"{layer.name}/t")], layer.name
+        )
+        zero = g.constant(np.float32(0.0), f"{layer.name}/zero")
+        y = replace(x, name=g.node("Where", [above, x.name, zero], layer.name))
+    if layer.max_value is not None:
+        y = g.apply(y, "Clip", np.float32(0.0), np.float32(layer.max_value))
+    if layer.negative_slope != 0:
+        below = g.apply(g.apply(g.apply(x, "Sub", t), "Neg"), "Relu")
+        scaled = g.apply(below, "Mul", np.float32(layer.negative_slope))
+        y = g.apply(y, "Sub", scaled.name)
+    return y
+
+
+@converts(L.Softmax)
+def _softmax_layer(g: GraphBuilder, layer: Any, x: Value) -> Value:
+    """Softmax over one axis; over several, exp(x - max) / sum, reduced over
+    them (ReduceMax takes its axes as an input from opset 18)."""
+    axes = layer.axis if isinstance(layer.axis, list) else [layer.axis]
+    stored = x.to_storage([a % x.rank for a in axes])
+    if len(stored) == 1:
+        return g.apply(x, "Softmax", axis=stored[0])
+    over = _ints(g, stored, f"{layer.name}/axes")
+    top = g.node("ReduceMax", [x.name, over], layer.name, keepdims=1)
+    e = g.apply(g.apply(x, "Sub", top), "Exp")
+    total = g.node("ReduceSum", [e.name, over], layer.name, keepdims=1)
+    return g.apply(e, "Div", total)
+
+
 @converts(L.Dense)
 def _dense(g: GraphBuilder, layer: Any, x: Value) -> Value:
     x = g.channels_last(x)
