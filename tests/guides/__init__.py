@@ -159,7 +159,7 @@ COVERAGE = [
         "models/test_functional.py::test_summary_equals_keras",
     ]),
     (FUNCTIONAL, "keras.utils.plot_model(model, 'file.png', show_shapes=True)", [
-        f"{FUN}::test_plot_model_writes_a_file_as_keras_does",  # xfail
+        f"{FUN}::test_plot_model_writes_a_file_as_keras_does",
     ]),
     (FUNCTIONAL, "train and evaluate: from-logits loss, 'accuracy'", [
         f"{FUN}::test_train_evaluate_and_predict_a_functional_classifier",

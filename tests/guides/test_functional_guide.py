@@ -283,12 +283,6 @@ def test_a_subclassed_layer_inside_a_functional_model_of_a_fixed_batch():
     assert model(_x(2, STEPS, FEATURES)).shape == (2, STEPS - 2, 1)
 
 
-@pytest.mark.xfail(
-    reason="glassnet's plot_model draws into matplotlib axes; it takes neither "
-    "Keras's to_file nor show_shapes",
-    raises=TypeError,
-    strict=True,
-)
 def test_plot_model_writes_a_file_as_keras_does(tmp_path):
     """Guide feature: ``keras.utils.plot_model(model, "file.png",
     show_shapes=True)``."""

@@ -149,6 +149,32 @@ def test_plot_model_functional_and_unbuilt():
         plot_model(Sequential([Dense(2)]))
 
 
+def test_plot_model_takes_keras_s_arguments(tmp_path):
+    model = _seed_model()
+    ax = plot_model(
+        model,
+        str(tmp_path / "model.png"),
+        show_shapes=False,
+        show_dtype=True,
+        show_layer_activations=True,
+        show_trainable=True,
+        rankdir="LR",
+        dpi=50,
+    )
+    assert (tmp_path / "model.png").read_bytes()[:4] == b"\x89PNG"
+    texts = [t.get_text() for t in _boxes(ax)]
+    assert texts[1] == (
+        "dense_5 (Dense)\ndtype: float32\nactivation: linear\ntrainable: True\n2 params"
+    )
+    assert texts[2].startswith("activation_3 (Activation)\ndtype: float32\n")
+    widths = [t.get_position()[0] for t in _boxes(ax)]
+    assert widths == sorted(widths)  # left to right
+    unnamed = plot_model(model, show_layer_names=False)
+    assert [t.get_text() for t in _boxes(unnamed)][1] == "Dense\n(None, 1)\n2 params"
+    with pytest.raises(ValueError, match="Received: 'BT'"):
+        plot_model(model, rankdir="BT")
+
+
 def test_plot_model_draws_a_functional_graph_as_it_is_wired():
     a, b = Input((4,), name="a"), Input((4,), name="b")
     shared = Dense(4, name="shared")

@@ -271,12 +271,37 @@ def _graph_inputs(model: Any, rows: list) -> list[list[Hashable]] | None:
     return found
 
 
-def model_boxes(model: Any) -> dict[Hashable, Box]:
-    """The boxes of :func:`plot_model`: one per layer with its name, type,
-    output shape and parameter count, reading the boxes of its inputs: a
-    functional model's graph (branches, merges, shared layers), a
-    Sequential's chain after its input, a subclassed model's layers without
-    arrows (its call order is not known)."""
+#: what a box of plot_model shows by default
+SHOW = frozenset({"names", "shapes", "params"})
+
+
+def _label(layer: Any, shape: Any, show: frozenset) -> str:
+    """A layer's box text: the lines ``show`` asks for."""
+    from glassnet.models.summary import format_shape
+
+    kind = type(layer).__name__
+    lines = [f"{layer.name} ({kind})" if "names" in show else kind]
+    if "shapes" in show:
+        lines.append(format_shape(shape))
+    if "dtype" in show:
+        lines.append(f"dtype: {layer.dtype}")
+    if "activations" in show and hasattr(layer, "activation"):
+        name = getattr(layer.activation, "__name__", None) or "linear"
+        lines.append(f"activation: {name}")
+    if "trainable" in show:
+        lines.append(f"trainable: {layer.trainable}")
+    if "params" in show:
+        lines.append(f"{layer.count_params():,} params" if layer.built else "unbuilt")
+    return "\n".join(lines)
+
+
+def model_boxes(model: Any, show: frozenset = SHOW) -> dict[Hashable, Box]:
+    """The boxes of :func:`plot_model`: one per layer with what ``show``
+    names of its name, type, output shape, dtype, activation, trainable flag
+    and parameter count, reading the boxes of its inputs: a functional
+    model's graph (branches, merges, shared layers), a Sequential's chain
+    after its input, a subclassed model's layers without arrows (its call
+    order is not known)."""
     from glassnet.models.summary import format_shape
 
     boxes: dict[Hashable, Box] = {}
@@ -285,43 +310,75 @@ def model_boxes(model: Any) -> dict[Hashable, Box]:
     first_is_input = rows and type(rows[0][0]).__name__ == "InputLayer"
     previous: list[Hashable] = []
     if not first_is_input:
-        shape = format_shape(model.input_shape)
-        boxes["input"] = Box(f"input\n{shape}", [], LEAF_COLOR, "input")
+        shape = format_shape(model.input_shape) if "shapes" in show else ""
+        boxes["input"] = Box(f"input\n{shape}".strip(), [], LEAF_COLOR, "input")
         previous = ["input"]
     chain = not getattr(model, "_subclassed", False)
     for i, (layer, shape) in enumerate(rows):
-        params = f"{layer.count_params():,} params" if layer.built else "unbuilt"
-        label = f"{layer.name} ({type(layer).__name__})\n{format_shape(shape)}"
         color = LEAF_COLOR if type(layer).__name__ == "InputLayer" else OP_COLOR
         inputs = list(previous) if graph is None else graph[i]
-        boxes[id(layer)] = Box(f"{label}\n{params}", inputs, color, "layer")
+        boxes[id(layer)] = Box(_label(layer, shape, show), inputs, color, "layer")
         previous = [id(layer)] if chain else []
     return boxes
 
 
 def plot_model(
-    model: Any, *, direction: str = "TB", fontsize: float = 10, ax: Any = None
+    model: Any,
+    to_file: str | None = None,
+    show_shapes: bool = True,
+    show_dtype: bool = False,
+    show_layer_names: bool = True,
+    rankdir: str = "TB",
+    expand_nested: bool = False,
+    dpi: int = 200,
+    show_layer_activations: bool = False,
+    show_trainable: bool = False,
+    *,
+    direction: str | None = None,
+    fontsize: float = 10,
+    ax: Any = None,
 ) -> Any:
     """Draw a model's architecture: one box per layer with its name, type,
     output shape and parameter count, an arrow from each layer to the layers
     that read its output (a functional model's branches and merges as they
-    are wired), top to bottom (``direction="LR"``: left to right), the inputs
-    first.
+    are wired), top to bottom (``rankdir`` or ``direction`` ``"LR"``: left to
+    right), the inputs first.
 
-    A subclassed model's call order is not known: its layers are drawn without
-    arrows. Returns the Axes (its texts are the boxes, input first).
+    Keras's arguments: ``to_file`` saves the figure (format from its
+    extension) at ``dpi``; ``show_shapes``, ``show_dtype``,
+    ``show_layer_names``, ``show_layer_activations`` and ``show_trainable``
+    choose the lines of each box (shapes are shown unless told not to, as
+    glassnet always drew them); a nested model is one box
+    (``expand_nested`` is accepted and changes nothing). A subclassed
+    model's call order is not known: its layers are drawn without arrows.
+    Returns the Axes (its texts are the boxes, input first).
     """
     if not model.built:
         raise ValueError(
             f"plot_model needs a built model; {model.name!r} is not. Give the first "
             "layer an input shape or call the model on data first."
         )
-    boxes = model_boxes(model)
+    direction = rankdir if direction is None else direction
+    if direction not in ("TB", "LR"):
+        raise ValueError(
+            f"rankdir (or direction) must be 'TB' or 'LR'. Received: {direction!r}"
+        )
+    flags = {
+        "names": show_layer_names,
+        "shapes": show_shapes,
+        "dtype": show_dtype,
+        "activations": show_layer_activations,
+        "trainable": show_trainable,
+        "params": True,
+    }
+    boxes = model_boxes(model, frozenset(k for k, on in flags.items() if on))
     ax = draw_boxes(
         boxes, direction=direction, fontsize=fontsize, title_space=0.4, ax=ax
     )
     total = sum(w.data.size for w in model.weights)
     ax.set_title(f"{model.name}: {total:,} parameters")
+    if to_file is not None:
+        ax.figure.savefig(to_file, dpi=dpi, bbox_inches="tight")
     return ax
 
 
