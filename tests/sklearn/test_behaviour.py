@@ -210,6 +210,24 @@ def test_clone_pickle_joblib_round_trips():
         fit_quietly(restored, X, y, method="partial_fit")
 
 
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_a_pickle_holds_each_weight_once_as_scikit_learns_does(solver):
+    """No caches shipped (the Dense layers, a second copy of the packed
+    weights): the pickle is scikit-learn's size, give or take its labels."""
+    from sklearn import neural_network
+
+    X, y = make_task("multiclass", n_samples=200)
+    params = dict(hidden_layer_sizes=(40,), max_iter=3, random_state=0, solver=solver)
+    ours = fit_quietly(MLPClassifier(**params), X, y)
+    theirs = fit_quietly(neural_network.MLPClassifier(**params), X, y)
+    weights = sum(a.nbytes for a in ours.coefs_ + ours.intercepts_)
+    size = len(pickle.dumps(ours))
+    assert abs(size - len(pickle.dumps(theirs))) < weights / 4
+    restored = pickle.loads(pickle.dumps(ours))
+    assert restored._packing.holds(restored.coefs_ + restored.intercepts_)
+    assert restored._packed.data is restored._packing.data
+
+
 def _dumped(estimator):
     buffer = io.BytesIO()
     joblib.dump(estimator, buffer)

@@ -317,6 +317,30 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         init = RandomUniform(-bound, bound, seed=self._random_state)
         return init((fan_in, fan_out), dtype), init((fan_out,), dtype)
 
+    def __getstate__(self) -> dict:
+        """Each weight once: the Dense layers bound to ``coefs_`` are left out
+        (``_network`` makes them again), and so are ``coefs_`` and
+        ``intercepts_`` while they are views of the packed vector the pickle
+        holds anyway (``__setstate__`` takes the views again)."""
+        state = dict(super().__getstate__())
+        state.pop("_layers", None)
+        packing = state.get("_packing")
+        coefs = state.get("coefs_")
+        if (
+            packing is not None
+            and coefs is not None
+            and state.get("_best_coefs") is not coefs
+            and packing.holds(coefs + state["intercepts_"])
+        ):
+            state["coefs_"] = state["intercepts_"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if "coefs_" in state and state["coefs_"] is None:
+            views, n = self._packing.views, len(self._packing.views) // 2
+            self.coefs_, self.intercepts_ = list(views[:n]), list(views[n:])
+
     def _per_hidden_layer(self, name: str, n_hidden: int | None = None) -> list:
         """``activation`` or ``dropout`` as one value per hidden layer."""
         value = getattr(self, name)
