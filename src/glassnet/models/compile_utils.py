@@ -264,8 +264,9 @@ class _MetricSlot:
             values = self.fn(y, p)
         values = np.asarray(getattr(values, "data", values), dtype=np.float64)
         if sw is not None:
-            per_sample = np.broadcast_to(values.reshape(len(p), -1).mean(axis=1)
-                                         if values.ndim else values, (len(p),))  # fmt: skip
+            if values.ndim:
+                values = values.reshape(len(p), -1).mean(axis=1)
+            per_sample = np.broadcast_to(values, (len(p),))
             self.total += float((per_sample * sw).sum())
             self.count += float(np.sum(sw))
         elif values.ndim == 0:
@@ -369,7 +370,8 @@ class CompileMetrics:
     ) -> None:
         self.groups: list[_Group] = []
         self.outputs = outputs
-        for argument, given in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):  # fmt: skip
+        arguments = (("metrics", metrics), ("weighted_metrics", weighted_metrics))
+        for argument, given in arguments:
             weighted = argument == "weighted_metrics"
             if outputs is None:
                 specs = _metric_list(given, argument)

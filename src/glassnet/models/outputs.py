@@ -50,7 +50,8 @@ class Outputs:
             return None
         if len(graph.outputs) == 1 and not isinstance(structure, dict):
             return None
-        if len(structure) != len(graph.outputs):
+        children = structure.values() if isinstance(structure, dict) else structure
+        if any(tree.is_nested(child) for child in children):
             raise NotImplementedError(
                 f"Model {model.name!r} has nested outputs: glassnet trains models "
                 "whose outputs are one list, tuple or dict of tensors. Received: "
