@@ -525,6 +525,8 @@ def compile_containers(
     or dict)."""
     outputs = Outputs.of(model)
     if outputs is None:
+        if isinstance(loss, (list, tuple)) and len(loss) == 1:
+            loss = loss[0]  # NOTE: Keras's [loss] of a model of one output
         compiled = CompileLoss(loss, _one_weight(loss_weights))
         return compiled, CompileMetrics(metrics, loss, weighted_metrics)
     names = outputs.names
