@@ -14,6 +14,7 @@ output, named ``<output>_<metric>`` as Keras 3 names them.
 
 from __future__ import annotations
 
+from _thread import get_ident
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -164,6 +165,9 @@ class CompileLosses:
     backward pass for all of them), ``value`` that sum plus the penalties,
     Keras 3's total ``loss``; :attr:`values` keeps each output's own loss,
     unweighted, for the logs' ``<output>_loss``.
+
+    NOTE: :attr:`values` are kept per thread: an ``evaluate`` in another
+    thread runs the same losses while ``fit`` reads its own.
     """
 
     def __init__(self, outputs: Any, specs: list[Any], weights: list[Any],
@@ -186,9 +190,14 @@ class CompileLosses:
         several = len(self.entries) > 1
         self.loss_names = [f"{names[i]}_loss" for i, _, _ in self.entries] * several
         self.log_order = ["loss", *self.loss_names]
-        self.values = [0.0] * len(self.entries)
+        self._values: dict[int, list[float]] = {}
         self.regularized = False
         self.built = False
+
+    @property
+    def values(self) -> list[float]:
+        """Each output's loss (unweighted) of this thread's latest batch."""
+        return self._values.get(get_ident(), [])
 
     def build(self, model: Any) -> None:
         for _, compiled, _ in self.entries:
@@ -224,7 +233,7 @@ class CompileLosses:
                 term = ops.weighted_sum(part, seed)
             root = term if root is None else root + term
             value += part_value if weight is None else part_value * weight
-        self.values = values
+        self._values[get_ident()] = values
         for penalty in penalties:
             value += float(penalty.data)
         return root, None, value
