@@ -387,3 +387,33 @@ def test_nested_outputs_do_not_compile():
     model = glassnet.models.Model(inputs, [L.Dense(1)(inputs), [L.Dense(2)(inputs)]])
     with pytest.raises(NotImplementedError, match="nested outputs"):
         model.compile("sgd", "mse")
+
+
+def test_output_names_are_keras_names(keras):
+    for k in (glassnet_api(), keras):
+        assert two_heads(k).output_names == ["reg", "cls"]
+        assert two_heads(k, as_dict=True).output_names == ["cls", "reg"]
+
+
+def test_batches_from_a_generator_and_validation_weights():
+    def batches():
+        for lo in range(0, 40, 10):
+            rows = slice(lo, lo + 10)
+            yield X[rows], {"reg": Y_REG[rows], "cls": Y_CLS[rows]}, WEIGHTS[rows]
+
+    model = _model(metrics={"reg": "mae"}, weighted_metrics={"reg": "mae"})
+    history = model.fit(
+        batches(),
+        epochs=1,
+        verbose=0,
+        validation_data=(X, [Y_REG, Y_CLS], [WEIGHTS, None]),
+    )
+    assert list(history.history) == [
+        *("loss", "reg_loss", "cls_loss", "reg_mae", "reg_weighted_mae"),
+        *("val_loss", "val_reg_loss", "val_cls_loss", "val_reg_mae"),
+        "val_reg_weighted_mae",
+    ]
+    logs = model.evaluate(X, [Y_REG, Y_CLS], sample_weight=[WEIGHTS, None],
+                          verbose=0, return_dict=True)  # fmt: skip
+    for key in logs:
+        np.testing.assert_allclose(history.history["val_" + key][-1], logs[key])

@@ -170,8 +170,11 @@ class CompileLosses:
     thread runs the same losses while ``fit`` reads its own.
     """
 
-    def __init__(self, outputs: Any, specs: list[Any], weights: list[Any],
-                 order: list[int]) -> None:  # fmt: skip
+    def __init__(
+        self, outputs: Any, specs: list[Any], weights: list[Any], order: list[int]
+    ) -> None:
+        """``specs`` and ``weights``: one per output (None: none); ``order``:
+        the outputs in the order their losses are logged."""
         self.outputs = outputs
         names = outputs.names
         self.loss = specs
@@ -187,8 +190,10 @@ class CompileLosses:
         self.functions = [None] * len(specs)  # resolved, for "accuracy"
         for i, compiled, _ in self.entries:
             self.functions[i] = compiled.fn
-        several = len(self.entries) > 1
-        self.loss_names = [f"{names[i]}_loss" for i, _, _ in self.entries] * several
+        # NOTE: as in Keras 3, one loss alone is only the total "loss"
+        self.loss_names = [f"{names[i]}_loss" for i, _, _ in self.entries]
+        if len(self.loss_names) == 1:
+            self.loss_names = []
         self.log_order = ["loss", *self.loss_names]
         self._values: dict[int, list[float]] = {}
         self.regularized = False
@@ -331,8 +336,9 @@ class _Group:
     to ``metrics`` or (``weighted``) to ``weighted_metrics``, resolved except
     ``"accuracy"``; ``prefix`` names them in the logs (``"cls_"``)."""
 
-    def __init__(self, specs: list, index: Any, prefix: str, loss: Any,
-                 weighted: bool) -> None:  # fmt: skip
+    def __init__(
+        self, specs: list, index: Any, prefix: str, loss: Any, weighted: bool
+    ) -> None:
         self.specs, self.index, self.prefix = specs, index, prefix
         self.loss, self.weighted = loss, weighted
         self.resolved = [
@@ -394,13 +400,15 @@ class CompileMetrics:
                     "entry per output) or a dict (by output name). Received: "
                     f"{argument}={given!r}"
                 )
-            prefix = outputs.count > 1
             for i, entry in enumerate(outputs.per_output(given, argument)):
                 specs = _metric_list(entry, argument)
-                if specs:
-                    fn = output_losses.functions[i] if output_losses else None
-                    name = f"{outputs.names[i]}_" * prefix
-                    self.groups.append(_Group(specs, i, name, fn, weighted))
+                if not specs:
+                    continue
+                fn = output_losses.functions[i] if output_losses else None
+                # NOTE: Keras 3 names an output's metrics by it only when
+                # there are several outputs
+                prefix = f"{outputs.names[i]}_" if outputs.count > 1 else ""
+                self.groups.append(_Group(specs, i, prefix, fn, weighted))
         self.specs = [spec for group in self.groups for spec in group.specs]
         self.slots: list[_MetricSlot] | None = None
         self.loss = loss

@@ -314,7 +314,9 @@ def several_batch(
             f"class_weight={class_weight!r}"
         )
     ys = None
-    if y is not None or targets:
+    if y is not None and not targets and not isinstance(y, (list, tuple, dict)):
+        ys = standardize_y(y, n, None, model._dtype, check=False)  # a custom step's
+    elif y is not None or targets:
         if y is None:
             standardize_y(None, n, None, None)  # NOTE: raises: the loss needs y
         ys = outputs.targets(y)

@@ -211,6 +211,12 @@ class Model(Trainer, Layer):
         return self._symbolic_graph().outputs_struct
 
     @property
+    def output_names(self) -> list[str]:
+        """Keras's ``output_names``: the names of the layers that make the
+        outputs, in the order of :attr:`outputs`."""
+        return [t._keras_history[0].name for t in self.outputs]
+
+    @property
     def _several(self) -> bool:
         """Whether the model has several inputs or several outputs (or takes
         or returns them in a list or dict)."""
