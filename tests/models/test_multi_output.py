@@ -417,3 +417,21 @@ def test_batches_from_a_generator_and_validation_weights():
                           verbose=0, return_dict=True)  # fmt: skip
     for key in logs:
         np.testing.assert_allclose(history.history["val_" + key][-1], logs[key])
+
+
+def test_a_dict_of_one_output_trains_as_in_keras(keras):
+    def build(k):
+        inputs = k.Input((4,), name="features")
+        hidden = k.layers.Dense(5, activation="tanh", name="hidden")(inputs)
+        return k.Model(inputs, {"value": k.layers.Dense(1, name="head")(hidden)})
+
+    ours, theirs = _twins(keras, build)
+    for model in (ours, theirs):
+        model.compile("sgd", {"value": "mse"}, metrics={"value": ["mse", "mae"]})
+    y = {"value": Y_REG}
+    args = dict(epochs=2, batch_size=8, shuffle=False, verbose=0)
+    expected = theirs.fit(X, y, **args).history
+    _assert_same_history(ours.fit(X, y, **args).history, expected)
+    np.testing.assert_allclose(
+        ours.evaluate(X, y, verbose=0), theirs.evaluate(X, y, verbose=0), rtol=1e-5
+    )

@@ -61,7 +61,8 @@ class CompileLoss:
     the per-sample losses directly, one op fewer per step.
     """
 
-    #: what ``evaluate`` lists first (None: the logs' own order)
+    #: what ``evaluate``'s list gives first, the rest by sorted name (None:
+    #: the logs' own order)
     log_order: list[str] | None = None
 
     def __init__(self, loss: Any, weight: float | None = None) -> None:
@@ -194,7 +195,9 @@ class CompileLosses:
         self.loss_names = [f"{names[i]}_loss" for i, _, _ in self.entries]
         if len(self.loss_names) == 1:
             self.loss_names = []
-        self.log_order = ["loss", *self.loss_names]
+        # NOTE: Keras 3 lists the metrics of a dict of one output in compile's
+        # order, of several outputs by sorted name
+        self.log_order = ["loss", *self.loss_names] if outputs.count > 1 else None
         self._values: dict[int, list[float]] = {}
         self.regularized = False
         self.built = False

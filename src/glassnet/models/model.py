@@ -338,6 +338,10 @@ class Model(Trainer, Layer):
                 return unpack_singleton(graph.run(flat, training))
             if type(inputs) is not Tensor:
                 inputs = self._flat_inputs(inputs)[0]  # [x] for a model of [input]
+            if isinstance(graph.outputs_struct, dict):  # a chain to {name: output}
+                return tree.pack_sequence_as(
+                    graph.outputs_struct, [graph.run([inputs], training)]
+                )
         fns = self._forward_fns
         if fns is None:
             fns = self._relink()
