@@ -252,7 +252,8 @@ class Trainer(Steps):
     ) -> np.ndarray:
         """The model's outputs for ``x`` (arrays with ``n >= 1`` samples, or a
         generator or PyDataset of batches), in batches: ``(n,
-        *output_shape[1:])``; ``steps`` batches at most."""
+        *output_shape[1:])``, in the list or dict the model's outputs are in
+        for several; ``steps`` batches at most."""
         standardize = partial(data_adapter.model_batch, self, targets=None)
         iterator = make_iterator(standardize, x, batch_size=batch_size, steps=steps)
         cbs = callback_list(callbacks, self, verbose, iterator.num_batches)
