@@ -311,6 +311,31 @@ def test_a_custom_train_step_uses_the_compiled_losses():
     assert sorted(history.history) == ["cls_loss", "loss", "reg_loss", "reg_mae"]
 
 
+def test_a_custom_step_gets_the_structures_of_the_model():
+    seen = []
+
+    class Custom(glassnet.models.Model):
+        def train_step(self, data):
+            x, y, sample_weight = data
+            seen.append((type(x), type(y), type(sample_weight)))
+            return super().train_step(data)
+
+    glassnet.layers.clear_session()
+    a, b = glassnet.layers.Input((4,), name="a"), glassnet.layers.Input((2,), name="b")
+    hidden = glassnet.layers.Dense(3)(glassnet.layers.Concatenate()([a, b]))
+    outputs = {
+        "r": glassnet.layers.Dense(1)(hidden),
+        "s": glassnet.layers.Dense(2)(hidden),
+    }
+    model = Custom({"a": a, "b": b}, outputs)
+    model.compile("sgd", "mse", metrics={"s": "mae"})
+    x = {"a": X, "b": X[:, :2]}
+    y = {"r": Y_REG, "s": X[:, 2:]}
+    history = model.fit(x, y, sample_weight=WEIGHTS, batch_size=20, verbose=0)
+    assert seen == [(dict, dict, dict)] * 2
+    assert list(history.history) == ["loss", "s_mae", "r_loss", "s_loss"]
+
+
 # --- errors --------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "compile_args, error, pattern",

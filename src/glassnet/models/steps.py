@@ -104,7 +104,7 @@ class Steps:
         the same step, without building these logs, unless a subclass
         overrides this method."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        batch = _data(x), _data(y), _data(sample_weight)
+        batch = self._flat_batch(x, y, sample_weight)
         value, y_pred = self._train_step(batch, self.trainable_weights)
         if not isfinite(value):
             warn_not_finite(value, "train_step")
@@ -115,13 +115,31 @@ class Steps:
         """The compiled loss and metrics of ``data``, added to the running
         logs, which it returns."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        batch = _data(x), _data(y), _data(sample_weight)
+        batch = self._flat_batch(x, y, sample_weight)
         return self._record(batch, *self._test_step(batch))
 
     def predict_step(self, data: Any) -> Any:
         """The model's output for the ``x`` of ``data``: ``self(x)``."""
         x, _, _ = unpack_x_y_sample_weight(data)
         return self(x, training=False)
+
+    def _flat_batch(self, x: Any, y: Any, sample_weight: Any) -> Batch:
+        """A custom step's batch as the built-in steps take it: arrays, and
+        for several inputs or outputs flat lists of them (:func:`structured`
+        undone)."""
+        if tree.is_nested(x) and getattr(self, "_several", False):
+            x = [t.data for t in self._flat_inputs(x)]
+        else:
+            x = _data(x)
+        outputs = getattr(self._compile_loss, "outputs", None)
+        if outputs is None:
+            return x, _data(y), _data(sample_weight)
+        if y is not None:
+            y = [_data(v) for v in outputs.targets(y)]
+        sample_weight = outputs.sample_weights(sample_weight)
+        if sample_weight is not None:
+            sample_weight = [_data(w) for w in sample_weight]
+        return x, y, sample_weight
 
     def _record(self, batch: Batch, value: float, y_pred: Any) -> dict:
         compiled = self._compile_metrics
@@ -421,7 +439,7 @@ class _CustomSteps:
         self.last = {}
 
     def __call__(self, batch: Batch) -> bool:
-        data = pack_x_y_sample_weight(*batch)
+        data = pack_x_y_sample_weight(*structured(self.model, batch))
         if not self.training:
             self.last = self.method(data)
             return True
@@ -458,7 +476,27 @@ def predict_function(model: Any) -> Any:
     if not is_overridden(model, "predict_step"):
         step = model._predict_step
         return lambda batch: step(batch[0])
-    return lambda batch: to_numpy(model.predict_step(pack_x_y_sample_weight(*batch)))
+    return lambda batch: to_numpy(
+        model.predict_step(pack_x_y_sample_weight(*structured(model, batch)))
+    )
+
+
+def structured(model: Any, batch: Batch) -> Batch:
+    """A batch of a model of several inputs or outputs, whose arrays the data
+    adapter keeps in flat lists, in the structures of the model's inputs
+    and outputs (a dict where the model has one), for a custom step."""
+    graph = model.__dict__.get("_graph")
+    if graph is None or not graph.structured:
+        return batch
+    x, y, sample_weight = batch
+
+    def pack(template: Any, value: Any) -> Any:
+        if not isinstance(value, list) or len(value) != len(tree.flatten(template)):
+            return value
+        return tree.pack_sequence_as(template, value)
+
+    x = pack(graph.inputs_struct, x)
+    return x, pack(graph.outputs_struct, y), pack(graph.outputs_struct, sample_weight)
 
 
 def to_numpy(outputs: Any) -> Any:
