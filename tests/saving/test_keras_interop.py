@@ -250,3 +250,18 @@ def test_compiled_graphs_of_several_outputs_cross_both_ways(keras, tmp_path, nam
     assert sorted(mine) == sorted(expected)
     for key in expected:
         np.testing.assert_allclose(mine[key], expected[key], rtol=1e-5, err_msg=key)
+
+
+def test_a_keras_file_of_nested_outputs_loads_uncompiled_with_a_warning(
+    keras, tmp_path
+):
+    inputs = keras.Input((3,))
+    first, second = keras.layers.Dense(1)(inputs), keras.layers.Dense(2)(inputs)
+    model = keras.Model(inputs, [first, [second]])
+    model.compile("sgd", "mse")
+    model.save(tmp_path / "nested.keras")
+    with pytest.warns(UserWarning, match="nested outputs.*loaded without its compile"):
+        loaded = load_model(tmp_path / "nested.keras")
+    assert not loaded.compiled
+    x = np.ones((2, 3), "float32")
+    assert_same_outputs(_predictions(loaded, x), _predictions(model, x))

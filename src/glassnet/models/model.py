@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import warnings
 from _thread import get_ident
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -52,6 +53,7 @@ from glassnet.models.functional_config import (
     is_functional_config,
 )
 from glassnet.models.locks import ReadWriteLock
+from glassnet.models.outputs import Outputs
 from glassnet.models.summary import connections, summarize, summary_html
 from glassnet.models.trainer import Trainer
 
@@ -561,7 +563,18 @@ class Model(Trainer, Layer):
 
     def compile_from_config(self, config: dict[str, Any]) -> None:
         """``compile`` with the arguments of :meth:`get_compile_config` (for
-        several outputs, lists and dicts of them)."""
+        several outputs, lists and dicts of them). A model whose outputs
+        glassnet does not train (nested lists or dicts) is left uncompiled,
+        with a warning."""
+        try:
+            Outputs.of(self)
+        except NotImplementedError as error:
+            warnings.warn(
+                f"{error}. The model was saved compiled; it is loaded without its "
+                "compile arguments and optimizer state.",
+                stacklevel=2,
+            )
+            return
         self.compile(
             optimizer=optimizers.get(config.get("optimizer")),
             loss=_from_config(config.get("loss"), _loss),
