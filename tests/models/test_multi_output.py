@@ -64,11 +64,12 @@ def _assert_same_history(ours, theirs, rtol=1e-4):
 
 
 # --- the acceptance test: training equals Keras's -----------------------------------
-def test_two_heads_train_as_in_keras(keras):
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+def test_two_heads_train_as_in_keras(keras, optimizer):
     ours, theirs = _twins(keras, two_heads)
     for model, k in ((ours, glassnet), (theirs, keras)):
         model.compile(
-            k.optimizers.SGD(0.05),
+            getattr(k.optimizers, optimizer)(0.05),
             loss=["mse", "sparse_categorical_crossentropy"],
             loss_weights=[1.0, 0.5],
             metrics=[["mae"], ["accuracy"]],

@@ -326,6 +326,12 @@ def _metric_list(metrics: Any, argument: str) -> list[Any]:
             f"{argument} must be a list of names, functions or Metric objects. "
             f"Received: {argument}={metrics!r}"
         )
+    # NOTE: Keras flattens them: [["mae"]] of a model of one output is ["mae"]
+    metrics = [
+        spec
+        for entry in metrics
+        for spec in (entry if isinstance(entry, (list, tuple)) else [entry])
+    ]
     if any(spec is None for spec in metrics):
         raise TypeError(
             f"{argument} must be names, functions or Metric objects, not None. "
