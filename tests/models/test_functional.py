@@ -340,12 +340,15 @@ def test_calls_that_do_not_fit_the_inputs_are_refused():
         Model(a, L.Dense(1)(a))(np.ones((1, 5)))
 
 
-def test_several_outputs_predict_but_do_not_train_yet():
+def test_several_outputs_predict_and_train():
     model = GRAPHS["two_heads"][0](glassnet_api())
-    with pytest.raises(NotImplementedError, match="several inputs or outputs"):
-        model.compile("adam", "mse")
-    out = model.predict(graph_inputs("two_heads"), verbose=0)
+    x = graph_inputs("two_heads")
+    out = model.predict(x, verbose=0)
     assert out["score"].shape == (10, 1) and out["classes"].shape == (10, 3)
+    model.compile("adam", {"score": "binary_crossentropy", "classes": "mse"})
+    y = {"score": (out["score"] > 0.5) * 1.0, "classes": out["classes"]}
+    history = model.fit(x, y, epochs=1, verbose=0)
+    assert list(history.history) == ["loss", "score_loss", "classes_loss"]
 
 
 def test_get_layer_errors_are_keras_errors():

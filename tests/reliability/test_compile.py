@@ -87,14 +87,24 @@ CASES = [
         r"Unknown metric: 'BinaryAcuracy'\. Did you mean 'BinaryAccuracy'",
     ),
     case(
-        'compile("sgd", "mse", loss_weights=[0.5])',
-        NotImplementedError,
-        r"loss_weights.*Received: loss_weights=\[0\.5\]",
+        'compile("sgd", "mse", loss_weights=[0.5, 1.0])',
+        ValueError,
+        r"loss_weights.*one output.*Received: loss_weights=\[0\.5, 1\.0\]",
     ),
     case(
-        'compile("sgd", "mse", weighted_metrics=["mae"])',
-        NotImplementedError,
-        r"weighted_metrics.*Received:.*weighted_metrics=\['mae'\]",
+        'compile("sgd", "mse", loss_weights="half")',
+        TypeError,
+        r"loss weight must be a number.*'half'",
+    ),
+    case(
+        'compile("sgd", "mse", weighted_metrics=["mea"])',
+        ValueError,
+        r"Unknown metric: 'mea'",
+    ),
+    case(
+        'compile("sgd", "mse", weighted_metrics=[None])',
+        TypeError,
+        r"weighted_metrics.*not None\. Received: weighted_metrics=\[None\]",
     ),
     case(
         'compile("sgd", "mse", metric=["mae"])',
@@ -143,7 +153,8 @@ def test_after_a_failed_compile_training_goes_on_as_if_it_never_happened():
         dict(optimizer=None),
         dict(loss="mse2"),
         dict(metrics=["acuracy"]),
-        dict(loss_weights=[1.0]),
+        dict(loss_weights=[1.0, 2.0]),
+        dict(weighted_metrics=["acuracy"]),
         dict(optimizer="sgd", loss="mae", metric=["mse"]),
     ):
         with pytest.raises((ValueError, TypeError, NotImplementedError)):

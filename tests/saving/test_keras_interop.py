@@ -172,9 +172,20 @@ def test_compile_objects_cross_both_ways(keras, tmp_path):
     np.testing.assert_allclose(ours_loss, theirs_loss, rtol=1e-5)
 
 
-# --- functional graphs of several inputs or outputs (predictions only) ------------
+# --- functional graphs of several inputs or outputs ---------------------------------
 def _predictions(model, x):
     return model.predict(x, verbose=0)
+
+
+def _graph_targets(model, x):
+    """Targets near the model's outputs, in their structure (one mse each)."""
+    rng = np.random.default_rng(5)
+    return glassnet.tree.map_structure(
+        lambda out: (np.asarray(out) + rng.normal(0, 0.1, np.shape(out))).astype(
+            "float32"
+        ),
+        model.predict(x, verbose=0),
+    )
 
 
 @pytest.mark.parametrize("name", sorted(GRAPHS))
@@ -192,12 +203,68 @@ def test_graph_files_cross_both_ways(keras, tmp_path, name):
     assert_same_outputs(_predictions(ours, x), _predictions(theirs, x))
 
     keras_model = build(keras)
-    keras_model.compile("adam", ["mse"] * len(keras_model.outputs))
+    count = len(keras_model.outputs)
+    keras_model.compile("adam", ["mse"] * count, metrics=[["mae"]] * count)
+    y = _graph_targets(keras_model, x)
+    keras_model.fit(x, y, epochs=1, batch_size=5, verbose=0)
     keras_model.save(tmp_path / "theirs.keras")
-    with pytest.warns(UserWarning, match="several inputs or outputs"):
-        loaded = load_model(tmp_path / "theirs.keras")
-    assert not loaded.compiled
+    loaded = load_model(tmp_path / "theirs.keras")
+    assert loaded.compiled
+    _check_same_state(loaded, keras_model)
     assert_same_outputs(_predictions(loaded, x), _predictions(keras_model, x))
+    mine = loaded.evaluate(x, y, verbose=0, return_dict=True)
+    expected = keras_model.evaluate(x, y, verbose=0, return_dict=True)
+    assert sorted(mine) == sorted(expected)
+    for key in expected:
+        np.testing.assert_allclose(mine[key], expected[key], rtol=1e-5, err_msg=key)
     assert load_model(tmp_path / "theirs.keras", compile=False).count_params() == (
         keras_model.count_params()
     )
+
+
+@pytest.mark.parametrize("name", ["siamese", "two_heads", "nested_functional"])
+def test_compiled_graphs_of_several_outputs_cross_both_ways(keras, tmp_path, name):
+    build = GRAPHS[name][0]
+    x = graph_inputs(name)
+    ours = build(glassnet_api())
+    randomize(ours)
+    y = _graph_targets(ours, x)
+    losses = ["mse", "mae"]
+    if isinstance(y, dict):
+        losses = dict(zip(sorted(y), losses))
+    ours.compile(glassnet.optimizers.Adam(0.01), losses, loss_weights=[1.0, 0.5],
+                 metrics=[["mae"], ["mse"]])  # fmt: skip
+    ours.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    ours.save(tmp_path / "ours.keras")
+    again = load_model(tmp_path / "ours.keras")
+    assert again.get_compile_config() == ours.get_compile_config()
+    assert again.evaluate(x, y, verbose=0) == ours.evaluate(x, y, verbose=0)
+    if not any(type(layer).__name__ == "Dropout" for layer in ours.layers):
+        args = dict(epochs=2, batch_size=4, verbose=0, shuffle=False)
+        assert again.fit(x, y, **args).history == ours.fit(x, y, **args).history
+        for a, b in zip(again.get_weights(), ours.get_weights()):
+            np.testing.assert_array_equal(a, b)
+
+    ours.save(tmp_path / "ours.keras")
+    theirs = keras.saving.load_model(tmp_path / "ours.keras")
+    _check_same_state(ours, theirs)
+    mine = ours.evaluate(x, y, verbose=0, return_dict=True)
+    expected = theirs.evaluate(x, y, verbose=0, return_dict=True)
+    assert sorted(mine) == sorted(expected)
+    for key in expected:
+        np.testing.assert_allclose(mine[key], expected[key], rtol=1e-5, err_msg=key)
+
+
+def test_a_keras_file_of_nested_outputs_loads_uncompiled_with_a_warning(
+    keras, tmp_path
+):
+    inputs = keras.Input((3,))
+    first, second = keras.layers.Dense(1)(inputs), keras.layers.Dense(2)(inputs)
+    model = keras.Model(inputs, [first, [second]])
+    model.compile("sgd", "mse")
+    model.save(tmp_path / "nested.keras")
+    with pytest.warns(UserWarning, match="nested outputs.*loaded without its compile"):
+        loaded = load_model(tmp_path / "nested.keras")
+    assert not loaded.compiled
+    x = np.ones((2, 3), "float32")
+    assert_same_outputs(_predictions(loaded, x), _predictions(model, x))

@@ -311,8 +311,7 @@ ZOO = {
 INDICES = {"text": 20}
 
 
-# --- graphs of several inputs or outputs (predictions only: glassnet does not
-# train those yet) ------------------------------------------------------------
+# --- graphs of several inputs or outputs ---------------------------------------
 def siamese(k):
     """One encoder shared by two inputs; their difference and cosine."""
     L = k.layers

@@ -183,13 +183,15 @@ DOCS: dict[str, str] = {
     "single-batch methods) a generator, iterable or PyDataset of batches "
     "``(x, y)``, ``(x, y, sample_weight)`` or ``x``, each checked like arrays "
     "as it comes; then ``y``, ``sample_weight`` and ``batch_size`` are not "
-    "given.",
+    "given. A model of several inputs takes a list (in the order of "
+    "``model.inputs``) or a dict (by input name) of such arrays.",
     "y": "targets of the output's shape, ``(n,)`` for a one-unit output, or "
     "integer class labels ``(n,)`` / ``(n, 1)`` where the loss takes them "
     "(sparse categorical cross-entropy, or a loss of your own). A ``y`` that "
     "fits the output only by broadcasting is an error that shows both shapes. "
     "With a custom ``train_step`` / ``test_step``, y may be None and only its "
-    "length is checked.",
+    "length is checked. A model of several outputs takes one target array per "
+    "output, in a list (in output order) or a dict by output name.",
     "batch_size": "a positive integer or None (32); not with a generator or "
     "PyDataset, which make their own batches.",
     "epochs": "an integer >= 0; epochs ``initial_epoch`` to ``epochs - 1`` run.",
@@ -206,8 +208,11 @@ DOCS: dict[str, str] = {
     "shuffle": "a bool: a fresh permutation of the samples every epoch (of the "
     "batch order of a PyDataset; a generator's order is its own).",
     "class_weight": "``{class: weight}``, integer classes and finite weights "
-    ">= 0, multiplying ``sample_weight``; every class in ``y`` needs one.",
-    "sample_weight": "one finite weight >= 0 per sample, ``(n,)`` or ``(n, 1)``.",
+    ">= 0, multiplying ``sample_weight``; every class in ``y`` needs one. A "
+    "model of one output only.",
+    "sample_weight": "one finite weight >= 0 per sample, ``(n,)`` or ``(n, 1)``; "
+    "for several outputs, one such array for all, or one per output (a list or "
+    "dict by output name).",
     "initial_epoch": "an integer >= 0, the epoch to start from.",
     "steps_per_epoch": "a positive integer or None: at most this many batches "
     "per epoch. Arrays start over each epoch; a generator or PyDataset goes on "

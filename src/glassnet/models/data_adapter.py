@@ -250,6 +250,8 @@ def model_batch(
     True, y is for the compiled loss (checked against the output); False, for
     a custom step (optional: only its length is checked); None, x alone (for
     prediction)."""
+    if getattr(model, "_several", False):
+        return several_batch(model, x, y, sample_weight, class_weight, targets)
     x = model._as_x(x, allow_empty=False)
     if targets is None:
         return x, None, None
@@ -259,6 +261,79 @@ def model_batch(
         out, kind = model.output_shape, model._compile_loss.targets
         y = standardize_y(y, len(x), out, model._dtype, kind, check=targets)
     return x, y, sample_weights(y, sample_weight, class_weight, model._dtype, len(x))
+
+
+def several_batch(
+    model: Any,
+    x: Any,
+    y: Any = None,
+    sample_weight: Any = None,
+    class_weight: dict | None = None,
+    targets: bool | None = True,
+) -> Batch:
+    """:func:`model_batch` of a model of several inputs or outputs: ``x`` a
+    list or dict of arrays (one per input; :meth:`FunctionalGraph.flatten_inputs`
+    reads it as a call does), ``y`` one array per output (a list in output
+    order, or a dict by output name: :class:`~glassnet.models.outputs.Outputs`),
+    ``sample_weight`` one array for every output, or one per output. The
+    batch holds lists: one array per input, and per output."""
+    if x is None:
+        raise ValueError(f"Model {model.name!r} needs input data. Received: x=None")
+
+    def as_tensor(value: Any) -> Tensor:
+        array = _as_real(value, "x")
+        if np.issubdtype(array.dtype, np.floating):
+            _cast(array, array.dtype, "Input x")  # NaN, infinity
+        return model._as_tensor(array)
+
+    xs = [t.data for t in model._graph.flatten_inputs(x, model.name, as_tensor)]
+    sizes = [len(a) if a.ndim else 0 for a in xs]
+    if len(set(sizes)) != 1 or 0 in sizes:
+        raise ValueError(
+            "Data cardinality is ambiguous: every input needs the same number (at "
+            f"least 1) of samples. Received sizes: {sizes}"
+        )
+    n = sizes[0]
+    if targets is None:
+        return xs, None, None
+    loss = model._compile_loss
+    outputs = getattr(loss, "outputs", None)
+    if y is None and loss.fn is None:  # the model's own losses
+        targets = False
+    if outputs is None:  # several inputs, one output
+        if isinstance(y, (list, tuple)) and len(y) == 1:
+            y = y[0]
+        if y is not None or targets:
+            out, kind = model.output_shape, loss.targets
+            y = standardize_y(y, n, out, model._dtype, kind, check=targets)
+        return xs, y, sample_weights(y, sample_weight, class_weight, model._dtype, n)
+    if class_weight:
+        raise ValueError(
+            "`class_weight` is only supported for models with a single output: "
+            "give `sample_weight` per output instead. Received: "
+            f"class_weight={class_weight!r}"
+        )
+    ys = None
+    if y is not None and not targets and not isinstance(y, (list, tuple, dict)):
+        ys = standardize_y(y, n, None, model._dtype, check=False)  # a custom step's
+    elif y is not None or targets:
+        if y is None:
+            standardize_y(None, n, None, None)  # NOTE: raises: the loss needs y
+        ys = outputs.targets(y)
+        for i, (name, target) in enumerate(zip(outputs.names, ys)):
+            if target is None and loss.functions[i] is None:
+                continue  # an output without a loss needs no targets
+            with prefixed(f"y[{name!r}]"):
+                ys[i] = standardize_y(
+                    target, n, outputs.shapes[i], model._dtype, loss.targets[i],
+                    check=targets,
+                )  # fmt: skip
+    sws = outputs.sample_weights(sample_weight)
+    if sws is not None:
+        for i, (name, weights) in enumerate(zip(outputs.names, sws)):
+            with prefixed(f"sample_weight[{name!r}]"):
+                sws[i] = sample_weights(None, weights, None, model._dtype, n)
+    return xs, ys, sws
 
 
 def class_weight_to_sample_weight(
@@ -354,16 +429,32 @@ def train_validation_split(
             "validation_split must be between 0 and 1. "
             f"Received: validation_split={validation_split}"
         )
-    n = len(arrays[0])
+    n = num_samples(arrays[0])
     split = int(math.floor(n * (1.0 - validation_split)))
     if split == 0 or split == n:
         raise ValueError(
             f"validation_split={validation_split} leaves no samples for "
             f"{'training' if split == 0 else 'validation'} ({n} samples)."
         )
-    train = tuple(None if a is None else a[:split] for a in arrays)
-    val = tuple(None if a is None else a[split:] for a in arrays)
+    train = tuple(take(a, slice(None, split)) for a in arrays)
+    val = tuple(take(a, slice(split, None)) for a in arrays)
     return train, val
+
+
+def num_samples(x: Any) -> int:
+    """How many samples ``x`` holds (an array, or a list of arrays: several
+    inputs)."""
+    return len(x[0]) if isinstance(x, list) else len(x)
+
+
+def take(a: Any, rows: Any) -> Any:
+    """``a[rows]``: of an array, of each array of a list (several inputs or
+    outputs); None stays None."""
+    if a is None:
+        return None
+    if isinstance(a, list):
+        return [None if b is None else b[rows] for b in a]
+    return a[rows]
 
 
 # --- batches ----------------------------------------------------------------------
@@ -389,14 +480,18 @@ class ArrayDataAdapter:
         self.x, self.y, self.sample_weight = x, y, sample_weight
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
-        n = len(x)
+        self.several = any(isinstance(a, list) for a in (x, y, sample_weight))
+        n = num_samples(x)
         self.num_samples = n
         self.num_batches = math.ceil(n / self.batch_size)
-        per_sample = x.size // max(n, 1)
+        size = sum(a.size for a in x) if isinstance(x, list) else x.size
+        per_sample = size // max(n, 1)
         self.group = max(1, GATHER_ELEMENTS // max(1, self.batch_size * per_sample))
 
     def get_iterator(self) -> Iterator[Batch]:
         """The batches of one epoch (a fresh permutation when shuffling)."""
+        if self.several:
+            return self._lists()
         if self.shuffle:
             return self._shuffled()
         return self._in_order()
@@ -410,6 +505,15 @@ class ArrayDataAdapter:
                 None if y is None else y[rows],
                 None if sw is None else sw[rows],
             )
+
+    def _lists(self) -> Iterator[Batch]:
+        """Batches of several inputs or outputs: the same rows of each array
+        (the same permutation as :meth:`_shuffled` draws)."""
+        x, y, sw, size = self.x, self.y, self.sample_weight, self.batch_size
+        order = np.random.permutation(self.num_samples) if self.shuffle else None
+        for lo in range(0, self.num_samples, size):
+            rows = slice(lo, lo + size) if order is None else order[lo : lo + size]
+            yield take(x, rows), take(y, rows), take(sw, rows)
 
     def _shuffled(self) -> Iterator[Batch]:
         x, y, sw, size = self.x, self.y, self.sample_weight, self.batch_size

@@ -26,7 +26,7 @@ import numpy as np
 
 from glassnet import losses, optimizers, tree
 from glassnet import metrics as metrics_module
-from glassnet.autograd import Tensor, no_grad
+from glassnet.autograd import Tensor
 from glassnet.callbacks import History
 from glassnet.layers.base import (
     BUILD_LOCK,
@@ -41,7 +41,6 @@ from glassnet.layers.call_context import CONTEXT, UNSET
 from glassnet.layers.core import InputLayer
 from glassnet.layers.fusion import layer_calls
 from glassnet.layers.node import KerasTensor, symbolic_call
-from glassnet.models.arguments import checked
 from glassnet.models.functional import (
     FunctionalGraph,
     fit_rank,
@@ -54,9 +53,9 @@ from glassnet.models.functional_config import (
     is_functional_config,
 )
 from glassnet.models.locks import ReadWriteLock
+from glassnet.models.outputs import Outputs
 from glassnet.models.summary import connections, summarize, summary_html
 from glassnet.models.trainer import Trainer
-from glassnet.runtime import kernel_scope
 
 
 def _reading(method: Callable[..., Any], own_metrics: bool = False) -> Any:
@@ -214,6 +213,12 @@ class Model(Trainer, Layer):
         return self._symbolic_graph().outputs_struct
 
     @property
+    def output_names(self) -> list[str]:
+        """Keras's ``output_names``: the names of the layers that make the
+        outputs, in the order of :attr:`outputs`."""
+        return [t._keras_history[0].name for t in self.outputs]
+
+    @property
     def _several(self) -> bool:
         """Whether the model has several inputs or several outputs (or takes
         or returns them in a list or dict)."""
@@ -335,6 +340,10 @@ class Model(Trainer, Layer):
                 return unpack_singleton(graph.run(flat, training))
             if type(inputs) is not Tensor:
                 inputs = self._flat_inputs(inputs)[0]  # [x] for a model of [input]
+            if isinstance(graph.outputs_struct, dict):  # a chain to {name: output}
+                return tree.pack_sequence_as(
+                    graph.outputs_struct, [graph.run([inputs], training)]
+                )
         fns = self._forward_fns
         if fns is None:
             fns = self._relink()
@@ -419,6 +428,8 @@ class Model(Trainer, Layer):
         and holds its lock."""
         if not self._call_signature.training:
             training = UNSET
+        if isinstance(x, list):  # several inputs: one array each, in order
+            return self._run([Tensor(a) for a in x], (), {}, training)
         return self._run(Tensor(x), (), {}, training)
 
     # --- threads: one training step at a time, predictions between steps --------
@@ -430,64 +441,8 @@ class Model(Trainer, Layer):
         finally:
             lock.release_write()
 
-    @functools.wraps(Trainer.predict)
-    def predict(self, x: Any, *args: Any, **kwargs: Any) -> Any:
-        with self._lock.read():
-            if self._several:  # lists and dicts of arrays in and out
-                return self._predict_structures(x, *args, **kwargs)
-            return Trainer.predict(self, x, *args, **kwargs)
-
-    @functools.wraps(Trainer.predict_on_batch)
-    def predict_on_batch(self, x: Any) -> Any:
-        with self._lock.read():
-            if self._several:
-                return self._predict_structures(x, batch_size=None, whole=True)
-            return Trainer.predict_on_batch(self, x)
-
-    @checked
-    def _predict_structures(
-        self,
-        x: Any,
-        batch_size: int | None = None,
-        verbose: Any = "auto",
-        steps: int | None = None,
-        callbacks: Any = None,
-        whole: bool = False,
-    ) -> Any:
-        """``predict`` of a model with several inputs or outputs: ``x`` a
-        list or dict of arrays (one per input, the same number of samples),
-        the outputs in the structure the model was given, in batches of
-        ``batch_size`` (32). No progress bar and no callbacks yet: the
-        training round of several outputs brings them."""
-        if callbacks:
-            raise NotImplementedError(
-                "predict() with callbacks on a model of several inputs or outputs "
-                "is not supported yet."
-            )
-        flat = [t.data for t in self._flat_inputs(x)]
-        sizes = {len(a) for a in flat}
-        if len(sizes) != 1 or 0 in sizes:
-            raise ValueError(
-                "Data cardinality is ambiguous: every input needs the same number "
-                f"(at least 1) of samples. Received sizes: {[len(a) for a in flat]}"
-            )
-        n = sizes.pop()
-        size = n if whole else batch_size or 32
-        starts = range(0, n, size)
-        if steps is not None:
-            starts = starts[:steps]
-        batches = []
-        with no_grad():
-            for start in starts:
-                inputs = [Tensor(a[start : start + size]) for a in flat]
-                with kernel_scope():
-                    out = self._run(inputs, (), {}, False)
-                batches.append(tree.map_structure(lambda t: t.data, out))
-        return tree.map_structure(
-            lambda *parts: np.concatenate(parts) if len(parts) > 1 else parts[0].copy(),
-            *batches,
-        )
-
+    predict = _reading(Trainer.predict)
+    predict_on_batch = _reading(Trainer.predict_on_batch)
     evaluate = _reading(Trainer.evaluate, own_metrics=True)
     test_on_batch = _reading(Trainer.test_on_batch, own_metrics=True)
 
@@ -592,57 +547,40 @@ class Model(Trainer, Layer):
         args = getattr(self, "_compile_arguments", None)
         if not self.compiled or args is None:
             return None
-        metrics = args.get("metrics")
-        if metrics is not None and not isinstance(metrics, (list, tuple)):
-            metrics = [metrics]
+        metrics, weighted = args.get("metrics"), args.get("weighted_metrics")
         return {
             "optimizer": optimizers.serialize(self.optimizer),
-            "loss": losses.serialize(args.get("loss")),
+            "loss": _serialized(args.get("loss"), losses.serialize),
             "loss_weights": args.get("loss_weights"),
-            "metrics": None
-            if metrics is None
-            else [metrics_module.serialize(m) for m in metrics],
-            "weighted_metrics": args.get("weighted_metrics"),
+            "metrics": _serialized(_as_list(metrics), metrics_module.serialize),
+            "weighted_metrics": _serialized(
+                _as_list(weighted), metrics_module.serialize
+            ),
             "run_eagerly": bool(args.get("run_eagerly")),
             "steps_per_execution": args.get("steps_per_execution", 1),
             "jit_compile": bool(args.get("jit_compile")),
         }
 
-    @functools.wraps(Trainer.compile)
-    def compile(self, *args: Any, **kwargs: Any) -> None:
-        if self._several:
-            raise NotImplementedError(
-                f"Model {self.name!r} has several inputs or outputs: training it "
-                "(compile with a loss per output, fit and evaluate on lists and "
-                "dicts of arrays) is not supported yet. Calling it and predict() "
-                "work; so does training a model with one input and one output."
-            )
-        Trainer.compile(self, *args, **kwargs)
-
     def compile_from_config(self, config: dict[str, Any]) -> None:
-        """``compile`` with the arguments of :meth:`get_compile_config` (a
-        model of several inputs or outputs is left uncompiled, with a warning,
-        until glassnet trains those)."""
-        if self._several:
+        """``compile`` with the arguments of :meth:`get_compile_config` (for
+        several outputs, lists and dicts of them). A model whose outputs
+        glassnet does not train (nested lists or dicts) is left uncompiled,
+        with a warning."""
+        try:
+            Outputs.of(self)
+        except NotImplementedError as error:
             warnings.warn(
-                f"Model {self.name!r} was saved compiled, but glassnet does not "
-                "train models of several inputs or outputs yet: it is loaded "
-                "without its compile arguments and optimizer state.",
+                f"{error}. The model was saved compiled; it is loaded without its "
+                "compile arguments and optimizer state.",
                 stacklevel=2,
             )
             return
-        metrics = config.get("metrics")
-        if isinstance(metrics, list):
-            metrics = [
-                m if isinstance(m, str) else metrics_module.get(m) for m in metrics
-            ]
-        loss = config.get("loss")
         self.compile(
             optimizer=optimizers.get(config.get("optimizer")),
-            loss=loss if isinstance(loss, str) else losses.get(loss),
-            metrics=metrics,
+            loss=_from_config(config.get("loss"), _loss),
+            metrics=_from_config(config.get("metrics"), _metric),
             loss_weights=config.get("loss_weights"),
-            weighted_metrics=config.get("weighted_metrics"),
+            weighted_metrics=_from_config(config.get("weighted_metrics"), _metric),
         )
 
     def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
@@ -701,6 +639,50 @@ class Model(Trainer, Layer):
         export(self, filepath, **kwargs)
         if verbose:
             print(f"Saved artifact at '{filepath}'.")
+
+
+def _is_leaf(value: Any) -> bool:
+    """A loss or metric rather than a list or dict of them (a config dict,
+    ``{"class_name": ...}``, is one)."""
+    return not isinstance(value, (list, tuple, dict)) or (
+        isinstance(value, dict) and "class_name" in value
+    )
+
+
+def _as_list(metrics: Any) -> Any:
+    return [metrics] if metrics is not None and _is_leaf(metrics) else metrics
+
+
+def _serialized(value: Any, serialize: Callable[[Any], Any]) -> Any:
+    """``value`` (a loss or metric, or lists and dicts of them: several
+    outputs) as Keras 3 writes it in a compile config."""
+    if value is None:
+        return None
+    if _is_leaf(value):
+        return serialize(value)
+    if isinstance(value, dict):
+        return {key: _serialized(entry, serialize) for key, entry in value.items()}
+    return [_serialized(entry, serialize) for entry in value]
+
+
+def _loss(config: Any) -> Any:
+    return config if isinstance(config, str) else losses.get(config)
+
+
+def _metric(config: Any) -> Any:
+    return config if isinstance(config, str) else metrics_module.get(config)
+
+
+def _from_config(value: Any, read: Callable[[Any], Any]) -> Any:
+    """A compile config's loss or metrics (lists and dicts of them too) as
+    ``compile`` takes them: names stay names, configs become objects."""
+    if value is None:
+        return None
+    if _is_leaf(value):
+        return read(value)
+    if isinstance(value, dict):
+        return {key: _from_config(entry, read) for key, entry in value.items()}
+    return [_from_config(entry, read) for entry in value]
 
 
 class _OwnMetrics:

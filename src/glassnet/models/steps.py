@@ -41,17 +41,25 @@ from typing import Any
 
 import numpy as np
 
-from glassnet import ops
+from glassnet import ops, tree
 from glassnet._warnings import warn
 from glassnet.autograd import Tensor
 from glassnet.metrics import Metric
-from glassnet.models.compile_utils import warn_not_finite
+from glassnet.models.compile_utils import CompileLosses, warn_not_finite
 from glassnet.models.data_adapter import (
     Batch,
     pack_x_y_sample_weight,
     unpack_x_y_sample_weight,
 )
 from glassnet.runtime import kernel_scope
+
+
+def y_pred_data(y_pred: Any) -> Any:
+    """The model's output as the steps keep it: an array, or for several
+    outputs a list of arrays in output order."""
+    if isinstance(y_pred, Tensor):
+        return y_pred.data
+    return [_data(t) for t in tree.flatten(y_pred)]
 
 
 def _data(value: Any) -> Any:
@@ -97,7 +105,7 @@ class Steps:
         the same step, without building these logs, unless a subclass
         overrides this method."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        batch = _data(x), _data(y), _data(sample_weight)
+        batch = self._flat_batch(x, y, sample_weight)
         value, y_pred = self._train_step(batch, self.trainable_weights)
         if not isfinite(value):
             warn_not_finite(value, "train_step")
@@ -108,7 +116,7 @@ class Steps:
         """The compiled loss and metrics of ``data``, added to the running
         logs, which it returns."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        batch = _data(x), _data(y), _data(sample_weight)
+        batch = self._flat_batch(x, y, sample_weight)
         return self._record(batch, *self._test_step(batch))
 
     def predict_step(self, data: Any) -> Any:
@@ -116,8 +124,31 @@ class Steps:
         x, _, _ = unpack_x_y_sample_weight(data)
         return self(x, training=False)
 
-    def _record(self, batch: Batch, value: float, y_pred: np.ndarray) -> dict:
-        self._compile_metrics.loss_tracker.update_state(value, len(y_pred))
+    def _flat_batch(self, x: Any, y: Any, sample_weight: Any) -> Batch:
+        """A custom step's batch as the built-in steps take it: arrays, and
+        for several inputs or outputs flat lists of them (:func:`structured`
+        undone)."""
+        if tree.is_nested(x) and getattr(self, "_several", False):
+            x = [t.data for t in self._flat_inputs(x)]
+        else:
+            x = _data(x)
+        outputs = getattr(self._compile_loss, "outputs", None)
+        if outputs is None:
+            return x, _data(y), _data(sample_weight)
+        if y is not None:
+            y = [_data(v) for v in outputs.targets(y)]
+        sample_weight = outputs.sample_weights(sample_weight)
+        if sample_weight is not None:
+            sample_weight = [_data(w) for w in sample_weight]
+        return x, y, sample_weight
+
+    def _record(self, batch: Batch, value: float, y_pred: Any) -> dict:
+        compiled = self._compile_metrics
+        n = len(y_pred) if isinstance(y_pred, np.ndarray) else len(y_pred[0])
+        compiled.loss_tracker.update_state(value, n)
+        if isinstance(self._compile_loss, CompileLosses):
+            for tracker, part in zip(compiled.loss_trackers, self._compile_loss.values):
+                tracker.update_state(part, n)
         return self.compute_metrics(batch[0], batch[1], y_pred, batch[2])
 
     # --- what a custom step uses ----------------------------------------------------
@@ -140,6 +171,7 @@ class Steps:
             found.append(compiled.loss_tracker)
             if compiled.specs:
                 found.append(compiled)
+            found += compiled.loss_trackers  # several outputs: "<output>_loss"
         found += [
             value
             for name, value in vars(self).items()
@@ -180,7 +212,9 @@ class Steps:
         del x, training  # NOTE: Keras's default does not use them either
         terms = []
         compiled = getattr(self, "_compile_loss", None)
-        if compiled is not None and compiled.fn is not None:
+        if isinstance(compiled, CompileLosses) and compiled.fn is not None:
+            terms.append(self._several_losses(compiled, y, y_pred, sample_weight))
+        elif compiled is not None and compiled.fn is not None:
             if not compiled.built:
                 compiled.build(self)
             if not isinstance(y_pred, Tensor):
@@ -197,6 +231,24 @@ class Steps:
         for term in terms[1:]:
             total = total + term
         return total
+
+    def _several_losses(self, compiled: Any, y: Any, y_pred: Any, sw: Any) -> Tensor:
+        """The compiled losses of several outputs (``y`` and ``sample_weight``
+        as ``fit`` takes them) summed with their weights; each output's own
+        loss goes to its ``<output>_loss`` tracker, as in Keras 3."""
+        if not compiled.built:
+            compiled.build(self)
+        outputs = compiled.outputs
+        if not isinstance(y, list) or len(y) != outputs.count:
+            y = outputs.targets(y)
+        y = [_data(v) for v in y]
+        sw = outputs.sample_weights(sw)
+        sw = None if sw is None else [_data(w) for w in sw]
+        root, _, _ = compiled(y, y_pred, sw)
+        n = len(y_pred_data(y_pred)[0])
+        for tracker, part in zip(self._compile_metrics.loss_trackers, compiled.values):
+            tracker.update_state(part, n)
+        return root
 
     def compute_metrics(
         self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None
@@ -222,7 +274,7 @@ class Steps:
             penalties = loss.penalties(self)
             root, seed, value = loss(y, y_pred, sample_weight, penalties)
             if not isfinite(value):
-                return value, y_pred.data
+                return value, y_pred_data(y_pred)
             # None: no compiled loss, the model's own only; no graph: nothing
             # to train (a model without trainable weights, as Keras allows)
             if root is not None and root.requires_grad:
@@ -233,7 +285,7 @@ class Steps:
             self.optimizer.step(params)
         for p in params:
             p.grad = None
-        return value, y_pred.data
+        return value, y_pred.data if isinstance(y_pred, Tensor) else y_pred_data(y_pred)
 
     def _test_step(self, batch: Batch) -> tuple[float, np.ndarray]:
         """The loss (penalties included) and the output on one batch."""
@@ -242,11 +294,14 @@ class Steps:
         with kernel_scope():
             y_pred = self._forward(x, False)
             value = loss(y, y_pred, sample_weight, loss.penalties(self))[2]
-        return value, y_pred.data
+        return value, y_pred.data if isinstance(y_pred, Tensor) else y_pred_data(y_pred)
 
-    def _predict_step(self, x: np.ndarray) -> np.ndarray:
+    def _predict_step(self, x: Any) -> Any:
         with kernel_scope():
-            return self._forward(x, False).data
+            out = self._forward(x, False)
+        if isinstance(out, Tensor):
+            return out.data
+        return tree.map_structure(lambda t: t.data, out)
 
 
 # --- what the loops run per batch ---------------------------------------------------
@@ -309,7 +364,7 @@ class _BuiltinTrain(_BuiltinSteps):
         self.total += value * n
         self.seen += n
         if self.update is not None:
-            self.update(batch[1], y_pred)
+            self.update(batch[1], y_pred, batch[2])
         return True
 
 
@@ -320,8 +375,58 @@ class _BuiltinTest(_BuiltinSteps):
         self.total += value * n
         self.seen += n
         if self.update is not None:
-            self.update(batch[1], y_pred)
+            self.update(batch[1], y_pred, batch[2])
         return True
+
+
+class _BuiltinSeveral(_BuiltinSteps):
+    """The built-in train or test step of a model of several outputs: the
+    total loss as for one output, and each output's own loss summed over
+    the epoch too (``<output>_loss`` in the logs, before the metrics)."""
+
+    def __init__(self, model: Any, training: bool) -> None:
+        super().__init__(model, training)
+        self.training = training
+        self.losses = model._compile_loss
+
+    def reset(self) -> None:
+        super().reset()
+        self.sums = [0.0] * len(self.losses.loss_names)
+
+    def __call__(self, batch: Batch) -> bool:
+        lock = self.lock if self.training else None
+        if lock is not None:
+            lock.acquire_write()
+        try:
+            if self.training:
+                value, y_pred = self.step(batch, self.params)
+            else:
+                value, y_pred = self.step(batch)
+        finally:
+            if lock is not None:
+                lock.release_write()
+        if not isfinite(value):
+            self.total, self.seen = value, 1
+            return False
+        n = len(y_pred[0])
+        self.total += value * n
+        self.seen += n
+        self.sums = [s + part * n for s, part in zip(self.sums, self.losses.values)]
+        if self.update is not None:
+            self.update(batch[1], y_pred, batch[2])
+        return True
+
+    def logs(self, final: bool = False) -> dict[str, Any]:
+        seen = self.seen
+        parts = [s / seen if seen else float("nan") for s in self.sums]
+        logs = super().logs(final)
+        if final:
+            self.metrics.pending_outputs = [(part, seen) for part in parts]
+        return {
+            "loss": logs.pop("loss"),
+            **dict(zip(self.losses.loss_names, parts)),
+            **logs,
+        }
 
 
 class _CustomSteps:
@@ -339,7 +444,7 @@ class _CustomSteps:
         self.last = {}
 
     def __call__(self, batch: Batch) -> bool:
-        data = pack_x_y_sample_weight(*batch)
+        data = pack_x_y_sample_weight(*structured(self.model, batch))
         if not self.training:
             self.last = self.method(data)
             return True
@@ -366,6 +471,8 @@ def step_function(model: Any, kind: str) -> Any:
     the model's own step, or the built-in one (see the module)."""
     if is_overridden(model, f"{kind}_step"):
         return _CustomSteps(model, kind)
+    if isinstance(model._compile_loss, CompileLosses):
+        return _BuiltinSeveral(model, kind == "train")
     return _BuiltinTrain(model, True) if kind == "train" else _BuiltinTest(model, False)
 
 
@@ -374,7 +481,27 @@ def predict_function(model: Any) -> Any:
     if not is_overridden(model, "predict_step"):
         step = model._predict_step
         return lambda batch: step(batch[0])
-    return lambda batch: to_numpy(model.predict_step(pack_x_y_sample_weight(*batch)))
+    return lambda batch: to_numpy(
+        model.predict_step(pack_x_y_sample_weight(*structured(model, batch)))
+    )
+
+
+def structured(model: Any, batch: Batch) -> Batch:
+    """A batch of a model of several inputs or outputs, whose arrays the data
+    adapter keeps in flat lists, in the structures of the model's inputs
+    and outputs (a dict where the model has one), for a custom step."""
+    graph = model.__dict__.get("_graph")
+    if graph is None or not graph.structured:
+        return batch
+    x, y, sample_weight = batch
+
+    def pack(template: Any, value: Any) -> Any:
+        if not isinstance(value, list) or len(value) != len(tree.flatten(template)):
+            return value
+        return tree.pack_sequence_as(template, value)
+
+    x = pack(graph.inputs_struct, x)
+    return x, pack(graph.outputs_struct, y), pack(graph.outputs_struct, sample_weight)
 
 
 def to_numpy(outputs: Any) -> Any:

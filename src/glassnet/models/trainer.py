@@ -28,7 +28,7 @@ from glassnet.autograd import no_grad
 from glassnet.callbacks import Callback, CallbackList, History
 from glassnet.models import data_adapter
 from glassnet.models.arguments import checked
-from glassnet.models.compile_utils import CompileLoss, CompileMetrics, logs_as_result
+from glassnet.models.compile_utils import compile_containers, logs_as_result
 from glassnet.models.data_adapter import Batch
 from glassnet.models.epoch_iterator import EpochIterator, fit_iterators, make_iterator
 from glassnet.models.progress import callback_list
@@ -67,20 +67,18 @@ class Trainer(Steps):
         (loss, metrics) a function ``(y_true, y_pred) -> Tensor``. Every name is
         resolved here (an unknown one: ValueError with the closest valid names),
         before anything is assigned: a compile that fails leaves the previous
-        one whole. ``run_eagerly``, ``jit_compile``, ``auto_scale_loss`` and
+        one whole. A model of several outputs takes one ``loss`` for all, a
+        list of one per output (in output order) or a dict by output name;
+        ``loss_weights`` (factors of the outputs' losses in the total),
+        ``metrics`` and ``weighted_metrics`` (which take the sample weights)
+        as a list or dict the same way (:mod:`~glassnet.models.outputs`).
+        ``run_eagerly``, ``jit_compile``, ``auto_scale_loss`` and
         ``steps_per_execution`` are accepted for Keras's sake and change nothing.
         """
         arguments = {k: v for k, v in locals().items() if k != "self"}
-        if loss_weights is not None or weighted_metrics:
-            raise NotImplementedError(
-                "loss_weights and weighted_metrics (multi-output / weighted metric "
-                "reporting) are not supported yet. Received: "
-                f"loss_weights={loss_weights!r}, weighted_metrics={weighted_metrics!r}"
-            )
         resolved = (
             optimizers.get(optimizer),
-            CompileLoss(loss),
-            CompileMetrics(metrics, loss),
+            *compile_containers(self, loss, loss_weights, metrics, weighted_metrics),
         )
         self.optimizer, self._compile_loss, self._compile_metrics = resolved
         self.loss = loss
@@ -104,8 +102,9 @@ class Trainer(Steps):
         metrics resolved against its targets, and to train, the optimizer
         built on the trainable variables (a custom step may then call
         ``optimizer.apply(grads)`` alone)."""
-        if first[1] is not None and not self._compile_metrics.built:
-            y_shape = np.shape(first[1])
+        y = first[1]
+        if y is not None and not self._compile_metrics.built:
+            y_shape = [np.shape(a) for a in y] if isinstance(y, list) else np.shape(y)
             self._compile_metrics.build(self.loss, y_shape, self.output_shape)
         if training and not self.optimizer.built:
             self.optimizer.build(self.trainable_weights)
@@ -239,7 +238,8 @@ class Trainer(Steps):
         )  # fmt: skip
         self._ready(iterator.first_batch)
         cbs = callback_list(callbacks, self, verbose, iterator.num_batches)
-        return logs_as_result(self._test_loop(iterator, cbs), return_dict)
+        logs = self._test_loop(iterator, cbs)
+        return logs_as_result(logs, return_dict, self._compile_loss.log_order)
 
     @checked
     def predict(
@@ -252,7 +252,8 @@ class Trainer(Steps):
     ) -> np.ndarray:
         """The model's outputs for ``x`` (arrays with ``n >= 1`` samples, or a
         generator or PyDataset of batches), in batches: ``(n,
-        *output_shape[1:])``; ``steps`` batches at most."""
+        *output_shape[1:])``, in the list or dict the model's outputs are in
+        for several; ``steps`` batches at most."""
         standardize = partial(data_adapter.model_batch, self, targets=None)
         iterator = make_iterator(standardize, x, batch_size=batch_size, steps=steps)
         cbs = callback_list(callbacks, self, verbose, iterator.num_batches)
@@ -310,4 +311,5 @@ class Trainer(Steps):
         with no_grad() if kind == "test" else contextlib.nullcontext():
             if not step(batch):
                 step.stopped("train_on_batch")
-        return logs_as_result(step.logs(final=True), return_dict)
+        logs = step.logs(final=True)
+        return logs_as_result(logs, return_dict, self._compile_loss.log_order)

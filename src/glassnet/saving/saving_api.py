@@ -125,7 +125,7 @@ def _load(keras_file: archive.KerasArchive, custom_objects, compile: bool) -> An
                 format_errors(f"{source} (compile_config)"),
             ):
                 model.compile_from_config(compile_config)
-            if model.compiled:  # NOTE: several outputs: not compiled yet
+            if model.compiled:
                 variables = model.trainable_weights
                 restore = h5_weights.read_optimizer(model.optimizer, variables, weights)
     finally:
