@@ -88,7 +88,6 @@ COVERAGE = [
     ]),
     (TRAINING, "an endpoint layer that takes the targets as a model input", [
         f"{TRN}::test_an_endpoint_layer_taking_the_targets_as_an_input_predicts",
-        # xfail:
         f"{TRN}::test_an_endpoint_model_compiled_without_a_loss_fits_on_a_dict",
     ]),
     (TRAINING, "validation_split", [
@@ -114,7 +113,7 @@ COVERAGE = [
         f"{TRN}::test_a_model_of_two_inputs_and_two_outputs_predicts_from_lists_and_dicts",
     ]),
     (TRAINING, "a loss and metrics per output, loss_weights, fit on dicts", [
-        f"{TRN}::test_a_loss_per_output_with_loss_weights_fits_on_dicts",  # xfail
+        f"{TRN}::test_a_loss_per_output_with_loss_weights_fits_on_dicts",
     ]),
     (TRAINING, "EarlyStopping(monitor, min_delta, patience)", [
         "test_callbacks.py::test_early_stopping_min_delta_mode_and_baseline",
@@ -180,7 +179,7 @@ COVERAGE = [
     ]),
     (FUNCTIONAL, "several inputs and outputs (the tickets model)", [
         f"{FUN}::test_the_ticket_model_of_three_inputs_and_two_outputs_predicts",
-        f"{FUN}::test_the_ticket_model_trains_with_a_loss_per_output",  # xfail
+        f"{FUN}::test_the_ticket_model_trains_with_a_loss_per_output",
     ]),
     (FUNCTIONAL, "a toy ResNet (layers.add)", [
         f"{FUN}::test_a_toy_resnet_trains",

@@ -150,12 +150,6 @@ def test_the_ticket_model_of_three_inputs_and_two_outputs_predicts():
     }
 
 
-@pytest.mark.xfail(
-    reason="training several outputs (a loss per output, loss_weights, fit on "
-    "dicts of targets) is another engineer's work in progress",
-    raises=NotImplementedError,
-    strict=True,
-)
 def test_the_ticket_model_trains_with_a_loss_per_output():
     """Guide features: compile with a dict of losses and ``loss_weights``;
     fit on dicts of inputs and targets."""

@@ -262,12 +262,6 @@ def test_an_endpoint_layer_taking_the_targets_as_an_input_predicts():
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
 
-@pytest.mark.xfail(
-    reason="training a model of several inputs is not supported yet "
-    "(NotImplementedError in compile)",
-    raises=NotImplementedError,
-    strict=True,
-)
 def test_an_endpoint_model_compiled_without_a_loss_fits_on_a_dict():
     """Guide feature: that two-input model compiled with an optimizer only and
     fit on a dict of inputs, without targets."""
@@ -374,12 +368,6 @@ def test_a_model_of_two_inputs_and_two_outputs_predicts_from_lists_and_dicts():
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.xfail(
-    reason="training several outputs (a loss per output, loss_weights, fit on "
-    "lists and dicts of targets) is another engineer's work in progress",
-    raises=NotImplementedError,
-    strict=True,
-)
 def test_a_loss_per_output_with_loss_weights_fits_on_dicts():
     """Guide features: compile with a dict of losses, a dict of metric lists
     and ``loss_weights``; fit on dicts of inputs and targets."""
