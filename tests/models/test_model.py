@@ -140,6 +140,35 @@ def test_validation_split_holds_out_the_last_samples():
     np.testing.assert_allclose(history.history["val_loss"][0], held_out, rtol=1e-6)
 
 
+def test_class_weight_weighs_the_training_samples_not_the_held_out_ones(keras):
+    """As in Keras: the validation split is taken first, class weights then
+    scale the training samples' losses only (val_loss is unweighted)."""
+    import glassnet
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 3)).astype("float32")
+    y = rng.integers(0, 3, 40)
+
+    def fit(lib, weights=None):
+        model = lib.Sequential([lib.Input((3,)), lib.layers.Dense(3, "softmax")])
+        if weights is not None:
+            model.set_weights(weights)
+        model.compile(lib.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+        start = [w.copy() for w in model.get_weights()]
+        history = model.fit(
+            x, y, epochs=2, batch_size=10, shuffle=False, validation_split=0.25,
+            class_weight={0: 1.0, 1: 4.0, 2: 0.5}, verbose=0,
+        )  # fmt: skip
+        return model, start, history.history
+
+    ours, start, history = fit(glassnet)
+    held_out = ours.evaluate(x[30:], y[30:], verbose=0)
+    np.testing.assert_allclose(history["val_loss"][-1], held_out)
+    _, _, expected = fit(keras, start)
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose(history[key], expected[key], rtol=1e-5)
+
+
 def test_validation_data_and_metrics_in_history():
     x, y = _data(n=40, features=3, outputs=2)
     model = _small_model(metrics=["mae", "mse"])

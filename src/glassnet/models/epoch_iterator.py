@@ -216,10 +216,13 @@ def fit_iterators(
             "validation_data",
         )  # fmt: skip
         return train, val
-    arrays = standardize(x, y, sample_weight, class_weight)
     if not validation_split:
+        arrays = standardize(x, y, sample_weight, class_weight)
         return EpochIterator(*arrays, batch_size, shuffle, steps_per_epoch), None
+    arrays = standardize(x, y, sample_weight, None)
     arrays, held_out = train_validation_split(arrays, validation_split)
+    if class_weight:  # as in Keras: the training samples only, not val_loss's
+        arrays = standardize(*arrays, class_weight)
     train = EpochIterator(*arrays, batch_size, shuffle, steps_per_epoch)
     size = validation_batch_size or batch_size
     return train, EpochIterator(*held_out, size, steps_per_epoch=validation_steps)
