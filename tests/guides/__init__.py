@@ -232,7 +232,7 @@ COVERAGE = [
         "layers/test_subclassing.py::test_training_reaches_nested_calls_as_in_keras",
     ]),
     (SUBCLASSING, "the mask argument (Embedding(mask_zero=True))", [
-        f"{SUB}::test_a_layer_declaring_mask_receives_the_embedding_mask",  # xfail
+        f"{SUB}::test_a_layer_declaring_mask_receives_the_embedding_mask",
     ]),
     (SUBCLASSING, "the Model class: fit, evaluate, predict, save, summary", [
         "models/test_subclassed_models.py::test_training_a_subclassed_model_equals_keras",

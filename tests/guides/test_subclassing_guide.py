@@ -233,12 +233,6 @@ def test_the_training_argument_switches_a_seeded_dropout():
     assert seen[-2:] == [True, False]
 
 
-@pytest.mark.xfail(
-    reason="Embedding(mask_zero=True) computes its mask but glassnet passes masks "
-    "to no layer yet (docs/keras-guide.md)",
-    raises=AssertionError,
-    strict=True,
-)
 def test_a_layer_declaring_mask_receives_the_embedding_mask():
     """Guide feature: the privileged ``mask`` argument: a layer after an
     ``Embedding(mask_zero=True)`` gets the mask of the padded ids."""

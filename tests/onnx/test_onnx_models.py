@@ -219,6 +219,10 @@ def _unknown_size():
         (_lambda_in_a_nested_model, r"Layer 'scale' \(Lambda\) cannot"),
         (_unknown_size, r"'up' \(Conv2DTranspose\) needs a known height"),
         (_masked, r"'pool' \(GlobalAveragePooling1D\) is called with mask"),
+        (
+            lambda: _seq((5,), L.Embedding(9, 2, mask_zero=True, name="ids")),
+            r"'ids' \(Embedding\) has mask_zero=True",
+        ),
         (lambda: _seq((4,), L.Dense(2, dtype="float64")), "float64"),
         (lambda: "a string", "takes a glassnet model"),
     ],

@@ -31,6 +31,8 @@ class ReLU(Layer):
     piece by piece.
     """
 
+    supports_masking = True
+
     def __init__(
         self,
         max_value: float | None = None,
@@ -71,6 +73,8 @@ class LeakyReLU(Layer):
     """``x`` for ``x >= 0``, ``negative_slope * x`` below (Keras 3's default
     slope 0.3)."""
 
+    supports_masking = True
+
     def __init__(self, negative_slope: float = 0.3, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.negative_slope = _at_least_zero(
@@ -87,6 +91,8 @@ class LeakyReLU(Layer):
 class ELU(Layer):
     """``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` below."""
 
+    supports_masking = True
+
     def __init__(self, alpha: float = 1.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.alpha = float(alpha)
@@ -100,6 +106,8 @@ class ELU(Layer):
 
 class Softmax(Layer):
     """``exp(x) / sum(exp(x))`` along ``axis`` (an int, or a list of them)."""
+
+    supports_masking = True
 
     def __init__(self, axis: int | list[int] = -1, **kwargs: Any) -> None:
         super().__init__(**kwargs)

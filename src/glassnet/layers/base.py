@@ -46,6 +46,7 @@ import numpy as np
 from glassnet import initializers, ops, regularizers, tree
 from glassnet._registry import dtype_policy_name, without_keras_only
 from glassnet.autograd import Tensor, no_grad
+from glassnet.layers import masking
 from glassnet.layers.budget import charge
 from glassnet.layers.call_context import CONTEXT, UNSET, CallSignature
 from glassnet.layers.node import KerasTensor, has_keras_tensors, symbolic_call
@@ -325,6 +326,8 @@ class Layer:
             raise ValueError(
                 f"A layer computes in a floating-point dtype. Received: dtype={dtype!r}"
             )
+        if self._user_mask:
+            masking.enable()
         self._weights: list[Tensor] = []
         self._trainable_flags: list[bool] = []  # as created: the Keras order
         self._regularizers: list[tuple[Tensor, Any]] = []
@@ -358,6 +361,10 @@ class Layer:
     def dtype(self) -> str:
         return self._dtype.name
 
+    #: Whether the class has a ``compute_mask`` of its own from outside
+    #: glassnet (its instances may make masks: see glassnet.layers.masking).
+    _user_mask = False
+
     #: The exact rank of the input, checked on every call (Keras's
     #: ``InputSpec(ndim=...)``); None: any rank.
     input_ndim: int | None = None
@@ -366,6 +373,9 @@ class Layer:
         super().__init_subclass__(**kwargs)
         if "build" in cls.__dict__:
             cls.build = tracks_build(cls.__dict__["build"])
+        if "compute_mask" in cls.__dict__:
+            module = getattr(cls.compute_mask, "__module__", None) or ""
+            cls._user_mask = not module.startswith("glassnet.")
         if "call" in cls.__dict__:
             cls._call_signature = CallSignature(cls.call)
             module = getattr(cls.call, "__module__", None) or ""
@@ -489,6 +499,23 @@ class Layer:
         """The layer's math, Tensor -> Tensor, written with ``glassnet.ops``."""
         return x
 
+    # --- masks (see glassnet.layers.masking) ------------------------------------
+    @property
+    def supports_masking(self) -> bool:
+        """Whether the layer passes a mask on to its output (Keras's rule:
+        when it has its own ``compute_mask``, unless set)."""
+        own = self.__dict__.get("_supports_masking")
+        return type(self).compute_mask is not Layer.compute_mask if own is None else own
+
+    @supports_masking.setter
+    def supports_masking(self, value: bool) -> None:
+        self.__dict__["_supports_masking"] = bool(value)
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """The mask of the output for ``inputs`` whose mask is
+        ``previous_mask``: the same one, by default."""
+        return previous_mask
+
     def compute_output_shape(self, input_shape: Any) -> Any:
         """Output shape for ``input_shape`` (batch axis ``None``). This
         default is the input shape for glassnet's layers, and for a user's
@@ -569,6 +596,8 @@ class Layer:
         made Tensors of the layer's dtype, the layer is built on its first
         call, and ``call`` gets ``training`` only if it declares it (the value
         given, else the one of the call around it, else its own default)."""
+        if masking.SWITCH.active:
+            return masking.call_with_masks(self, args, kwargs, training)
         if kwargs or len(args) != 1:
             return self._call_arguments(args, kwargs, training)
         return self._call_input(args[0], training)
@@ -577,6 +606,8 @@ class Layer:
         """``self(x, training=training)`` for one input: what a model's loop
         calls for a layer that keeps Layer's ``__call__`` (no arguments to
         sort out)."""
+        if masking.SWITCH.active:
+            return masking.call_with_masks(self, (x,), {}, training)
         if type(x) is not Tensor:
             if isinstance(x, KerasTensor):
                 return symbolic_call(self, (x,), {}, training)

@@ -70,10 +70,10 @@ CONTEXT = _Context()
 
 class CallSignature:
     """How a ``call`` takes its arguments: whether it declares ``training``
-    (and at which position, with which default), and the name of its first
-    argument (the inputs, which may also come as a keyword)."""
+    (and at which position, with which default) and ``mask``, and the name
+    of its first argument (the inputs, which may also come as a keyword)."""
 
-    __slots__ = ("training", "training_index", "training_default", "first")
+    __slots__ = ("training", "training_index", "training_default", "first", "mask")
 
     def __init__(self, call: Any) -> None:
         params = list(inspect.signature(call).parameters.values())[1:]  # self
@@ -87,6 +87,7 @@ class CallSignature:
             positional.index("training") if "training" in positional else -1
         )
         self.first = positional[0] if positional else None
+        self.mask = "mask" in by_name
 
     def split(
         self, owner: Any, args: tuple, kwargs: dict, training: Any = UNSET

@@ -138,6 +138,8 @@ class Dense(Layer):
     >>> Dense(4, activation="relu", input_dim=1024)  # 1024 * 4 + 4 = 4100 params
     """
 
+    supports_masking = True
+
     keras_only = {"kernel_constraint": None, "bias_constraint": None}
 
     def __init__(
@@ -239,6 +241,8 @@ class Activation(Layer):
     Any input shape; the output has the same shape.
     """
 
+    supports_masking = True
+
     def __init__(self, activation: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.activation = _get_activation(activation)
@@ -259,6 +263,8 @@ class Dropout(Layer):
     ``seed`` makes the masks reproducible (without it, so does
     ``glassnet.utils.set_random_seed``).
     """
+
+    supports_masking = True
 
     def __init__(
         self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs

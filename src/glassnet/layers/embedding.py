@@ -9,6 +9,7 @@ import numpy as np
 
 from glassnet import initializers, ops, regularizers
 from glassnet.autograd import Tensor
+from glassnet.layers import masking
 from glassnet.layers.base import Layer
 from glassnet.layers.core import _serialize
 
@@ -34,8 +35,8 @@ class Embedding(Layer):
     Arguments (Keras's): ``input_dim`` (vocabulary size: indices are in
     ``[0, input_dim)``), ``output_dim``, ``embeddings_initializer`` ("uniform",
     in [-0.05, 0.05]), ``embeddings_regularizer``, ``mask_zero`` (index 0 is
-    padding: :meth:`compute_mask` gives ``x != 0``; glassnet's layers do not
-    pass masks on yet, so it changes no output), ``weights`` (the initial
+    padding: :meth:`compute_mask` gives ``x != 0``, which the next layers
+    get as Keras gives it: see :mod:`glassnet.layers.masking`), ``weights`` (the initial
     table) and the base Layer keywords.
 
     Input ``(batch, ...)`` of integers (floats holding integers are cast, as in
@@ -67,6 +68,8 @@ class Embedding(Layer):
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.mask_zero = bool(mask_zero)
+        if self.mask_zero:
+            masking.enable()
         self.embeddings: Tensor | None = None
         if weights is not None:
             self.build_for((None, None))

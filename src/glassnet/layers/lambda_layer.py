@@ -19,6 +19,7 @@ import numpy as np
 from glassnet import activations, ops
 from glassnet._registry import find_custom_object, is_keras_module, serialize_object
 from glassnet.autograd import Tensor, no_grad
+from glassnet.layers import masking
 from glassnet.layers.base import Layer
 
 
@@ -121,6 +122,8 @@ class Lambda(Layer):
             output_shape = tuple(output_shape)
         self._output_shape = output_shape
         self.mask = mask
+        if mask is not None:
+            masking.enable()
         self.arguments = dict(arguments or {})
         try:
             declared = inspect.signature(function).parameters
@@ -181,6 +184,8 @@ class Lambda(Layer):
 
 class Identity(Layer):
     """Returns its input unchanged (a placeholder); no graph node at all."""
+
+    supports_masking = True
 
     def call(self, x: Tensor, training: bool = False) -> Tensor:
         return x

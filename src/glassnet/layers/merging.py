@@ -19,8 +19,11 @@ from __future__ import annotations
 from functools import reduce
 from typing import Any
 
+import numpy as np
+
 from glassnet import ops
 from glassnet.autograd import Tensor
+from glassnet.layers import masking
 from glassnet.layers.base import Layer
 
 
@@ -98,6 +101,15 @@ class Merge(Layer):
     def _merge_function(self, inputs: list[Tensor]) -> Tensor:
         raise NotImplementedError
 
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """Keras's rule: the steps any input keeps, when every input has a
+        mask (else no mask)."""
+        if not previous_mask or any(m is None for m in previous_mask):
+            return None
+        return np.logical_or.reduce(
+            [np.asarray(getattr(m, "data", m), bool) for m in previous_mask]
+        )
+
     def compute_output_shape(self, input_shape: Any) -> tuple:
         out = reduce(_broadcast, [tuple(s[1:]) for s in input_shape])
         batch_sizes = {s[0] for s in input_shape if s} - {None}
@@ -137,7 +149,19 @@ class Multiply(Merge):
     """The elementwise product of the inputs: ``y = x1 * x2 * ...``."""
 
     def _merge_function(self, inputs: list[Tensor]) -> Tensor:
-        return reduce(ops.mul, inputs)
+        """With masks (Keras's rule): a masked-out step counts as 1 in the
+        product, and where every input masks a step out, the output is 0."""
+        masks = _spread_masks(inputs)
+        if all(m is None for m in masks):
+            return reduce(ops.mul, inputs)
+        kept = [x if m is None else ops.where(m, x, np.ones_like(x.data))
+                for x, m in zip(inputs, masks)]  # fmt: skip
+        output = reduce(ops.mul, kept)
+        if any(m is None for m in masks):
+            return output
+        return ops.where(
+            np.logical_or.reduce(masks), output, np.zeros_like(output.data)
+        )
 
 
 class Average(Merge):
@@ -152,7 +176,7 @@ class Maximum(Merge):
     largest; ties share it)."""
 
     def _merge_function(self, inputs: list[Tensor]) -> Tensor:
-        return reduce(ops.maximum, inputs)
+        return _merge_masked(ops.maximum, inputs)
 
 
 class Minimum(Merge):
@@ -160,7 +184,38 @@ class Minimum(Merge):
     smallest; ties share it)."""
 
     def _merge_function(self, inputs: list[Tensor]) -> Tensor:
-        return reduce(ops.minimum, inputs)
+        return _merge_masked(ops.minimum, inputs)
+
+
+def _spread_masks(inputs: list[Tensor]) -> list[np.ndarray | None]:
+    """Each input's mask (batch, steps) spread over its last axis, or None."""
+    masks = []
+    for x in inputs:
+        m = masking.get_mask(x)
+        if m is not None:
+            m = np.asarray(getattr(m, "data", m), bool)
+            m = np.broadcast_to(m.reshape(*m.shape, 1), x.data.shape)
+        masks.append(m)
+    return masks
+
+
+def _merge_masked(op: Any, inputs: list[Tensor]) -> Tensor:
+    """``op`` (a maximum or minimum) folded over the inputs, a masked-out step
+    of one input taking the other's value (Keras's rule: they have no
+    identity element to stand in)."""
+    masks = _spread_masks(inputs)
+    if all(m is None for m in masks):
+        return reduce(op, inputs)
+    output, output_mask = inputs[0], masks[0]
+    for x, mask in zip(inputs[1:], masks[1:]):
+        if mask is not None:
+            x = ops.where(mask, x, output)
+        if output_mask is not None:
+            output = ops.where(output_mask, output, x)
+        both = mask is not None and output_mask is not None
+        output_mask = np.logical_or(output_mask, mask) if both else None
+        output = op(output, x)
+    return output
 
 
 class Concatenate(Merge):
@@ -200,6 +255,23 @@ class Concatenate(Merge):
             if len({d for d in dims if d is not None}) > 1:
                 raise error
 
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """Keras's rule: each input's mask spread over its last axis (all
+        True for an unmasked input), joined along ``axis``, then any over the
+        last axis."""
+        if previous_mask is None or all(m is None for m in previous_mask):
+            return None
+        spread = []
+        for x, m in zip(inputs, previous_mask):
+            shape = np.shape(getattr(x, "data", x))
+            m = (
+                np.ones(shape[:-1], bool)
+                if m is None
+                else np.asarray(getattr(m, "data", m), bool)
+            )
+            spread.append(np.broadcast_to(m.reshape(*m.shape, 1), shape))
+        return np.concatenate(spread, axis=self.axis).any(axis=-1)
+
     def _merge_function(self, inputs: list[Tensor]) -> Tensor:
         return ops.concatenate(inputs, axis=self.axis)
 
@@ -230,6 +302,9 @@ class Dot(Merge):
 
     >>> Dot(axes=1)([np.ones((2, 3)), np.ones((2, 3))])  # [[3.], [3.]]
     """
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        return None
 
     def __init__(self, axes: Any, normalize: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -26,6 +26,8 @@ class _Normalization(Layer):
     ``axis`` (int or list), ``epsilon``, and a learned scale ``gamma`` (when
     ``scale``) and shift ``beta`` (when ``center``) shaped like those axes."""
 
+    supports_masking = True
+
     def __init__(  # LayerNormalization's signature (and Keras defaults)
         self,
         axis: int | list[int] = -1,

@@ -203,6 +203,10 @@ class GlobalAveragePooling1D(_GlobalPooling2D):
 
     rank = 1
     input_ndim = 3
+    supports_masking = True
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        return None  # the steps are averaged away
 
     def call(self, x: Tensor, training: bool = False, mask: Any = None) -> Tensor:
         if mask is None:

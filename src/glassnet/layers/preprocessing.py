@@ -31,6 +31,8 @@ class Rescaling(Layer):
     the same shape. No weights.
     """
 
+    supports_masking = True
+
     def __init__(self, scale: Any, offset: Any = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.scale = _config_value(scale, "scale")

@@ -424,7 +424,14 @@ def _conv_transpose(g: GraphBuilder, layer: Any, x: Value) -> Value:
 def _embedding(g: GraphBuilder, layer: Any, x: Value) -> Value:
     """Gather of the table's rows: ids ``(batch, ...)`` -> ``(batch, ...,
     output_dim)``. Ids of another dtype than int32 or int64 are cast to int64
-    (floats truncated, as glassnet casts them)."""
+    (floats truncated, as glassnet casts them). A mask (``mask_zero``) is
+    not exported: the layers after it would compute without it."""
+    if layer.mask_zero:
+        raise ExportError(
+            f"Layer {layer.name!r} (Embedding) has mask_zero=True: ONNX export "
+            "does not carry masks, and the layers that read them would compute "
+            "otherwise. Export a model without mask_zero."
+        )
     x = g.channels_last(x)
     ids = x.name
     if x.dtype not in ("int32", "int64"):

@@ -1,0 +1,141 @@
+"""Keras's masks: an ``Embedding(mask_zero=True)`` marks the padding steps,
+the layers that support masking pass the mask on, ``GlobalAveragePooling1D``
+averages the kept steps only, merges combine masks, and a layer without
+masking support drops it. Compared with Keras 3 on the same weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glassnet
+from glassnet import layers
+from glassnet.layers import masking
+
+from .layer_checks import keras_module
+
+IDS = np.array([[3, 1, 4, 0, 0], [2, 7, 1, 8, 2], [5, 0, 0, 0, 0]], np.int32)
+
+
+@pytest.fixture(scope="module")
+def keras():
+    pytest.importorskip("torch")
+    pytest.importorskip("keras")
+    return keras_module()
+
+
+def _text_classifier(lib, middle="dense"):
+    """ids -> Embedding(mask_zero) -> [Dense | Conv1D] -> mean over steps -> Dense."""
+    ids = lib.Input((None,), dtype="int32")
+    x = lib.layers.Embedding(10, 4, mask_zero=True, name="embed")(ids)
+    if middle == "dense":
+        x = lib.layers.Dense(3, activation="tanh", name="middle")(x)
+    elif middle == "conv":  # supports no masking: the mask stops here
+        x = lib.layers.Conv1D(3, 1, name="middle")(x)
+    x = lib.layers.GlobalAveragePooling1D()(x)
+    return lib.Model(ids, lib.layers.Dense(2, activation="softmax", name="head")(x))
+
+
+def _merged(lib, merge):
+    a, b = lib.Input((5,), dtype="int32"), lib.Input((5,), dtype="int32")
+    ea = lib.layers.Embedding(10, 3, mask_zero=True, name="ea")(a)
+    eb = lib.layers.Embedding(10, 3, name="eb")(b)  # no mask: all steps kept
+    ec = lib.layers.Embedding(10, 3, mask_zero=True, name="ec")(b)
+    both_masked = [ea, ec] if merge != "Concatenate" else [ea, eb, ec]
+    joined = getattr(lib.layers, merge)()(both_masked)
+    return lib.Model([a, b], lib.layers.GlobalAveragePooling1D()(joined))
+
+
+def _sequential(lib):
+    return lib.Sequential(
+        [
+            lib.Input((5,), dtype="int32"),
+            lib.layers.Embedding(10, 4, mask_zero=True, name="embed"),
+            lib.layers.Dropout(0.5),
+            lib.layers.GlobalAveragePooling1D(),
+            lib.layers.Dense(1, name="head"),
+        ]
+    )
+
+
+def _same_predictions(ours, theirs, x):
+    # NOTE: layer by layer, by name: with masks, Keras orders a graph's layers
+    # of one depth otherwise than without them
+    for layer in theirs.layers:
+        if layer.weights:
+            ours.get_layer(layer.name).set_weights(layer.get_weights())
+    expected = theirs.predict(x, verbose=0)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), expected, rtol=1e-5)
+    return expected
+
+
+@pytest.mark.parametrize("middle", ["dense", "conv"])
+def test_a_text_classifier_averages_the_kept_steps_as_keras(keras, middle):
+    ours, theirs = _text_classifier(glassnet, middle), _text_classifier(keras, middle)
+    _same_predictions(ours, theirs, IDS)
+    # the masked mean differs from the plain one (the test can tell them apart)
+    plain = _text_classifier(glassnet, middle)
+    plain.set_weights(ours.get_weights())
+    plain.layers[1].mask_zero = False
+    differs = not np.allclose(plain.predict(IDS, verbose=0), ours.predict(IDS))
+    assert differs is (middle == "dense")
+
+
+@pytest.mark.parametrize(
+    "merge",
+    ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"],
+)
+def test_merges_combine_masks_as_keras(keras, merge):
+    x = [IDS, IDS[::-1].copy()]
+    _same_predictions(_merged(glassnet, merge), _merged(keras, merge), x)
+
+
+def test_a_sequential_passes_masks_through_its_chain(keras):
+    _same_predictions(_sequential(glassnet), _sequential(keras), IDS)
+
+
+def test_training_with_masks_equals_keras(keras):
+    y = np.array([0, 1, 0])
+
+    def fit(model, lib):
+        model.compile(lib.optimizers.SGD(0.5), "sparse_categorical_crossentropy")
+        history = model.fit(IDS, y, epochs=3, batch_size=2, shuffle=False, verbose=0)
+        return history.history["loss"]
+
+    theirs, ours = _text_classifier(keras), _text_classifier(glassnet)
+    _same_predictions(ours, theirs, IDS)
+    np.testing.assert_allclose(fit(ours, glassnet), fit(theirs, keras), rtol=1e-5)
+
+
+def test_a_user_layer_makes_and_receives_masks():
+    seen = []
+
+    class NonZero(layers.Layer):
+        def call(self, x):
+            return x
+
+        def compute_mask(self, inputs, previous_mask=None):
+            return np.asarray(inputs.data) != 0
+
+    class Reader(layers.Layer):
+        def call(self, x, mask=None):
+            seen.append(mask)
+            return x
+
+    x = np.array([[1.0, 0.0, 2.0]], np.float32)
+    Reader()(NonZero()(x))
+    np.testing.assert_array_equal(np.asarray(seen[-1]), [[True, False, True]])
+    assert masking.SWITCH.active
+
+
+def test_supports_masking_follows_keras_s_rule():
+    class OwnMask(layers.Layer):
+        def compute_mask(self, inputs, previous_mask=None):
+            return previous_mask
+
+    assert not layers.Layer().supports_masking
+    assert OwnMask().supports_masking and layers.Dense(2).supports_masking
+    assert not layers.Conv1D(2, 1).supports_masking
+    plain = layers.Layer()
+    plain.supports_masking = True
+    assert plain.supports_masking
