@@ -100,7 +100,7 @@ COVERAGE = [
     (TRAINING, "a PyDataset subclass (workers=...) to fit and evaluate", [
         f"{TRN}::test_a_py_dataset_with_workers_trains_validates_and_evaluates",
         "utils/test_py_dataset.py::test_fit_evaluate_and_predict_take_it",
-        f"{TRN}::test_the_guide_passes_batch_size_with_a_py_dataset",  # xfail
+        f"{TRN}::test_the_guide_passes_batch_size_with_a_py_dataset",
     ]),
     (TRAINING, "a PyTorch DataLoader", [
         "models/test_data_adapter.py::test_a_torch_data_loader_is_an_iterable_of_batches",

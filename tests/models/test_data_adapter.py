@@ -545,11 +545,12 @@ def test_bad_batches_say_which_batch(source, error, message):
         _regressor().fit(source(), verbose=0)
 
 
-def test_batch_size_is_not_given_with_batches():
-    with pytest.raises(
-        ValueError, match=r"`batch_size` argument must not be specified"
-    ):
-        _regressor().fit(_batches(2), batch_size=8, verbose=0)
+def test_batch_size_with_batches_is_ignored_with_a_warning():
+    with pytest.warns(UserWarning, match=r"`batch_size` is ignored .* batch_size=8"):
+        history = _regressor().fit(_batches(2), batch_size=8, verbose=0)
+    assert len(history.history["loss"]) == 1
+    with pytest.warns(UserWarning, match=r"`batch_size` is ignored"):
+        assert len(_regressor().predict(_batches(2), batch_size=3, verbose=0)) == 16
     history = _regressor().fit(
         _batches(2), validation_data=(GX, GY), validation_batch_size=8, verbose=0
     )

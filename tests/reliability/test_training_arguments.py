@@ -598,11 +598,6 @@ BATCHES = [
         ValueError,
         r"`x` as a PyDataset, `sample_weight` should not be passed",
     ),
-    case(
-        "fit(_batches(), batch_size=5)",
-        ValueError,
-        r"`batch_size` argument must not be specified.*batch_size=5",
-    ),
     case("fit(_batches(), validation_split=0.5)", ValueError, r"cannot be split"),
     case("fit(iter(()))", ValueError, r"The generator gave no batch"),
     case("fit(_Dataset(0))", ValueError, r"The PyDataset gave no batch"),
@@ -627,11 +622,6 @@ BATCHES = [
         r"validation_data: Batch 0 of the generator: Target y of shape \(5, 1\)",
     ),
     case("evaluate(_Dataset(), Y)", ValueError, r"`y` should not be passed"),
-    case(
-        "predict(_batches(), batch_size=4)",
-        ValueError,
-        r"`batch_size` argument must not be specified",
-    ),
     case("predict(_batches(X + 1j))", TypeError, r"Batch 0 of the generator: `x` is"),
 ]
 

@@ -192,8 +192,8 @@ DOCS: dict[str, str] = {
     "With a custom ``train_step`` / ``test_step``, y may be None and only its "
     "length is checked. A model of several outputs takes one target array per "
     "output, in a list (in output order) or a dict by output name.",
-    "batch_size": "a positive integer or None (32); not with a generator or "
-    "PyDataset, which make their own batches.",
+    "batch_size": "a positive integer or None (32); ignored, with a warning, "
+    "for a generator or PyDataset, which make their own batches.",
     "epochs": "an integer >= 0; epochs ``initial_epoch`` to ``epochs - 1`` run.",
     "verbose": '``"auto"`` (1), 0 (silent), 1 (a progress bar), 2 (a line per '
     "epoch) or a bool.",

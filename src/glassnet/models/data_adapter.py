@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet._warnings import warn
 from glassnet.autograd import Tensor
 from glassnet.models.batch_sources import (  # noqa: F401 (Keras's helpers, here too)
     GeneratorDataAdapter,
@@ -569,10 +570,11 @@ def get_data_adapter(
                 f"Instead, {what} should be included as part of the {kind}. "
                 f"Received: {name} of type {type(value).__name__}"
             )
-    if batch_size is not None:
-        raise ValueError(
-            f"The `batch_size` argument must not be specified when `x` is a "
-            f"{kind}: it makes its own batches. Received: batch_size={batch_size}"
+    if batch_size is not None:  # Keras 3 ignores it too (silently)
+        warn(
+            f"`batch_size` is ignored when `x` is a {kind}: it makes its own "
+            f"batches. Received: batch_size={batch_size}",
+            UserWarning,
         )
     check = standardize or _plain_arrays
 
