@@ -139,3 +139,42 @@ def test_supports_masking_follows_keras_s_rule():
     plain = layers.Layer()
     plain.supports_masking = True
     assert plain.supports_masking
+
+
+def _tagger(lib):
+    """One class per step: the loss of a padded step is left out (Keras)."""
+    return lib.Sequential(
+        [
+            lib.Input((5,), dtype="int32"),
+            lib.layers.Embedding(10, 4, mask_zero=True, name="embed"),
+            lib.layers.Dense(3, activation="softmax", name="head"),
+        ]
+    )
+
+
+def test_the_loss_of_a_masked_output_leaves_the_padding_out_as_keras(keras):
+    y = np.random.default_rng(1).integers(0, 3, IDS.shape)
+
+    def fit(model, lib):
+        model.compile(lib.optimizers.SGD(0.5), "sparse_categorical_crossentropy")
+        history = model.fit(IDS, y, epochs=3, batch_size=2, shuffle=False, verbose=0)
+        return history.history["loss"] + [model.evaluate(IDS, y, verbose=0)]
+
+    theirs, ours = _tagger(keras), _tagger(glassnet)
+    _same_predictions(ours, theirs, IDS)
+    np.testing.assert_allclose(fit(ours, glassnet), fit(theirs, keras), rtol=1e-5)
+
+
+def test_sample_weights_and_the_mask_weigh_a_step_together():
+    """Keras's rule (its torch backend cannot run this case): each step's
+    loss times its sample's weight times the mask scaled by size / kept."""
+    y = np.random.default_rng(1).integers(0, 3, IDS.shape)
+    weights = np.array([1.0, 0.5, 2.0])
+    model = _tagger(glassnet)
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    probabilities = model.predict(IDS, verbose=0)
+    step_losses = -np.log(np.take_along_axis(probabilities, y[..., None], -1))[..., 0]
+    kept = (IDS != 0) * (IDS.size / (IDS != 0).sum())
+    expected = (step_losses * weights[:, None] * kept).mean()
+    got = model.evaluate(IDS, y, sample_weight=weights, batch_size=3, verbose=0)
+    np.testing.assert_allclose(got, expected, rtol=1e-5)

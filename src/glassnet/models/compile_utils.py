@@ -24,6 +24,7 @@ from glassnet import losses, ops, tree
 from glassnet import metrics as metrics_module
 from glassnet._warnings import warn
 from glassnet.autograd import Tensor, no_grad
+from glassnet.layers import masking
 from glassnet.layers.call_context import losses_added
 from glassnet.models.outputs import Outputs
 
@@ -46,6 +47,26 @@ def target_kind(loss: Any) -> str | None:
     if loss is not None and getattr(fn, "__module__", None) == losses.__name__:
         return "same"
     return None
+
+
+def masked_weights(
+    sw: np.ndarray | None, mask: Any, data: np.ndarray, mean: bool
+) -> np.ndarray:
+    """Keras's weights of a masked output's losses ``data`` (batch, steps,
+    ...): the per-sample weights ``sw`` (or 1) times the mask (batch, steps),
+    scaled for a mean by ``size / kept`` so that the mean is over the kept
+    steps (a mask that does not fit the losses' axes is not applied)."""
+    weights = (
+        np.ones(1, data.dtype)
+        if sw is None
+        else sw.reshape((len(sw),) + (1,) * (data.ndim - 1))
+    )
+    kept = np.asarray(getattr(mask, "data", mask), data.dtype)
+    if kept.shape != data.shape[: kept.ndim]:
+        return np.broadcast_to(weights, data.shape)
+    if mean:
+        kept = kept * (kept.size / (kept.sum() + 1e-7))  # Keras's epsilon
+    return weights * kept.reshape(kept.shape + (1,) * (data.ndim - kept.ndim))
 
 
 class CompileLoss:
@@ -138,7 +159,12 @@ class CompileLoss:
         else:
             count = 1 if reduction == "sum" else data.size
             root = values
-            if sw is None:
+            mask = masking.get_mask(y_pred) if masking.SWITCH.active else None
+            if mask is not None:
+                weights = masked_weights(sw, mask, data, reduction != "sum")
+                seed = np.broadcast_to(weights / count, data.shape).astype(data.dtype)
+                value = float((data * weights).sum() / count)
+            elif sw is None:
                 seed = self._seeds.get(data.shape)
                 if seed is None:
                     seed = np.full(data.shape, 1.0 / count, dtype=data.dtype)
