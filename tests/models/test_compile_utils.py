@@ -11,7 +11,8 @@ from glassnet import losses, metrics, ops
 from glassnet.autograd import Tensor
 from glassnet.layers import Dense
 from glassnet.models import Sequential
-from glassnet.models.compile_utils import CompileLoss, CompileMetrics, get_metric
+from glassnet.models.compile_metrics import CompileMetrics, get_metric
+from glassnet.models.compile_utils import CompileLoss
 
 
 def _built(loss, regularizer=None):
