@@ -388,3 +388,52 @@ def test_a_model_with_its_own_build_finds_its_output_shape_from_call():
 def test_glassnet_is_importable_as_keras_for_these_classes():
     # the same class bodies ran on glassnet above; the namespace they used
     assert OURS.Model is glassnet.models.Model and OURS.layers.Layer is gl.Layer
+
+
+def _two_inputs(lib):
+    """A subclassed model of a dict of two inputs and one output."""
+
+    class TwoInputs(lib.Model):
+        def __init__(self):
+            super().__init__()
+            self.left = lib.layers.Dense(4, activation="tanh")
+            self.right = lib.layers.Dense(4, activation="tanh")
+            self.head = lib.layers.Dense(1)
+
+        def call(self, inputs):
+            joined = self.left(inputs["numbers"]) + self.right(inputs["more"])
+            return self.head(joined)
+
+    return TwoInputs()
+
+
+def test_a_subclassed_model_fits_and_predicts_on_a_dict_of_inputs(keras):
+    rng = np.random.default_rng(0)
+    x = {
+        "numbers": rng.standard_normal((24, 3)).astype("float32"),
+        "more": rng.standard_normal((24, 2)).astype("float32"),
+    }
+    y = (x["numbers"].sum(1, keepdims=True) - x["more"][:, :1]).astype("float32")
+    theirs, ours = _two_inputs(keras), _two_inputs(glassnet)
+    theirs(x)
+    ours(x)
+    ours.set_weights(theirs.get_weights())
+    results = []
+    for model, lib in ((ours, glassnet), (theirs, keras)):
+        model.compile(lib.optimizers.SGD(0.05), "mse")
+        history = model.fit(
+            x, y, epochs=3, batch_size=8, shuffle=False, validation_split=0.25,
+            verbose=0,
+        )  # fmt: skip
+        results.append(
+            [
+                history.history["loss"],
+                history.history["val_loss"],
+                model.evaluate(x, y, verbose=0),
+                model.predict(x, batch_size=5, verbose=0),
+            ]
+        )
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="cardinality"):
+        ours.predict({"numbers": x["numbers"], "more": x["more"][:5]}, verbose=0)

@@ -409,13 +409,6 @@ def test_dropout_and_batchnorm_follow_training_in_a_subclassed_model(keras):
     np.testing.assert_allclose(trained.sum(axis=-1), 1.0, rtol=1e-5)
 
 
-@pytest.mark.xfail(
-    reason="predict() takes lists and dicts of arrays in and out only for "
-    "functional models; a subclassed model of several inputs or outputs is "
-    "called instead (its outputs too fail: 'list' object has no attribute 'data')",
-    raises=TypeError,
-    strict=True,
-)
 def test_predict_of_a_subclassed_model_on_a_dict_of_inputs(keras):
     ours, theirs = _twins(keras, "subclassed_two_in_two_out")
     x = _inputs("subclassed_two_in_two_out")

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet import tree
 from glassnet._warnings import warn
 from glassnet.autograd import Tensor
 from glassnet.models.batch_sources import (  # noqa: F401 (Keras's helpers, here too)
@@ -253,15 +254,66 @@ def model_batch(
     prediction)."""
     if getattr(model, "_several", False):
         return several_batch(model, x, y, sample_weight, class_weight, targets)
-    x = model._as_x(x, allow_empty=False)
+    if getattr(model, "_subclassed", False) and _is_array_structure(x):
+        x = structured_x(model, x)
+    else:
+        x = model._as_x(x, allow_empty=False)
     if targets is None:
         return x, None, None
     if y is None and model._compile_loss.fn is None:  # the model's own losses
         targets = False
+    n = num_samples(x)
     if y is not None or targets:
         out, kind = model.output_shape, model._compile_loss.targets
-        y = standardize_y(y, len(x), out, model._dtype, kind, check=targets)
-    return x, y, sample_weights(y, sample_weight, class_weight, model._dtype, len(x))
+        y = standardize_y(y, n, out, model._dtype, kind, check=targets)
+    return x, y, sample_weights(y, sample_weight, class_weight, model._dtype, n)
+
+
+class Leaves(list):
+    """The arrays of a structure of inputs (a dict, list or tuple of arrays),
+    flat, with the structure to rebuild: a subclassed model's several
+    inputs, batched as one list of arrays is."""
+
+    def __init__(self, arrays: list[np.ndarray], template: Any) -> None:
+        super().__init__(arrays)
+        self.template = template
+
+    def like(self, arrays: list[np.ndarray]) -> Leaves:
+        """Other arrays (rows of these) in the same structure."""
+        return Leaves(arrays, self.template)
+
+    def packed(self, values: list[Any]) -> Any:
+        """``values`` (one per array) in the structure the inputs came in."""
+        return tree.pack_sequence_as(self.template, list(values))
+
+
+def _is_array_structure(x: Any) -> bool:
+    """Whether ``x`` is a dict, list or tuple of arrays (not nested lists of
+    numbers, which are one array)."""
+    if type(x) not in (dict, list, tuple) or not x:
+        return False
+    return all(isinstance(v, (np.ndarray, Tensor)) for v in tree.flatten(x))
+
+
+def structured_x(model: Any, x: Any) -> Leaves:
+    """A subclassed model's structure of input arrays, checked (real, finite,
+    floats cast to the model's dtype, one length) and flat; the first data
+    seen builds the model (on the structure of their shapes)."""
+    arrays = []
+    for value in tree.flatten(x):
+        array = _as_real(value, "x")
+        if np.issubdtype(array.dtype, np.floating):
+            array = _cast(array, model._dtype, "Input x")
+        arrays.append(array)
+    sizes = [len(a) if a.ndim else 0 for a in arrays]
+    if len(set(sizes)) != 1 or 0 in sizes:
+        raise ValueError(
+            "Data cardinality is ambiguous: every input needs the same number (at "
+            f"least 1) of samples. Received sizes: {sizes}"
+        )
+    if not model.built:
+        model.build(tree.pack_sequence_as(x, [a.shape for a in arrays]))
+    return Leaves(arrays, x)
 
 
 def several_batch(
@@ -454,7 +506,8 @@ def take(a: Any, rows: Any) -> Any:
     if a is None:
         return None
     if isinstance(a, list):
-        return [None if b is None else b[rows] for b in a]
+        rows_of = [None if b is None else b[rows] for b in a]
+        return a.like(rows_of) if isinstance(a, Leaves) else rows_of
     return a[rows]
 
 

@@ -429,7 +429,10 @@ class Model(Trainer, Layer):
         if not self._call_signature.training:
             training = UNSET
         if isinstance(x, list):  # several inputs: one array each, in order
-            return self._run([Tensor(a) for a in x], (), {}, training)
+            tensors = [Tensor(a) for a in x]
+            if hasattr(x, "packed"):  # a subclassed model's dict, list or tuple
+                return self._run(x.packed(tensors), (), {}, training)
+            return self._run(tensors, (), {}, training)
         return self._run(Tensor(x), (), {}, training)
 
     # --- threads: one training step at a time, predictions between steps --------

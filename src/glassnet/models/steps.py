@@ -492,6 +492,9 @@ def structured(model: Any, batch: Batch) -> Batch:
     and outputs (a dict where the model has one), for a custom step."""
     graph = model.__dict__.get("_graph")
     if graph is None or not graph.structured:
+        x, y, sample_weight = batch
+        if hasattr(x, "packed"):  # a subclassed model's structure of inputs
+            return x.packed(x), y, sample_weight
         return batch
     x, y, sample_weight = batch
 
