@@ -270,9 +270,6 @@ ENTRIES = {
 SUBCLASSED = {name for name in ENTRIES if name.startswith("subclassed_")}
 #: entries whose outputs depend on a random draw when training (Dropout)
 DROPOUT = {"two_heads", "subclassed_training"}
-#: subclassed entries of several inputs and outputs: glassnet's predict does
-#: not batch those yet (see the xfail below), so they are compared by calls
-STRUCTURED_SUBCLASSED = {"subclassed_two_in_two_out"}
 #: the merge layers the functional entries use, each at least once
 MERGES = {
     "Add": ("residual", "unet", "mixed_inputs"),
@@ -371,12 +368,11 @@ def test_weights_shapes_and_predictions_equal_keras(keras, name):
     x = _inputs(name)
     expected = _numpy(keras, theirs.predict(x, verbose=0))
     called = _numpy(keras, ours(x, training=False))
-    if name not in STRUCTURED_SUBCLASSED:
-        predicted = ours.predict(x, verbose=0)
-        assert _shapes(predicted) == _shapes(expected)
-        assert_same_outputs(predicted, expected, RTOL, ATOL)
-        batched = ours.predict(x, batch_size=4, verbose=0)
-        assert_same_outputs(batched, expected, RTOL, ATOL)
+    predicted = ours.predict(x, verbose=0)
+    assert _shapes(predicted) == _shapes(expected)
+    assert_same_outputs(predicted, expected, RTOL, ATOL)
+    batched = ours.predict(x, batch_size=4, verbose=0)
+    assert_same_outputs(batched, expected, RTOL, ATOL)
     assert _shapes(called) == _shapes(expected)
     assert_same_outputs(called, _numpy(keras, theirs(x, training=False)), RTOL, ATOL)
     assert_same_outputs(called, expected, RTOL, ATOL)
@@ -407,10 +403,3 @@ def test_dropout_and_batchnorm_follow_training_in_a_subclassed_model(keras):
     assert trained.shape == inference.shape
     assert not np.allclose(trained, inference)
     np.testing.assert_allclose(trained.sum(axis=-1), 1.0, rtol=1e-5)
-
-
-def test_predict_of_a_subclassed_model_on_a_dict_of_inputs(keras):
-    ours, theirs = _twins(keras, "subclassed_two_in_two_out")
-    x = _inputs("subclassed_two_in_two_out")
-    expected = _numpy(keras, theirs.predict(x, batch_size=4, verbose=0))
-    assert_same_outputs(ours.predict(x, batch_size=4, verbose=0), expected, RTOL, ATOL)
