@@ -36,6 +36,7 @@ def test_import_registers_the_kernels_and_changes_no_thread_setting():
     ).stdout
     assert out.split() == [
         "batch_norm",
+        "chain_inference",
         "conv1d",
         "conv2d",
         "conv2d_batch_norm",

@@ -99,6 +99,14 @@ def _cast(array: np.ndarray, dtype: Any, what: str) -> np.ndarray:
     )
 
 
+def _all_finite(x: np.ndarray) -> bool:
+    """Whether every value of float array ``x`` is finite (a few values are
+    checked in Python: NumPy's call costs more than they do)."""
+    if x.size <= 16:
+        return all(map(math.isfinite, x.ravel().tolist()))
+    return bool(np.isfinite(x).all())
+
+
 def standardize_x(
     x: Any,
     dtype: Any,
@@ -120,7 +128,7 @@ def standardize_x(
         and x.dtype == dtype
         and x.flags.c_contiguous
         and (allow_empty or len(x))
-        and np.isfinite(x).all()
+        and _all_finite(x)
     ):
         return x  # NOTE: the common case, a prediction's: nothing to convert
     if isinstance(x, (list, tuple)) and len(x) == 1 and np.ndim(x[0]) >= 2:

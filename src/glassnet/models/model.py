@@ -56,6 +56,7 @@ from glassnet.models.locks import ReadWriteLock
 from glassnet.models.outputs import Outputs
 from glassnet.models.summary import connections, summarize, summary_html
 from glassnet.models.trainer import Trainer
+from glassnet.ops import seam
 
 
 def _reading(method: Callable[..., Any], own_metrics: bool = False) -> Any:
@@ -311,6 +312,9 @@ class Model(Trainer, Layer):
 
     def _check_input(self, shape: Any) -> None:
         expected = self._build_shape
+        fits = self.__dict__.get("_fits")
+        if fits is not None and fits[0] is expected and fits[1] == shape:
+            return  # NOTE: the last input that fitted this build (most calls)
         if expected is None or not (
             is_single_shape(shape) and is_single_shape(expected)
         ):
@@ -326,6 +330,7 @@ class Model(Trainer, Layer):
                 f"layer of model {self.name!r}, is incompatible with the layer: "
                 f"expected shape={expected}, found shape={tuple(shape)}"
             )
+        self.__dict__["_fits"] = (expected, shape)
 
     def call(self, inputs: Any, training: Any = None) -> Any:
         """Run the layers: a chain one after the other, a graph's calls in
@@ -350,6 +355,20 @@ class Model(Trainer, Layer):
         for fn in fns:  # a layer's one-input call, or a fused pair
             inputs = fn(inputs, training)
         return inputs
+
+    def _inference_plan(self) -> Any:
+        """The seam's plan for this Sequential's layers at inference
+        (:mod:`glassnet.runtime.inference`), or None; made again whenever the
+        chain's calls are (a new build, a copy)."""
+        fns = self._forward_fns
+        kept = self.__dict__.get("_plan")
+        if kept is not None and kept[0] is fns:
+            return kept[1]
+        plan = None
+        if fns is not None and not self._functional and not self._subclassed:
+            plan = seam.fast("chain_inference", self._compute_layers(), self._dtype)
+        self.__dict__["_plan"] = (fns, plan)
+        return plan
 
     def _relink(self) -> list[Callable]:
         """The chain's calls again (after a copy or unpickling, which drop
@@ -471,6 +490,7 @@ class Model(Trainer, Layer):
         state.pop("_lock", None)
         state.pop("_evaluating", None)
         state["_forward_fns"] = None  # closures: made again when first needed
+        state.pop("_plan", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -297,6 +297,11 @@ class Steps:
         return value, y_pred.data if isinstance(y_pred, Tensor) else y_pred_data(y_pred)
 
     def _predict_step(self, x: Any) -> Any:
+        plan = self._inference_plan()
+        if plan is not None:
+            out = plan(x)
+            if out is not None:
+                return out
         with kernel_scope():
             out = self._forward(x, False)
         if isinstance(out, Tensor):

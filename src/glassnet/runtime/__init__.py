@@ -5,7 +5,8 @@ package holds their faster twins (blocked, fused, threaded kernels:
 :mod:`~glassnet.runtime.conv`, :mod:`~glassnet.runtime.pool`,
 :mod:`~glassnet.runtime.normalization`; the dense layer's at inference,
 :mod:`~glassnet.runtime.dense`, with output arrays reused across calls,
-:mod:`~glassnet.runtime.buffers`), the thread and
+:mod:`~glassnet.runtime.buffers`; a Sequential's dense chain at inference,
+:mod:`~glassnet.runtime.inference`), the thread and
 BLAS policy (:mod:`~glassnet.runtime.parallel`, entered through
 :func:`kernel_scope`), flat parameter groups (:class:`FlatVector`), opt-in
 allocator tuning (:mod:`~glassnet.runtime.memory`) and the array-module seam
@@ -80,8 +81,17 @@ def _conv2d_batch_norm_chooser(shapes, **settings):
     return None
 
 
+def _chain_inference_chooser(layers, dtype):
+    """A plan running a Sequential's layers on arrays at inference, for the
+    model to keep (it checks the switch itself, each time it runs)."""
+    from glassnet.runtime.inference import chain_plan  # NOTE: it imports layers
+
+    return chain_plan(layers, dtype)
+
+
 seam.register("batch_norm", _batch_norm_chooser)
 seam.register("conv2d_batch_norm", _conv2d_batch_norm_chooser)
+seam.register("chain_inference", _chain_inference_chooser)
 
 #: Whether this process opted in to the allocator tuning (GLASSNET_TUNE_MALLOC=1).
 MALLOC_TUNED = tune_malloc_if_asked()

@@ -65,11 +65,20 @@ _process = {
     "fast_kernels": _flag_from_env("GLASSNET_FAST_KERNELS", True),
     "kernel_threads": _threads_from_env("GLASSNET_KERNEL_THREADS"),
 }
-_local = threading.local()
+
+
+class _Overrides(threading.local):
+    """This thread's stack of ``overrides`` frames (None: never overridden;
+    a class attribute, so reading it raises nothing in a fresh thread)."""
+
+    stack: list[dict] | None = None
+
+
+_local = _Overrides()
 
 
 def _get(key: str):
-    stack = getattr(_local, "stack", None)
+    stack = _local.stack
     if stack:
         for frame in reversed(stack):
             if key in frame:
@@ -121,7 +130,7 @@ def overrides(
         frame["fast_kernels"] = fast_kernels
     if kernel_threads is not None:
         frame["kernel_threads"] = check_threads(kernel_threads, "kernel_threads")
-    stack = getattr(_local, "stack", None)
+    stack = _local.stack
     if stack is None:
         stack = _local.stack = []
     stack.append(frame)

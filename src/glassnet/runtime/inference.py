@@ -1,0 +1,104 @@
+"""Inference plans: a Sequential model of dense layers and elementwise
+activations run on arrays, outside the graph.
+
+``predict`` and ``predict_on_batch`` of a small model spend most of a small
+batch's time around the arithmetic: a Tensor, a Function and a layer call
+per step. A plan is the same arithmetic as the plain ops, in the same order
+(the same bits, tested), straight on NumPy arrays: per Dense layer ``x @ w``,
+``+= b`` and its fused activation in place, as ``ops.linear``'s Functions do;
+per activation layer its op's forward; Dropout is the identity at inference.
+
+:func:`chain_plan` is the seam's chooser (``seam.fast("chain_inference",
+layers, dtype)``): a plan when every layer is one of those kinds as glassnet
+defines it (no subclass with its own ``call``, no activity regularizer, the
+model's dtype), else None. A plan reads the weights when it runs, so it
+follows ``set_weights`` and training, and gives None (the caller's plain
+path) when a graph is being recorded, fast kernels are off in this thread, or
+the input is not a 2-D array of the model's dtype.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from glassnet import activations
+from glassnet.autograd import is_grad_enabled
+from glassnet.layers import Activation, Dense, Dropout
+from glassnet.ops import _special
+from glassnet.runtime.dense import IN_PLACE
+from glassnet.runtime.settings import fast_kernels
+
+Plan = Callable[[np.ndarray], "np.ndarray | None"]
+
+#: the plain activation ops' forwards, by glassnet's activation function
+FORWARDS: dict[Callable, Callable[[np.ndarray], np.ndarray]] = {
+    activations.relu: lambda x: np.maximum(x, 0),
+    activations.tanh: np.tanh,
+    activations.sigmoid: _special.expit,
+    activations.linear: lambda x: x,
+}
+
+
+def _dense(layer: Dense, activate: Any, x: np.ndarray) -> np.ndarray:
+    z = x @ layer.kernel.data
+    if layer.bias is not None:
+        z += layer.bias.data
+    if activate is not None:
+        activate(z)
+    return z
+
+
+def _activation(forward: Callable, x: np.ndarray) -> np.ndarray:
+    return forward(x)
+
+
+def _identity(x: np.ndarray) -> np.ndarray:
+    return x
+
+
+def _step(layer: Any, dtype: np.dtype) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The plan's step for ``layer``, or None if the layer is not one a plan
+    runs as its plain ops do."""
+    kind = type(layer)
+    if layer.activity_regularizer is not None or layer._dtype != dtype:
+        return None
+    if kind is Dense:
+        if layer._fused is None and layer.activation is not None:
+            return None  # an activation ops.linear does not fuse
+        return partial(_dense, layer, IN_PLACE[layer._fused])
+    if kind is Activation:
+        if layer.activation is None:
+            return _identity
+        forward = FORWARDS.get(layer.activation)
+        return None if forward is None else partial(_activation, forward)
+    if kind is Dropout:
+        return _identity
+    return None
+
+
+def chain_plan(layers: list[Any], dtype: Any) -> Plan | None:
+    """A plan running ``layers`` one after the other at inference (see the
+    module), or None."""
+    dtype = np.dtype(dtype)
+    steps = [_step(layer, dtype) for layer in layers]
+    if not steps or any(step is None for step in steps):
+        return None
+
+    def run(x: np.ndarray) -> np.ndarray | None:
+        if (
+            type(x) is not np.ndarray
+            or x.ndim != 2
+            or x.dtype != dtype
+            or is_grad_enabled()
+            or not fast_kernels()
+        ):
+            return None
+        for step in steps:
+            x = step(x)
+        return x
+
+    return run

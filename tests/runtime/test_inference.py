@@ -1,0 +1,129 @@
+"""Inference plans (``runtime.inference``): a Sequential of Dense,
+activation and Dropout layers predicted on arrays gives the plain path's bits
+(fast kernels off), follows its weights, and steps aside for everything it
+does not cover."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from glassnet import config, layers, no_grad
+from glassnet.models import Sequential
+from glassnet.runtime import inference
+
+ACTIVATIONS = [None, "relu", "tanh", "sigmoid", "linear"]
+
+
+def _chain(activation, dtype="float32", use_bias=True):
+    model = Sequential(
+        [
+            layers.Input((5,)),
+            layers.Dense(16, activation=activation, use_bias=use_bias, dtype=dtype),
+            layers.Dropout(0.5, dtype=dtype),
+            layers.Activation(activation or "linear", dtype=dtype),
+            layers.Dense(3, dtype=dtype),
+        ]
+    )
+    rng = np.random.default_rng(0)
+    model.set_weights([rng.standard_normal(w.shape) for w in model.get_weights()])
+    return model
+
+
+def _plain(model, x):
+    with config.overrides(fast_kernels=False):
+        return model.predict_on_batch(x)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("batch", [1, 7, 300])
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_a_plan_gives_the_plain_path_s_bits(activation, dtype, batch, use_bias):
+    model = _chain(activation, dtype, use_bias)
+    x = np.random.default_rng(1).standard_normal((batch, 5)).astype(dtype)
+    assert model._inference_plan() is not None
+    expected = _plain(model, x)
+    for got in (model.predict_on_batch(x), model.predict(x, batch_size=64, verbose=0)):
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+
+
+@config.overrides(fast_kernels=True)
+def test_a_plan_is_the_one_that_runs_and_reads_the_weights_when_it_runs():
+    model = _chain("tanh")
+    x = np.ones((2, 5), "float32")
+    plan = model._inference_plan()
+    with no_grad():
+        np.testing.assert_array_equal(plan(x), model.predict_on_batch(x))
+    model.set_weights([w * 2 for w in model.get_weights()])
+    with no_grad():
+        np.testing.assert_array_equal(plan(x), _plain(model, x))
+    assert model._inference_plan() is plan  # kept while the chain is
+    runs = []
+    fns, _ = model.__dict__["_plan"]
+    model.__dict__["_plan"] = (fns, lambda x: runs.append(len(x)) or plan(x))
+    model.predict_on_batch(x)
+    model.predict(np.ones((5, 5), "float32"), batch_size=4, verbose=0)
+    assert runs == [2, 4, 1]
+
+
+def test_a_plan_steps_aside_where_it_does_not_apply():
+    model = _chain("relu")
+    plan = model._inference_plan()
+    x = np.ones((2, 5), "float32")
+    assert plan(x) is None  # a graph is recorded (model(x) keeps it)
+    with no_grad():
+        assert plan(x.astype("float64")) is None  # not the model's dtype
+        assert plan(np.ones((2, 1, 5), "float32")) is None  # not 2-D
+        with config.overrides(fast_kernels=False):
+            assert plan(x) is None
+    assert model(x).requires_grad
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        layers.Dense(3, activation="softmax"),
+        layers.Activation("softmax"),
+        layers.Dense(3, activity_regularizer="l2"),
+        layers.BatchNormalization(),
+        layers.Dense(3, dtype="float64"),
+    ],
+    ids=["dense softmax", "softmax", "activity regularizer", "batchnorm", "dtype"],
+)
+def test_layers_a_plan_does_not_cover_leave_the_plain_path(layer):
+    model = Sequential([layers.Input((5,)), layers.Dense(4), layer])
+    model.build((None, 5))
+    assert model._inference_plan() is None
+    assert inference.chain_plan(model._compute_layers(), "float32") is None
+
+
+def test_a_subclass_with_its_own_call_is_not_planned():
+    class Doubled(layers.Dense):
+        def call(self, x, training=False):
+            return super().call(x) * 2
+
+    model = Sequential([layers.Input((5,)), Doubled(3)])
+    assert model._inference_plan() is None
+    x = np.ones((1, 5), "float32")
+    np.testing.assert_allclose(
+        model.predict_on_batch(x), 2 * (x @ model.get_weights()[0])
+    )
+
+
+def test_a_pickled_model_plans_again():
+    model = _chain("sigmoid")
+    x = np.ones((3, 5), "float32")
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(again.predict_on_batch(x), model.predict_on_batch(x))
+    assert again._inference_plan() is not None
+
+
+def test_the_output_is_never_the_input():
+    model = Sequential([layers.Input((5,)), layers.Dropout(0.5)])
+    x = np.ones((2, 5), "float32")
+    out = model.predict_on_batch(x)
+    assert out is not x and not np.shares_memory(out, x)
