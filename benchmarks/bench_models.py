@@ -30,6 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
+    OtherLoad,
     best_time,
     blas_info,
     fmt_ratio,
@@ -336,6 +337,7 @@ def main() -> None:
             ]
         )
 
+    load = OtherLoad()
     # (a) the seed model
     x, y = seed_data()
     seed_flop = 6 * 4 * 1280
@@ -365,6 +367,7 @@ def main() -> None:
     if have_keras:
         k = keras_mlp(x, y, mlp_epochs)[0]
         add(case, "keras 3", k, mlp_epochs, mlp_flop, ours)
+    print(f"during the runs, {load.stop()}")
     gflops_after = matmul_gflops()
     print(f"numpy float32 matmul at the end: {gflops_after:.1f} GFLOP/s")
     peak = max(gflops, gflops_after)

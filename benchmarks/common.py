@@ -16,6 +16,7 @@ Stable API (other benchmarks import it)::
     peak_memory(script, library, threads) -> dict   # a memory child's result
     memory_child(run_epoch, traced) -> dict         # what that child measures
     mib(n) -> str                                   # bytes as "12.3" MiB
+    OtherLoad() -> .stop() -> str                   # other processes' CPU use
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "OtherLoad",
     "best_time",
     "blas_info",
     "fmt_ratio",
@@ -158,6 +160,38 @@ def timed(fn: Callable[[], Any]) -> tuple[float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
     fn()
     return time.perf_counter() - wall, time.process_time() - cpu
+
+
+class OtherLoad:
+    """How many cores the machine's *other* processes kept busy between
+    construction and :meth:`stop`: the CPU time ``/proc/stat`` counts for all
+    processes, less this process's own. On a shared machine a peer's threads
+    (or BLAS's) that wait for a busy core can slow a run many times over, so a
+    benchmark prints this next to its timings."""
+
+    def __init__(self) -> None:
+        self._start = self._sample()
+
+    @staticmethod
+    def _sample() -> tuple[float, float, float] | None:
+        try:
+            fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        except OSError:  # no /proc (not Linux)
+            return None
+        ticks = [int(v) for v in fields]
+        busy = sum(ticks) - ticks[3] - ticks[4]  # all but idle and iowait
+        busy /= os.sysconf("SC_CLK_TCK")
+        return time.perf_counter(), time.process_time(), busy
+
+    def stop(self) -> str:
+        """A line such as ``other processes: 0.9 of 2 cores busy``."""
+        end = self._sample()
+        if self._start is None or end is None:
+            return "other processes: unknown"
+        wall = end[0] - self._start[0]
+        others = (end[2] - self._start[2]) - (end[1] - self._start[1])
+        cores = max(0.0, others / wall) if wall > 0 else 0.0
+        return f"other processes: {cores:.1f} of {os.cpu_count()} cores busy"
 
 
 def limit_threads(threads: int | None) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 from common import (
+    OtherLoad,
     fmt_ratio,
     have,
     limit_threads,
@@ -198,9 +199,11 @@ def main(
     )
     runs = {name: setups[name](x, y) for name in libraries}
     times = {name: [] for name in libraries}
+    load = OtherLoad()
     for _ in range(repeat):
         for name in libraries:
             times[name].append(timed(runs[name]))
+    print(f"during the timed epochs, {load.stop()}")
     best = {name: min(t) for name, t in times.items()}
     memory = {}
     if not args.no_memory:
