@@ -50,7 +50,8 @@ def _prepare(y_true: Any, y_pred: Any, align: bool = True) -> tuple[Any, Tensor]
     elif y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1:] == (1,):
         y_true = y_true[..., 0]
     try:
-        np.broadcast_shapes(y_true.shape, y_pred.shape)
+        if y_true.shape != y_pred.shape:
+            np.broadcast_shapes(y_true.shape, y_pred.shape)
     except ValueError:
         raise ValueError(
             "y_true and y_pred have incompatible shapes. Received: "

@@ -26,8 +26,10 @@ _by_seq = attrgetter("_seq")
 #: The number of the latest in-place change of any tensor (-1: none yet): a
 #: backward pass over nodes all made after it has nothing to check.
 _last_change = [-1]
-#: Each tensor changed in place, with the number of its latest change.
-_changed: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: Each tensor ever changed in place (the number of its latest change is its
+#: ``_changed_at``): added to once per tensor, so a step's updates cost no
+#: new weak reference.
+_changed: weakref.WeakSet = weakref.WeakSet()
 
 
 class Tensor:
@@ -68,6 +70,7 @@ class Tensor:
         "_ctx",
         "_seq",
         "_version",
+        "_changed_at",
         "__weakref__",
     )
     # NOTE: Tensor keeps identity hashing (no __eq__): backward keys dicts by tensor.
@@ -106,6 +109,12 @@ class Tensor:
             return
         self._data = value if type(value) is np.ndarray else np.asarray(value)
 
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        # NOTE: a copy (or an unpickled tensor) is tracked anew when changed
+        _, slots = super().__getstate__()
+        slots.pop("_changed_at", None)
+        return None, slots
+
     @property
     def version(self) -> int:
         """How many times the value was changed in place (0 for a new tensor)."""
@@ -116,8 +125,11 @@ class Tensor:
         ``set_weights`` call it), so a backward pass over a graph that kept the
         old values raises instead of returning a wrong gradient."""
         self._version = self.version + 1
-        # NOTE: no lock: one dict store is atomic, and readers copy the dict.
-        _changed[self] = _last_change[0] = next_seq()
+        try:
+            self._changed_at  # noqa: B018 (set once this process tracks it)
+        except AttributeError:
+            _changed.add(self)  # NOTE: readers copy the set (see below)
+        self._changed_at = _last_change[0] = next_seq()
 
     def assign(self, value: Any) -> Tensor:
         """Write ``value`` into the tensor in place (Keras's ``Variable.assign``);
@@ -315,11 +327,11 @@ def _check_unchanged(node: Tensor, fn: Any) -> None:
         return
     while True:  # another thread may change a tensor while we copy
         try:
-            changes = _changed.copy()
+            changes = list(_changed)
             break
         except RuntimeError:
             continue
-    changed = [t for t, when in changes.items() if when > node._seq]
+    changed = [t for t in changes if t._changed_at > node._seq]
     for x in changed:
         if any(np.may_share_memory(x._data, v) for v in kept):
             label = repr(x.name) if x.name else f"of shape {x._data.shape}"
