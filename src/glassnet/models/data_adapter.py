@@ -296,9 +296,11 @@ class Leaves(list):
 
 
 def _is_array_structure(x: Any) -> bool:
-    """Whether ``x`` is a dict, list or tuple of arrays (not nested lists of
-    numbers, which are one array)."""
+    """Whether ``x`` is a dict, or a list or tuple of several arrays (not
+    nested lists of numbers, which are one array, nor ``[x]``, which is x)."""
     if type(x) not in (dict, list, tuple) or not x:
+        return False
+    if type(x) is not dict and len(x) == 1:
         return False
     return all(isinstance(v, (np.ndarray, Tensor)) for v in tree.flatten(x))
 

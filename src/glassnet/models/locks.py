@@ -40,19 +40,29 @@ class _Held:
         self._release()
 
 
+class _Depth(threading.local):
+    """This thread's ``read()`` depth and whether it is counted among the
+    readers inside (class defaults: a fresh thread reads them without an
+    exception)."""
+
+    depth = 0
+    counted = False
+
+
 class ReadWriteLock:
     """Shared (``read()``) or exclusive (``write()``) access, writers first."""
 
     def __init__(self) -> None:
         self._gate = threading.Lock()  # held by the writer for its whole write
-        self._count = threading.Condition(threading.Lock())  # guards the counts
+        self._counting = threading.Lock()  # guards the counts
+        self._count = threading.Condition(self._counting)
         self._readers = 0  # readers inside
         self._arrived = 0  # readers that came to the gate, ever
         self._passed = 0  # readers that passed it, ever
         self._writer: int | None = None  # the thread that writes
         self._writes = 0  # its nested write() depth
         self._waiting = 0  # writers waiting for readers (whom to notify)
-        self._mine = threading.local()  # this thread's read() depth
+        self._mine = _Depth()  # this thread's read() depth
         self._reading = _Held(self.acquire_read, self.release_read)
         self._writing = _Held(self.acquire_write, self.release_write)
 
@@ -66,18 +76,20 @@ class ReadWriteLock:
 
     def acquire_read(self) -> None:
         mine = self._mine
-        depth = getattr(mine, "depth", 0)
+        depth = mine.depth
         if depth or self._writer == get_ident():
             mine.depth = depth + 1  # already inside: no wait, no count
             return
         count, gate = self._count, self._gate
         if gate.acquire(False):  # NOTE: no writer: arrive and pass at once
-            with count:
-                self._arrived += 1
-                self._passed += 1
-                self._readers += 1
-                if self._waiting:
-                    count.notify_all()
+            counting = self._counting  # NOTE: the condition's lock, held plainly
+            counting.acquire()
+            self._arrived += 1
+            self._passed += 1
+            self._readers += 1
+            if self._waiting:
+                count.notify_all()
+            counting.release()
             gate.release()
         else:
             with count:
@@ -91,15 +103,16 @@ class ReadWriteLock:
 
     def release_read(self) -> None:
         mine = self._mine
-        mine.depth -= 1
-        if mine.depth or not getattr(mine, "counted", False):
+        depth = mine.depth = mine.depth - 1
+        if depth or not mine.counted:
             return
         mine.counted = False
-        count = self._count
-        with count:
-            self._readers -= 1
-            if not self._readers and self._waiting:
-                count.notify_all()  # a writer waits for the readers inside
+        counting = self._counting
+        counting.acquire()
+        self._readers -= 1
+        if not self._readers and self._waiting:
+            self._count.notify_all()  # a writer waits for the readers inside
+        counting.release()
 
     def acquire_write(self) -> None:
         me = get_ident()
@@ -111,7 +124,7 @@ class ReadWriteLock:
             self._wait_until(lambda: self._passed >= arrived)  # they go first
         self._gate.acquire()
         if self._readers:
-            if getattr(self._mine, "depth", 0):
+            if self._mine.depth:
                 self._gate.release()
                 raise RuntimeError(
                     "This thread is reading the model (predict, evaluate or a "
