@@ -127,6 +127,9 @@ def _fresh_process(threads: int) -> dict:
         # BLAS caps the kernel threads at its own count (the cores, at most
         # the OPENBLAS_NUM_THREADS...): set 4, as on a machine of 4 cores.
         blas = threadpoolctl.threadpool_limits(limits=4, user_api="blas")
+        # ... and let the kernels find the BLAS libraries now, so set (a copy
+        # a later import loads would start at this machine's core count)
+        parallel.blas_threads()
         seen = {"blocks": 0, "threads": 0}
         threads_for = parallel.threads_for
         def spy(count):

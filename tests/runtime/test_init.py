@@ -37,6 +37,7 @@ def test_import_registers_the_kernels_and_changes_no_thread_setting():
     assert out.split() == [
         "batch_norm",
         "chain_inference",
+        "chain_training",
         "conv1d",
         "conv2d",
         "conv2d_batch_norm",

@@ -360,14 +360,24 @@ class Model(Trainer, Layer):
         """The seam's plan for this Sequential's layers at inference
         (:mod:`glassnet.runtime.inference`), or None; made again whenever the
         chain's calls are (a new build, a copy)."""
+        return self._kept_plan("_inference_kept", "chain_inference")
+
+    def _training_plan(self) -> Any:
+        """The seam's plan of this Sequential's training step
+        (:mod:`glassnet.runtime.training`), or None; as :meth:`_inference_plan`,
+        and made again when a layer's ``trainable`` flag changes."""
+        flags = tuple(layer.trainable for layer in self._compute_layers())
+        return self._kept_plan("_training_kept", "chain_training", flags)
+
+    def _kept_plan(self, key: str, name: str, extra: Any = None) -> Any:
         fns = self._forward_fns
-        kept = self.__dict__.get("_plan")
-        if kept is not None and kept[0] is fns:
-            return kept[1]
+        kept = self.__dict__.get(key)
+        if kept is not None and kept[0] is fns and kept[1] == extra:
+            return kept[2]
         plan = None
         if fns is not None and not self._functional and not self._subclassed:
-            plan = seam.fast("chain_inference", self._compute_layers(), self._dtype)
-        self.__dict__["_plan"] = (fns, plan)
+            plan = seam.fast(name, self._compute_layers(), self._dtype)
+        self.__dict__[key] = (fns, extra, plan)
         return plan
 
     def _relink(self) -> list[Callable]:
@@ -490,7 +500,8 @@ class Model(Trainer, Layer):
         state.pop("_lock", None)
         state.pop("_evaluating", None)
         state["_forward_fns"] = None  # closures: made again when first needed
-        state.pop("_plan", None)
+        state.pop("_inference_kept", None)
+        state.pop("_training_kept", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

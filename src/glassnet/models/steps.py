@@ -269,6 +269,11 @@ class Steps:
         loss and the model's output. A NaN or infinite loss changes nothing."""
         x, y, sample_weight = batch
         loss = self._compile_loss
+        plan = self._training_plan()
+        if plan is not None and not loss.penalties(self):
+            ran = plan.forward(x)
+            if ran is not None and all(p.grad is None for p in params):
+                return self._planned_step(plan, ran, y, sample_weight, params)
         with kernel_scope():
             y_pred = self._forward(x, True)
             penalties = loss.penalties(self)
@@ -286,6 +291,24 @@ class Steps:
         for p in params:
             p.grad = None
         return value, y_pred.data if isinstance(y_pred, Tensor) else y_pred_data(y_pred)
+
+    def _planned_step(
+        self, plan: Any, ran: Any, y: Any, sample_weight: Any, params: list[Tensor]
+    ) -> tuple[float, np.ndarray]:
+        """:meth:`_train_step` through a training plan (the layers' forward
+        and backward on arrays): the compiled loss on the plan's output, its
+        gradient back through the plan into the weights, the optimizer step."""
+        out, tape = ran
+        y_pred = Tensor(out, requires_grad=True)
+        root, seed, value = self._compile_loss(y, y_pred, sample_weight)
+        if not isfinite(value):
+            return value, out
+        root.backward(seed)
+        plan.backward(tape, y_pred.grad)
+        self.optimizer.step(params)
+        for p in params:
+            p.grad = None
+        return value, out
 
     def _test_step(self, batch: Batch) -> tuple[float, np.ndarray]:
         """The loss (penalties included) and the output on one batch."""

@@ -6,7 +6,8 @@ package holds their faster twins (blocked, fused, threaded kernels:
 :mod:`~glassnet.runtime.normalization`; the dense layer's at inference,
 :mod:`~glassnet.runtime.dense`, with output arrays reused across calls,
 :mod:`~glassnet.runtime.buffers`; a Sequential's dense chain at inference,
-:mod:`~glassnet.runtime.inference`), the thread and
+:mod:`~glassnet.runtime.inference`, and in training,
+:mod:`~glassnet.runtime.training`), the thread and
 BLAS policy (:mod:`~glassnet.runtime.parallel`, entered through
 :func:`kernel_scope`), flat parameter groups (:class:`FlatVector`), opt-in
 allocator tuning (:mod:`~glassnet.runtime.memory`) and the array-module seam
@@ -92,6 +93,17 @@ def _chain_inference_chooser(layers, dtype):
 seam.register("batch_norm", _batch_norm_chooser)
 seam.register("conv2d_batch_norm", _conv2d_batch_norm_chooser)
 seam.register("chain_inference", _chain_inference_chooser)
+
+
+def _chain_training_chooser(layers, dtype):
+    """A plan of a Sequential's training step on arrays, for the model to
+    keep (it checks the switch itself, each time it runs)."""
+    from glassnet.runtime.training import chain_training  # NOTE: imports layers
+
+    return chain_training(layers, dtype)
+
+
+seam.register("chain_training", _chain_training_chooser)
 
 #: Whether this process opted in to the allocator tuning (GLASSNET_TUNE_MALLOC=1).
 MALLOC_TUNED = tune_malloc_if_asked()
