@@ -134,3 +134,20 @@ def test_freezing_a_layer_after_compile_drops_the_plan():
     model.fit(x, y, epochs=1, verbose=0)
     for a, b in zip(before, model.layers[0].get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_loss_of_my_own_trains_through_the_plan_as_through_the_layers():
+    from glassnet import ops
+
+    def halved_mse(y_true, y_pred):
+        return ops.mean(ops.square(y_pred - y_true), axis=-1) * 0.5
+
+    weights = []
+    for fast in (True, False):
+        x, y = _data("float32", 1, n=24)
+        model = _model("seed", "float32", optimizers.SGD(0.1), halved_mse)
+        with config.overrides(fast_kernels=fast):
+            model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)

@@ -303,8 +303,10 @@ class Steps:
         root, seed, value = self._compile_loss(y, y_pred, sample_weight)
         if not isfinite(value):
             return value, out
-        root.backward(seed)
-        plan.backward(tape, y_pred.grad)
+        if root is not None and root.requires_grad:  # as the plain step
+            root.backward(seed)
+        if y_pred.grad is not None:
+            plan.backward(tape, y_pred.grad)
         self.optimizer.step(params)
         for p in params:
             p.grad = None
