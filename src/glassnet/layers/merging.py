@@ -187,16 +187,21 @@ class Minimum(Merge):
         return _merge_masked(ops.minimum, inputs)
 
 
+def _spread(mask: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """A mask (batch, steps) spread over the last axis of an input of
+    ``shape``; all True for an unmasked input (``mask`` None)."""
+    if mask is None:
+        return np.ones(shape, bool)
+    mask = np.asarray(getattr(mask, "data", mask), bool)
+    return np.broadcast_to(mask.reshape(*mask.shape, 1), shape)
+
+
 def _spread_masks(inputs: list[Tensor]) -> list[np.ndarray | None]:
-    """Each input's mask (batch, steps) spread over its last axis, or None."""
-    masks = []
-    for x in inputs:
-        m = masking.get_mask(x)
-        if m is not None:
-            m = np.asarray(getattr(m, "data", m), bool)
-            m = np.broadcast_to(m.reshape(*m.shape, 1), x.data.shape)
-        masks.append(m)
-    return masks
+    """Each input's mask spread over its last axis, or None where it has none."""
+    masks = [masking.get_mask(x) for x in inputs]
+    return [
+        None if m is None else _spread(m, x.data.shape) for x, m in zip(inputs, masks)
+    ]
 
 
 def _merge_masked(op: Any, inputs: list[Tensor]) -> Tensor:
@@ -261,15 +266,10 @@ class Concatenate(Merge):
         last axis."""
         if previous_mask is None or all(m is None for m in previous_mask):
             return None
-        spread = []
-        for x, m in zip(inputs, previous_mask):
-            shape = np.shape(getattr(x, "data", x))
-            m = (
-                np.ones(shape[:-1], bool)
-                if m is None
-                else np.asarray(getattr(m, "data", m), bool)
-            )
-            spread.append(np.broadcast_to(m.reshape(*m.shape, 1), shape))
+        spread = [
+            _spread(m, np.shape(getattr(x, "data", x)))
+            for x, m in zip(inputs, previous_mask)
+        ]
         return np.concatenate(spread, axis=self.axis).any(axis=-1)
 
     def _merge_function(self, inputs: list[Tensor]) -> Tensor:

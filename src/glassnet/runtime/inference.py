@@ -43,17 +43,15 @@ FORWARDS: dict[Callable, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
-def _dense(layer: Dense, activate: Any, x: np.ndarray) -> np.ndarray:
+def dense_forward(layer: Dense, activate: Any, x: np.ndarray) -> np.ndarray:
+    """A Dense layer's output for ``x``: ``ops.linear``'s arithmetic, its
+    fused activation ``activate`` (from ``IN_PLACE``) applied in place."""
     z = x @ layer.kernel.data
     if layer.bias is not None:
         z += layer.bias.data
     if activate is not None:
         activate(z)
     return z
-
-
-def _activation(forward: Callable, x: np.ndarray) -> np.ndarray:
-    return forward(x)
 
 
 def _identity(x: np.ndarray) -> np.ndarray:
@@ -69,12 +67,11 @@ def _step(layer: Any, dtype: np.dtype) -> Callable[[np.ndarray], np.ndarray] | N
     if kind is Dense:
         if layer._fused is None and layer.activation is not None:
             return None  # an activation ops.linear does not fuse
-        return partial(_dense, layer, IN_PLACE[layer._fused])
+        return partial(dense_forward, layer, IN_PLACE[layer._fused])
     if kind is Activation:
         if layer.activation is None:
             return _identity
-        forward = FORWARDS.get(layer.activation)
-        return None if forward is None else partial(_activation, forward)
+        return FORWARDS.get(layer.activation)
     if kind is Dropout:
         return _identity
     return None

@@ -29,8 +29,8 @@ import numpy as np
 
 from glassnet import activations
 from glassnet.layers import Activation, Dense, Dropout
-from glassnet.ops import _special
 from glassnet.runtime.dense import IN_PLACE
+from glassnet.runtime.inference import FORWARDS, dense_forward
 from glassnet.runtime.settings import fast_kernels
 
 
@@ -46,11 +46,13 @@ def _sigmoid_grad(g: np.ndarray, y: np.ndarray) -> np.ndarray:
     return g * y * (1.0 - y)
 
 
-#: an activation's forward (a new array) and its local gradient from its output
-ACTIVATIONS: dict[Callable, tuple[Callable, Callable]] = {
-    activations.relu: (lambda x: np.maximum(x, 0), _relu_grad),
-    activations.tanh: (np.tanh, _tanh_grad),
-    activations.sigmoid: (_special.expit, _sigmoid_grad),
+#: the local gradients of the activations, from their outputs (their forwards
+#: are the inference plans')
+LOCAL_GRADS: dict[Callable, Callable | None] = {
+    activations.relu: _relu_grad,
+    activations.tanh: _tanh_grad,
+    activations.sigmoid: _sigmoid_grad,
+    activations.linear: None,
 }
 #: the same local gradients, for the activations Dense fuses (by name)
 FUSED_GRADS = {
@@ -70,12 +72,7 @@ class _Dense:
         self.local_grad = FUSED_GRADS[layer._fused]
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
-        layer = self.layer
-        z = x @ layer.kernel.data
-        if layer.bias is not None:
-            z += layer.bias.data
-        if self.activate is not None:
-            self.activate(z)
+        z = dense_forward(self.layer, self.activate, x)
         return z, (x, z)
 
     def backward(self, g: np.ndarray, saved: Any, first: bool) -> np.ndarray | None:
@@ -113,10 +110,11 @@ def _step(layer: Any, dtype: np.dtype) -> Any:
             return None
         return _Dense(layer)
     if kind is Activation:
-        if layer.activation is None or layer.activation is activations.linear:
+        if layer.activation is None:
             return _Activation(lambda x: x, None)
-        pair = ACTIVATIONS.get(layer.activation)
-        return None if pair is None else _Activation(*pair)
+        if layer.activation not in LOCAL_GRADS:
+            return None
+        return _Activation(FORWARDS[layer.activation], LOCAL_GRADS[layer.activation])
     if kind is Dropout and layer.rate == 0:
         return _Activation(lambda x: x, None)
     return None
