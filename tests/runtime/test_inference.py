@@ -64,8 +64,15 @@ def test_a_plan_is_the_one_that_runs_and_reads_the_weights_when_it_runs():
     assert model._inference_plan() is plan  # kept while the chain is
     runs = []
     fns, extra, _ = model.__dict__["_inference_kept"]
-    spy = lambda x: runs.append(len(x)) or plan(x)  # noqa: E731
-    model.__dict__["_inference_kept"] = (fns, extra, spy)
+
+    class Spy:
+        def __call__(self, x):
+            return runs.append(len(x)) or plan(x)
+
+        def run(self, x):
+            return runs.append(len(x)) or plan.run(x)
+
+    model.__dict__["_inference_kept"] = (fns, extra, Spy())
     model.predict_on_batch(x)
     model.predict(np.ones((5, 5), "float32"), batch_size=4, verbose=0)
     assert runs == [2, 4, 1]
@@ -128,3 +135,28 @@ def test_the_output_is_never_the_input():
     x = np.ones((2, 5), "float32")
     out = model.predict_on_batch(x)
     assert out is not x and not np.shares_memory(out, x)
+
+
+@pytest.mark.parametrize("predict", ["predict_on_batch", "predict", "call"])
+def test_outputs_in_reused_memory_are_never_handed_out_twice(predict):
+    # 300 x 512 float32 outputs are large enough to come from runtime.buffers
+    model = Sequential(
+        [layers.Input((5,)), layers.Dense(512, activation="relu"), layers.Dense(512)]
+    )
+    x = np.random.default_rng(0).standard_normal((300, 5)).astype("float32")
+
+    def run(x):
+        if predict == "call":
+            with no_grad():
+                return model(x).data
+        if predict == "predict":
+            return model.predict(x, batch_size=len(x), verbose=0)
+        return model.predict_on_batch(x)
+
+    first = run(x)
+    kept = first.copy()
+    second = run(-x)
+    assert not np.shares_memory(first, second)
+    np.testing.assert_array_equal(first, kept)
+    np.testing.assert_array_equal(second, _plain(model, -x))
+    assert model._inference_plan().run(x) is not None

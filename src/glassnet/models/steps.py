@@ -326,6 +326,16 @@ class Steps:
             value = loss(y, y_pred, sample_weight, loss.penalties(self))[2]
         return value, y_pred.data if isinstance(y_pred, Tensor) else y_pred_data(y_pred)
 
+    def _planned_prediction(self, x: Any) -> np.ndarray | None:
+        """The output for ``x`` of the inference plan that the built-in
+        predict step would run, when there is one and it made a new array
+        (the caller's to keep, with no copy); else None."""
+        if is_overridden(self, "predict_step"):
+            return None
+        plan = self._inference_plan()
+        out = None if plan is None else plan.run(x)
+        return None if out is x else out
+
     def _predict_step(self, x: Any) -> Any:
         plan = self._inference_plan()
         if plan is not None:

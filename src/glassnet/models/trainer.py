@@ -300,8 +300,11 @@ class Trainer(Steps):
     def predict_on_batch(self, x: Any) -> np.ndarray:
         """The model's outputs for ``x`` (at least one sample), in one batch."""
         batch = data_adapter.model_batch(self, x, targets=None)
+        out = self._planned_prediction(batch[0])
+        if out is not None:
+            return out
         with no_grad():
-            return concatenate([predict_function(self)(batch)])
+            return concatenate([predict_function(self)(batch)])  # a copy: ours
 
     def _on_batch(self, kind, x, y, sample_weight, class_weight, return_dict) -> Any:
         batch = self._prepare(kind)(x, y, sample_weight, class_weight)

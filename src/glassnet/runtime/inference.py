@@ -15,6 +15,13 @@ model's dtype), else None. A plan reads the weights when it runs, so it
 follows ``set_weights`` and training, and gives None (the caller's plain
 path) when a graph is being recorded, fast kernels are off in this thread, or
 the input is not a 2-D array of the model's dtype.
+
+A Dense layer's output large enough to be mapped afresh by the C library on
+every call (:data:`~glassnet.runtime.buffers.MIN_BYTES` or more) is written
+into an array from :func:`~glassnet.runtime.buffers.reusable`, which hands
+it out again only once nothing else refers to it; the plan's output is
+always an array of its own (never the input), except for a chain that
+leaves its input as it is (Dropout and linear activations only).
 """
 
 from __future__ import annotations
@@ -29,10 +36,9 @@ from glassnet import activations
 from glassnet.autograd import is_grad_enabled
 from glassnet.layers import Activation, Dense, Dropout
 from glassnet.ops import _special
+from glassnet.runtime.buffers import MIN_BYTES, reusable
 from glassnet.runtime.dense import IN_PLACE
 from glassnet.runtime.settings import fast_kernels
-
-Plan = Callable[[np.ndarray], "np.ndarray | None"]
 
 #: the plain activation ops' forwards, by glassnet's activation function
 FORWARDS: dict[Callable, Callable[[np.ndarray], np.ndarray]] = {
@@ -46,7 +52,11 @@ FORWARDS: dict[Callable, Callable[[np.ndarray], np.ndarray]] = {
 def dense_forward(layer: Dense, activate: Any, x: np.ndarray) -> np.ndarray:
     """A Dense layer's output for ``x``: ``ops.linear``'s arithmetic, its
     fused activation ``activate`` (from ``IN_PLACE``) applied in place."""
-    z = x @ layer.kernel.data
+    w = layer.kernel.data
+    if len(x) * w.shape[1] * w.itemsize < MIN_BYTES:
+        z = x @ w
+    else:  # the same product, into memory already mapped (see the module)
+        z = np.matmul(x, w, out=reusable((len(x), w.shape[1]), w.dtype))
     if layer.bias is not None:
         z += layer.bias.data
     if activate is not None:
@@ -77,25 +87,37 @@ def _step(layer: Any, dtype: np.dtype) -> Callable[[np.ndarray], np.ndarray] | N
     return None
 
 
-def chain_plan(layers: list[Any], dtype: Any) -> Plan | None:
+class InferencePlan:
+    """``plan(x)``: the layers' output for ``x`` on arrays, or None (see the
+    module); :meth:`run` the same for a caller that records no graph in any
+    case."""
+
+    def __init__(self, steps: list[Callable[[np.ndarray], np.ndarray]], dtype):
+        self.steps, self.dtype = steps, dtype
+
+    def __call__(self, x: Any) -> np.ndarray | None:
+        return None if is_grad_enabled() else self.run(x)
+
+    def run(self, x: Any) -> np.ndarray | None:
+        """The output for ``x`` whatever this thread's gradient mode: for
+        ``predict_on_batch``, which returns arrays only."""
+        if (
+            type(x) is not np.ndarray
+            or x.ndim != 2
+            or x.dtype != self.dtype
+            or not fast_kernels()
+        ):
+            return None
+        for step in self.steps:
+            x = step(x)
+        return x
+
+
+def chain_plan(layers: list[Any], dtype: Any) -> InferencePlan | None:
     """A plan running ``layers`` one after the other at inference (see the
     module), or None."""
     dtype = np.dtype(dtype)
     steps = [_step(layer, dtype) for layer in layers]
     if not steps or any(step is None for step in steps):
         return None
-
-    def run(x: np.ndarray) -> np.ndarray | None:
-        if (
-            type(x) is not np.ndarray
-            or x.ndim != 2
-            or x.dtype != dtype
-            or is_grad_enabled()
-            or not fast_kernels()
-        ):
-            return None
-        for step in steps:
-            x = step(x)
-        return x
-
-    return run
+    return InferencePlan(steps, dtype)
