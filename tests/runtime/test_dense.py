@@ -17,7 +17,7 @@ from glassnet.runtime import buffers, dense
 
 ACTIVATIONS = [None, "relu", "tanh", "sigmoid"]
 # (batch, features, units): one sample, a few, and outputs past MIN_BYTES
-SHAPES = [(1, 1, 1), (7, 5, 3), (300, 64, 256), (1024, 16, 40)]
+SHAPES = [(1, 1, 1), (7, 5, 3), (300, 64, 256), (1024, 16, 40), (4096, 1, 16)]
 
 
 def _plain(x, w, b, activation):
@@ -156,3 +156,32 @@ def test_a_held_model_output_keeps_its_values():
         values = first.copy()
         ops.linear(2 * x, w, b, activation="relu")
     np.testing.assert_array_equal(first, values)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        ((1024, 1), (1, 1)),
+        ((200, 1), (1, 7)),
+        ((3, 1), (1, 300)),
+        ((50, 4), (4, 3)),
+        ((9, 64), (64, 1)),
+    ],
+)
+def test_product_is_the_matmul_to_the_bit(dtype, shapes):
+    # signed zeros too: a single product is -0.0 where matmul's sum gives it
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal(s).astype(dtype) for s in shapes)
+    a[rng.random(a.shape) < 0.3] = -0.0
+    b.flat[0] = 0.0
+    expected = a @ b
+    out = np.empty_like(expected)
+    for got in (
+        dense.product(a, b),
+        dense.product(a, b, out),
+        dense.product(a, b.T.copy().T),
+    ):
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
+        np.testing.assert_array_equal(got, expected)

@@ -160,3 +160,24 @@ def test_outputs_in_reused_memory_are_never_handed_out_twice(predict):
     np.testing.assert_array_equal(first, kept)
     np.testing.assert_array_equal(second, _plain(model, -x))
     assert model._inference_plan().run(x) is not None
+
+
+@pytest.mark.parametrize("batch", [1, 7, 1024])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_one_feature_layers_the_seed_s_give_the_plain_path_s_bits(batch, dtype):
+    model = Sequential(
+        [
+            layers.Input((1,)),
+            layers.Dense(1, dtype=dtype),
+            layers.Activation("tanh", dtype=dtype),
+            layers.Dense(1, dtype=dtype),
+        ]
+    )
+    model.set_weights([np.array(v).reshape(w.shape) for v, w in
+                       zip([-0.7, 0.0, 1.3, 0.2], model.get_weights())])  # fmt: skip
+    x = np.random.default_rng(2).standard_normal((batch, 1)).astype(dtype)
+    x[::3] = -0.0
+    expected = _plain(model, x)
+    got = model.predict_on_batch(x)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
+    np.testing.assert_array_equal(got, expected)

@@ -37,7 +37,7 @@ from glassnet.autograd import is_grad_enabled
 from glassnet.layers import Activation, Dense, Dropout
 from glassnet.ops import _special
 from glassnet.runtime.buffers import MIN_BYTES, reusable
-from glassnet.runtime.dense import IN_PLACE
+from glassnet.runtime.dense import IN_PLACE, product
 from glassnet.runtime.settings import fast_kernels
 
 #: the plain activation ops' forwards, by glassnet's activation function
@@ -54,9 +54,9 @@ def dense_forward(layer: Dense, activate: Any, x: np.ndarray) -> np.ndarray:
     fused activation ``activate`` (from ``IN_PLACE``) applied in place."""
     w = layer.kernel.data
     if len(x) * w.shape[1] * w.itemsize < MIN_BYTES:
-        z = x @ w
+        z = product(x, w)
     else:  # the same product, into memory already mapped (see the module)
-        z = np.matmul(x, w, out=reusable((len(x), w.shape[1]), w.dtype))
+        z = product(x, w, reusable((len(x), w.shape[1]), w.dtype))
     if layer.bias is not None:
         z += layer.bias.data
     if activate is not None:

@@ -29,7 +29,7 @@ import numpy as np
 
 from glassnet import activations
 from glassnet.layers import Activation, Dense, Dropout
-from glassnet.runtime.dense import IN_PLACE
+from glassnet.runtime.dense import IN_PLACE, product
 from glassnet.runtime.inference import FORWARDS, dense_forward
 from glassnet.runtime.settings import fast_kernels
 
@@ -80,7 +80,7 @@ class _Dense:
         if self.local_grad is not None:
             g = self.local_grad(g, y)
         layer = self.layer
-        grad_x = None if first else g @ layer.kernel.data.T
+        grad_x = None if first else product(g, layer.kernel.data.T)
         layer.kernel.grad = x.T @ g
         if layer.bias is not None:
             layer.bias.grad = g.sum(axis=0)
