@@ -10,18 +10,23 @@ library builds its model and converts its data before the clock starts, and
 does one warm-up step on a throw-away model first. Runs are interleaved and the
 best of ``--repeat`` is kept (the machine is shared, so ratios are what count).
 
-Memory is the peak resident-set growth during one epoch (after the warm-up),
-measured the same way for every library in a fresh child process whose glibc
-maps every block over 64 KiB separately and returns it on free, so that the
-resident set follows the live allocations: the kernel's high-water mark
-``VmHWM`` is reset through ``/proc/self/clear_refs`` just before the epoch.
-For glassnet the peak of NumPy allocations during an epoch, as seen by
-``tracemalloc``, is printed too (it should agree). The FLOP rate counts the
-convolutions' and the dense layer's multiply-adds (forward, input and weight
-gradients) and is compared with NumPy's float32 matmul rate measured in the
-same run. It is the same nominal count for every library: glassnet's fused
-conv + pool skips the conv2 pixels no pooling window covers (100 of 121 per
-image are computed), so its own count of multiply-adds is about 15% lower.
+Memory is measured the same way for every library in a fresh child process
+whose glibc maps every block over 64 KiB separately and returns it on free,
+so that the resident set follows the live allocations: the kernel's
+high-water mark ``VmHWM`` is reset through ``/proc/self/clear_refs`` just
+before the epoch. Two figures: the peak resident set during one epoch less
+that just before it (the epoch's growth), and less that before the model was
+built, the library imported and the data converted ("held": it adds the
+model, its optimizer state and whatever the library keeps from step to
+step, such as caches and reused buffers). For glassnet the peak of NumPy
+allocations made during an epoch, as seen by ``tracemalloc``, is printed too.
+
+The FLOP rate counts the convolutions' and the dense layer's multiply-adds
+(forward, input and weight gradients) and is compared with NumPy's float32
+matmul rate measured in the same run. It is the same nominal count for every
+library: glassnet's fused conv + pool skips the conv2 pixels no pooling window
+covers (100 of 121 per image are computed), so its own count of multiply-adds
+is about 15% lower.
 
 The protocol is ``epochs.py``'s (shared with ``bench_cifar.py``).
 

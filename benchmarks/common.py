@@ -14,13 +14,14 @@ Stable API (other benchmarks import it)::
     timed(fn) -> (wall s, CPU s)                    # one call, both clocks
     limit_threads(threads) -> None                  # BLAS and torch to N threads
     peak_memory(script, library, threads) -> dict   # a memory child's result
-    memory_child(run_epoch, traced) -> dict         # what that child measures
+    memory_child(setup, traced) -> dict             # what that child measures
     mib(n) -> str                                   # bytes as "12.3" MiB
     OtherLoad() -> .stop() -> str                   # other processes' CPU use
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -217,19 +218,37 @@ def _status_kib(field: str) -> int:
     raise KeyError(field)
 
 
-def memory_child(run_epoch: Callable[[], Any], traced: bool = False) -> dict:
-    """In a memory child (see :func:`peak_memory`), after the library is set up
-    and warmed up: {"rss": the peak resident-set growth in bytes during one
-    ``run_epoch()``, or None without /proc} and, with ``traced``, "traced":
-    the peak of NumPy allocations during another one, as ``tracemalloc`` sees
-    them."""
-    result: dict[str, Any] = {"rss": None}
+def memory_child(
+    setup: Callable[[Callable[[], None]], Callable[[], Any]], traced: bool = False
+) -> dict:
+    """In a memory child (see :func:`peak_memory`): ``setup(ready)`` imports
+    the library, converts the data, calls ``ready()``, builds and warms up
+    the model, and returns ``run_epoch``. Returns, in bytes (None without
+    /proc), the peak resident set during one ``run_epoch()`` less
+
+    - "rss": the resident set just before the epoch (its growth), and
+    - "held": the resident set at ``ready()``: the model, its optimizer
+      state and whatever the library kept from the warm-up (caches, reused
+      buffers) on top of the epoch's growth.
+
+    With ``traced``, also "traced": the peak of NumPy allocations made during
+    another epoch, as ``tracemalloc`` sees them."""
+    result: dict[str, Any] = {"rss": None, "held": None}
+    marks: dict[str, int] = {}
+
+    def ready() -> None:
+        with contextlib.suppress(OSError):
+            marks["rss"] = _status_kib("VmRSS")
+
+    run_epoch = setup(ready)
     try:
         Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to VmRSS
         before = _status_kib("VmRSS")
         run_epoch()
-        result["rss"] = (_status_kib("VmHWM") - before) * 1024
-    except OSError:  # no /proc (not Linux): skip the RSS number
+        peak = _status_kib("VmHWM")
+        result["rss"] = (peak - before) * 1024
+        result["held"] = (peak - marks["rss"]) * 1024
+    except (OSError, KeyError):  # no /proc (not Linux): skip the RSS number
         pass
     if traced:
         tracemalloc.start()

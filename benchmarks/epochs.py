@@ -19,6 +19,7 @@ Stable API::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 from collections.abc import Callable
@@ -50,13 +51,16 @@ def setups(
     batch: int,
     lr: float,
 ) -> dict[str, Callable]:
-    """``{library: setup}``: ``setup(x, y)`` builds the library's model (from
-    the uncompiled ``*_model()``), warms it up, and returns ``run_epoch()``.
-    Images go to PyTorch channels-first."""
+    """``{library: setup}``: ``setup(x, y, ready)`` converts the data, calls
+    ``ready()`` (the memory children's mark), builds the library's model
+    (from the uncompiled ``*_model()``), warms it up, and returns
+    ``run_epoch()``. Images go to PyTorch channels-first."""
 
-    def glassnet_setup(x, y):
+    def glassnet_setup(x, y, ready=lambda: None):
         from glassnet.losses import SparseCategoricalCrossentropy
         from glassnet.optimizers import Adam
+
+        ready()
 
         def build():
             model = glassnet_model()
@@ -67,12 +71,13 @@ def setups(
         model = build()
         return lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
 
-    def torch_setup(x, y):
+    def torch_setup(x, y, ready=lambda: None):
         import torch
 
         if x.ndim == 4:
             x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
         xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+        ready()
 
         def build():
             model = torch_model()
@@ -97,8 +102,10 @@ def setups(
         model, optimizer = build()
         return lambda: epoch(model, optimizer, len(x))
 
-    def keras_setup(x, y):
+    def keras_setup(x, y, ready=lambda: None):
         import keras
+
+        ready()
 
         def build():
             model = keras_model()
@@ -175,9 +182,9 @@ def main(
     if args.memory_child:
         limit_threads(args.threads)
         x, y = data(images)
-        run_epoch = setups[args.memory_child](x, y)  # libraries initialised
+        setup = functools.partial(setups[args.memory_child], x, y)
         traced = args.memory_child == "glassnet"
-        print(json.dumps(memory_child(run_epoch, traced=traced)))
+        print(json.dumps(memory_child(setup, traced=traced)))
         return
     repeat = args.repeat or (2 if args.quick else 3)
 
@@ -216,11 +223,12 @@ def main(
     print(f"numpy float32 matmul: {gflops:.1f} GFLOP/s (512 x 512, best of 2 probes)")
     work = flop(images)
     ours = best["glassnet"]
-    our_rss = memory.get("glassnet", {}).get("rss")
+    our = memory.get("glassnet", {})
     rows = []
     for name in libraries:
         wall, cpu = best[name]
-        rss = memory.get(name, {}).get("rss")
+        theirs = memory.get(name, {})
+        rss, held = theirs.get("rss"), theirs.get("held")
         rate = work / wall / 1e9
         rows.append(
             [
@@ -230,7 +238,9 @@ def main(
                 fmt_ratio(ours[0], wall),
                 fmt_ratio(ours[1], cpu),
                 mib(rss),
-                fmt_ratio(our_rss, rss) if rss and our_rss else "n/a",
+                fmt_ratio(our["rss"], rss) if rss and our.get("rss") else "n/a",
+                mib(held),
+                fmt_ratio(our["held"], held) if held and our.get("held") else "n/a",
                 f"{rate:.3g}",
                 f"{rate / gflops:.1%}",
             ]
@@ -244,18 +254,26 @@ def main(
             "CPU s",
             "glassnet/lib wall",
             "glassnet/lib CPU",
-            "peak RSS MiB",
-            "glassnet/lib mem",
+            "epoch RSS MiB",
+            "glassnet/lib",
+            "held RSS MiB",
+            "glassnet/lib",
             "GFLOP/s",
             "of matmul",
         ],
     )
     traced = memory.get("glassnet", {}).get("traced")
     if traced is not None:
-        print(f"\nglassnet peak NumPy allocations (tracemalloc): {mib(traced)} MiB")
+        print(
+            f"\nglassnet peak NumPy allocations made during an epoch (tracemalloc; "
+            f"buffers kept from earlier steps not included): {mib(traced)} MiB"
+        )
     print(
         "glassnet/lib = glassnet / library (< 1: glassnet faster or smaller). "
-        "CPU = this process's CPU time, steadier than wall time on a shared box; "
-        "peak RSS = resident-set growth during one epoch, in a fresh process."
+        "CPU = this process's CPU time, steadier than wall time on a shared box. "
+        "In a fresh process per library, the peak resident set during one epoch "
+        "less that just before it (epoch RSS: the epoch's growth) and less that "
+        "before the model was built (held RSS: with the model, its optimizer and "
+        "what the library keeps from step to step)."
         f"\nTargets: {targets}"
     )

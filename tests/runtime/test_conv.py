@@ -202,3 +202,38 @@ def test_which_input_gradients_are_a_convolution_of_the_output_gradient(
     assert node._ctx._transposable() is transposed
     _, pooled = _run(arrays, dict(settings, pool_size=2), fast=True)
     assert not pooled._ctx._transposable()  # g comes in the pool's groups
+
+
+def _address(array):
+    return array.__array_interface__["data"][0]
+
+
+@config.overrides(fast_kernels=True)
+def test_outputs_and_gradients_come_from_reused_memory_never_handed_out_twice():
+    # the batch's output (and dL/dx) are past runtime.buffers.MIN_BYTES: a
+    # step's arrays are mapped once, not every step (no page faults per step)
+    rng = np.random.default_rng(0)
+    kernel = Tensor(rng.standard_normal((3, 3, 8, 16)).astype("float32"))
+
+    def step(x):
+        x = Tensor(x, requires_grad=True)
+        out = ops.conv2d(x, kernel, padding="same", activation="relu")
+        out.sum().backward()
+        return out.data, x.grad
+
+    x = rng.standard_normal((64, 12, 12, 8)).astype("float32")
+    out, grad = step(x)
+    kept = out.copy(), grad.copy()
+    again, again_grad = step(-x)  # while the first step's arrays are held
+    for held, copy, new in zip((out, grad), kept, (again, again_grad)):
+        assert not np.shares_memory(held, new)
+        np.testing.assert_array_equal(held, copy)
+    addresses = {_address(a) for a in (out, grad, again, again_grad)}
+    del out, grad, again, again_grad, held, new
+    # arrays of the same sizes that the C library would place in freed memory
+    others = [np.ones_like(a) for a in kept for _ in range(3)]
+    out, grad = step(x)  # nothing holds them any more: the same memory again
+    assert not any(np.shares_memory(a, b) for a in others for b in (out, grad))
+    assert {_address(out), _address(grad)} <= addresses
+    np.testing.assert_array_equal(out, kept[0])
+    np.testing.assert_array_equal(grad, kept[1])

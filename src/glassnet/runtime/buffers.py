@@ -55,6 +55,8 @@ def reusable(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """An uninitialised array of ``shape`` and ``dtype``: one this thread got
     before and nobody refers to any more, or a new one (kept for next time
     when there is room)."""
+    if not isinstance(dtype, np.dtype):
+        dtype = np.dtype(dtype)
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes < MIN_BYTES:
         return np.empty(shape, dtype)
@@ -68,6 +70,13 @@ def reusable(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     if len(kept or ()) < PER_SHAPE and _kept.nbytes + nbytes <= MAX_BYTES:
         _kept.arrays.setdefault(key, []).append(array)
         _kept.nbytes += nbytes
+    return array
+
+
+def zeroed(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """:func:`reusable`, filled with zeros."""
+    array = reusable(shape, dtype)
+    array.fill(0)
     return array
 
 

@@ -52,6 +52,7 @@ from glassnet.ops.geometry import (
     pool_geometry,
 )
 from glassnet.runtime import parallel
+from glassnet.runtime.buffers import reusable, zeroed
 from glassnet.runtime.pool import max_with_offsets, offsets_array, route_to_offsets
 from glassnet.runtime.xp import as_strided
 
@@ -78,7 +79,7 @@ def im2col_buffer(m, k, bias, dtype, few=False, memory=None):
     dtype = np.result_type(dtype, np.float32)
     shape = (k + bias, m) if few else (m, k + bias)
     if memory is None:
-        cols = np.empty(shape, dtype=dtype)
+        cols = reusable(shape, dtype)
     else:
         cols = memory[: shape[0] * shape[1]].reshape(shape)
     cols = cols.T if few else cols
@@ -136,7 +137,7 @@ class Conv2D(Function):
         self.grid = (out_hw[0] // ph, out_hw[1] // pw)  # each group's pixels
         n, count, k = x.shape[0], ph * pw, kh * kw * c
         dtype = np.result_type(x, matrix, np.float32)
-        out = np.empty((n, *self.grid, f), dtype=dtype)
+        out = reusable((n, *self.grid, f), dtype)
         self.code = None if count == 1 else offsets_array(out.shape, count)
         self.relu = out if activation == "relu" else None  # dL/d(conv) = g * (y > 0)
         rows = self.rows_per_sample
@@ -183,7 +184,7 @@ class Conv2D(Function):
         if im2col:
             few = self.w.shape[2] < 8
             return im2col_buffer(rows, columns, self.bias, dtype, few, memory)
-        return np.empty((rows, columns), dtype)
+        return reusable((rows, columns), dtype)
 
     def _padded_buffer(self):
         """A thread's buffer for the largest block of samples with their
@@ -194,7 +195,7 @@ class Conv2D(Function):
             return None
         n, h, w, c = self.x.shape
         samples = max(z - a for a, z in self.blocks)
-        return np.zeros((samples, h + top + bottom, w + left + right, c), self.x.dtype)
+        return zeroed((samples, h + top + bottom, w + left + right, c), self.x.dtype)
 
     def _fields(self, padded, a, z):
         """The receptive fields of samples ``a:z`` (:func:`receptive_fields`):
@@ -258,13 +259,13 @@ class Conv2D(Function):
         sums = parallel.BlockSum()  # kernel and bias gradients, in block order
         transposed = need[0] and self._transposable()
         if transposed:  # dL/dx as the convolution of g by the flipped kernel
-            grad_x = np.empty(self.x.shape, dtype=dtype)
+            grad_x = reusable(self.x.shape, dtype)
             flipped = self.w[::-1, ::-1].transpose(0, 1, 3, 2).reshape(-1, c)
             flipped = flipped.astype(dtype)
         elif need[0]:
             n, h, w, _ = self.x.shape
             (top, bottom), (left, right) = self.pads
-            dxp = np.empty((n, h + top + bottom, w + left + right, c), dtype=dtype)
+            dxp = reusable((n, h + top + bottom, w + left + right, c), dtype)
             targets = self._col2im_targets(dxp)
 
         def run(indices):  # blocks of samples
@@ -272,7 +273,7 @@ class Conv2D(Function):
             scratch = padded = None
             # NOTE: the im2col rows of x (for dL/dw) and of g (for dL/dx) take
             # turns in one buffer; each lay-out writes the ones column again.
-            memory = np.empty(self._backward_scratch(transposed and need[0]), dtype)
+            memory = reusable((self._backward_scratch(transposed and need[0]),), dtype)
             if not kept:
                 scratch = self._block_buffer(kh * kw * c, dtype, True, memory)
                 padded = self._padded_buffer()
@@ -337,7 +338,7 @@ class Conv2D(Function):
         kh, kw, _, f = self.w.shape
         n, h, w, _ = self.x.shape
         samples = max(z - a for a, z in self.blocks)
-        g_padded = np.zeros((samples, h + kh - 1, w + kw - 1, f), dtype)
+        g_padded = zeroed((samples, h + kh - 1, w + kw - 1, f), dtype)
         g_cols = memory[: samples * h * w * kh * kw * f]
         return g_padded, g_cols.reshape(samples * h * w, kh * kw * f)
 
