@@ -29,6 +29,7 @@ from glassnet import ops
 from glassnet._registry import Registry, without_keras_only
 from glassnet.autograd import Tensor
 from glassnet.ops.loss import EPSILON  # noqa: F401  (Keras's clip, kept public here)
+from glassnet.ops.loss import SoftmaxCrossEntropy
 
 _registry = Registry("loss", module="keras.losses")
 _REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "none", None)
@@ -148,8 +149,8 @@ def sparse_categorical_crossentropy(
             f"Labels must be in [0, {k}) for {k} classes. Received: labels from "
             f"{labels.min()} to {labels.max()}"
         )
-    if from_logits:
-        return ops.softmax_cross_entropy(y_pred, labels)
+    if from_logits:  # the labels are checked: straight to the op's Function
+        return SoftmaxCrossEntropy.apply(y_pred, target=labels)
     one_hot = np.zeros(y_pred.shape, dtype=y_pred.dtype)
     np.put_along_axis(one_hot, labels[..., None], 1, axis=-1)
     return categorical_crossentropy(one_hot, y_pred)

@@ -151,3 +151,32 @@ def test_a_loss_of_my_own_trains_through_the_plan_as_through_the_layers():
         weights.append(model.get_weights())
     for a, b in zip(*weights):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        lambda: [layers.Dense(2, activation="relu")],
+        lambda: [layers.Dense(2), layers.Activation("relu")],
+        lambda: [layers.Dense(2, activation="sigmoid")],
+    ],
+    ids=["fused relu", "relu layer", "fused sigmoid"],
+)
+def test_a_loss_that_is_the_output_itself_keeps_its_gradient_seed(last):
+    # the output's gradient is then the compiled loss's cached seed: a plan
+    # that wrote its local gradients into it would change every later step
+    weights = []
+    for fast in (True, False):
+        x, y = _data("float32", 2, n=24)
+        model = Sequential(
+            [layers.Input((3,)), layers.Dense(8, activation="tanh"), *last()]
+        )
+        rng = np.random.default_rng(0)
+        model.set_weights([rng.standard_normal(w.shape) for w in model.get_weights()])
+        model.compile(optimizers.SGD(0.1), lambda t, p: p)
+        with config.overrides(fast_kernels=fast):
+            model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+        assert model._training_plan() is not None
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
