@@ -28,8 +28,10 @@ import numpy as np
 from glassnet import ops
 from glassnet._registry import Registry, without_keras_only
 from glassnet.autograd import Tensor
-from glassnet.ops.loss import EPSILON  # noqa: F401  (Keras's clip, kept public here)
-from glassnet.ops.loss import SoftmaxCrossEntropy
+from glassnet.ops.loss import (
+    EPSILON,  # noqa: F401  (Keras's clip, kept public here)
+    SoftmaxCrossEntropy,
+)
 
 _registry = Registry("loss", module="keras.losses")
 _REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "none", None)
