@@ -181,3 +181,43 @@ def test_one_feature_layers_the_seed_s_give_the_plain_path_s_bits(batch, dtype):
     got = model.predict_on_batch(x)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_a_call_outside_any_graph_runs_the_plan_to_the_plain_bits(activation):
+    model = _chain(activation)
+    x = np.random.default_rng(3).standard_normal((9, 5)).astype("float32")
+    with no_grad(), config.overrides(fast_kernels=False):
+        expected = model(x)
+    runs = []
+    plan = model._inference_plan()
+    fns, extra, _ = model.__dict__["_inference_kept"]
+
+    class Spy:
+        def run(self, x):
+            return runs.append(len(x)) or plan.run(x)
+
+    model.__dict__["_inference_kept"] = (fns, extra, Spy())
+    with no_grad():
+        for got in (model(x), model(x, training=False), model(x.astype("float64"))):
+            assert type(got) is type(expected) and not got.requires_grad
+            np.testing.assert_array_equal(got.data, expected.data)
+    assert runs == [9, 9, 9]
+    assert model(x).requires_grad  # a graph is recorded: the layers' calls
+    assert runs == [9, 9, 9]
+
+
+def test_a_call_that_trains_or_checks_goes_through_the_layers():
+    model = Sequential([layers.Input((5,)), layers.Dense(64), layers.Dropout(0.5)])
+    x = np.ones((50, 5), "float32")
+    with no_grad():
+        inference = model(x).data
+        training = model(x, training=True).data
+        assert not np.array_equal(training, inference)  # dropout ran
+        np.testing.assert_array_equal(
+            training[training != 0] / 2, inference[training != 0]
+        )
+        with pytest.raises(ValueError, match="incompatible with the layer"):
+            model(np.ones((2, 4), "float32"))
+        with pytest.raises(ValueError, match="NaN"):
+            model(np.full((2, 5), np.nan, "float32"))

@@ -26,7 +26,7 @@ import numpy as np
 
 from glassnet import losses, optimizers, tree
 from glassnet import metrics as metrics_module
-from glassnet.autograd import Tensor
+from glassnet.autograd import Tensor, is_grad_enabled
 from glassnet.callbacks import History
 from glassnet.layers.base import (
     BUILD_LOCK,
@@ -427,6 +427,10 @@ class Model(Trainer, Layer):
     def __call__(self, *args: Any, training: Any = UNSET, **kwargs: Any) -> Any:
         if args and isinstance(args[0], KerasTensor):
             return symbolic_call(self, args, kwargs, training)
+        if len(args) == 1 and type(args[0]) is np.ndarray and not kwargs:
+            out = self._planned_call(args[0], training)
+            if out is not None:
+                return out
         writes = training
         if training is UNSET or training is None:
             index = self._call_signature.training_index
@@ -434,6 +438,30 @@ class Model(Trainer, Layer):
         # training=True may move state (BatchNormalization's moving statistics)
         with self._lock.write() if writes else self._lock.read():
             return Layer.__call__(self, *args, training=training, **kwargs)
+
+    def _planned_call(self, x: np.ndarray, training: Any) -> Tensor | None:
+        """``model(x)`` for an array where no graph is recorded and nothing
+        trains: the inference plan's output (:meth:`_inference_plan`) as a
+        Tensor, ``x`` checked as the layers' call checks it; None where the
+        layers' calls must run (a graph, training, a call inside another
+        layer's, a model with no plan). An array carries no mask, and no
+        layer of a plan makes one."""
+        if is_grad_enabled() or not self.built:
+            return None
+        ctx = CONTEXT.state
+        if ctx.entry is not None:
+            return None
+        if training is UNSET:
+            if ctx.training:
+                return None
+        elif training is not None and training is not False:
+            return None
+        plan = self._inference_plan()
+        if plan is None:
+            return None
+        with self._lock.read():
+            out = plan.run(self._as_x(x))
+        return None if out is None else Tensor(out)
 
     def prepare_input(self, x: Any) -> Tensor:
         """An array checked and cast as ``fit`` checks it (the first one builds
