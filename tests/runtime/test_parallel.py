@@ -257,3 +257,27 @@ def test_scopes_in_several_threads_restore_blas_when_the_last_one_exits(
     assert not errors
     assert _blas_counts() == before
     assert parallel._blas_users == 0
+
+
+def test_a_model_call_is_one_scope_as_a_prediction_is(two_blas_threads, small_blocks):
+    # its kernels pin BLAS once for the whole call, not each around itself
+    from glassnet import layers
+    from glassnet.models import Sequential
+
+    counts = []
+    model = Sequential(
+        [
+            layers.Input((6, 6, 1)),
+            layers.Conv2D(4, 3),
+            layers.Lambda(lambda x: counts.append(_blas_counts()) or x),
+            layers.Flatten(),
+            layers.Dense(2),
+        ]
+    )
+    before = _blas_counts()
+    small_blocks(1)
+    with config.overrides(kernel_threads=2):
+        model(np.ones((16, 6, 6, 1), "float32"))
+    assert counts and set(counts[-1]) == {1}  # after the convolution: still pinned
+    assert _blas_counts() == before
+    assert parallel._blas_users == 0

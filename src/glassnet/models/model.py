@@ -57,6 +57,7 @@ from glassnet.models.outputs import Outputs
 from glassnet.models.summary import connections, summarize, summary_html
 from glassnet.models.trainer import Trainer
 from glassnet.ops import seam
+from glassnet.runtime import kernel_scope
 
 
 def _reading(method: Callable[..., Any], own_metrics: bool = False) -> Any:
@@ -435,8 +436,9 @@ class Model(Trainer, Layer):
         if training is UNSET or training is None:
             index = self._call_signature.training_index
             writes = args[index] if 0 < index < len(args) else CONTEXT.state.training
-        # training=True may move state (BatchNormalization's moving statistics)
-        with self._lock.write() if writes else self._lock.read():
+        # training=True may move state (BatchNormalization's moving statistics);
+        # the kernels' thread and BLAS policy for the whole call, as in predict
+        with self._lock.write() if writes else self._lock.read(), kernel_scope():
             return Layer.__call__(self, *args, training=training, **kwargs)
 
     def _planned_call(self, x: np.ndarray, training: Any) -> Tensor | None:

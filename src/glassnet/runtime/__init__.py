@@ -4,7 +4,8 @@ The plain ops in :mod:`glassnet.ops` are the versions a learner reads; this
 package holds their faster twins (blocked, fused, threaded kernels:
 :mod:`~glassnet.runtime.conv`, :mod:`~glassnet.runtime.pool`,
 :mod:`~glassnet.runtime.normalization`; the dense layer's at inference,
-:mod:`~glassnet.runtime.dense`, with output arrays reused across calls,
+:mod:`~glassnet.runtime.dense`; arrays reused across calls and steps by the
+dense twin, the plans and the convolution kernels,
 :mod:`~glassnet.runtime.buffers`; a Sequential's dense chain at inference,
 :mod:`~glassnet.runtime.inference`, and in training,
 :mod:`~glassnet.runtime.training`), the thread and

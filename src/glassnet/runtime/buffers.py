@@ -1,12 +1,17 @@
-"""Output arrays that a fast kernel reuses from one call to the next.
+"""Arrays that a fast kernel reuses from one call, or step, to the next.
 
 At inference a layer's output lives only until the next layer has read it,
-and the next prediction needs an array of the same shape again. glibc hands
-a freed block of more than about 128 KiB back to the operating system (or
-trims it off the top of the heap), so a fresh array that large is mapped
-anew, and every page of it costs a page fault when first written: for a
-dense layer on a batch of 1024 that is as much time as its matrix product.
-(:func:`glassnet.config.tune_malloc` avoids it process-wide, on request.)
+and the next prediction needs an array of the same shape again; a training
+step needs the same batch-sized arrays (a convolution's output, its im2col
+rows, the input's gradient, per-thread scratch) as the step before. glibc
+may hand a freed block of more than about 128 KiB back to the operating
+system (or trim it off the top of the heap), so a fresh array that large is
+mapped anew, and every page of it costs a page fault when first written:
+for a dense layer on a batch of 1024 that is as much time as its matrix
+product. Whether it does depends on what the process allocated before (a
+small fit of the same model first cost the next epochs of a CNN a quarter
+of their time). (:func:`glassnet.config.tune_malloc` avoids it process-wide,
+on request.)
 
 :func:`reusable` keeps such arrays, per thread, and hands one out again once
 nothing but the pool refers to it: its reference count says so. An array the
