@@ -10,6 +10,9 @@ The same switches come from the environment: ``GLASSNET_FAST_KERNELS=0`` and
 
 :func:`tune_malloc` (or ``GLASSNET_TUNE_MALLOC=1``) opts in to glibc allocator
 tuning for this process; importing glassnet never changes it on its own.
+:func:`release_buffers` lets go of the batch-sized arrays the fast kernels
+keep from one step or call to the next (at most 64 MiB per thread); it
+returns how many bytes they were.
 
 Keras's ``keras.config`` readers answer with glassnet's fixed choices:
 :func:`floatx` (``"float32"``), :func:`epsilon` (``1e-7``) and
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 from glassnet.ops.keras_core import FLOATX
 from glassnet.ops.loss import EPSILON
+from glassnet.runtime.buffers import release_all as release_buffers
 from glassnet.runtime.memory import tune_malloc
 from glassnet.runtime.settings import (
     fast_kernels,
@@ -36,6 +40,7 @@ __all__ = [
     "image_data_format",
     "kernel_threads",
     "overrides",
+    "release_buffers",
     "set_fast_kernels",
     "set_kernel_threads",
     "tune_malloc",

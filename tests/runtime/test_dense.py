@@ -127,11 +127,13 @@ def test_an_array_somebody_holds_is_never_handed_out(holder):
 def test_small_arrays_are_not_kept_and_the_pool_is_bounded():
     buffers.release()
     buffers.reusable((4, 4), np.dtype(np.float64))
-    assert not buffers._kept.arrays
+    assert not buffers._kept.pool.arrays
     held = [buffers.reusable(BIG, np.dtype(np.float64)) for _ in range(5)]
     assert len({id(a) for a in held}) == 5  # all in use: all different
-    assert len(buffers._kept.arrays[(BIG, np.dtype(np.float64))]) == buffers.PER_SHAPE
-    assert buffers._kept.nbytes <= buffers.MAX_BYTES
+    assert (
+        len(buffers._kept.pool.arrays[(BIG, np.dtype(np.float64))]) == buffers.PER_SHAPE
+    )
+    assert buffers._kept.pool.nbytes <= buffers.MAX_BYTES
 
 
 def test_each_thread_has_its_own_arrays():
@@ -147,6 +149,30 @@ def test_each_thread_has_its_own_arrays():
     thread.join()
     assert seen[0] != mine_id
     assert id(buffers.reusable(BIG, np.dtype(np.float64))) == mine_id
+
+
+def test_release_buffers_lets_go_of_every_thread_s_arrays():
+    from glassnet import config
+
+    config.release_buffers()
+    nbytes = buffers.MIN_BYTES
+    kept, done = threading.Event(), threading.Event()
+
+    def other_thread():  # alive, with an array in its pool, until released
+        buffers.reusable(BIG, np.dtype(np.float64))
+        kept.set()
+        done.wait(10)
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    kept.wait(10)
+    buffers.reusable(BIG, np.dtype(np.float64))
+    assert config.release_buffers() >= 2 * nbytes
+    assert config.release_buffers() == 0
+    done.set()
+    thread.join()
+    held = buffers.reusable(BIG, np.dtype(np.float64))  # kept afresh, alone
+    assert [a is held for a in buffers._kept.pool.arrays[(BIG, held.dtype)]] == [True]
 
 
 def test_a_held_model_output_keeps_its_values():

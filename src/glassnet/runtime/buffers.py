@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import sys
 import threading
+import weakref
 
 import numpy as np
 
@@ -35,10 +36,24 @@ MAX_BYTES = 1 << 26
 PER_SHAPE = 2
 
 
-class _Kept(threading.local):
+class _Pool:
+    """One thread's kept arrays, by (shape, dtype), and their bytes."""
+
+    __slots__ = ("arrays", "nbytes", "__weakref__")
+
     def __init__(self) -> None:
         self.arrays: dict[tuple, list[np.ndarray]] = {}
         self.nbytes = 0
+
+
+#: Every live thread's pool (a pool goes with its thread).
+_POOLS: weakref.WeakSet[_Pool] = weakref.WeakSet()
+
+
+class _Kept(threading.local):
+    def __init__(self) -> None:
+        self.pool = _Pool()
+        _POOLS.add(self.pool)
 
 
 _kept = _Kept()
@@ -65,16 +80,16 @@ def reusable(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes < MIN_BYTES:
         return np.empty(shape, dtype)
-    key = (shape, dtype)
-    kept = _kept.arrays.get(key)
+    key, pool = (shape, dtype), _kept.pool
+    kept = pool.arrays.get(key)
     if kept is not None:
         for array in kept:
             if sys.getrefcount(array) <= _FREE:
                 return array
     array = np.empty(shape, dtype)
-    if len(kept or ()) < PER_SHAPE and _kept.nbytes + nbytes <= MAX_BYTES:
-        _kept.arrays.setdefault(key, []).append(array)
-        _kept.nbytes += nbytes
+    if len(kept or ()) < PER_SHAPE and pool.nbytes + nbytes <= MAX_BYTES:
+        pool.arrays.setdefault(key, []).append(array)
+        pool.nbytes += nbytes
     return array
 
 
@@ -87,5 +102,15 @@ def zeroed(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
 
 def release() -> None:
     """Forget the arrays this thread keeps (they are freed once unused)."""
-    _kept.arrays.clear()
-    _kept.nbytes = 0
+    _kept.pool.arrays, _kept.pool.nbytes = {}, 0
+
+
+def release_all() -> int:
+    """Forget the arrays every thread keeps (the kernels' threads too; each
+    is freed once unused) and return how many bytes they were. A kernel
+    running meanwhile keeps what it holds and starts a new pool."""
+    released = 0
+    for pool in list(_POOLS):
+        released += pool.nbytes
+        pool.arrays, pool.nbytes = {}, 0
+    return released
