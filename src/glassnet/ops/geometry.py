@@ -17,6 +17,12 @@ def normalize_tuple(
     """``3`` -> ``(3, 3)``; checks that every entry is a positive (with
     ``allow_zero``, a non-negative) integer."""
     lowest = 0 if allow_zero else 1
+    if type(value) is tuple and len(value) == n:  # NOTE: most calls, checked fast
+        for v in value:
+            if type(v) is not int or v < lowest:
+                break
+        else:
+            return value
     try:
         values = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
     except TypeError:
