@@ -48,12 +48,14 @@ class _Pool:
 
 #: Every live thread's pool (a pool goes with its thread).
 _POOLS: weakref.WeakSet[_Pool] = weakref.WeakSet()
+_POOLS_LOCK = threading.Lock()
 
 
 class _Kept(threading.local):
     def __init__(self) -> None:
         self.pool = _Pool()
-        _POOLS.add(self.pool)
+        with _POOLS_LOCK:
+            _POOLS.add(self.pool)
 
 
 _kept = _Kept()
@@ -110,7 +112,9 @@ def release_all() -> int:
     is freed once unused) and return how many bytes they were. A kernel
     running meanwhile keeps what it holds and starts a new pool."""
     released = 0
-    for pool in list(_POOLS):
+    with _POOLS_LOCK:
+        pools = list(_POOLS)
+    for pool in pools:
         released += pool.nbytes
         pool.arrays, pool.nbytes = {}, 0
     return released
