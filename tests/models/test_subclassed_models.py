@@ -437,3 +437,40 @@ def test_a_subclassed_model_fits_and_predicts_on_a_dict_of_inputs(keras):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="cardinality"):
         ours.predict({"numbers": x["numbers"], "more": x["more"][:5]}, verbose=0)
+
+
+def _doubling_sequential(Sequential, ops):
+    class Doubling(Sequential):
+        """A Sequential whose own call doubles its layers' output."""
+
+        def call(self, inputs, training=None):
+            return ops.multiply(super().call(inputs, training=training), 2.0)
+
+    return Doubling
+
+
+def test_a_sequential_with_its_own_call_builds_its_layers_as_keras_does(keras):
+    _fresh_names(keras)
+    x, y = _data(outputs=3)
+    ours = _doubling_sequential(Sequential, gops)(
+        [gl.Input((4,)), gl.Dense(5, activation="tanh"), gl.Dense(3)]
+    )
+    theirs = _doubling_sequential(keras.Sequential, keras.ops)(
+        [keras.Input((4,)), keras.layers.Dense(5, activation="tanh"),
+         keras.layers.Dense(3)]
+    )  # fmt: skip
+    assert [w.shape for w in ours.get_weights()] == [
+        tuple(w.shape) for w in theirs.get_weights()
+    ]
+    assert ours.output_shape == tuple(theirs.output_shape) == (None, 3)
+    theirs.set_weights(ours.get_weights())
+    expected = theirs.predict(x, verbose=0)
+    np.testing.assert_allclose(
+        ours.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6
+    )
+    with glassnet.no_grad():  # its own call, not the layers' plan
+        np.testing.assert_allclose(ours(x).data, expected, rtol=1e-5, atol=1e-6)
+    ours.compile(optimizers.SGD(0.1), "mse")
+    before = [w.copy() for w in ours.get_weights()]
+    ours.fit(x, y, epochs=2, verbose=0)
+    assert all(not np.array_equal(a, b) for a, b in zip(before, ours.get_weights()))

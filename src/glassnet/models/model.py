@@ -101,6 +101,9 @@ class Model(Trainer, Layer):
     """
 
     fuse_layers = True
+    #: Whether the model is a chain of layers built one after the other (a
+    #: Sequential, also when a subclass brings its own ``call``).
+    _chain_of_layers = False
 
     def __init__(
         self,
@@ -284,7 +287,7 @@ class Model(Trainer, Layer):
         if self._functional:
             return  # built with its graph
         shape = without_batch(standardize_shapes(input_shape, "input_shape"))
-        if self._subclassed:
+        if self._subclassed and not self._chain_of_layers:
             self._build_subclassed(shape)
             return
         layers = self._compute_layers()
@@ -299,6 +302,9 @@ class Model(Trainer, Layer):
         self._forward_fns = layer_calls(layers, self.fuse_layers)
         self._dtype = layers[0]._dtype if layers else self._dtype
         self.built = True
+        if self._subclassed:  # a chain whose own call runs it: that call's output
+            self._output_shapes = []
+            self._probe_output_shape()
         trace = getattr(self, "_trace_graph", None)
         if trace is not None:
             trace()  # a Sequential's symbolic inputs and outputs

@@ -26,6 +26,8 @@ class Sequential(Model):
     4
     """
 
+    _chain_of_layers = True
+
     def __init__(
         self,
         layers: list[Any] | None = None,
