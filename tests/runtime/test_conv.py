@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glassnet import Tensor, config, ops
+from glassnet import Tensor, config, no_grad, ops
 from glassnet.ops import conv as plain_conv
 from glassnet.ops.geometry import conv_geometry
 from glassnet.runtime import conv as fast_conv
@@ -35,7 +35,16 @@ GEOMETRIES = {
     "1x1": (5, 6, 3, 1, 1, 8, (1, 1), "valid", (1, 1)),  # K + 1 <= F / 2: kept
     "many-channels": (7, 6, 9, 3, 2, 3, (1, 1), "same", (1, 1)),  # (M, K) im2col
     "many-kept": (6, 6, 8, 1, 2, 34, (1, 1), "valid", (1, 1)),  # (M, K), kept
+    # Winograd's tiles: 3x3, strides 1, 8 channels or more, even computed sides
+    "winograd-same": (8, 6, 8, 3, 3, 5, (1, 1), "same", (1, 1)),
+    "winograd-odd": (9, 9, 12, 3, 3, 6, (1, 1), "valid", (1, 1)),  # only pooled
+    "winograd-wide": (6, 8, 8, 3, 3, 10, (1, 1), "same", (1, 1)),
 }
+#: (name, pool_size) cases whose forward pass goes by Winograd's tiles at
+#: inference
+WINOGRAD = {("explicit-stride-1", None), ("explicit-stride-1", 2)}
+WINOGRAD |= {("winograd-same", None), ("winograd-same", 2), ("winograd-odd", 2)}
+WINOGRAD |= {("winograd-wide", None), ("winograd-wide", 2)}
 # (activation, pool_size): the fused relu and pools over tiling windows
 FUSIONS = [(None, None), ("relu", None), ("relu", 2), (None, (2, 3)), ("relu", 3)]
 THREADS = (1, 2, 4)
@@ -70,6 +79,17 @@ def _arrays(geometry, dtype, bias, batch=7, seed=0):
     return [a.astype(dtype) for a in arrays[: 2 + bias]]
 
 
+def _settings(geometry, activation, pool):
+    strides, padding, dilation = geometry[6:]
+    return dict(
+        strides=strides,
+        padding=padding,
+        dilation_rate=dilation,
+        activation=activation,
+        pool_size=pool,
+    )
+
+
 def _run(arrays, settings, fast, threads=1, grad_seed=1):
     """Output and gradients of ops.conv2d, fast or plain, with ``threads``."""
     tensors = [Tensor(a, requires_grad=True) for a in arrays]
@@ -90,19 +110,13 @@ def test_fast_conv2d_equals_plain_for_any_thread_count(
     small_blocks(block_bytes)
     geometry = GEOMETRIES[name]
     arrays = _arrays(geometry, dtype, bias)
-    strides, padding, dilation = geometry[6:]
-    settings = dict(
-        strides=strides,
-        padding=padding,
-        dilation_rate=dilation,
-        activation=activation,
-        pool_size=pool,
-    )
+    settings = _settings(geometry, activation, pool)
     plain, _ = _run(arrays, settings, fast=False)
     fast, node = _run(arrays, settings, fast=True, threads=THREADS[0])
     assert type(node._ctx) is fast_conv.Conv2D
     assert len(node._ctx.blocks) > 1
     assert (node._ctx.cols is not None) is (name in ("1x1", "many-kept"))
+    assert node._ctx._winograd_fits() is ((name, pool) in WINOGRAD)
     assert_twins(fast, plain, dtype)
     if activation == "relu" and pool is None:  # both sides of relu's kink
         assert (fast[0] == 0).any() and (fast[0] > 0).any()
@@ -237,3 +251,32 @@ def test_outputs_and_gradients_come_from_reused_memory_never_handed_out_twice():
     assert {_address(out), _address(grad)} <= addresses
     np.testing.assert_array_equal(out, kept[0])
     np.testing.assert_array_equal(grad, kept[1])
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no-bias"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("activation", [None, "relu"])
+@pytest.mark.parametrize("name,pool", sorted(WINOGRAD, key=str))
+def test_at_inference_winograd_tiles_give_the_plain_outputs(
+    name, pool, activation, dtype, bias, monkeypatch, small_blocks
+):
+    small_blocks(10**9)
+    calls, real = [], fast_conv.winograd
+
+    def spy(*args):
+        calls.append(len(args[0]))
+        return real(*args)
+
+    monkeypatch.setattr(fast_conv, "winograd", spy)
+    geometry = GEOMETRIES[name]
+    arrays = _arrays(geometry, dtype, bias)
+    settings = _settings(geometry, activation, pool)
+    outputs = {}
+    for fast in (False, True):
+        with no_grad(), config.overrides(fast_kernels=fast, kernel_threads=2):
+            outputs[fast] = ops.conv2d(*arrays, **settings).data
+    assert sum(calls) == len(arrays[0])  # every sample, by tiles
+    assert_twins([outputs[True]], [outputs[False]], dtype)
+    calls.clear()
+    _run(arrays, settings, fast=True)  # training: im2col's products
+    assert not calls
