@@ -271,6 +271,10 @@ def test_at_inference_winograd_tiles_give_the_plain_outputs(
     geometry = GEOMETRIES[name]
     arrays = _arrays(geometry, dtype, bias)
     settings = _settings(geometry, activation, pool)
+    with no_grad():
+        ops.conv2d(*arrays, **settings)
+    assert not calls  # too few tiles to gain
+    monkeypatch.setattr(fast_conv, "WINOGRAD_MIN_TILES", 1)
     outputs = {}
     for fast in (False, True):
         with no_grad(), config.overrides(fast_kernels=fast, kernel_threads=2):

@@ -103,6 +103,10 @@ def im2col_buffer(m, k, bias, dtype, few=False, memory=None):
 WINOGRAD_BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]])
 WINOGRAD_G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
 WINOGRAD_AT = np.array([[1, 1, 1, 0], [0, 1, -1, -1]])
+#: Fewer tiles in a call go by im2col: the transforms' fixed costs would
+#: outweigh the products saved (the bench CNN's second convolution at a
+#: batch of 32, 800 tiles, was slower by tiles).
+WINOGRAD_MIN_TILES = 4096
 #: The same transforms on a tile flattened row by row (index 4*i + j): one
 #: matrix product each.
 WINOGRAD_INPUT = np.kron(WINOGRAD_BT, WINOGRAD_BT)  # (16, 16)
@@ -111,10 +115,21 @@ WINOGRAD_OUTPUT = np.kron(WINOGRAD_AT, WINOGRAD_AT)  # (4, 16)
 
 def winograd_kernel(w, dtype):
     """The (16, C, F) transformed kernel G g G^T of a (3, 3, C, F) kernel, one
-    (C, F) matrix per tile position (computed in float64)."""
-    g = WINOGRAD_G
-    u = np.einsum("ia,jb,abcf->ijcf", g, g, np.asarray(w, np.float64))
-    return u.reshape(16, *w.shape[2:]).astype(dtype)
+    (C, F) matrix per tile position, in ``dtype``."""
+    c, f = w.shape[2:]
+    w = np.asarray(w, dtype)
+    # NOTE: G's rows written out into reused arrays, not matrix products and
+    # fresh arrays: BLAS's threads would wake up, new pages fault, every call
+    rows = reusable((4, 3, c, f), dtype)  # G g: over the kernel's rows
+    u = reusable((4, 4, c, f), dtype)  # (G g) G^T: over its columns
+    for g, out in ((w, rows), (rows.swapaxes(0, 1), u.swapaxes(0, 1))):
+        np.copyto(out[0], g[0])
+        np.add(g[0], g[2], out=out[1])
+        np.subtract(out[1], g[1], out=out[2])
+        np.add(out[1], g[1], out=out[1])
+        out[1:3] *= 0.5
+        np.copyto(out[3], g[2])
+    return u.reshape(16, c, f)
 
 
 def winograd_buffers(tiles, c, f, dtype):
@@ -227,7 +242,12 @@ class Conv2D(Function):
         )
         # NOTE: at inference only: training keeps im2col's rounding (and the
         # results it gave), Winograd's differs by about 1e-6 of the outputs
-        by_tiles = not keep and not is_grad_enabled() and self._winograd_fits()
+        by_tiles = (
+            not keep
+            and not is_grad_enabled()
+            and n * rows >= 4 * WINOGRAD_MIN_TILES
+            and self._winograd_fits()
+        )
         if by_tiles:
             transformed = winograd_kernel(w, dtype)
             bias = None if b is None else b.astype(dtype)
