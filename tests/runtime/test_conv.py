@@ -284,3 +284,24 @@ def test_at_inference_winograd_tiles_give_the_plain_outputs(
     calls.clear()
     _run(arrays, settings, fast=True)  # training: im2col's products
     assert not calls
+
+
+@pytest.mark.parametrize("name", ["3x3-valid", "many-channels", "explicit-pads"])
+def test_outside_a_graph_a_fused_pool_keeps_no_offsets_and_the_same_outputs(
+    name, monkeypatch
+):
+    kept, real = [], fast_conv.offsets_array
+    monkeypatch.setattr(
+        fast_conv, "offsets_array", lambda *a: kept.append(a) or real(*a)
+    )
+    geometry = GEOMETRIES[name]
+    arrays = _arrays(geometry, np.float64, bias=True)
+    settings = _settings(geometry, "relu", 2)
+    outputs = {}
+    for fast in (False, True):
+        with no_grad(), config.overrides(fast_kernels=fast):
+            outputs[fast] = ops.conv2d(*arrays, **settings).data
+    assert not kept
+    assert_twins([outputs[True]], [outputs[False]], np.float64)
+    _, node = _run(arrays, settings, fast=True)
+    assert kept and node._ctx.code is not None  # a graph: offsets, for backward

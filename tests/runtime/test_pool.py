@@ -53,3 +53,26 @@ def test_fast_max_pool_equals_plain_for_any_thread_count(
     for other in results[1:]:
         np.testing.assert_array_equal(other[0], plain[0])
         np.testing.assert_array_equal(other[1], plain[1])
+
+
+@pytest.mark.parametrize("case", POOLS[:3], ids=IDS[:3])
+def test_outside_a_graph_the_pool_keeps_no_offsets_and_the_same_maxima(
+    case, monkeypatch
+):
+    from glassnet import no_grad
+
+    kept = []
+    real = fast_pool.offsets_array
+    monkeypatch.setattr(
+        fast_pool, "offsets_array", lambda *a: kept.append(a) or real(*a)
+    )
+    h, w, pool, strides, padding = case
+    x = np.maximum(np.random.default_rng(5).standard_normal((4, h, w, 3)), 0)
+    with no_grad():
+        fast = ops.max_pool2d(x, pool, strides, padding).data
+        with config.overrides(fast_kernels=False):
+            plain = ops.max_pool2d(x, pool, strides, padding).data
+    assert not kept
+    np.testing.assert_array_equal(fast, plain)
+    ops.max_pool2d(Tensor(x, requires_grad=True), pool, strides, padding)
+    assert kept  # a graph: the offsets, for backward

@@ -230,7 +230,11 @@ class Conv2D(Function):
         n, count, k = x.shape[0], ph * pw, kh * kw * c
         dtype = np.result_type(x, matrix, np.float32)
         out = reusable((n, *self.grid, f), dtype)
-        self.code = None if count == 1 else offsets_array(out.shape, count)
+        # the pool's window offsets, for backward: none where no graph is kept
+        pooled = count > 1
+        self.code = (
+            offsets_array(out.shape, count) if pooled and is_grad_enabled() else None
+        )
         self.relu = out if activation == "relu" else None  # dL/d(conv) = g * (y > 0)
         rows = self.rows_per_sample
         self.blocks = parallel.batch_blocks(
@@ -273,12 +277,13 @@ class Conv2D(Function):
                     cols = self._im2col(scratch, padded, a, z)
                     y = out[a:z].reshape(-1, f) if count == 1 else products[: len(cols)]
                     np.matmul(cols, matrix, out=y)
-                    if count > 1:
+                    if pooled:
                         groups = y.reshape(count, z - a, *self.grid, f)
-                        max_with_offsets(list(groups), out[a:z], self.code[a:z])
+                        code = None if self.code is None else self.code[a:z]
+                        max_with_offsets(list(groups), out[a:z], code)
                 if activation == "relu":  # in place; after the pool, on fewer
-                    pooled = out[a:z].reshape(-1, f)  # (relu, max commute)
-                    np.maximum(pooled, zeros[: len(pooled)], out=pooled)
+                    outputs = out[a:z].reshape(-1, f)  # (relu, max commute)
+                    np.maximum(outputs, zeros[: len(outputs)], out=outputs)
 
         parallel.over_blocks(run, len(self.blocks), blas=True)
         return out
@@ -353,12 +358,13 @@ class Conv2D(Function):
 
     def _winograd_outputs(self, tiles, out, a, z, bias):
         """Samples ``a:z``'s ``out`` from their :func:`winograd` tiles: their
-        2x2 max pool (and its offsets), or the tiles laid out as pixels; plus
+        2x2 max pool (and its offsets, if kept), or the tiles laid out as pixels; plus
         the bias (after the pool: adding one value to a window keeps its
         maximum)."""
-        if self.code is not None:
+        if self.pool != (1, 1):
             groups = tiles.reshape(4, *out.shape)
-            max_with_offsets(list(groups), out, self.code[a:z])
+            code = None if self.code is None else self.code[a:z]
+            max_with_offsets(list(groups), out, code)
         else:
             tiles_to_pixels(tiles, out)
         if bias is not None:

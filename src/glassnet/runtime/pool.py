@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.autograd import Function
+from glassnet.autograd import Function, is_grad_enabled
 from glassnet.ops.geometry import crop2d, offset_slice, pad2d, pool_geometry
 from glassnet.runtime import parallel
 
@@ -25,13 +25,21 @@ def offsets_array(shape, count):
     return np.empty(shape, np.uint8 if count <= 256 else np.uint16)
 
 
-def max_with_offsets(views, best, where):
-    """``best`` = the elementwise maximum of the equally shaped ``views``, and
-    ``where`` = the index of the first view that holds it (ties go to the
-    first, as in PyTorch's max pooling)."""
+def max_of(views, best):
+    """``best`` = the elementwise maximum of the equally shaped ``views``."""
     np.copyto(best, views[0])
     for view in views[1:]:
         np.maximum(best, view, out=best)
+
+
+def max_with_offsets(views, best, where):
+    """``best`` = the elementwise maximum of the equally shaped ``views``, and
+    ``where`` = the index of the first view that holds it (ties go to the
+    first, as in PyTorch's max pooling); without ``where`` (None: nothing
+    will route a gradient back), the maximum alone."""
+    max_of(views, best)
+    if where is None:
+        return
     # where = how many views come before the first that holds the maximum:
     # the sum over k < len(views) - 1 of "none of views 0..k holds it"
     where[...] = 0
@@ -67,10 +75,10 @@ class MaxPool2D(Function):
     """y = max over each window;  dL/dx gets dL/dy at the window's arg-max only
     (the first maximum in row-major order on ties, like PyTorch).
 
-    ``x`` (N, H, W, C) -> (N, Ho, Wo, C). Extra memory: the output and the
-    window offsets (one byte each, two for windows of over 255 elements), and
-    the padded input with 'same'; backward allocates the input gradient and
-    per thread one boolean mask of a block's output.
+    ``x`` (N, H, W, C) -> (N, Ho, Wo, C). Extra memory: the output and, where a
+    graph is recorded, the window offsets (one byte each, two for windows of
+    over 255 elements), and the padded input with 'same'; backward allocates
+    the input gradient and per thread one boolean mask of a block's output.
     """
 
     def forward(self, x, pool_size=(2, 2), strides=(2, 2), padding="valid"):
@@ -79,14 +87,16 @@ class MaxPool2D(Function):
         n = x.shape[0]
         out = np.empty((n, *out_hw, x.shape[3]), dtype=xp.dtype)
         offsets = [(i, j) for i in range(pool_size[0]) for j in range(pool_size[1])]
-        code = offsets_array(out.shape, len(offsets))
+        # the window offsets, for backward: none where no graph is kept
+        code = offsets_array(out.shape, len(offsets)) if is_grad_enabled() else None
         views = [xp[offset_slice(i, j, out_hw, strides)] for i, j in offsets]
         sample = xp[0].size
         blocks = parallel.batch_blocks(n, sample * xp.itemsize, sample)
 
         def pool(indices):
             for a, z in (blocks[k] for k in indices):
-                max_with_offsets([v[a:z] for v in views], out[a:z], code[a:z])
+                where = None if code is None else code[a:z]
+                max_with_offsets([v[a:z] for v in views], out[a:z], where)
 
         parallel.over_blocks(pool, len(blocks))
         self.xp_shape, self.pads, self.blocks = xp.shape, pads, blocks
