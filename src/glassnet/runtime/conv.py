@@ -33,13 +33,14 @@ product into a strided slice of the input's gradient). What this version adds:
 - *Winograd's minimal filtering* (F(2x2, 3x3), Lavin and Gray 2016) at
   inference (no graph recorded), for a 3x3 convolution with strides and
   dilations 1 and 8 or more channels, over an even number of computed rows
-  and columns: each 2x2 tile of outputs (a 2x2 pool window, when one is
-  fused) comes from its 4x4 input tile by 16 products of (tiles, C) by (C,
-  F) matrices instead of 36 multiply-adds per output pixel and channel pair:
-  about 2.25 times fewer multiplications, for the three small transforms
-  around them (matrix products with the constant matrices below). The
-  outputs agree with the im2col product up to rounding (a float32 relative
-  error near 1e-6).
+  and columns, in calls of WINOGRAD_MIN_TILES tiles or more: each 2x2 tile
+  of outputs (a 2x2 pool window, when one is fused) comes from its 4x4 input
+  tile with 16 multiplications per pair of channels instead of im2col's 36
+  (one product of (tiles, C) by (C, F) matrices per tile position), 2.25
+  times fewer, for three small transforms around them (matrix products with
+  the constant matrices below). The outputs agree with the im2col product up
+  to rounding (a float32 relative error near 1e-6). Training keeps im2col's
+  products, and its results.
 - *The input's gradient as a convolution*: with strides and dilations 1 and no
   pool, dL/dx is g, padded by kernel size - 1 - the forward padding, convolved
   with the kernel flipped in both spatial axes and its channel axes swapped:
@@ -63,7 +64,12 @@ from glassnet.ops.geometry import (
 )
 from glassnet.runtime import parallel
 from glassnet.runtime.buffers import reusable, zeroed
-from glassnet.runtime.pool import max_with_offsets, offsets_array, route_to_offsets
+from glassnet.runtime.pool import (
+    max_of,
+    max_with_offsets,
+    offsets_array,
+    route_to_offsets,
+)
 from glassnet.runtime.xp import as_strided
 
 
@@ -194,10 +200,12 @@ class Conv2D(Function):
 
     Peak extra memory, in elements (M = N * the computed output pixels,
     K = kh*kw*C, B = ``BLOCK_BYTES`` / itemsize): forward allocates the output
-    (M*F without a pool, M*F/(ph*pw) and as many one-byte window offsets with
-    one), the kept im2col matrix, M*(K+1), if K + 1 <= F, and per thread one
-    block of im2col rows (at most B elements, or one sample's rows), of padded
-    samples and, with a pool, of products. Backward allocates the input's
+    (M*F without a pool, M*F/(ph*pw) and, where a graph is recorded, as many
+    one-byte window offsets with one), the kept im2col matrix, M*(K+1), if
+    K + 1 <= F, and per thread one block of im2col rows (at most B elements,
+    or one sample's rows), of padded samples and, with a pool, of products
+    (by Winograd's tiles instead, for a block of T tiles: 32*T*C + 20*T*F).
+    Backward allocates the input's
     gradient (padded, on the col2im path), (K+1)*F per block whose partial
     kernel gradient waits for the previous blocks', and per thread one block
     each of im2col rows, of dL/d(conv), and of padded g and its im2col rows
@@ -272,7 +280,7 @@ class Conv2D(Function):
                     images = self._images(padded, a, z)
                     sides = (g * p // 2 for g, p in zip(self.grid, self.pool))
                     tiles = winograd(images, *sides, transformed, buffers)
-                    self._winograd_outputs(tiles, out[a:z], a, z, bias)
+                    self._winograd_outputs(tiles, out[a:z], bias)
                 else:
                     cols = self._im2col(scratch, padded, a, z)
                     y = out[a:z].reshape(-1, f) if count == 1 else products[: len(cols)]
@@ -356,15 +364,13 @@ class Conv2D(Function):
             and columns % 2 == 0
         )
 
-    def _winograd_outputs(self, tiles, out, a, z, bias):
-        """Samples ``a:z``'s ``out`` from their :func:`winograd` tiles: their
-        2x2 max pool (and its offsets, if kept), or the tiles laid out as pixels; plus
-        the bias (after the pool: adding one value to a window keeps its
-        maximum)."""
+    def _winograd_outputs(self, tiles, out, bias):
+        """A block's ``out`` from its :func:`winograd` tiles: their 2x2 max
+        pool (no offsets: no graph is recorded), or the tiles laid out as
+        pixels; plus the bias (after the pool: adding one value to a window
+        keeps its maximum)."""
         if self.pool != (1, 1):
-            groups = tiles.reshape(4, *out.shape)
-            code = None if self.code is None else self.code[a:z]
-            max_with_offsets(list(groups), out, code)
+            max_of(list(tiles.reshape(4, *out.shape)), out)
         else:
             tiles_to_pixels(tiles, out)
         if bias is not None:
