@@ -367,15 +367,6 @@ def _both(keras):
     return ours, theirs
 
 
-@pytest.fixture(scope="module")
-def keras():
-    import os
-
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    pytest.importorskip("torch")
-    return pytest.importorskip("keras")
-
-
 def _calls(keras, run):
     """The calls a recording callback sees in each library for ``run(model,
     recorder)``."""

@@ -5,7 +5,6 @@ compiled with one saves and loads with it, in glassnet and in Keras."""
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pytest
@@ -90,13 +89,6 @@ SCHEDULES = [
     ),
 ]
 IDS = [f"{name}-{i}" for i, (name, _) in enumerate(SCHEDULES)]
-
-
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    pytest.importorskip("torch")
-    return pytest.importorskip("keras")
 
 
 @pytest.mark.parametrize("name, kwargs", SCHEDULES, ids=IDS)

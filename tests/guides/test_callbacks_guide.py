@@ -5,8 +5,6 @@ for the same callback class. Features already tested elsewhere are listed in
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
@@ -26,13 +24,6 @@ STEP_HOOKS = [
     "on_epoch_begin",
     "on_epoch_end",
 ]
-
-
-@pytest.fixture(scope="module")
-def keras():
-    pytest.importorskip("torch")
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    return pytest.importorskip("keras")
 
 
 def _recorder_class(k):

@@ -6,8 +6,6 @@ still leave a 2x2 map; the architecture is otherwise the example's."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
@@ -17,13 +15,6 @@ pytest.importorskip("sklearn")
 
 NUM_CLASSES = 10
 INPUT_SHAPE = (16, 16, 1)
-
-
-@pytest.fixture(scope="module")
-def keras():
-    pytest.importorskip("torch")
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    return pytest.importorskip("keras")
 
 
 def load_data():

@@ -22,12 +22,6 @@ from .layer_checks import check_layer, keras_parity, layer_gradcheck
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 
-@pytest.fixture(scope="module")
-def keras():
-    pytest.importorskip("torch")
-    return pytest.importorskip("keras")
-
-
 def _summary(model) -> str:
     lines = []
     model.summary(print_fn=lines.append)

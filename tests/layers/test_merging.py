@@ -13,14 +13,6 @@ from glassnet import layers, ops
 from glassnet.autograd import Tensor, gradcheck
 from glassnet.models import Model
 
-
-@pytest.fixture(scope="module")
-def keras():
-    pytest.importorskip("torch")
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    return pytest.importorskip("keras")
-
-
 # (name, keyword arguments, input shapes of one sample each)
 CASES = [
     ("Add", {}, [(4,), (4,)]),

@@ -24,12 +24,6 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 OURS = SimpleNamespace(layers=gl, ops=gops)
 
 
-@pytest.fixture(scope="module")
-def keras():
-    pytest.importorskip("torch")
-    return pytest.importorskip("keras")
-
-
 def _fresh_names(keras):
     """Automatic names start again in both libraries (``dense``, ...)."""
     gl.clear_session()

@@ -309,15 +309,6 @@ def _regressor(seed=0):
     return model
 
 
-@pytest.fixture(scope="module")
-def keras():
-    import os
-
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    pytest.importorskip("torch")
-    return pytest.importorskip("keras")
-
-
 def _keras_twin(keras, model):
     twin = keras.Sequential(
         [

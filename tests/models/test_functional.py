@@ -8,7 +8,6 @@ equal to Keras's; configs and clones that rebuild the same graph."""
 from __future__ import annotations
 
 import copy
-import os
 import pickle
 
 import numpy as np
@@ -26,13 +25,6 @@ from saving.zoo import (
     graph_inputs,
     randomize,
 )
-
-
-@pytest.fixture(scope="module")
-def keras():
-    pytest.importorskip("torch")
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    return pytest.importorskip("keras")
 
 
 def _arrays(outputs):

@@ -22,12 +22,6 @@ from glassnet.models import Model, Sequential
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 
-@pytest.fixture(scope="module")
-def keras():
-    pytest.importorskip("torch")
-    return pytest.importorskip("keras")
-
-
 def _data(n=60, features=4, outputs=3, seed=0, classes=False):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, features)).astype("float32")

@@ -6,21 +6,12 @@ same code (Keras's initial weights copied into glassnet's model)."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
 import glassnet
 from glassnet.callbacks import Callback
 from saving.zoo import glassnet_api
-
-
-@pytest.fixture(scope="module")
-def keras():
-    pytest.importorskip("torch")
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    return pytest.importorskip("keras")
 
 
 def two_heads(k, regularized=False, as_dict=False):

@@ -107,12 +107,6 @@ def _text(model, **kwargs):
     return "\n".join(lines)
 
 
-@pytest.fixture(scope="module")
-def keras():
-    pytest.importorskip("torch")
-    return pytest.importorskip("keras")
-
-
 @pytest.mark.parametrize("name", sorted(ZOO))
 def test_summary_equals_keras(name, keras):
     ours = _build(glassnet.layers, glassnet.models, ZOO[name])

@@ -33,12 +33,6 @@ FIT = dict(batch_size=16, epochs=3, shuffle=False, verbose=0)
 
 
 @pytest.fixture(scope="module")
-def keras():
-    pytest.importorskip("torch")
-    return pytest.importorskip("keras")
-
-
-@pytest.fixture(scope="module")
 def torch(keras):
     import torch
 

@@ -41,8 +41,6 @@ this file.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
@@ -57,13 +55,6 @@ from saving.zoo import (
 )
 
 RTOL, ATOL = 1e-5, 1e-6
-
-
-@pytest.fixture(scope="module")
-def keras():
-    pytest.importorskip("torch")
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    return pytest.importorskip("keras")
 
 
 # --- new functional entries -------------------------------------------------------

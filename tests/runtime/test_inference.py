@@ -32,6 +32,22 @@ def _chain(activation, dtype="float32", use_bias=True):
     return model
 
 
+def _spy_on_plan(model):
+    """The batch sizes the model's inference plan runs on from now on."""
+    runs, plan = [], model._inference_plan()
+    fns, extra, _ = model.__dict__["_inference_kept"]
+
+    class Spy:
+        def __call__(self, x):
+            return runs.append(len(x)) or plan(x)
+
+        def run(self, x):
+            return runs.append(len(x)) or plan.run(x)
+
+    model.__dict__["_inference_kept"] = (fns, extra, Spy())
+    return runs
+
+
 def _plain(model, x):
     with config.overrides(fast_kernels=False):
         return model.predict_on_batch(x)
@@ -62,17 +78,7 @@ def test_a_plan_is_the_one_that_runs_and_reads_the_weights_when_it_runs():
     with no_grad():
         np.testing.assert_array_equal(plan(x), _plain(model, x))
     assert model._inference_plan() is plan  # kept while the chain is
-    runs = []
-    fns, extra, _ = model.__dict__["_inference_kept"]
-
-    class Spy:
-        def __call__(self, x):
-            return runs.append(len(x)) or plan(x)
-
-        def run(self, x):
-            return runs.append(len(x)) or plan.run(x)
-
-    model.__dict__["_inference_kept"] = (fns, extra, Spy())
+    runs = _spy_on_plan(model)
     model.predict_on_batch(x)
     model.predict(np.ones((5, 5), "float32"), batch_size=4, verbose=0)
     assert runs == [2, 4, 1]
@@ -189,15 +195,7 @@ def test_a_call_outside_any_graph_runs_the_plan_to_the_plain_bits(activation):
     x = np.random.default_rng(3).standard_normal((9, 5)).astype("float32")
     with no_grad(), config.overrides(fast_kernels=False):
         expected = model(x)
-    runs = []
-    plan = model._inference_plan()
-    fns, extra, _ = model.__dict__["_inference_kept"]
-
-    class Spy:
-        def run(self, x):
-            return runs.append(len(x)) or plan.run(x)
-
-    model.__dict__["_inference_kept"] = (fns, extra, Spy())
+    runs = _spy_on_plan(model)
     with no_grad():
         for got in (model(x), model(x, training=False), model(x.astype("float64"))):
             assert type(got) is type(expected) and not got.requires_grad

@@ -30,12 +30,6 @@ from .zoo import (
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 
-@pytest.fixture(scope="module")
-def keras():
-    pytest.importorskip("torch")
-    return pytest.importorskip("keras")
-
-
 def _compiled(k, name):
     build, _, optimizer, loss, metrics = ZOO[name]
     model = build(k)

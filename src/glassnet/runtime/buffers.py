@@ -77,8 +77,6 @@ def reusable(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """An uninitialised array of ``shape`` and ``dtype``: one this thread got
     before and nobody refers to any more, or a new one (kept for next time
     when there is room)."""
-    if not isinstance(dtype, np.dtype):
-        dtype = np.dtype(dtype)
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes < MIN_BYTES:
         return np.empty(shape, dtype)
