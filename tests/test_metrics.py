@@ -104,6 +104,49 @@ def test_mean_and_sum():
     assert metrics.Mean().result() == 0.0
 
 
+@pytest.mark.parametrize("cls", ["Mean", "Sum"])
+@pytest.mark.parametrize(
+    "values_shape, weight_shape",
+    [
+        ((4, 4), (4,)),
+        ((2, 3), (2,)),
+        ((2, 3), (2, 1)),
+        ((3, 4), (3, 4)),
+        ((2, 3, 2), (2,)),
+    ],
+)
+def test_weights_line_up_with_the_first_axes_as_in_keras(
+    keras, cls, values_shape, weight_shape
+):
+    # one weight per sample weighs all of that sample's steps (a square batch
+    # once took the weights per step instead)
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=values_shape)
+    weight = rng.uniform(0.0, 2.0, size=weight_shape)
+    ours, theirs = getattr(metrics, cls)(), getattr(keras.metrics, cls)()
+    ours.update_state(values, sample_weight=weight)
+    theirs.update_state(values, sample_weight=weight)
+    want = float(keras.ops.convert_to_numpy(theirs.result()))
+    assert ours.result() == pytest.approx(want, rel=1e-6)
+
+
+def test_per_sample_weights_of_a_sequence_metric_equal_keras(keras):
+    rng = np.random.default_rng(1)
+    y_true, y_pred = rng.normal(size=(2, 5, 3)), rng.normal(size=(2, 5, 3))
+    weight = np.array([1.0, 0.25])
+    for cls in ("MeanAbsoluteError", "MeanSquaredError"):
+        ours, theirs = getattr(metrics, cls)(), getattr(keras.metrics, cls)()
+        ours.update_state(y_true, y_pred, sample_weight=weight)
+        theirs.update_state(y_true, y_pred, sample_weight=weight)
+        want = float(keras.ops.convert_to_numpy(theirs.result()))
+        assert ours.result() == pytest.approx(want, rel=1e-6)
+
+
+def test_weights_that_do_not_line_up_are_refused():
+    with pytest.raises(ValueError, match=r"shape \(3,\) for values of shape \(2, 3\)"):
+        metrics.Mean().update_state(np.ones((2, 3)), sample_weight=np.ones(3))
+
+
 @pytest.mark.parametrize(
     "loss, y_shape, out_shape, expected",
     [

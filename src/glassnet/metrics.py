@@ -265,20 +265,29 @@ _registry.base = Metric
 
 
 def _weighted_sums(values: Any, sample_weight: Any) -> tuple[float, float]:
-    """``(sum(w v), sum(w))`` of a batch of values (``w`` = 1 without weights)."""
+    """``(sum(w v), sum(w))`` of a batch of values (``w`` = 1 without weights).
+
+    As in Keras, weights line up with the values' leading axes: one weight per
+    sample of values (batch, steps) weighs all its steps (the sums then count
+    each step, so the mean is the weighted mean of the samples' means), and
+    weights (batch, steps) weigh each step.
+    """
     values = np.asarray(getattr(values, "data", values), dtype=np.float64)
     if sample_weight is None:
         return float(values.sum()), float(values.size)
-    weight = np.asarray(sample_weight, dtype=np.float64)
+    weight = np.asarray(getattr(sample_weight, "data", sample_weight), np.float64)
     if weight.ndim == values.ndim + 1 and weight.shape[-1:] == (1,):
         weight = weight[..., 0]
+    if weight.ndim < values.ndim:
+        weight = weight.reshape(weight.shape + (1,) * (values.ndim - weight.ndim))
     try:
         weight = np.broadcast_to(weight, values.shape)
     except ValueError:
         raise ValueError(
-            "sample_weight must broadcast to the values (one weight per "
-            f"sample). Received: sample_weight of shape {np.shape(sample_weight)} "
-            f"for values of shape {values.shape}"
+            "sample_weight must broadcast to the values from their first axis "
+            "(one weight per sample, or per sample and step). Received: "
+            f"sample_weight of shape {np.shape(sample_weight)} for values of "
+            f"shape {values.shape}"
         ) from None
     return float((values * weight).sum()), float(weight.sum())
 
