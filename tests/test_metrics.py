@@ -142,6 +142,26 @@ def test_per_sample_weights_of_a_sequence_metric_equal_keras(keras):
         assert ours.result() == pytest.approx(want, rel=1e-6)
 
 
+@pytest.mark.parametrize("cls", ["Mean", "Sum"])
+@pytest.mark.parametrize("weights", [None, "per sample", "per step", "scalar"])
+def test_batches_of_other_lengths_count_per_sample_as_in_keras(keras, cls, weights):
+    # a batch of 2 sequences of 6 steps counts 2 samples, as one of 3 steps
+    rng = np.random.default_rng(2)
+    ours, theirs = getattr(metrics, cls)(), getattr(keras.metrics, cls)()
+    for steps in (3, 6):
+        values = rng.normal(size=(2, steps))
+        weight = {
+            None: None,
+            "per sample": rng.uniform(0.5, 2.0, 2),
+            "per step": rng.uniform(0.0, 2.0, (2, steps)),
+            "scalar": np.float64(steps),
+        }[weights]
+        ours.update_state(values, sample_weight=weight)
+        theirs.update_state(values, sample_weight=weight)
+    want = float(keras.ops.convert_to_numpy(theirs.result()))
+    assert ours.result() == pytest.approx(want, rel=1e-6)
+
+
 def test_weights_that_do_not_line_up_are_refused():
     with pytest.raises(ValueError, match=r"shape \(3,\) for values of shape \(2, 3\)"):
         metrics.Mean().update_state(np.ones((2, 3)), sample_weight=np.ones(3))

@@ -264,22 +264,30 @@ class Metric:
 _registry.base = Metric
 
 
-def _weighted_sums(values: Any, sample_weight: Any) -> tuple[float, float]:
-    """``(sum(w v), sum(w))`` of a batch of values (``w`` = 1 without weights).
+def _weighted_sums(
+    values: Any, sample_weight: Any, reduce: Callable = np.mean
+) -> tuple[float, float]:
+    """``(total, count)`` a batch of ``values`` adds to a Mean or a Sum, as
+    Keras reduces them (its ``reduce_to_samplewise_values``): per sample.
 
-    As in Keras, weights line up with the values' leading axes: one weight per
-    sample of values (batch, steps) weighs all its steps (the sums then count
-    each step, so the mean is the weighted mean of the samples' means), and
-    weights (batch, steps) weigh each step.
+    Without weights each sample's values are reduced (``reduce``: mean or
+    sum) to one value and counts once. Weights line up with the values'
+    first axes: values with more axes are first reduced to the weights'
+    rank; weights (batch, steps) weigh each step, and a sample then counts
+    the mean of its weights. So a batch of longer sequences does not count
+    for more samples.
     """
     values = np.asarray(getattr(values, "data", values), dtype=np.float64)
     if sample_weight is None:
-        return float(values.sum()), float(values.size)
+        if values.ndim > 1:
+            values = reduce(values, axis=tuple(range(1, values.ndim)))
+        return float(values.sum()), float(len(values) if values.ndim else 1)
     weight = np.asarray(getattr(sample_weight, "data", sample_weight), np.float64)
+    shape = values.shape
     if weight.ndim == values.ndim + 1 and weight.shape[-1:] == (1,):
         weight = weight[..., 0]
     if weight.ndim < values.ndim:
-        weight = weight.reshape(weight.shape + (1,) * (values.ndim - weight.ndim))
+        values = reduce(values, axis=tuple(range(weight.ndim, values.ndim)))
     try:
         weight = np.broadcast_to(weight, values.shape)
     except ValueError:
@@ -287,9 +295,13 @@ def _weighted_sums(values: Any, sample_weight: Any) -> tuple[float, float]:
             "sample_weight must broadcast to the values from their first axis "
             "(one weight per sample, or per sample and step). Received: "
             f"sample_weight of shape {np.shape(sample_weight)} for values of "
-            f"shape {values.shape}"
+            f"shape {shape}"
         ) from None
-    return float((values * weight).sum()), float(weight.sum())
+    weighted = values * weight
+    if weighted.ndim > 1:
+        steps = tuple(range(1, weighted.ndim))
+        weighted, weight = reduce(weighted, axis=steps), weight.mean(axis=steps)
+    return float(weighted.sum()), float(weight.sum())
 
 
 def _add_to(variable: Tensor, value: float) -> None:
@@ -330,7 +342,7 @@ class Sum(Metric):
         self.total = self.add_variable((), "zeros", "float64", name="total")
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:
-        _add_to(self.total, _weighted_sums(values, sample_weight)[0])
+        _add_to(self.total, _weighted_sums(values, sample_weight, np.sum)[0])
 
     def result(self) -> float:
         return float(self.total.data)

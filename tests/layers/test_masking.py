@@ -178,3 +178,80 @@ def test_sample_weights_and_the_mask_weigh_a_step_together():
     expected = (step_losses * weights[:, None] * kept).mean()
     got = model.evaluate(IDS, y, sample_weight=weights, batch_size=3, verbose=0)
     np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def _tagged(model):
+    """Labels whose padded steps are the model's own guesses: counting them
+    would raise the accuracy."""
+    guesses = model.predict(IDS, verbose=0).argmax(-1)
+    y = np.random.default_rng(2).integers(0, 3, IDS.shape)
+    y = np.where(IDS == 0, guesses, y)
+    kept = IDS != 0
+    assert (guesses == y)[kept].mean() < (guesses == y).mean()
+    return y
+
+
+def _compiled_with_metrics(model, lib):
+    model.compile(
+        lib.optimizers.SGD(0.5),
+        "sparse_categorical_crossentropy",
+        metrics=[
+            "accuracy",
+            lib.metrics.SparseCategoricalAccuracy(name="accuracy_object"),
+            lib.losses.sparse_categorical_crossentropy,
+        ],
+        weighted_metrics=["accuracy"],
+    )
+    return model
+
+
+def test_the_metrics_of_a_masked_output_leave_the_padding_out_as_keras(keras):
+    theirs, ours = _tagger(keras), _tagger(glassnet)
+    _same_predictions(ours, theirs, IDS)
+    y = _tagged(theirs)
+    logs = []
+    for model, lib in ((ours, glassnet), (theirs, keras)):
+        _compiled_with_metrics(model, lib)
+        evaluated = model.evaluate(IDS, y, batch_size=2, verbose=0, return_dict=True)
+        history = model.fit(IDS, y, epochs=2, batch_size=2, shuffle=False, verbose=0)
+        logs.append((evaluated, history.history))
+    (ours_evaluated, ours_history), (their_evaluated, their_history) = logs
+    assert set(ours_evaluated) == set(their_evaluated)
+    for name, value in their_evaluated.items():
+        assert ours_evaluated[name] == pytest.approx(value, rel=1e-5), name
+        np.testing.assert_allclose(ours_history[name], their_history[name], rtol=1e-5)
+
+
+def test_a_custom_step_s_metrics_read_the_mask_of_its_output_as_keras(keras):
+    theirs, ours = _tagger(keras), _tagger(glassnet)
+    _same_predictions(ours, theirs, IDS)
+    y = _tagged(theirs)
+    logs = {}
+    for model, lib in ((ours, glassnet), (theirs, keras)):
+        _compiled_with_metrics(model, lib)
+        model.evaluate(IDS[:1], y[:1], verbose=0)  # builds the compiled metrics
+        model.reset_metrics()
+        logs[lib, "compute_metrics"] = model.compute_metrics(IDS, y, model(IDS))
+        model.reset_metrics()
+        logs[lib, "test_step"] = model.test_step((IDS, y))
+    for step in ("compute_metrics", "test_step"):
+        got, want = logs[glassnet, step], logs[keras, step]
+        for name in ("accuracy", "accuracy_object"):
+            assert float(got[name]) == pytest.approx(float(want[name]), rel=1e-5)
+
+
+def test_sample_weights_and_the_mask_weigh_a_metric_s_steps_together():
+    """Keras's rule for a masked metric, mask times sample weight (its own
+    metrics raise when per-sample weights meet a (batch, steps) mask)."""
+    model = _compiled_with_metrics(_tagger(glassnet), glassnet)
+    y = _tagged(model)
+    weights = np.array([1.0, 0.5, 2.0])
+    correct = model.predict(IDS, verbose=0).argmax(-1) == y
+    kept = (IDS != 0) * weights[:, None]
+    logs = model.evaluate(
+        IDS, y, sample_weight=weights, batch_size=3, verbose=0, return_dict=True
+    )
+    assert logs["weighted_accuracy"] == pytest.approx(
+        (correct * kept).sum() / kept.sum()
+    )
+    assert logs["accuracy"] == pytest.approx(correct[IDS != 0].mean())

@@ -2,7 +2,9 @@
 functions or Metric objects, resolved when compiled (``"accuracy"`` as Keras
 resolves it, from the loss and the output), kept per output for a model of
 several outputs and named ``<output>_<metric>`` as Keras 3 names them, with
-``weighted_metrics`` taking the sample weights.
+``weighted_metrics`` taking the sample weights. As Keras's ``MeanMetricWrapper``
+does, a metric function (or a Metric that wraps one) leaves out the steps an
+output's mask drops (``Embedding(mask_zero=True)``'s padding).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 from glassnet import metrics as metrics_module
 from glassnet import tree
 from glassnet.autograd import no_grad
+from glassnet.layers import masking
 
 if TYPE_CHECKING:
     from glassnet.models.compile_utils import CompileLosses
@@ -48,10 +51,18 @@ class _MetricSlot:
         if self.stateful:
             self.fn.reset_state()
 
-    def update(self, y: np.ndarray, p: np.ndarray, sw: Any = None) -> None:
+    def update(
+        self, y: np.ndarray, p: np.ndarray, sw: Any = None, mask: Any = None
+    ) -> None:
         """Add one batch; ``sw`` (per-sample weights) only for a weighted metric:
-        its mean is then the weighted mean over the samples, as Keras's."""
+        its mean is then the weighted mean over the samples, as Keras's.
+        ``mask`` (the output's, (batch, steps) or None) leaves the masked steps
+        out of a metric function or a MeanMetricWrapper, as in Keras."""
         if self.stateful:
+            if mask is not None and isinstance(
+                self.fn, metrics_module.MeanMetricWrapper
+            ):
+                sw = _masked_weights(sw, mask)
             if sw is None:
                 self.fn.update_state(y, p)
             else:
@@ -60,7 +71,12 @@ class _MetricSlot:
         with no_grad():
             values = self.fn(y, p)
         values = np.asarray(getattr(values, "data", values), dtype=np.float64)
-        if sw is not None:
+        weights = _masked_weights(sw, mask) if mask is not None else None
+        if weights is not None and _fits(weights, values):
+            total, count = metrics_module._weighted_sums(values, weights)
+            self.total += total
+            self.count += count
+        elif sw is not None:
             if values.ndim:
                 values = values.reshape(len(p), -1).mean(axis=1)
             per_sample = np.broadcast_to(values, (len(p),))
@@ -77,6 +93,25 @@ class _MetricSlot:
         if self.stateful:
             return float(np.asarray(getattr(r := self.fn.result(), "data", r)))
         return self.total / self.count if self.count else 0.0
+
+
+def _masked_weights(sw: Any, mask: Any) -> np.ndarray | None:
+    """Keras's weights of a masked output's metric values: the mask as 0 / 1
+    (batch, steps), times the per-sample weights ``sw`` where there are any
+    (None without a mask)."""
+    if mask is None:
+        return sw
+    kept = np.asarray(getattr(mask, "data", mask), dtype=np.float64)
+    if sw is None:
+        return kept
+    sw = np.asarray(sw, dtype=np.float64)
+    return kept * sw.reshape(sw.shape + (1,) * (kept.ndim - sw.ndim))
+
+
+def _fits(weights: np.ndarray, values: np.ndarray) -> bool:
+    """Whether ``weights`` cover the first axes of ``values`` (a mask of
+    another output's steps is not applied, as for the losses)."""
+    return weights.shape == values.shape[: weights.ndim]
 
 
 def get_metric(
@@ -262,16 +297,24 @@ class CompileMetrics:
         for slot in self.slots or ():  # NOTE: unbuilt when no targets came
             slot.reset()
 
-    def update(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+    def update(
+        self, y_true: Any, y_pred: Any, sample_weight: Any = None, masks: Any = None
+    ) -> None:
         """Add one batch: arrays for a model of one output, else lists of one
-        array per output (``sample_weight`` None or one per output)."""
+        array per output (``sample_weight`` and ``masks`` None or one per
+        output; :func:`output_masks`)."""
         for slot in self.slots:
             sw = sample_weight if slot.weighted else None
             i = slot.index
             if i is None:
-                slot.update(y_true, y_pred, sw)
+                slot.update(y_true, y_pred, sw, masks)
             else:
-                slot.update(y_true[i], y_pred[i], None if sw is None else sw[i])
+                slot.update(
+                    y_true[i],
+                    y_pred[i],
+                    None if sw is None else sw[i],
+                    None if masks is None else masks[i],
+                )
 
     def result(self, prefix: str = "") -> dict[str, float]:
         """``{prefix + name: value}`` in the order given to ``compile``."""
@@ -279,7 +322,9 @@ class CompileMetrics:
 
     # --- Keras's Metric interface, for custom steps ----------------------------------
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        """Add a batch (Tensors or arrays; lists of them for several outputs)."""
+        """Add a batch (Tensors or arrays; lists of them for several outputs;
+        the masks of output Tensors are read, as Keras reads them)."""
+        masks = output_masks(y_pred)
         outputs = self.outputs
         if outputs is not None:
             if not isinstance(y_true, list) or len(y_true) != outputs.count:
@@ -300,11 +345,23 @@ class CompileMetrics:
                 lambda w: None if w is None else np.asarray(getattr(w, "data", w)),
                 sample_weight,
             )
-        self.update(y_true, y_pred, sample_weight)
+        self.update(y_true, y_pred, sample_weight, masks)
 
     def reset_state(self) -> None:
         if self.built:
             self.reset()
+
+
+def output_masks(y_pred: Any) -> Any:
+    """The masks of a model's outputs (Tensors; see
+    :mod:`glassnet.layers.masking`): None where none has one, the mask of a
+    single output, else a list with one mask (or None) per output."""
+    if not masking.SWITCH.active:
+        return None
+    if not isinstance(y_pred, (list, tuple, dict)):
+        return masking.get_mask(y_pred)
+    masks = [masking.get_mask(p) for p in tree.flatten(y_pred)]
+    return masks if any(m is not None for m in masks) else None
 
 
 def _unique(prefix: str, name: str, weighted: bool, taken: set[str]) -> str:

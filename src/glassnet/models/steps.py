@@ -44,7 +44,9 @@ import numpy as np
 from glassnet import ops, tree
 from glassnet._warnings import warn
 from glassnet.autograd import Tensor
+from glassnet.layers import masking
 from glassnet.metrics import Metric
+from glassnet.models.compile_metrics import output_masks
 from glassnet.models.compile_utils import CompileLosses, warn_not_finite
 from glassnet.models.data_adapter import (
     Batch,
@@ -53,6 +55,10 @@ from glassnet.models.data_adapter import (
 )
 from glassnet.runtime import kernel_scope
 
+#: what the built-in steps return: the batch's loss, the model's output (an
+#: array, or a list of them) and the outputs' masks (None without)
+Stepped = tuple[float, Any, Any]
+
 
 def y_pred_data(y_pred: Any) -> Any:
     """The model's output as the steps keep it: an array, or for several
@@ -60,6 +66,19 @@ def y_pred_data(y_pred: Any) -> Any:
     if isinstance(y_pred, Tensor):
         return y_pred.data
     return [_data(t) for t in tree.flatten(y_pred)]
+
+
+def _with_masks(y_pred: Any, masks: Any) -> Any:
+    """The output arrays as Tensors carrying their masks (``masks`` as
+    :func:`~glassnet.models.compile_metrics.output_masks` gives them)."""
+    if isinstance(y_pred, np.ndarray):
+        tensor = Tensor(y_pred)
+        masking.set_mask(tensor, masks)
+        return tensor
+    tensors = [Tensor(p) for p in y_pred]
+    for tensor, mask in zip(tensors, masks):
+        masking.set_mask(tensor, mask)
+    return tensors
 
 
 def _data(value: Any) -> Any:
@@ -106,11 +125,11 @@ class Steps:
         overrides this method."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         batch = self._flat_batch(x, y, sample_weight)
-        value, y_pred = self._train_step(batch, self.trainable_weights)
+        value, y_pred, masks = self._train_step(batch, self.trainable_weights)
         if not isfinite(value):
             warn_not_finite(value, "train_step")
             self.stop_training = True
-        return self._record(batch, value, y_pred)
+        return self._record(batch, value, y_pred, masks)
 
     def test_step(self, data: Any) -> dict[str, Any]:
         """The compiled loss and metrics of ``data``, added to the running
@@ -142,13 +161,18 @@ class Steps:
             sample_weight = [_data(w) for w in sample_weight]
         return x, y, sample_weight
 
-    def _record(self, batch: Batch, value: float, y_pred: Any) -> dict:
+    def _record(self, batch: Batch, value: float, y_pred: Any, masks: Any) -> dict:
+        """Add the batch's loss and metrics to the running logs (the outputs
+        go to ``compute_metrics`` as Tensors carrying their ``masks``, as
+        Keras's carry theirs); returns the logs."""
         compiled = self._compile_metrics
         n = len(y_pred) if isinstance(y_pred, np.ndarray) else len(y_pred[0])
         compiled.loss_tracker.update_state(value, n)
         if isinstance(self._compile_loss, CompileLosses):
             for tracker, part in zip(compiled.loss_trackers, self._compile_loss.values):
                 tracker.update_state(part, n)
+        if masks is not None:
+            y_pred = _with_masks(y_pred, masks)
         return self.compute_metrics(batch[0], batch[1], y_pred, batch[2])
 
     # --- what a custom step uses ----------------------------------------------------
@@ -262,11 +286,11 @@ class Steps:
         return self.get_metrics_result()
 
     # --- the lean built-in steps ------------------------------------------------------
-    def _train_step(
-        self, batch: Batch, params: list[Tensor]
-    ) -> tuple[float, np.ndarray]:
+    def _train_step(self, batch: Batch, params: list[Tensor]) -> Stepped:
         """One optimizer step on ``(x, y, sample_weight)``; returns the batch's
-        loss and the model's output. A NaN or infinite loss changes nothing."""
+        loss, the model's output (arrays) and the outputs' masks
+        (:func:`~glassnet.models.compile_metrics.output_masks`, None without).
+        A NaN or infinite loss changes nothing."""
         x, y, sample_weight = batch
         loss = self._compile_loss
         plan = self._training_plan()
@@ -278,8 +302,9 @@ class Steps:
             y_pred = self._forward(x, True)
             penalties = loss.penalties(self)
             root, seed, value = loss(y, y_pred, sample_weight, penalties)
+            masks = output_masks(y_pred) if masking.SWITCH.active else None
             if not isfinite(value):
-                return value, y_pred_data(y_pred)
+                return value, y_pred_data(y_pred), masks
             # None: no compiled loss, the model's own only; no graph: nothing
             # to train (a model without trainable weights, as Keras allows)
             if root is not None and root.requires_grad:
@@ -290,11 +315,12 @@ class Steps:
             self.optimizer.step(params)
         for p in params:
             p.grad = None
-        return value, y_pred.data if isinstance(y_pred, Tensor) else y_pred_data(y_pred)
+        out = y_pred.data if isinstance(y_pred, Tensor) else y_pred_data(y_pred)
+        return value, out, masks
 
     def _planned_step(
         self, plan: Any, ran: Any, y: Any, sample_weight: Any, params: list[Tensor]
-    ) -> tuple[float, np.ndarray]:
+    ) -> Stepped:
         """:meth:`_train_step` through a training plan (the layers' forward
         and backward on arrays): the compiled loss on the plan's output, its
         gradient back through the plan into the weights, the optimizer step."""
@@ -302,7 +328,7 @@ class Steps:
         y_pred = Tensor(out, requires_grad=True)
         root, seed, value = self._compile_loss(y, y_pred, sample_weight)
         if not isfinite(value):
-            return value, out
+            return value, out, None
         if root is not None and root.requires_grad:  # as the plain step
             root.backward(seed)
         if y_pred.grad is not None:
@@ -310,21 +336,24 @@ class Steps:
         self.optimizer.step(params)
         for p in params:
             p.grad = None
-        return value, out
+        return value, out, None  # a plan's layers make no masks
 
-    def _test_step(self, batch: Batch) -> tuple[float, np.ndarray]:
-        """The loss (penalties included) and the output on one batch."""
+    def _test_step(self, batch: Batch) -> Stepped:
+        """The loss (penalties included), the output and its masks on one
+        batch (as :meth:`_train_step`)."""
         x, y, sample_weight = batch
         loss = self._compile_loss
         plan = self._inference_plan()
         out = None if plan is None else plan(x)
         if out is not None:  # the layers' arithmetic on arrays (see _predict_step)
             value = loss(y, Tensor(out), sample_weight, loss.penalties(self))[2]
-            return value, out
+            return value, out, None
         with kernel_scope():
             y_pred = self._forward(x, False)
             value = loss(y, y_pred, sample_weight, loss.penalties(self))[2]
-        return value, y_pred.data if isinstance(y_pred, Tensor) else y_pred_data(y_pred)
+        masks = output_masks(y_pred) if masking.SWITCH.active else None
+        out = y_pred.data if isinstance(y_pred, Tensor) else y_pred_data(y_pred)
+        return value, out, masks
 
     def _planned_prediction(self, x: Any) -> np.ndarray | None:
         """The output for ``x`` of the inference plan that the built-in
@@ -395,11 +424,11 @@ class _BuiltinTrain(_BuiltinSteps):
     def __call__(self, batch: Batch) -> bool:
         lock = self.lock
         if lock is None:
-            value, y_pred = self.step(batch, self.params)
+            value, y_pred, masks = self.step(batch, self.params)
         else:
             lock.acquire_write()
             try:
-                value, y_pred = self.step(batch, self.params)
+                value, y_pred, masks = self.step(batch, self.params)
             finally:
                 lock.release_write()
         if not isfinite(value):
@@ -409,18 +438,18 @@ class _BuiltinTrain(_BuiltinSteps):
         self.total += value * n
         self.seen += n
         if self.update is not None:
-            self.update(batch[1], y_pred, batch[2])
+            self.update(batch[1], y_pred, batch[2], masks)
         return True
 
 
 class _BuiltinTest(_BuiltinSteps):
     def __call__(self, batch: Batch) -> bool:
-        value, y_pred = self.step(batch)
+        value, y_pred, masks = self.step(batch)
         n = len(y_pred)
         self.total += value * n
         self.seen += n
         if self.update is not None:
-            self.update(batch[1], y_pred, batch[2])
+            self.update(batch[1], y_pred, batch[2], masks)
         return True
 
 
@@ -444,9 +473,9 @@ class _BuiltinSeveral(_BuiltinSteps):
             lock.acquire_write()
         try:
             if self.training:
-                value, y_pred = self.step(batch, self.params)
+                value, y_pred, masks = self.step(batch, self.params)
             else:
-                value, y_pred = self.step(batch)
+                value, y_pred, masks = self.step(batch)
         finally:
             if lock is not None:
                 lock.release_write()
@@ -458,7 +487,7 @@ class _BuiltinSeveral(_BuiltinSteps):
         self.seen += n
         self.sums = [s + part * n for s, part in zip(self.sums, self.losses.values)]
         if self.update is not None:
-            self.update(batch[1], y_pred, batch[2])
+            self.update(batch[1], y_pred, batch[2], masks)
         return True
 
     def logs(self, final: bool = False) -> dict[str, Any]:
