@@ -415,3 +415,10 @@ def serialize(metric: Any) -> Any:
 
 def deserialize(config: Any) -> Any:
     return get(config)
+
+
+# NOTE: the metrics of the submodules build on the classes above and register
+# themselves when imported; they are re-exported here, as Keras has them all
+# in ``keras.metrics``.
+from glassnet.metrics.confusion import *  # noqa: E402, F403
+from glassnet.metrics.probabilistic import *  # noqa: E402, F403
