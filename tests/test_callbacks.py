@@ -139,6 +139,26 @@ def test_early_stopping_min_delta_mode_and_baseline():
     assert model.stop_training and stopper.stopped_epoch == 2
 
 
+@pytest.mark.parametrize(
+    "monitor, better",
+    [
+        ("val_loss", "lower"),
+        ("val_mae", "lower"),
+        ("val_false_positives", "lower"),
+        ("val_accuracy", "higher"),
+        ("val_auc", "higher"),
+        ("val_f1_score", "higher"),
+        ("val_fbeta_score", "higher"),
+        ("val_specificity_at_sensitivity", "higher"),
+        ("val_r2_score", "higher"),
+    ],
+)
+def test_early_stopping_s_auto_mode_follows_the_metric_s_direction(monitor, better):
+    # Keras marks the metrics that are better when larger ("up")
+    stopper = callbacks.EarlyStopping(monitor=monitor)
+    assert stopper.monitor_op is (np.greater if better == "higher" else np.less)
+
+
 def test_early_stopping_restores_best_weights_in_fit():
     x, y = _data()
     model = _model(lr=0.05)

@@ -116,9 +116,9 @@ CASES = [
     case('add(Activation("sigmoud"))', ValueError, r"Did you mean 'sigmoid'"),
     case('compile("sgd", "huberr")', ValueError, r"Did you mean 'huber'"),
     case(
-        'compile("sgd", "mse", metrics=["mae", "mse", "mape"])',
+        'compile("sgd", "mse", metrics=["mae", "mse", "maee"])',
         ValueError,
-        r"Unknown metric: 'mape'\. Did you mean 'mae'",
+        r"Unknown metric: 'maee'\. Did you mean 'mae'",
     ),
 ]
 

@@ -263,14 +263,29 @@ def _number(name: str, value: Any, low: float = 0.0) -> float:
     return float(value)
 
 
+#: parts of the names of the metrics that are better when larger
+_BETTER_UP = (
+    "acc",
+    "auc",
+    "precision",
+    "recall",
+    "sensitivity",
+    "specificity",
+    "f1_score",
+    "fbeta_score",
+    "cosine_similarity",
+    "r2_score",
+)
+
+
 def _monitor_mode(monitor: str, mode: str) -> Callable[[float, float], bool]:
     if mode not in ("auto", "min", "max"):
         raise ValueError(
             f"mode must be one of 'auto', 'min', 'max'. Received: mode={mode!r}"
         )
-    if mode == "auto":
-        accuracy_like = any(k in monitor for k in ("acc", "auc", "precision", "recall"))
-        mode = "max" if accuracy_like else "min"
+    if mode == "auto":  # NOTE: by name: the metrics Keras marks as better up
+        better_up = any(name in monitor for name in _BETTER_UP)
+        mode = "max" if better_up else "min"
     return np.greater if mode == "max" else np.less
 
 

@@ -420,5 +420,37 @@ def deserialize(config: Any) -> Any:
 # NOTE: the metrics of the submodules build on the classes above and register
 # themselves when imported; they are re-exported here, as Keras has them all
 # in ``keras.metrics``.
+from glassnet.metrics import confusion, f_score, probabilistic  # noqa: E402
 from glassnet.metrics.confusion import *  # noqa: E402, F403
+from glassnet.metrics.f_score import *  # noqa: E402, F403
 from glassnet.metrics.probabilistic import *  # noqa: E402, F403
+
+__all__ = [
+    "Metric",
+    "Mean",
+    "Sum",
+    "MeanMetricWrapper",
+    "BinaryAccuracy",
+    "CategoricalAccuracy",
+    "SparseCategoricalAccuracy",
+    "TopKCategoricalAccuracy",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "RootMeanSquaredError",
+    *probabilistic.__all__,
+    *confusion.__all__,
+    *f_score.__all__,
+    "accuracy",
+    "binary_accuracy",
+    "categorical_accuracy",
+    "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy",
+    "mean_squared_error",
+    "mean_absolute_error",
+    "mse",
+    "mae",
+    "resolve_accuracy",
+    "get",
+    "serialize",
+    "deserialize",
+]
