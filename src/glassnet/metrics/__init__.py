@@ -420,9 +420,17 @@ def deserialize(config: Any) -> Any:
 # NOTE: the metrics of the submodules build on the classes above and register
 # themselves when imported; they are re-exported here, as Keras has them all
 # in ``keras.metrics``.
-from glassnet.metrics import confusion, f_score, probabilistic  # noqa: E402
+from glassnet.metrics import (  # noqa: E402
+    confusion,
+    correlation,
+    f_score,
+    iou,
+    probabilistic,
+)
 from glassnet.metrics.confusion import *  # noqa: E402, F403
+from glassnet.metrics.correlation import *  # noqa: E402, F403
 from glassnet.metrics.f_score import *  # noqa: E402, F403
+from glassnet.metrics.iou import *  # noqa: E402, F403
 from glassnet.metrics.probabilistic import *  # noqa: E402, F403
 
 __all__ = [
@@ -440,6 +448,8 @@ __all__ = [
     *probabilistic.__all__,
     *confusion.__all__,
     *f_score.__all__,
+    *iou.__all__,
+    *correlation.__all__,
     "accuracy",
     "binary_accuracy",
     "categorical_accuracy",
