@@ -151,6 +151,8 @@ def test_early_stopping_min_delta_mode_and_baseline():
         ("val_fbeta_score", "higher"),
         ("val_specificity_at_sensitivity", "higher"),
         ("val_r2_score", "higher"),
+        ("val_mean_io_u", "higher"),
+        ("val_pearson_correlation", "higher"),
     ],
 )
 def test_early_stopping_s_auto_mode_follows_the_metric_s_direction(monitor, better):

@@ -15,11 +15,15 @@ Stability: ``from_logits=True`` goes through the fused log-sum-exp ops
 (``ops.softmax_cross_entropy``, ``ops.sigmoid_cross_entropy``); probabilities
 are clipped to ``[1e-7, 1 - 1e-7]`` as in Keras. Mean squared error, the
 cross-entropies on probabilities and the weighted reduction are fused ops too
-(one graph node each: they are the hot path of small models).
+(one graph node each: they are the hot path of small models). The other losses
+(focal cross-entropies, hinges, KL divergence, Poisson, log-cosh, MAPE, MSLE,
+cosine similarity) are compositions of ops, with Keras's 1e-7 floors and clips;
+log-cosh is ``e + softplus(-2 e) - log 2``, finite where ``cosh`` overflows.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -28,10 +32,7 @@ import numpy as np
 from glassnet import ops
 from glassnet._registry import Registry, without_keras_only
 from glassnet.autograd import Tensor
-from glassnet.ops.loss import (
-    EPSILON,  # noqa: F401  (Keras's clip, kept public here)
-    SoftmaxCrossEntropy,
-)
+from glassnet.ops.loss import EPSILON, SoftmaxCrossEntropy
 
 _registry = Registry("loss", module="keras.losses")
 _REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "none", None)
@@ -89,7 +90,7 @@ def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> Tensor:
     return ops.mean(0.5 * quadratic * quadratic + delta * linear, axis=-1)
 
 
-@_registry.register("binary_crossentropy", "bce")
+@_registry.register("binary_crossentropy", "bce", "BCE")
 def binary_crossentropy(
     y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0
 ) -> Tensor:
@@ -156,6 +157,138 @@ def sparse_categorical_crossentropy(
     one_hot = np.zeros(y_pred.shape, dtype=y_pred.dtype)
     np.put_along_axis(one_hot, labels[..., None], 1, axis=-1)
     return categorical_crossentropy(one_hot, y_pred)
+
+
+@_registry.register("binary_focal_crossentropy")
+def binary_focal_crossentropy(
+    y_true: Any,
+    y_pred: Any,
+    apply_class_balancing: bool = False,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """mean(w (1 - p_t)**gamma bce(t, p), axis=-1), p_t = t p + (1 - t)(1 - p);
+    w = t alpha + (1 - t)(1 - alpha) with ``apply_class_balancing``, else 1."""
+    y_true, y_pred = _prepare(y_true, y_pred)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    probs = ops.sigmoid(y_pred) if from_logits else y_pred
+    clipped = ops.clip(probs, EPSILON, 1.0 - EPSILON)
+    bce = -(y_true * ops.log(clipped) + (1.0 - y_true) * ops.log(1.0 - clipped))
+    p_t = y_true * probs + (1.0 - y_true) * (1.0 - probs)
+    focal = ops.power(1.0 - p_t, gamma) * bce
+    if apply_class_balancing:
+        focal = (y_true * alpha + (1.0 - y_true) * (1.0 - alpha)) * focal
+    return ops.mean(focal, axis=-1)
+
+
+@_registry.register("categorical_focal_crossentropy")
+def categorical_focal_crossentropy(
+    y_true: Any,
+    y_pred: Any,
+    alpha: Any = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """-sum(alpha (1 - q)**gamma t log q, axis=-1), q = clip(p / sum(p), 1e-7,
+    1 - 1e-7) (p = softmax(logits)); ``alpha`` a number or one per class."""
+    y_true, y_pred = _prepare(y_true, y_pred)
+    if label_smoothing:
+        k = y_pred.shape[-1]
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / k
+    probs = ops.softmax(y_pred, axis=-1) if from_logits else y_pred
+    q = ops.clip(probs / ops.sum(probs, axis=-1, keepdims=True), EPSILON, 1 - EPSILON)
+    alpha = np.asarray(alpha, dtype=y_pred.dtype)
+    return ops.sum(ops.power(1.0 - q, gamma) * alpha * (-y_true * ops.log(q)), axis=-1)
+
+
+@_registry.register("kl_divergence", "kld", "KLD")
+def kl_divergence(y_true: Any, y_pred: Any) -> Tensor:
+    """sum(t log(t / p), axis=-1), with t and p clipped to [1e-7, 1]."""
+    y_true, y_pred = _prepare(y_true, y_pred)
+    y_true = np.clip(y_true, EPSILON, 1.0)
+    return ops.sum(y_true * ops.log(y_true / ops.clip(y_pred, EPSILON, 1.0)), axis=-1)
+
+
+@_registry.register("poisson")
+def poisson(y_true: Any, y_pred: Any) -> Tensor:
+    """mean(p - t log(p + 1e-7), axis=-1)."""
+    y_true, y_pred = _prepare(y_true, y_pred)
+    return ops.mean(y_pred - y_true * ops.log(y_pred + EPSILON), axis=-1)
+
+
+def _signed_labels(y_true: np.ndarray) -> np.ndarray:
+    """Labels of 0 and 1 as -1 and +1; others as they are (as Keras, per call:
+    all of them are 0 or 1, or none is converted)."""
+    return 2.0 * y_true - 1.0 if np.isin(y_true, (0, 1)).all() else y_true
+
+
+@_registry.register("hinge")
+def hinge(y_true: Any, y_pred: Any) -> Tensor:
+    """mean(max(1 - t p, 0), axis=-1), labels t in {-1, 1} (0/1 are converted)."""
+    y_true, y_pred = _prepare(y_true, y_pred)
+    return ops.mean(ops.maximum(1.0 - _signed_labels(y_true) * y_pred, 0.0), axis=-1)
+
+
+@_registry.register("squared_hinge")
+def squared_hinge(y_true: Any, y_pred: Any) -> Tensor:
+    """mean(max(1 - t p, 0)**2, axis=-1), labels t in {-1, 1} (0/1 are converted)."""
+    y_true, y_pred = _prepare(y_true, y_pred)
+    margin = ops.maximum(1.0 - _signed_labels(y_true) * y_pred, 0.0)
+    return ops.mean(ops.square(margin), axis=-1)
+
+
+@_registry.register("categorical_hinge")
+def categorical_hinge(y_true: Any, y_pred: Any) -> Tensor:
+    """max(max((1 - t) p) - sum(t p) + 1, 0) over the last axis, one-hot t."""
+    y_true, y_pred = _prepare(y_true, y_pred)
+    positive = ops.sum(y_true * y_pred, axis=-1)
+    negative = ops.max((1.0 - y_true) * y_pred, axis=-1)
+    return ops.maximum(negative - positive + 1.0, 0.0)
+
+
+@_registry.register("log_cosh")
+def log_cosh(y_true: Any, y_pred: Any) -> Tensor:
+    """mean(log(cosh(p - t)), axis=-1), as e + softplus(-2 e) - log 2."""
+    y_true, y_pred = _prepare(y_true, y_pred)
+    error = y_pred - y_true
+    # NOTE: cosh overflows float32 for errors past 89; this form never does.
+    return ops.mean(error + ops.softplus(-2.0 * error) - math.log(2.0), axis=-1)
+
+
+@_registry.register("mean_absolute_percentage_error", "mape", "MAPE")
+def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> Tensor:
+    """``100 mean(|(t - p) / max(|t|, 1e-7)|, axis=-1)``."""
+    y_true, y_pred = _prepare(y_true, y_pred)
+    scale = np.maximum(np.abs(y_true), EPSILON)
+    return 100.0 * ops.mean(ops.abs((y_true - y_pred) / scale), axis=-1)
+
+
+@_registry.register("mean_squared_logarithmic_error", "msle", "MSLE")
+def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> Tensor:
+    """mean((log(max(p, 1e-7) + 1) - log(max(t, 1e-7) + 1))**2, axis=-1)."""
+    y_true, y_pred = _prepare(y_true, y_pred)
+    log_true = np.log(np.maximum(y_true, EPSILON) + 1.0)
+    log_pred = ops.log(ops.maximum(y_pred, EPSILON) + 1.0)
+    return ops.mean(ops.square(log_pred - log_true), axis=-1)
+
+
+def _unit(x: Any, axis: int) -> Tensor:
+    """x / max(||x||, 1e-7) along ``axis`` (zero vectors stay zero)."""
+    # NOTE: the floor under the squared norm, not under its root: the gradient of
+    # sqrt at 0 would be 0 * inf = nan for a zero vector.
+    squares = ops.sum(ops.square(x), axis=axis, keepdims=True)
+    return x / ops.sqrt(ops.maximum(squares, EPSILON**2))
+
+
+@_registry.register("cosine_similarity")
+def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> Tensor:
+    """-sum(t / ||t|| * p / ||p||, axis), norms floored at 1e-7: -1 when aligned."""
+    y_true, y_pred = _prepare(y_true, y_pred)
+    return -ops.sum(_unit(y_true, axis) * _unit(y_pred, axis), axis=axis)
 
 
 # --- classes ------------------------------------------------------------------------
@@ -285,6 +418,57 @@ SparseCategoricalCrossentropy = _loss_class(
     keras_only={"ignore_class": None},
     from_logits=False,
 )
+
+BinaryFocalCrossentropy = _loss_class(
+    "BinaryFocalCrossentropy",
+    binary_focal_crossentropy,
+    keras_only={"axis": -1},
+    apply_class_balancing=False,
+    alpha=0.25,
+    gamma=2.0,
+    from_logits=False,
+    label_smoothing=0.0,
+)
+CategoricalFocalCrossentropy = _loss_class(
+    "CategoricalFocalCrossentropy",
+    categorical_focal_crossentropy,
+    keras_only={"axis": -1},
+    alpha=0.25,
+    gamma=2.0,
+    from_logits=False,
+    label_smoothing=0.0,
+)
+KLDivergence = _loss_class("KLDivergence", kl_divergence)
+Poisson = _loss_class("Poisson", poisson)
+Hinge = _loss_class("Hinge", hinge)
+SquaredHinge = _loss_class("SquaredHinge", squared_hinge)
+CategoricalHinge = _loss_class("CategoricalHinge", categorical_hinge)
+LogCosh = _loss_class("LogCosh", log_cosh)
+MeanAbsolutePercentageError = _loss_class(
+    "MeanAbsolutePercentageError", mean_absolute_percentage_error
+)
+MeanSquaredLogarithmicError = _loss_class(
+    "MeanSquaredLogarithmicError", mean_squared_logarithmic_error
+)
+
+
+class CosineSimilarity(LossFunctionWrapper):
+    """Class form of :func:`cosine_similarity` along ``axis``."""
+
+    def __init__(
+        self,
+        axis: int = -1,
+        name: str | None = None,
+        reduction: str | None = "sum_over_batch_size",
+    ):
+        super().__init__(cosine_similarity, name, reduction, axis=axis)
+
+    def get_config(self) -> dict[str, Any]:
+        # NOTE: as Keras 3, without `axis`: a copy from the config uses -1
+        return Loss.get_config(self)
+
+
+_registry.add("CosineSimilarity", CosineSimilarity)
 
 mse, mae = mean_squared_error, mean_absolute_error
 

@@ -33,7 +33,7 @@ CASES = [
     case(
         'compile(optimizers.SGD(learning_rate=0.1), "mse2")',
         ValueError,
-        r"Unknown loss: 'mse2'\. Did you mean 'mse'\?.*Received: loss='mse2'",
+        r"Unknown loss: 'mse2'\. Did you mean 'mse'.*Received: loss='mse2'",
     ),
     case(
         'compile("sgd", "mean_squared_eror")',

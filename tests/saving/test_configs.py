@@ -263,6 +263,17 @@ LOSSES = [
     losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.1),
     losses.CategoricalCrossentropy(label_smoothing=0.2, name="cce"),
     losses.SparseCategoricalCrossentropy(from_logits=True),
+    losses.BinaryFocalCrossentropy(apply_class_balancing=True, alpha=0.4, gamma=1.5),
+    losses.CategoricalFocalCrossentropy(alpha=[0.2, 0.3, 0.5], from_logits=True),
+    losses.KLDivergence(reduction="sum"),
+    losses.Poisson(),
+    losses.Hinge(),
+    losses.SquaredHinge(),
+    losses.CategoricalHinge(name="ch"),
+    losses.LogCosh(),
+    losses.MeanAbsolutePercentageError(),
+    losses.MeanSquaredLogarithmicError(reduction="none"),
+    losses.CosineSimilarity(),
 ]
 
 
@@ -323,6 +334,13 @@ METRICS = [
     metrics.SpecificityAtSensitivity(0.7, class_id=0),
     metrics.F1Score(average="macro", threshold=0.5),
     metrics.FBetaScore(beta=2.0),
+    metrics.IoU(num_classes=3, target_class_ids=[0, 2], ignore_class=255),
+    metrics.BinaryIoU(target_class_ids=[1], threshold=0.3),
+    metrics.MeanIoU(num_classes=4, sparse_y_pred=False, dtype="float32"),
+    metrics.OneHotIoU(num_classes=3, target_class_ids=[1], sparse_y_pred=True),
+    metrics.OneHotMeanIoU(num_classes=3, ignore_class=0, axis=1),
+    metrics.PearsonCorrelation(axis=(0, 1)),
+    metrics.ConcordanceCorrelation(name="ccc", axis=0),
 ]
 
 

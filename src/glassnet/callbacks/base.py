@@ -275,6 +275,8 @@ _BETTER_UP = (
     "fbeta_score",
     "cosine_similarity",
     "r2_score",
+    "io_u",
+    "correlation",
 )
 
 

@@ -3,16 +3,14 @@ top-k accuracy of integer labels, KL divergence, Poisson, the hinges and the
 regression errors, and the R2 score.
 
 Each function maps ``(y_true, y_pred)`` (arrays or Tensors) to one NumPy value
-per sample, in ``y_pred``'s float dtype. The cross-entropies and Huber are
-glassnet's losses, evaluated outside the graph; the others are written here in
-NumPy, clipped with Keras's epsilon (1e-7) where Keras clips. Each class is the
-running weighted mean of its function (a ``MeanMetricWrapper``), named and
-configured as in Keras.
+per sample, in ``y_pred``'s float dtype (float32 for integers). All but top-k
+accuracy and exact equality are glassnet's losses, evaluated outside the graph
+(cosine similarity: minus its loss). Each class is the running weighted mean
+of its function (a ``MeanMetricWrapper``), named and configured as in Keras.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +20,6 @@ from glassnet import losses
 from glassnet._registry import without_keras_only
 from glassnet._warnings import warn
 from glassnet.autograd import Tensor, no_grad
-from glassnet.losses import EPSILON
 from glassnet.metrics import (
     MeanMetricWrapper,
     Metric,
@@ -64,14 +61,6 @@ __all__ = [
 ]
 
 
-def _floats(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
-    """``_arrays``, with ``y_pred`` floating (float32 from integers) and
-    ``y_true`` of its dtype."""
-    y_true, y_pred = _arrays(y_true, y_pred)
-    dtype = _float(y_pred)
-    return y_true.astype(dtype, copy=False), y_pred.astype(dtype, copy=False)
-
-
 def _loss_values(loss: Callable[..., Tensor], *args: Any, **options: Any) -> Any:
     """A glassnet loss's per-sample values as an array, outside the graph."""
     with no_grad():
@@ -105,7 +94,7 @@ def _both_axis_last(y_true: Any, y_pred: Any, axis: Any) -> tuple[Any, np.ndarra
     return y_true, y_pred
 
 
-# --- cross-entropies, from glassnet's losses --------------------------------------
+# --- glassnet's losses, evaluated outside the graph ------------------------------
 
 
 @_registry.register("binary_crossentropy", "bce", "BCE")
@@ -167,6 +156,61 @@ def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> np.ndarray:
     return _loss_values(losses.huber, y_true, y_pred, delta=delta)
 
 
+@_registry.register()
+def kl_divergence(y_true: Any, y_pred: Any) -> np.ndarray:
+    """sum(t log(t / p), axis=-1), with t and p clipped to [1e-7, 1]."""
+    return _loss_values(losses.kl_divergence, y_true, y_pred)
+
+
+@_registry.register()
+def poisson(y_true: Any, y_pred: Any) -> np.ndarray:
+    """mean(p - t log(p + 1e-7), axis=-1)."""
+    return _loss_values(losses.poisson, y_true, y_pred)
+
+
+@_registry.register()
+def hinge(y_true: Any, y_pred: Any) -> np.ndarray:
+    """mean(max(1 - t p, 0), axis=-1), labels t in {-1, 1} (0/1 are converted)."""
+    return _loss_values(losses.hinge, y_true, y_pred)
+
+
+@_registry.register()
+def squared_hinge(y_true: Any, y_pred: Any) -> np.ndarray:
+    """mean(max(1 - t p, 0)**2, axis=-1), labels t in {-1, 1} (0/1 are converted)."""
+    return _loss_values(losses.squared_hinge, y_true, y_pred)
+
+
+@_registry.register()
+def categorical_hinge(y_true: Any, y_pred: Any) -> np.ndarray:
+    """max(max((1 - t) p) - sum(t p) + 1, 0) over the last axis, one-hot t."""
+    return _loss_values(losses.categorical_hinge, y_true, y_pred)
+
+
+@_registry.register()
+def log_cosh(y_true: Any, y_pred: Any) -> np.ndarray:
+    """mean(log(cosh(p - t)), axis=-1), as e + softplus(-2 e) - log 2 (no overflow)."""
+    return _loss_values(losses.log_cosh, y_true, y_pred)
+
+
+@_registry.register("mean_absolute_percentage_error", "mape", "MAPE")
+def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> np.ndarray:
+    """``100 mean(|t - p| / max(|t|, 1e-7), axis=-1)``."""
+    return _loss_values(losses.mean_absolute_percentage_error, y_true, y_pred)
+
+
+@_registry.register("mean_squared_logarithmic_error", "msle", "MSLE")
+def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> np.ndarray:
+    """mean((log(1 + max(p, 1e-7)) - log(1 + max(t, 1e-7)))**2, axis=-1)."""
+    return _loss_values(losses.mean_squared_logarithmic_error, y_true, y_pred)
+
+
+def _cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> np.ndarray:
+    """``sum(t / max(|t|, 1e-7) * p / max(|p|, 1e-7), axis)``: minus the loss
+    (Keras has no such metric function: it is CosineSimilarity's)."""
+    _check_axis(axis, np.asarray(getattr(y_pred, "data", y_pred)))
+    return -_loss_values(losses.cosine_similarity, y_true, y_pred, axis=axis)
+
+
 # --- written here in NumPy --------------------------------------------------------
 
 
@@ -200,87 +244,6 @@ def sparse_top_k_categorical_accuracy(
     score = np.take_along_axis(y_pred, labels[..., None], axis=-1)
     # NOTE: ties count as hits, as in Keras (in_top_k).
     return ((y_pred > score).sum(axis=-1) < k).astype(_float(y_pred))
-
-
-@_registry.register()
-def kl_divergence(y_true: Any, y_pred: Any) -> np.ndarray:
-    """sum(t log(t / p), axis=-1), with t and p clipped to [1e-7, 1]."""
-    y_true, y_pred = _floats(y_true, y_pred)
-    y_true, y_pred = np.clip(y_true, EPSILON, 1), np.clip(y_pred, EPSILON, 1)
-    return np.sum(y_true * np.log(y_true / y_pred), axis=-1)
-
-
-@_registry.register()
-def poisson(y_true: Any, y_pred: Any) -> np.ndarray:
-    """mean(p - t log(p + 1e-7), axis=-1)."""
-    y_true, y_pred = _floats(y_true, y_pred)
-    return np.mean(y_pred - y_true * np.log(y_pred + EPSILON), axis=-1)
-
-
-def _signed_labels(y_true: np.ndarray) -> np.ndarray:
-    """Labels of 0 and 1 as -1 and +1; others as they are (Keras decides per
-    batch: all are 0 or 1, or none is converted)."""
-    return 2.0 * y_true - 1.0 if np.isin(y_true, (0, 1)).all() else y_true
-
-
-@_registry.register()
-def hinge(y_true: Any, y_pred: Any) -> np.ndarray:
-    """mean(max(1 - t p, 0), axis=-1), labels t in {-1, 1} (0/1 are converted)."""
-    y_true, y_pred = _floats(y_true, y_pred)
-    return np.mean(np.maximum(1.0 - _signed_labels(y_true) * y_pred, 0.0), axis=-1)
-
-
-@_registry.register()
-def squared_hinge(y_true: Any, y_pred: Any) -> np.ndarray:
-    """mean(max(1 - t p, 0)**2, axis=-1), labels t in {-1, 1} (0/1 are converted)."""
-    y_true, y_pred = _floats(y_true, y_pred)
-    margin = np.maximum(1.0 - _signed_labels(y_true) * y_pred, 0.0)
-    return np.mean(margin * margin, axis=-1)
-
-
-@_registry.register()
-def categorical_hinge(y_true: Any, y_pred: Any) -> np.ndarray:
-    """max(max((1 - t) p) - sum(t p) + 1, 0) over the last axis, one-hot t."""
-    y_true, y_pred = _floats(y_true, y_pred)
-    positive = np.sum(y_true * y_pred, axis=-1)
-    negative = np.max((1.0 - y_true) * y_pred, axis=-1)
-    return np.maximum(negative - positive + 1.0, 0.0)
-
-
-@_registry.register()
-def log_cosh(y_true: Any, y_pred: Any) -> np.ndarray:
-    """mean(log(cosh(p - t)), axis=-1), as x + softplus(-2x) - log 2 (no overflow)."""
-    y_true, y_pred = _floats(y_true, y_pred)
-    error = y_pred - y_true
-    return np.mean(error + np.logaddexp(0.0, -2.0 * error) - math.log(2.0), axis=-1)
-
-
-@_registry.register("mean_absolute_percentage_error", "mape", "MAPE")
-def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> np.ndarray:
-    """``100 mean(|t - p| / max(|t|, 1e-7), axis=-1)``."""
-    y_true, y_pred = _floats(y_true, y_pred)
-    ratio = np.abs(y_true - y_pred) / np.maximum(np.abs(y_true), EPSILON)
-    return 100.0 * np.mean(ratio, axis=-1)
-
-
-@_registry.register("mean_squared_logarithmic_error", "msle", "MSLE")
-def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> np.ndarray:
-    """mean((log(1 + max(p, 1e-7)) - log(1 + max(t, 1e-7)))**2, axis=-1)."""
-    y_true, y_pred = _floats(y_true, y_pred)
-    diff = np.log1p(np.maximum(y_pred, EPSILON)) - np.log1p(np.maximum(y_true, EPSILON))
-    return np.mean(diff * diff, axis=-1)
-
-
-def _cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> np.ndarray:
-    """``sum(t / max(|t|, 1e-7) * p / max(|p|, 1e-7), axis)`` (Keras has no such
-    metric function: it is CosineSimilarity's)."""
-    y_true, y_pred = _floats(y_true, y_pred)
-    _check_axis(axis, y_pred)
-
-    def unit(x: np.ndarray) -> np.ndarray:
-        return x / np.maximum(np.linalg.norm(x, axis=axis, keepdims=True), EPSILON)
-
-    return np.sum(unit(y_true) * unit(y_pred), axis=axis)
 
 
 def _equal(y_true: Any, y_pred: Any) -> np.ndarray:
