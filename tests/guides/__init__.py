@@ -133,7 +133,9 @@ COVERAGE = [
         "test_callbacks.py::test_reduce_lr_on_plateau",
     ]),
     (TRAINING, "the TensorBoard callback", [
-        f"{TRN}::test_the_tensorboard_callback",  # xfail
+        f"{TRN}::test_the_tensorboard_callback",
+        "callbacks/test_tensorboard.py::"
+        "test_the_epoch_logs_equal_the_history_in_train_and_validation",
     ]),
     # --- Writing your own callbacks -----------------------------------------------
     (CALLBACKS, "every hook in fit, evaluate and predict; their logs", [

@@ -12,7 +12,9 @@ gets a dict. A callback stops training by setting
 (:mod:`glassnet.callbacks.base`).
 :class:`ModelCheckpoint` and :class:`BackupAndRestore`
 (:mod:`glassnet.callbacks.checkpoint`) write files through
-:mod:`glassnet.saving`, atomically.
+:mod:`glassnet.saving`, atomically. :class:`TensorBoard`
+(:mod:`glassnet.callbacks.tensorboard`) writes TensorBoard's event files
+itself, without TensorFlow.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from glassnet.callbacks.base import (
     TerminateOnNaN,
 )
 from glassnet.callbacks.checkpoint import BackupAndRestore, ModelCheckpoint
+from glassnet.callbacks.tensorboard import TensorBoard
 
 __all__ = [
     "BackupAndRestore",
@@ -44,5 +47,6 @@ __all__ = [
     "LearningRateScheduler",
     "ModelCheckpoint",
     "ReduceLROnPlateau",
+    "TensorBoard",
     "TerminateOnNaN",
 ]
