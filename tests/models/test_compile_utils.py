@@ -4,6 +4,8 @@ resolution, averaging over batches)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -212,3 +214,58 @@ def test_metrics_argument_forms():
     assert CompileMetrics(metrics.mae).specs == [metrics.mae]
     with pytest.raises(TypeError, match="list of names"):
         CompileMetrics({"out": "mae"})
+
+
+def test_a_metric_of_one_result_per_class_logs_them_all_as_keras(keras, tmp_path):
+    # F1Score() gives one score per class: the history keeps the array and
+    # CSVLogger writes "[a, b, c]", as in Keras
+    import glassnet
+
+    rng = np.random.default_rng(0)
+    x = rng.random((32, 4), dtype=np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 32)]
+    weights, histories, rows = None, [], []
+    for lib in (keras, glassnet):
+        model = lib.Sequential([lib.Input((4,)), lib.layers.Dense(3, "softmax")])
+        if weights is None:
+            weights = model.get_weights()
+        model.set_weights(weights)
+        model.compile(
+            "sgd",
+            "categorical_crossentropy",
+            metrics=[
+                lib.metrics.F1Score(),
+                lib.metrics.Precision(thresholds=[0.3, 0.6]),
+            ],
+        )
+        log = tmp_path / f"{lib.__name__}.csv"
+        history = model.fit(
+            x,
+            y,
+            epochs=2,
+            batch_size=8,
+            shuffle=False,
+            verbose=0,
+            callbacks=[lib.callbacks.CSVLogger(str(log))],
+        )
+        histories.append(history.history)
+        rows.append(log.read_text().splitlines())
+    theirs, ours = histories
+    for name in ("f1_score", "precision"):
+        assert np.shape(ours[name][0]) == np.shape(theirs[name][0]) != ()
+        np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-5)
+    cell = re.compile(r'"""\[[^\]]*\]"""')
+    assert [len(cell.findall(row)) for row in rows[1]] == [0, 2, 2]
+    assert [len(cell.findall(row)) for row in rows[0]] == [0, 2, 2]
+
+
+def test_the_bar_shows_a_metric_of_several_results_by_their_mean(capsys):
+    model = Sequential([Dense(3, input_dim=4, activation="softmax")])
+    model.compile("sgd", "categorical_crossentropy", metrics=[metrics.F1Score()])
+    x = np.random.default_rng(0).random((16, 4), dtype=np.float32)
+    y = np.eye(3, dtype=np.float32)[np.arange(16) % 3]
+    history = model.fit(x, y, epochs=1, verbose=2)
+    shown = re.search(r"f1_score: ([0-9.]+)", capsys.readouterr().out).group(1)
+    assert float(shown) == pytest.approx(
+        np.mean(history.history["f1_score"][0]), abs=1e-4
+    )

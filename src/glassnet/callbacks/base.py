@@ -514,6 +514,15 @@ class LearningRateScheduler(Callback):
             logs["learning_rate"] = _get_lr(self.model)
 
 
+def _cell(value: Any) -> Any:
+    """A log value as CSVLogger writes it: a metric of several results (one
+    per class) as Keras writes it, ``"[0.5, 0.25]"`` (quoted once more by the
+    CSV writer)."""
+    if isinstance(value, np.ndarray) and value.ndim:
+        return '"[%s]"' % ", ".join(str(v) for v in value.ravel())
+    return value
+
+
 class CSVLogger(Callback):
     """Write one CSV row per epoch (``epoch`` then the logs, sorted by key)."""
 
@@ -548,7 +557,7 @@ class CSVLogger(Callback):
             )
             if not self.append or self._file.tell() == 0:
                 self._writer.writeheader()
-        row = {"epoch": epoch, **{k: logs.get(k, "NA") for k in self._keys}}
+        row = {"epoch": epoch, **{k: _cell(logs.get(k, "NA")) for k in self._keys}}
         self._writer.writerow(row)
         self._file.flush()
 

@@ -89,9 +89,13 @@ class _MetricSlot:
             self.total += float(values.reshape(len(p), -1).mean(axis=1).sum())
             self.count += len(p)
 
-    def result(self) -> float:
+    def result(self) -> Any:
+        """A float, or an array for a metric with one result per class or
+        threshold (``F1Score()``, ``Precision(thresholds=[...])``), as Keras
+        logs it."""
         if self.stateful:
-            return float(np.asarray(getattr(r := self.fn.result(), "data", r)))
+            value = np.asarray(getattr(r := self.fn.result(), "data", r))
+            return float(value) if value.ndim == 0 else value
         return self.total / self.count if self.count else 0.0
 
 

@@ -15,6 +15,8 @@ import sys
 import time
 from typing import Any
 
+import numpy as np
+
 from glassnet.callbacks import Callback, CallbackList
 
 
@@ -36,7 +38,9 @@ def _format_eta(seconds: float) -> str:
 
 
 def _format_value(value: Any) -> str:
-    value = float(value)
+    """A number to 4 digits; a metric of several results (one per class)
+    by their mean, as Keras's bar shows it."""
+    value = float(np.mean(value))
     return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.4e}"
 
 
