@@ -519,7 +519,8 @@ def _cell(value: Any) -> Any:
     per class) as Keras writes it, ``"[0.5, 0.25]"`` (quoted once more by the
     CSV writer)."""
     if isinstance(value, np.ndarray) and value.ndim:
-        return '"[%s]"' % ", ".join(str(v) for v in value.ravel())
+        listed = ", ".join(str(v) for v in value.ravel())
+        return f'"[{listed}]"'
     return value
 
 
