@@ -53,6 +53,9 @@ LAYERS = [
     (lambda: layers.Rescaling(2.0, offset=-1.0), (3,)),
     (lambda: layers.Identity(), (3,)),
     (lambda: layers.Lambda(np.negative), (3,)),
+    (lambda: layers.SimpleRNN(3), (4, 2)),
+    (lambda: layers.LSTM(2, return_sequences=True), (4, 3)),
+    (lambda: layers.GRU(2, reset_after=False), (3, 2)),
     # the merge layers: a list of input shapes
     (lambda: layers.Add(), [(3,), (3,)]),
     (lambda: layers.Subtract(), [(2, 3), (1, 3)]),

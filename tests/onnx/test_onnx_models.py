@@ -46,9 +46,17 @@ def _float_ids(vocabulary):
     return make
 
 
+#: zoo models ONNX export refuses, with the start of its message
+REFUSED = {"recurrent": "Layer 'embedding.*' \\(Embedding\\) has mask_zero=True"}
+
+
 @pytest.mark.parametrize("name", sorted(zoo.ZOO))
 def test_every_zoo_model_exports(name):
     model = randomize(zoo.ZOO[name][0](K))
+    if name in REFUSED:
+        with pytest.raises(gx.ExportError, match=REFUSED[name]):
+            check(model)
+        return
     if name in zoo.INDICES:
         check(model, make=_float_ids(zoo.INDICES[name]))
     else:

@@ -116,6 +116,14 @@ LAYERS = [
     (lambda: L.Cropping2D(((1, 0), (0, 2))), (4, 4, 1)),
     (lambda: L.ZeroPadding1D((2, 0)), (3, 2)),
     (lambda: L.UpSampling1D(3), (3, 2)),
+    (lambda: L.SimpleRNN(3, activation="relu", return_sequences=True), (4, 2)),
+    (
+        lambda: L.LSTM(
+            2, go_backwards=True, unit_forget_bias=False, recurrent_regularizer="l2"
+        ),
+        (4, 3),
+    ),
+    (lambda: L.GRU(2, reset_after=False, seed=4, return_sequences=True), (3, 2)),
     # the merge layers: a list of inputs
     (lambda: L.Add(), [(3,), (3,)]),
     (lambda: L.Subtract(), [(2, 3), (1, 3)]),

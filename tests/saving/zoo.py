@@ -213,6 +213,22 @@ def sequence(k):
     )
 
 
+def recurrent(k):
+    """Masked sequences through each recurrent layer (their weights live in
+    Keras's ``cell`` groups)."""
+    L = k.layers
+    return k.Sequential(
+        [
+            k.Input((7,)),
+            L.Embedding(20, 4, mask_zero=True),
+            L.LSTM(5, return_sequences=True),
+            L.GRU(3, return_sequences=True, go_backwards=True),
+            L.SimpleRNN(2),
+            L.Dense(1, activation="sigmoid"),
+        ]
+    )
+
+
 def residual(k):
     """Dense blocks with identity shortcuts (Add), one input, one output."""
     L = k.layers
@@ -299,6 +315,13 @@ ZOO = {
     "text": (text, (7,), lambda o: o.RMSprop(0.01), "binary_crossentropy", []),
     "sequence": (sequence, (5,), lambda o: o.SGD(0.05, momentum=0.9), "mae", []),
     "residual": (residual, (6,), lambda o: o.Adam(0.01), "mse", ["mae"]),
+    "recurrent": (
+        recurrent,
+        (7,),
+        lambda o: o.Adam(0.01),
+        "binary_crossentropy",
+        ["accuracy"],
+    ),
     "inception": (
         inception,
         (8, 8, 2),
@@ -308,7 +331,7 @@ ZOO = {
     ),
 }
 #: models whose inputs are indices (an Embedding first): name -> vocabulary
-INDICES = {"text": 20}
+INDICES = {"text": 20, "recurrent": 20}
 
 
 # --- graphs of several inputs or outputs ---------------------------------------

@@ -46,6 +46,7 @@ from glassnet.layers.pooling import (
     MaxPooling2D,
 )
 from glassnet.layers.preprocessing import Rescaling
+from glassnet.layers.recurrent import GRU, LSTM, SimpleRNN
 from glassnet.layers.reshaping import (
     Cropping1D,
     Cropping2D,
@@ -109,6 +110,9 @@ __all__ = [
     "Dense",
     "Dropout",
     "Flatten",
+    "GRU",
+    "LSTM",
+    "SimpleRNN",
     "Input",
     "InputLayer",
     "KerasTensor",

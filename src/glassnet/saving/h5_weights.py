@@ -69,6 +69,9 @@ def layer_groups(model: Any, path: str = "") -> Iterator[tuple[str, str, list[An
             child += f"_{used[key]}"
         if isinstance(layer, Model):
             yield from layer_groups(layer, child)
+        elif getattr(layer, "weights_in_cell", False):  # SimpleRNN, LSTM, GRU
+            yield child, layer.name, []
+            yield f"{child}/cell", f"{key}_cell", keras_variables(layer)
         else:
             yield child, layer.name, keras_variables(layer)
 
