@@ -176,6 +176,58 @@ LAYER_CASES = {
     ),
     "identity": lambda: _seq((5,), L.Identity(), L.Dense(2)),
     "conv then identity": lambda: _seq(IMAGE, L.Conv2D(2, 3), L.Identity()),
+    # --- recurrent: ONNX's RNN, LSTM and GRU ------------------------------------------
+    "simple rnn": lambda: _seq(SEQ, L.SimpleRNN(4)),
+    "simple rnn relu sequences": lambda: _seq(
+        SEQ, L.SimpleRNN(4, "relu", return_sequences=True)
+    ),
+    "simple rnn sigmoid backwards": lambda: _seq(
+        SEQ, L.SimpleRNN(4, "sigmoid", go_backwards=True)
+    ),
+    "simple rnn linear backwards sequences no bias": lambda: _seq(
+        SEQ,
+        L.SimpleRNN(4, None, use_bias=False, go_backwards=True, return_sequences=True),
+    ),
+    "lstm": lambda: _seq(SEQ, L.LSTM(4)),
+    "lstm sequences": lambda: _seq(SEQ, L.LSTM(4, return_sequences=True)),
+    "lstm backwards": lambda: _seq(SEQ, L.LSTM(4, go_backwards=True)),
+    "lstm backwards sequences": lambda: _seq(
+        SEQ, L.LSTM(4, go_backwards=True, return_sequences=True)
+    ),
+    "lstm no bias": lambda: _seq(SEQ, L.LSTM(4, use_bias=False)),
+    "lstm relu, hard sigmoid gates": lambda: _seq(
+        SEQ, L.LSTM(4, activation="relu", recurrent_activation="hard_sigmoid")
+    ),
+    "lstm linear": lambda: _seq(SEQ, L.LSTM(4, activation=None)),
+    "lstm softsign": lambda: _seq(SEQ, L.LSTM(4, activation="softsign")),
+    "lstm elu": lambda: _seq(SEQ, L.LSTM(4, activation="elu")),
+    "lstm leaky relu": lambda: _seq(SEQ, L.LSTM(4, activation="leaky_relu")),
+    "lstm softplus gates": lambda: _seq(
+        SEQ, L.LSTM(4, recurrent_activation="softplus")
+    ),
+    "lstm of any length": lambda: _seq((None, 3), L.LSTM(4, return_sequences=True)),
+    "conv1d then lstm": lambda: _seq(SEQ, L.Conv1D(4, 3), L.LSTM(2)),
+    "lstm sequences then lstm": lambda: _seq(
+        SEQ, L.LSTM(4, return_sequences=True), L.LSTM(3, go_backwards=True)
+    ),
+    "gru": lambda: _seq(SEQ, L.GRU(4)),
+    "gru sequences": lambda: _seq(SEQ, L.GRU(4, return_sequences=True)),
+    "gru backwards": lambda: _seq(SEQ, L.GRU(4, go_backwards=True)),
+    "gru backwards sequences": lambda: _seq(
+        SEQ, L.GRU(4, go_backwards=True, return_sequences=True)
+    ),
+    "gru no bias": lambda: _seq(SEQ, L.GRU(4, use_bias=False)),
+    "gru relu": lambda: _seq(SEQ, L.GRU(4, activation="relu")),
+    "gru reset before": lambda: _seq(SEQ, L.GRU(4, reset_after=False)),
+    "gru reset before, backwards sequences": lambda: _seq(
+        SEQ, L.GRU(4, reset_after=False, go_backwards=True, return_sequences=True)
+    ),
+    "gru reset before no bias, hard sigmoid gates": lambda: _seq(
+        SEQ,
+        L.GRU(
+            4, reset_after=False, use_bias=False, recurrent_activation="hard_sigmoid"
+        ),
+    ),
 }
 
 
@@ -310,11 +362,48 @@ def test_layer_norm_is_onnxs_op_over_the_last_axes_else_decomposed(axis, op):
     assert ("LayerNormalization" in ops) == (op == "LayerNormalization")
 
 
+def _with_state(layer):
+    x = L.Input(SEQ)
+    return Model(x, layer(x))
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (
+            lambda: _seq(SEQ, L.LSTM(4, activation="gelu", name="rnn")),
+            r"'rnn' \(LSTM\) has activation='gelu', which ONNX's LSTM operator",
+        ),
+        (
+            lambda: _seq(SEQ, L.GRU(4, recurrent_activation="swish", name="rnn")),
+            r"'rnn' \(GRU\) has recurrent_activation='silu'",
+        ),
+        (
+            lambda: _seq(SEQ, L.SimpleRNN(4, activation="selu", name="rnn")),
+            r"'rnn' \(SimpleRNN\) has activation='selu'",
+        ),
+        (
+            lambda: _with_state(L.LSTM(4, return_state=True, name="rnn")),
+            r"'rnn' \(LSTM\) has return_state=True",
+        ),
+        (
+            lambda: _with_state(L.GRU(4, return_state=True, name="rnn")),
+            r"'rnn' \(GRU\) has return_state=True",
+        ),
+    ],
+)
+def test_what_onnxs_recurrent_operators_cannot_express_is_refused(build, message):
+    import glassnet.onnx as gx
+
+    with pytest.raises(gx.ExportError, match=message):
+        gx.export(build())
+
+
 def test_every_layer_of_glassnet_layers_has_a_converter_but_lambda():
     from glassnet.onnx.layers import CONVERTERS
 
     classes = [getattr(L, name) for name in dir(L)]
     layers = [c for c in classes if isinstance(c, type) and issubclass(c, L.Layer)]
     missing = sorted(c.__name__ for c in layers if c not in CONVERTERS)
-    # the walk skips inputs; the recurrent layers are refused (a clear error)
-    assert missing == ["GRU", "InputLayer", "LSTM", "Lambda", "Layer", "SimpleRNN"]
+    # the walk skips inputs
+    assert missing == ["InputLayer", "Lambda", "Layer"]

@@ -603,3 +603,160 @@ def _dot(g: GraphBuilder, layer: Any, x1: Value, x2: Value) -> Value:
     if len(result) == 1:
         y = g.node("Unsqueeze", [y, _ints(g, [1], f"{layer.name}/axes")], layer.name)
     return Value(y, layer.compute_output_shape([x1.shape, x2.shape]))
+
+
+# --- recurrent layers --------------------------------------------------------------
+#: glassnet's activations as the names (and alpha, beta) ONNX's RNN, LSTM and
+#: GRU operators take in ``activations``; None is glassnet's identity
+_RECURRENT_ACTIVATIONS: dict[Any, tuple[str, float | None, float | None]] = {
+    None: ("Affine", 1.0, 0.0),
+    A.tanh: ("Tanh", None, None),
+    A.sigmoid: ("Sigmoid", None, None),
+    A.relu: ("Relu", None, None),
+    A.hard_sigmoid: ("HardSigmoid", 1.0 / 6.0, 0.5),
+    A.softsign: ("Softsign", None, None),
+    A.softplus: ("Softplus", None, None),
+    A.elu: ("Elu", 1.0, None),
+    A.leaky_relu: ("LeakyRelu", 0.2, None),
+}
+
+
+def _recurrent_activations(layer: Any, arguments: list[str]) -> dict[str, Any]:
+    """The ``activations`` attribute (and its ``activation_alpha`` and
+    ``activation_beta``, listed for the functions that take them, in order)
+    of ``layer``'s ``arguments`` (``"activation"``, ``"recurrent_activation"``)."""
+    names, alphas, betas = [], [], []
+    for argument in arguments:
+        fn = getattr(layer, argument)
+        if fn not in _RECURRENT_ACTIVATIONS:
+            valid = sorted(A.serialize(f) for f in _RECURRENT_ACTIVATIONS if f)
+            raise ExportError(
+                f"Layer {layer.name!r} ({type(layer).__name__}) has "
+                f"{argument}={getattr(fn, '__name__', fn)!r}, which ONNX's "
+                f"{type(layer).__name__} operator cannot compute. Exportable "
+                f"{argument}s: linear, {', '.join(valid)}."
+            )
+        name, alpha, beta = _RECURRENT_ACTIVATIONS[fn]
+        names.append(name)
+        alphas += [] if alpha is None else [alpha]
+        betas += [] if beta is None else [beta]
+    attributes: dict[str, Any] = {"activations": names}
+    if alphas:
+        attributes["activation_alpha"] = alphas
+    if betas:
+        attributes["activation_beta"] = betas
+    return attributes
+
+
+def _gates(weights: np.ndarray, order: list[int], units: int) -> np.ndarray:
+    """``weights`` (..., k * units) with its blocks of ``units`` columns
+    (one per gate) in ``order``."""
+    blocks = [weights[..., i * units : (i + 1) * units] for i in order]
+    return np.concatenate(blocks, axis=-1)
+
+
+def _recurrent(
+    g: GraphBuilder,
+    layer: Any,
+    x: Value,
+    op: str,
+    order: list[int],
+    recurrent_bias: np.ndarray | None,
+    attributes: dict[str, Any],
+) -> Value:
+    """What RNN, LSTM and GRU share. ``order``: the Keras gate of each ONNX
+    gate; ``recurrent_bias``: ONNX's ``Rb`` (zeros if None); the input bias
+    is ``layer._input_bias()``.
+
+    ONNX's weights are one direction of ``W`` (k * units, features), ``R``
+    (k * units, units) and ``B`` = [Wb, Rb]: Keras's kernels transposed.
+    ONNX reads (steps, batch, features): the input is transposed, and ``Y``
+    (steps, 1, batch, units) back to (batch, steps, units). ONNX's
+    ``reverse`` direction gives ``Y`` in the input's order; Keras gives the
+    steps in the order they ran (last first): ``Y`` is reversed.
+    """
+    if layer.return_state:
+        raise ExportError(
+            f"Layer {layer.name!r} ({type(layer).__name__}) has return_state=True: "
+            "ONNX export takes layers of one output. Export a model without "
+            "return_state."
+        )
+    units, name = layer.units, layer.name
+    x = g.channels_last(x)
+    steps_first = g.node("Transpose", [x.name], f"{name}/steps_first", perm=[1, 0, 2])
+    kernel = _gates(layer.kernel.data, order, units).T[None]
+    recurrent = _gates(layer.recurrent_kernel.data, order, units).T[None]
+    inputs = [
+        steps_first,
+        g.constant(kernel, f"{name}/W"),
+        g.constant(recurrent, f"{name}/R"),
+    ]
+    input_bias = layer._input_bias()
+    if input_bias is not None:
+        input_bias = _gates(input_bias.data, order, units)
+        if recurrent_bias is None:
+            recurrent_bias = np.zeros_like(input_bias)
+        else:
+            recurrent_bias = _gates(recurrent_bias, order, units)
+        bias = np.concatenate([input_bias, recurrent_bias])[None]
+        inputs.append(g.constant(bias, f"{name}/B"))
+    direction = "reverse" if layer.go_backwards else "forward"
+    if layer.return_sequences:
+        outputs = [g.name(f"{name}/Y")]
+    else:  # NOTE: "" leaves out ONNX's optional output Y
+        outputs = ["", g.name(f"{name}/Y_h")]
+    g.nodes.append(
+        g.onnx.helper.make_node(
+            op,
+            inputs,
+            outputs,
+            name=g.name(f"{name}/{op}"),
+            hidden_size=units,
+            direction=direction,
+            **attributes,
+        )
+    )
+    shape = layer.compute_output_shape(x.shape)
+    if not layer.return_sequences:  # Y_h (1, batch, units): the last state
+        axes = _ints(g, [0], f"{name}/axes")
+        return Value(g.node("Squeeze", [outputs[1], axes], name), shape)
+    # Y (steps, 1, batch, units) -> (batch, steps, 1, units) -> (batch, steps, units)
+    y = g.node("Transpose", [outputs[0]], name, perm=[2, 0, 1, 3])
+    y = g.node("Squeeze", [y, _ints(g, [2], f"{name}/axes")], name)
+    if layer.go_backwards:
+        starts_ends_axes_steps = ([-1], [np.iinfo(np.int64).min], [1], [-1])
+        slices = [_ints(g, v, f"{name}/reverse") for v in starts_ends_axes_steps]
+        y = g.node("Slice", [y, *slices], name)
+    return Value(y, shape)
+
+
+@converts(L.SimpleRNN)
+def _simple_rnn(g: GraphBuilder, layer: Any, x: Value) -> Value:
+    """ONNX's RNN: one gate, ``activation`` its ``f``."""
+    attributes = _recurrent_activations(layer, ["activation"])
+    return _recurrent(g, layer, x, "RNN", [0], None, attributes)
+
+
+@converts(L.LSTM)
+def _lstm(g: GraphBuilder, layer: Any, x: Value) -> Value:
+    """ONNX's LSTM: its gates i, o, f, c are Keras's blocks 0, 3, 1, 2
+    (Keras: i, f, c, o); ``recurrent_activation`` is its ``f`` (the gates),
+    ``activation`` its ``g`` (the candidate) and ``h`` (the cell's output)."""
+    attributes = _recurrent_activations(
+        layer, ["recurrent_activation", "activation", "activation"]
+    )
+    return _recurrent(g, layer, x, "LSTM", [0, 3, 1, 2], None, attributes)
+
+
+@converts(L.GRU)
+def _gru(g: GraphBuilder, layer: Any, x: Value) -> Value:
+    """ONNX's GRU: gates z, r, h in Keras's order; ``recurrent_activation``
+    is its ``f`` (the gates), ``activation`` its ``g`` (the candidate).
+    ``reset_after=True`` is ``linear_before_reset=1`` with the bias's row 1
+    as ``Rb``; ``reset_after=False`` has one bias, ``Wb`` (``Rb`` zeros)."""
+    attributes = _recurrent_activations(layer, ["recurrent_activation", "activation"])
+    attributes["linear_before_reset"] = int(layer.reset_after)
+    recurrent_bias = None
+    if layer.reset_after and layer.bias is not None:
+        recurrent_bias = layer.bias.data[1]
+    return _recurrent(g, layer, x, "GRU", [0, 1, 2], recurrent_bias, attributes)
