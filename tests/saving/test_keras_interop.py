@@ -262,3 +262,52 @@ def test_a_keras_file_of_nested_outputs_loads_uncompiled_with_a_warning(
     assert not loaded.compiled
     x = np.ones((2, 3), "float32")
     assert_same_outputs(_predictions(loaded, x), _predictions(model, x))
+
+
+_MASKED_HEADS = {
+    "pooling": lambda k, e: k.layers.GlobalAveragePooling1D()(e),
+    "lstm": lambda k, e: k.layers.LSTM(3)(e),
+    "dense_pooling": lambda k, e: k.layers.GlobalAveragePooling1D()(
+        k.layers.Dense(3)(e)
+    ),
+}
+
+
+def _masked_model(k, head):
+    """Embedding(mask_zero=True) then ``head``: Keras's config passes the
+    mask on as a NotEqual node, given to the head as ``mask=``."""
+    ids = k.Input((5,), dtype="int32")
+    embedded = k.layers.Embedding(10, 4, mask_zero=True)(ids)
+    return k.Model(ids, _MASKED_HEADS[head](k, embedded))
+
+
+@pytest.mark.parametrize("head", sorted(_MASKED_HEADS))
+def test_keras_masks_of_a_functional_model_cross_both_ways(keras, tmp_path, head):
+    theirs = _masked_model(keras, head)
+    randomize(theirs)
+    theirs.save(tmp_path / "theirs.keras")
+    x = np.array([[1, 2, 0, 0, 0], [3, 4, 5, 0, 6], [0, 0, 7, 8, 9]], "int32")
+
+    loaded = load_model(tmp_path / "theirs.keras")
+    _check_same_outputs(loaded, theirs, x)
+    rebuilt = glassnet.models.Model.from_config(theirs.get_config())
+    assert [layer.name for layer in rebuilt.layers] == [
+        layer.name for layer in loaded.layers
+    ]
+
+    # the mask given as mask= is the one glassnet's Embedding gives itself
+    ours = _masked_model(glassnet_api(), head)
+    ours.set_weights(loaded.get_weights())
+    np.testing.assert_array_equal(_predictions(ours, x), _predictions(loaded, x))
+
+    for model in (loaded, ours):
+        model.save(tmp_path / "ours.keras")
+        _check_same_outputs(model, keras.saving.load_model(tmp_path / "ours.keras"), x)
+
+
+def test_an_unknown_keras_operation_node_is_named(keras):
+    config = _masked_model(keras, "pooling").get_config()
+    operation = next(e for e in config["layers"] if e["class_name"] == "NotEqual")
+    operation["class_name"] = operation["registered_name"] = "Greater"
+    with pytest.raises(ValueError, match="Unknown layer: 'Greater'"):
+        glassnet.models.Model.from_config(config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from glassnet.layers import operations as _operations
 from glassnet.layers.activations import ELU, LeakyReLU, ReLU, Softmax
 from glassnet.layers.base import KerasTensor, Layer, clear_session
 from glassnet.layers.conv import Conv1D, Conv2D, Conv2DTranspose
@@ -127,3 +128,6 @@ __all__ = [
 for _name in __all__:
     if isinstance(globals()[_name], type) and issubclass(globals()[_name], Layer):
         _register(_name, globals()[_name])
+
+# Keras 3 writes the masks of a functional model as operation nodes
+_register("NotEqual", _operations.NotEqual, module="keras.src.ops.numpy")

@@ -284,8 +284,8 @@ def _call_arguments(node: Any, layers: dict[str, Layer]) -> tuple[list, dict]:
 
     args = [value(a) for a in args]
     kwargs = {str(k): value(v) for k, v in kwargs.items()}
-    # NOTE: Keras records call arguments left at None (mask=None); glassnet's
-    # layers take no masks.
+    # NOTE: Keras records call arguments left at None (mask=None): such a call
+    # takes the mask attached to its input, as an unrecorded one does.
     kwargs = {k: v for k, v in kwargs.items() if not (k == "mask" and v is None)}
     if not args:
         raise ValueError(f"A recorded call has no inputs: {node!r}")
