@@ -56,6 +56,7 @@ LAYERS = [
     (lambda: layers.SimpleRNN(3), (4, 2)),
     (lambda: layers.LSTM(2, return_sequences=True), (4, 3)),
     (lambda: layers.GRU(2, reset_after=False), (3, 2)),
+    (lambda: layers.Bidirectional(layers.LSTM(2)), (4, 3)),
     # the merge layers: a list of input shapes
     (lambda: layers.Add(), [(3,), (3,)]),
     (lambda: layers.Subtract(), [(2, 3), (1, 3)]),

@@ -1,7 +1,8 @@
 """SimpleRNN, LSTM and GRU: outputs, states and gradients equal Keras 3's on
 the same weights (with and without masks, forwards and backwards), float64
 finite differences, one epoch of training as Keras, configs, parameter
-counts, saving, and clear errors for what glassnet does not implement."""
+counts, saving, and clear errors for what glassnet does not implement; the
+same for the Bidirectional wrapper."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import glassnet
 from glassnet import ops
 from glassnet._registry import NEWER_KERAS_DEFAULTS
 from glassnet.autograd import Tensor
-from glassnet.layers import GRU, LSTM, Embedding, SimpleRNN
+from glassnet.layers import GRU, LSTM, Bidirectional, Embedding, SimpleRNN
 from glassnet.saving import load_model
 
 from .layer_checks import check_layer, layer_gradcheck
@@ -382,3 +383,263 @@ def test_save_and_load_round_trip_a_model_with_an_lstm(tmp_path):
     np.testing.assert_array_equal(loaded.predict(IDS), model.predict(IDS))
     for a, b in zip(loaded.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+# --- Bidirectional -------------------------------------------------------------------
+MERGE_MODES = ["concat", "sum", "mul", "ave", None]
+
+
+def _bidirectional_pair(keras, name, merge_mode, **kwargs):
+    """(ours, Keras's) Bidirectional of ``name`` (3 units) for SHAPE, with the
+    same random weights."""
+
+    def make(lib):
+        layer = getattr(lib.layers, name)(3, name="rnn", **kwargs)
+        return lib.layers.Bidirectional(layer, merge_mode=merge_mode, name="bi")
+
+    ours, theirs = make(glassnet), make(keras)
+    theirs.build((None, *SHAPE))
+    rng = np.random.default_rng(8)
+    weights = [
+        rng.uniform(-0.6, 0.6, w.shape).astype("float32") for w in theirs.weights
+    ]
+    theirs.set_weights(weights)
+    ours.build_for((None, *SHAPE))
+    ours.set_weights(weights)
+    return ours, theirs
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["", "masked"])
+@pytest.mark.parametrize("sequences", [False, True], ids=["last", "sequences"])
+@pytest.mark.parametrize("merge_mode", MERGE_MODES)
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_bidirectional_outputs_and_gradients_equal_keras(
+    keras, name, merge_mode, sequences, masked
+):
+    ours, theirs = _bidirectional_pair(
+        keras, name, merge_mode, return_sequences=sequences
+    )
+    x, mask = _input(), (IDS != 0 if masked else None)
+    out, grads = _ours_with_grads(ours, x, mask)
+    kout, kgrads = _keras_with_grads(theirs, x, mask)
+    assert len(out) == len(kout) and len(grads) == len(kgrads)
+    for a, b in zip(out, kout):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for a, b in zip(grads, kgrads):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    assert (
+        ours.count_params()
+        == theirs.count_params()
+        == 2 * ours.forward_layer.count_params()
+    )
+    expected = theirs.compute_output_shape((None, *SHAPE))
+    assert _as_list(ours.compute_output_shape((None, *SHAPE))) == _as_list(expected)
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", None])
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_bidirectional_return_state_orders_states_as_keras(keras, name, merge_mode):
+    ours, theirs = _bidirectional_pair(
+        keras, name, merge_mode, return_sequences=True, return_state=True
+    )
+    x = _input()
+    out, grads = _ours_with_grads(ours, x, IDS != 0)
+    kout, kgrads = _keras_with_grads(theirs, x, IDS != 0)
+    assert (
+        len(out)
+        == len(kout)
+        == (1 if merge_mode else 2) + 2 * ours.forward_layer.state_count
+    )
+    for a, b in zip(out + grads, kout + kgrads):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    expected = theirs.compute_output_shape((None, *SHAPE))
+    assert ours.compute_output_shape((None, *SHAPE)) == list(expected)
+
+
+def _embedded_bidirectional(lib, name, merge_mode, mask_zero=True):
+    ids = lib.Input((5,), dtype="int32")
+    x = lib.layers.Embedding(10, 4, mask_zero=mask_zero)(ids)
+    x = lib.layers.Bidirectional(
+        getattr(lib.layers, name)(3, return_sequences=True), merge_mode=merge_mode
+    )(x)
+    x = lib.layers.Bidirectional(getattr(lib.layers, name)(2))(x)
+    return lib.Model(ids, x)
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "ave"])
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_bidirectional_takes_an_embeddings_mask_as_keras(keras, name, merge_mode):
+    theirs = _embedded_bidirectional(keras, name, merge_mode)
+    ours = _embedded_bidirectional(glassnet, name, merge_mode)
+    ours.set_weights(theirs.get_weights())
+    out = ours.predict(IDS)
+    np.testing.assert_allclose(
+        out, theirs.predict(IDS, verbose=0), rtol=1e-5, atol=1e-6
+    )
+    plain = _embedded_bidirectional(glassnet, name, merge_mode, mask_zero=False)
+    plain.set_weights(theirs.get_weights())
+    assert not np.allclose(plain.predict(IDS), out)
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "mul"])
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_bidirectional_one_epoch_of_fit_equals_keras(keras, name, merge_mode):
+    rng = np.random.default_rng(12)
+    x = rng.uniform(-1, 1, (12, *SHAPE)).astype("float32")
+    y = rng.uniform(-1, 1, (12, 1)).astype("float32")
+
+    def model(lib):
+        layer = getattr(lib.layers, name)(3)
+        return lib.Sequential(
+            [
+                lib.Input(SHAPE),
+                lib.layers.Bidirectional(layer, merge_mode=merge_mode),
+                lib.layers.Dense(1),
+            ]
+        )
+
+    theirs, ours = model(keras), model(glassnet)
+    ours.set_weights(theirs.get_weights())
+
+    def fit(model, lib):
+        model.compile(lib.optimizers.SGD(0.1), "mse")
+        history = model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+        return history.history["loss"]
+
+    np.testing.assert_allclose(fit(ours, glassnet), fit(theirs, keras), rtol=1e-5)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_bidirectional_gradcheck_float64():
+    gru = GRU(2, return_sequences=True, dtype="float64")
+    layer = Bidirectional(gru, "mul", dtype="float64")
+    layer(np.zeros((1, 3, 2)))
+    rng = np.random.default_rng(5)
+    layer.set_weights([rng.uniform(-0.8, 0.8, w.shape) for w in layer.get_weights()])
+    layer_gradcheck(layer, (3, 2))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib: lib.layers.Bidirectional(lib.layers.LSTM(4, name="rnn"), name="bi"),
+        lambda lib: lib.layers.Bidirectional(
+            lib.layers.GRU(4, return_sequences=True, reset_after=False, name="g"),
+            merge_mode=None,
+            name="bi",
+        ),
+        lambda lib: lib.layers.Bidirectional(
+            lib.layers.SimpleRNN(4, name="ahead"),
+            merge_mode="sum",
+            backward_layer=lib.layers.SimpleRNN(
+                4, activation="relu", go_backwards=True, name="behind"
+            ),
+            name="bi",
+        ),
+    ],
+    ids=["lstm", "gru", "backward_layer"],
+)
+def test_bidirectional_config_equals_keras(keras, make):
+    import json
+
+    ours, theirs = make(glassnet), make(keras)
+    ours.build_for((None, *SHAPE))
+    theirs.build((None, *SHAPE))
+    expected = json.loads(json.dumps(theirs.get_config()))  # tuples as lists
+    assert ours.get_config() == _without_newer_keras_defaults(expected)
+    again = Bidirectional.from_config(theirs.get_config())
+    assert again.get_config() == ours.get_config()
+    assert [w.shape for w in again.get_weights()] == [
+        w.shape for w in theirs.get_weights()
+    ]
+
+
+def test_bidirectional_names_parameters_and_initial_weights():
+    layer = Bidirectional(LSTM(4, name="forward_lstm"))
+    assert layer.forward_layer.name == "forward_lstm"
+    assert layer.backward_layer.name == "backward_forward_lstm"
+    assert layer.backward_layer.go_backwards
+    layer.build_for((None, 10, 3))
+    assert layer.count_params() == 2 * 4 * (3 * 4 + 4 * 4 + 4)
+    weights = [np.full(w.shape, i, np.float32) for i, w in enumerate(layer.weights)]
+    again = Bidirectional(LSTM(4), weights=weights)
+    again.build_for((None, 10, 3))
+    for a, b in zip(again.get_weights(), weights):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: Bidirectional("lstm"), r"layer instance"),
+        (lambda: Bidirectional(LSTM(2), merge_mode="max"), r"merge mode.*'max'"),
+        (
+            lambda: Bidirectional(LSTM(2), backward_layer=LSTM(2)),
+            r"different `go_backwards`",
+        ),
+        (
+            lambda: Bidirectional(
+                LSTM(2), backward_layer=LSTM(2, go_backwards=True, return_state=True)
+            ),
+            r"'return_state'",
+        ),
+    ],
+)
+def test_bidirectional_bad_arguments_raise_value_errors(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def _bidirectional_model(lib):
+    return lib.Sequential(
+        [
+            lib.Input((5,), dtype="int32"),
+            lib.layers.Embedding(10, 4, mask_zero=True),
+            lib.layers.Bidirectional(
+                lib.layers.GRU(3, return_sequences=True), merge_mode="sum"
+            ),
+            lib.layers.Bidirectional(lib.layers.LSTM(2)),
+            lib.layers.Dense(1),
+        ]
+    )
+
+
+def test_bidirectional_save_and_load_round_trip(tmp_path):
+    model = _bidirectional_model(glassnet)
+    model.compile("adam", "mse")
+    model.fit(IDS, np.ones((4, 1), np.float32), epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    loaded = load_model(tmp_path / "m.keras")
+    assert isinstance(loaded.layers[1], Bidirectional)
+    np.testing.assert_array_equal(loaded.predict(IDS), model.predict(IDS))
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_bidirectional_keras_files_move_both_ways(keras, tmp_path):
+    import zipfile
+
+    import h5py
+
+    theirs = _bidirectional_model(keras)
+    theirs.save(tmp_path / "k.keras")
+    ours = load_model(tmp_path / "k.keras")
+    expected = theirs.predict(IDS, verbose=0)
+    np.testing.assert_allclose(ours.predict(IDS), expected, rtol=1e-5, atol=1e-6)
+    ours.save(tmp_path / "g.keras")
+    back = keras.saving.load_model(tmp_path / "g.keras")
+    np.testing.assert_allclose(
+        back.predict(IDS, verbose=0), expected, rtol=1e-5, atol=1e-6
+    )
+
+    def groups(path):
+        with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as f:
+            names = []
+            h5py.File(f).visit(names.append)
+            return sorted(names)
+
+    assert groups(tmp_path / "g.keras") == groups(tmp_path / "k.keras")
+    assert "layers/bidirectional/backward_layer/cell/vars/2" in groups(
+        tmp_path / "g.keras"
+    )

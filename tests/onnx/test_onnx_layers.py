@@ -228,6 +228,22 @@ LAYER_CASES = {
             4, reset_after=False, use_bias=False, recurrent_activation="hard_sigmoid"
         ),
     ),
+    # --- Bidirectional: one node per direction, then the merge ------------------------
+    "bidirectional lstm": lambda: _seq(SEQ, L.Bidirectional(L.LSTM(4))),
+    "bidirectional gru sequences, sum": lambda: _seq(
+        SEQ, L.Bidirectional(L.GRU(4, return_sequences=True), merge_mode="sum")
+    ),
+    "bidirectional lstm sequences, ave": lambda: _seq(
+        SEQ, L.Bidirectional(L.LSTM(3, return_sequences=True), merge_mode="ave")
+    ),
+    "bidirectional simple rnn, mul": lambda: _seq(
+        SEQ, L.Bidirectional(L.SimpleRNN(4), merge_mode="mul")
+    ),
+    "bidirectional gru sequences then lstm": lambda: _seq(
+        SEQ,
+        L.Bidirectional(L.GRU(4, return_sequences=True)),
+        L.Bidirectional(L.LSTM(2)),
+    ),
 }
 
 
@@ -389,6 +405,12 @@ def _with_state(layer):
         (
             lambda: _with_state(L.GRU(4, return_state=True, name="rnn")),
             r"'rnn' \(GRU\) has return_state=True",
+        ),
+        (
+            lambda: _with_state(
+                L.Bidirectional(L.GRU(4, return_state=True), name="both")
+            ),
+            r"'both' \(Bidirectional\) has merge_mode='concat', return_state=True",
         ),
     ],
 )

@@ -124,6 +124,10 @@ LAYERS = [
         (4, 3),
     ),
     (lambda: L.GRU(2, reset_after=False, seed=4, return_sequences=True), (3, 2)),
+    (
+        lambda: L.Bidirectional(L.GRU(2, return_sequences=True), merge_mode="ave"),
+        (3, 2),
+    ),
     # the merge layers: a list of inputs
     (lambda: L.Add(), [(3,), (3,)]),
     (lambda: L.Subtract(), [(2, 3), (1, 3)]),

@@ -47,7 +47,7 @@ from glassnet.layers.pooling import (
     MaxPooling2D,
 )
 from glassnet.layers.preprocessing import Rescaling
-from glassnet.layers.recurrent import GRU, LSTM, SimpleRNN
+from glassnet.layers.recurrent import GRU, LSTM, Bidirectional, SimpleRNN
 from glassnet.layers.reshaping import (
     Cropping1D,
     Cropping2D,
@@ -108,6 +108,7 @@ __all__ = [
     "ReLU",
     "Softmax",
     "BatchNormalization",
+    "Bidirectional",
     "Dense",
     "Dropout",
     "Flatten",

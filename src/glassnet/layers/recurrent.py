@@ -27,6 +27,7 @@ from glassnet._registry import without_keras_only
 from glassnet.autograd import Tensor
 from glassnet.layers.base import Layer
 from glassnet.layers.core import _activation_name, _get_activation, _serialize
+from glassnet.layers.serialization import deserialize, serialize
 
 # Keras arguments glassnet does not implement, accepted at these values only.
 _NOT_IMPLEMENTED = {
@@ -37,7 +38,6 @@ _NOT_IMPLEMENTED = {
     "recurrent_dropout": 0.0,
     "stateful": False,
     "unroll": False,
-    "zero_output_for_mask": False,
 }
 
 
@@ -85,6 +85,7 @@ class _Recurrent(Layer):
         return_sequences: bool = False,
         return_state: bool = False,
         go_backwards: bool = False,
+        zero_output_for_mask: bool = False,
         **kwargs: Any,
     ) -> None:
         kwargs = without_keras_only(type(self), kwargs)
@@ -110,6 +111,8 @@ class _Recurrent(Layer):
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
+        # a masked step outputs zeros, not the last output (Bidirectional's)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
 
     def _build_kernels(self, input_shape: tuple[int | None, ...]) -> None:
         """``kernel`` (features, k units) and ``recurrent_kernel`` (units,
@@ -155,7 +158,8 @@ class _Recurrent(Layer):
             new_output, new_states = self.step(projected[:, t], states)
             if mask is not None:
                 keep = mask[:, t, None].astype(bool)  # (batch, 1)
-                new_output = ops.where(keep, new_output, output)
+                held = Tensor(zeros) if self.zero_output_for_mask else output
+                new_output = ops.where(keep, new_output, held)
                 new_states = [
                     ops.where(keep, new, old) for new, old in zip(new_states, states)
                 ]
@@ -184,6 +188,7 @@ class _Recurrent(Layer):
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,
+            "zero_output_for_mask": self.zero_output_for_mask,
             "units": self.units,
             "activation": _activation_name(self.activation),
             "use_bias": self.use_bias,
@@ -206,7 +211,8 @@ class SimpleRNN(_Recurrent):
     ("orthogonal"), ``bias_initializer`` ("zeros"), the regularizers,
     ``return_sequences`` (every ``h_t``, not only the last), ``return_state``
     (also the last state: ``[output, h]``), ``go_backwards`` (read the steps
-    last to first) and the base Layer keywords.
+    last to first), ``zero_output_for_mask`` (a masked step outputs zeros, not
+    the last output) and the base Layer keywords.
 
     Input (batch, timesteps, features); output (batch, units), or (batch,
     timesteps, units) with ``return_sequences``. Weights ``kernel`` (features,
@@ -466,3 +472,172 @@ class GRU(_Recurrent):
             "reset_after": self.reset_after,
             "seed": self.seed,
         }
+
+
+_MERGE_MODES = ("concat", "sum", "mul", "ave", None)
+
+
+def _prefixed(prefix: str, name: str) -> str:
+    """``name`` with ``prefix`` once (Keras's ``forward_lstm``)."""
+    return name if name.startswith(prefix) else prefix + name
+
+
+class Bidirectional(Layer):
+    """Runs a recurrent ``layer`` over the sequence both ways and merges the
+    two outputs (Keras 3's wrapper).
+
+    The forward layer is a new copy of ``layer`` from its config, named
+    ``forward_<name>``; the backward one the same with ``go_backwards``
+    flipped, named ``backward_<name>``, or ``backward_layer`` when given.
+    ``merge_mode`` joins the two outputs: "concat" (on the last axis), "sum",
+    "mul", "ave", or None (both, as a list). With ``return_sequences`` the
+    backward outputs are put back in time order first, and (as Keras) a masked
+    step outputs zeros in both directions. ``return_state`` gives
+    ``[output, *forward states, *backward states]`` (two outputs with
+    ``merge_mode=None``). ``weights``: the forward layer's, then the backward
+    one's, set once built.
+
+    Input (batch, timesteps, features); output (batch, 2 units) with "concat"
+    (or (batch, timesteps, 2 units)), (batch, units) for the others. Weights:
+    the forward layer's, then the backward layer's (Keras's order).
+
+    >>> Bidirectional(LSTM(4))  # on (None, 10, 3): 2 * 128 = 256 params
+    """
+
+    supports_masking = True
+    input_ndim = 3
+
+    def __init__(
+        self,
+        layer: Layer,
+        merge_mode: str | None = "concat",
+        weights: Any = None,
+        backward_layer: Layer | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not isinstance(layer, Layer):
+            raise ValueError(
+                "Please initialize `Bidirectional` layer with a layer instance. "
+                f"Received: {layer!r}"
+            )
+        if backward_layer is not None and not isinstance(backward_layer, Layer):
+            raise ValueError(
+                f"`backward_layer` must be a layer. Received: {backward_layer!r}"
+            )
+        if merge_mode not in _MERGE_MODES:
+            raise ValueError(
+                f"Invalid merge mode. Received: {merge_mode!r}. Merge mode should "
+                'be one of {"sum", "mul", "ave", "concat", None}'
+            )
+        super().__init__(**kwargs)
+        self.forward_layer = self._copy(layer, "forward_")
+        if backward_layer is None:
+            backward_layer = self._copy(layer, "backward_", go_backwards=True)
+        self.backward_layer = backward_layer
+        forward, backward = self.forward_layer, self.backward_layer
+        if forward.go_backwards == backward.go_backwards:
+            raise ValueError(
+                "Forward layer and backward layer should have different "
+                "`go_backwards` value. Received: forward_layer.go_backwards="
+                f"{forward.go_backwards}, backward_layer.go_backwards="
+                f"{backward.go_backwards}"
+            )
+        for name in ("return_sequences", "return_state"):
+            if getattr(forward, name) != getattr(backward, name):
+                raise ValueError(
+                    "Forward layer and backward layer are expected to have the "
+                    f"same value for attribute {name!r}, got "
+                    f"{getattr(forward, name)} and {getattr(backward, name)}"
+                )
+        for one in (forward, backward):
+            if hasattr(one, "zero_output_for_mask"):
+                one.zero_output_for_mask = one.return_sequences
+        self.merge_mode = merge_mode
+        self.return_sequences = forward.return_sequences
+        self.return_state = forward.return_state
+        self._initial_weights = None if weights is None else list(weights)
+
+    @staticmethod
+    def _copy(layer: Layer, prefix: str, **changes: Any) -> Layer:
+        """A new ``layer`` from its config (built, with new weights, if it
+        was), named ``prefix + name``, as Keras makes it."""
+        saved = serialize(layer)
+        saved["config"] = {**saved["config"], **changes}
+        saved["config"]["name"] = _prefixed(prefix, layer.name)
+        return deserialize(saved)
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        self.forward_layer.build_for(input_shape)
+        self.backward_layer.build_for(input_shape)
+        if self._initial_weights:
+            half = len(self._initial_weights) // 2
+            self.forward_layer.set_weights(self._initial_weights[:half])
+            self.backward_layer.set_weights(self._initial_weights[half:])
+            self._initial_weights = None
+
+    def call(self, inputs: Tensor, training: bool = False, mask: Any = None) -> Any:
+        y = self.forward_layer(inputs, training=training, mask=mask)
+        y_rev = self.backward_layer(inputs, training=training, mask=mask)
+        states: list[Tensor] = []
+        if self.return_state:
+            states = [*y[1:], *y_rev[1:]]
+            y, y_rev = y[0], y_rev[0]
+        if self.return_sequences:
+            y_rev = y_rev[:, ::-1]  # back in time order
+        if self.merge_mode == "concat":
+            output = [ops.concatenate([y, y_rev], axis=-1)]
+        elif self.merge_mode == "sum":
+            output = [y + y_rev]
+        elif self.merge_mode == "ave":
+            output = [(y + y_rev) / 2.0]
+        elif self.merge_mode == "mul":
+            output = [y * y_rev]
+        else:
+            output = [y, y_rev]
+        if self.return_state or self.merge_mode is None:
+            return [*output, *states]
+        return output[0]
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """The input's mask goes on with sequences (once per output); a last
+        output or a state has none."""
+        if isinstance(previous_mask, (list, tuple)):
+            previous_mask = previous_mask[0]
+        mask = previous_mask if self.return_sequences else None
+        masks = [mask] if self.merge_mode else [mask, mask]
+        if self.return_state:
+            masks += [None] * 2 * getattr(self.forward_layer, "state_count", 1)
+        return masks if len(masks) > 1 else masks[0]
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        shape = self.forward_layer.compute_output_shape(input_shape)
+        states: list[Any] = []
+        if self.return_state:
+            shape, states = shape[0], list(shape[1:])
+        shape = tuple(shape)
+        if self.merge_mode == "concat":
+            last = None if shape[-1] is None else 2 * shape[-1]
+            outputs = [(*shape[:-1], last)]
+        elif self.merge_mode is None:
+            outputs = [shape, shape]
+        else:
+            outputs = [shape]
+        if self.return_state or self.merge_mode is None:
+            return [*outputs, *states, *states]
+        return outputs[0]
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "merge_mode": self.merge_mode,
+            "layer": serialize(self.forward_layer),
+            "backward_layer": serialize(self.backward_layer),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Bidirectional:
+        config = dict(config)
+        config["layer"] = deserialize(config["layer"])
+        if config.get("backward_layer") is not None:
+            config["backward_layer"] = deserialize(config["backward_layer"])
+        return cls(**config)

@@ -760,3 +760,33 @@ def _gru(g: GraphBuilder, layer: Any, x: Value) -> Value:
     if layer.reset_after and layer.bias is not None:
         recurrent_bias = layer.bias.data[1]
     return _recurrent(g, layer, x, "GRU", [0, 1, 2], recurrent_bias, attributes)
+
+
+@converts(L.Bidirectional)
+def _bidirectional(g: GraphBuilder, layer: Any, x: Value) -> Value:
+    """Two nodes, one per direction (each its layer's converter), merged as
+    ``merge_mode``; with ``return_sequences`` the backward outputs (the steps
+    in the order they ran) are put back in time order first."""
+    if layer.merge_mode is None or layer.return_state:
+        raise ExportError(
+            f"Layer {layer.name!r} (Bidirectional) has merge_mode="
+            f"{layer.merge_mode!r}, return_state={layer.return_state}: ONNX "
+            "export takes layers of one output. Export a model with a merge_mode "
+            "and without return_state."
+        )
+    name = layer.name
+    forward, backward = layer.forward_layer, layer.backward_layer
+    y = CONVERTERS[type(forward)](g, forward, x).name
+    y_rev = CONVERTERS[type(backward)](g, backward, x).name
+    if layer.return_sequences:
+        starts_ends_axes_steps = ([-1], [np.iinfo(np.int64).min], [1], [-1])
+        slices = [_ints(g, v, f"{name}/reverse") for v in starts_ends_axes_steps]
+        y_rev = g.node("Slice", [y_rev, *slices], name)
+    if layer.merge_mode == "concat":
+        y = g.node("Concat", [y, y_rev], name, axis=-1)
+    else:
+        y = g.node("Mul" if layer.merge_mode == "mul" else "Add", [y, y_rev], name)
+    if layer.merge_mode == "ave":
+        half = g.constant(np.array(0.5, np.float32), f"{name}/half")
+        y = g.node("Mul", [y, half], name)
+    return Value(y, layer.compute_output_shape(x.shape))

@@ -69,11 +69,22 @@ def layer_groups(model: Any, path: str = "") -> Iterator[tuple[str, str, list[An
             child += f"_{used[key]}"
         if isinstance(layer, Model):
             yield from layer_groups(layer, child)
-        elif getattr(layer, "weights_in_cell", False):  # SimpleRNN, LSTM, GRU
+        elif hasattr(layer, "forward_layer"):  # Bidirectional
             yield child, layer.name, []
-            yield f"{child}/cell", f"{key}_cell", keras_variables(layer)
+            for side in ("forward_layer", "backward_layer"):
+                yield from _layer_group(getattr(layer, side), f"{child}/{side}")
         else:
-            yield child, layer.name, keras_variables(layer)
+            yield from _layer_group(layer, child)
+
+
+def _layer_group(layer: Layer, path: str) -> Iterator[tuple[str, str, list[Any]]]:
+    """A layer's group (a recurrent layer's variables in its ``cell``)."""
+    if getattr(layer, "weights_in_cell", False):  # SimpleRNN, LSTM, GRU
+        key = to_snake_case(keras_class_name(layer))
+        yield path, layer.name, []
+        yield f"{path}/cell", f"{key}_cell", keras_variables(layer)
+    else:
+        yield path, layer.name, keras_variables(layer)
 
 
 def _slot_groups(optimizer: Optimizer, slots: int) -> list[list[int]]:
