@@ -226,6 +226,19 @@ def _regressor(lib, name, kwargs):
     )
 
 
+def _same_epoch_of_fit(ours, theirs, keras, x, y):
+    """One epoch of SGD on mse, in batches of 4: the same losses and weights."""
+
+    def fit(model, lib):
+        model.compile(lib.optimizers.SGD(0.1), "mse")
+        history = model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+        return history.history["loss"]
+
+    np.testing.assert_allclose(fit(ours, glassnet), fit(theirs, keras), rtol=1e-5)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize(
     "name, kwargs",
     [("SimpleRNN", {}), ("LSTM", {}), ("GRU", {}), ("GRU", {"reset_after": False})],
@@ -236,15 +249,7 @@ def test_one_epoch_of_fit_equals_keras(keras, name, kwargs):
     y = rng.uniform(-1, 1, (12, 1)).astype("float32")
     theirs, ours = _regressor(keras, name, kwargs), _regressor(glassnet, name, kwargs)
     ours.set_weights(theirs.get_weights())
-
-    def fit(model, lib):
-        model.compile(lib.optimizers.SGD(0.1), "mse")
-        history = model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
-        return history.history["loss"]
-
-    np.testing.assert_allclose(fit(ours, glassnet), fit(theirs, keras), rtol=1e-5)
-    for a, b in zip(ours.get_weights(), theirs.get_weights()):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    _same_epoch_of_fit(ours, theirs, keras, x, y)
     assert ours.count_params() == theirs.count_params()
 
 
@@ -500,15 +505,7 @@ def test_bidirectional_one_epoch_of_fit_equals_keras(keras, name, merge_mode):
 
     theirs, ours = model(keras), model(glassnet)
     ours.set_weights(theirs.get_weights())
-
-    def fit(model, lib):
-        model.compile(lib.optimizers.SGD(0.1), "mse")
-        history = model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
-        return history.history["loss"]
-
-    np.testing.assert_allclose(fit(ours, glassnet), fit(theirs, keras), rtol=1e-5)
-    for a, b in zip(ours.get_weights(), theirs.get_weights()):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    _same_epoch_of_fit(ours, theirs, keras, x, y)
 
 
 def test_bidirectional_gradcheck_float64():
